@@ -1,0 +1,187 @@
+package report
+
+import "time"
+
+// Schema names the version of the results.json format.
+const Schema = "kmsload.result/v1"
+
+// Results is one run, as written to results.json. Field names are stable;
+// new fields may be added.
+type Results struct {
+	Schema    string       `json:"schema"`
+	Scenario  ScenarioInfo `json:"scenario"`
+	Target    TargetInfo   `json:"target"`
+	StartedAt time.Time    `json:"started_at"`
+	// DurationS is the measured window actually run, in seconds (shorter
+	// than planned when Partial).
+	DurationS float64 `json:"duration_s"`
+	// Partial is true when the run was interrupted (Ctrl-C, error) and the
+	// numbers cover only the part that ran.
+	Partial   bool       `json:"partial"`
+	Workloads []Workload `json:"workloads"`
+	Buckets   []Bucket   `json:"buckets"`
+	// Coupling is present when the run used --isolate.
+	Coupling []Coupling `json:"coupling,omitempty"`
+	Events   []Event    `json:"events,omitempty"`
+	// Thresholds is filled by the thresholds evaluation (reports issue).
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+	// Isolated holds, with --isolate, each workload's results from its
+	// run alone, keyed by workload name.
+	Isolated map[string]Workload `json:"isolated,omitempty"`
+}
+
+// ScenarioInfo identifies the scenario a run replayed.
+type ScenarioInfo struct {
+	Name        string  `json:"name"`
+	File        string  `json:"file,omitempty"`
+	SHA256      string  `json:"sha256,omitempty"`
+	Description string  `json:"description,omitempty"`
+	Scale       float64 `json:"scale"`
+	Seed        int64   `json:"seed"`
+}
+
+// TargetInfo says what the run was sent to and how quotas were applied.
+type TargetInfo struct {
+	// Kind is embedded, endpoint or aws.
+	Kind     string `json:"kind"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// QuotaModel is "fixed-window", "token-bucket", "off", or "target"
+	// (quotas are whatever the target enforces).
+	QuotaModel string `json:"quota_model"`
+	// QuotasAppliedBy is "kmsload" when kmsload's quota model throttled,
+	// or "target".
+	QuotasAppliedBy string `json:"quotas_applied_by,omitempty"`
+	// Versions of kmsload, Go and the AWS SDK.
+	Versions map[string]string `json:"versions,omitempty"`
+}
+
+// Percentiles are latency percentiles in milliseconds.
+type Percentiles struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Workload is one workload's totals over the measured window.
+type Workload struct {
+	Name      string `json:"name"`
+	Operation string `json:"operation"`
+	Key       string `json:"key,omitempty"`
+	// Caller is the scenario account name; CallerAccount its id.
+	Caller        string `json:"caller"`
+	CallerAccount string `json:"caller_account"`
+	Region        string `json:"region"`
+	// Bucket is the quota bucket the workload's requests are charged to
+	// (the caller's), e.g. "111111111111/us-east-1/symmetric".
+	Bucket     string  `json:"bucket"`
+	TargetPerS float64 `json:"target_per_s"`
+	// Requests is the number of requests that were sent (arrivals that
+	// found room in flight and missed the data-key cache).
+	Requests          int64 `json:"requests"`
+	OK                int64 `json:"ok"`
+	ThrottledRequests int64 `json:"throttled_requests"`
+	Attempts          int64 `json:"attempts"`
+	ThrottledAttempts int64 `json:"throttled_attempts"`
+	// Errors counts failed requests by final error code
+	// (ThrottlingException, QuotaExceededError, DisabledException, ...).
+	Errors  map[string]int64 `json:"errors"`
+	Dropped int64            `json:"dropped"`
+	// CacheHits are arrivals served by the modelled data-key cache: no
+	// KMS call was made.
+	CacheHits   int64   `json:"cache_hits"`
+	SentPerS    float64 `json:"sent_per_s"`
+	GoodputPerS float64 `json:"goodput_per_s"`
+	// LatencyMs is measured from each request's intended send time
+	// (coordinated-omission corrected), to its final outcome.
+	LatencyMs Percentiles `json:"latency_ms"`
+	// ServiceMs is measured per attempt, from the actual send.
+	ServiceMs Percentiles `json:"service_ms"`
+	// Histogram is the latency histogram (microseconds), HDR V2
+	// compressed, base64.
+	Histogram string   `json:"histogram"`
+	Series    []Second `json:"series"`
+}
+
+// Second is one second of a workload's time series.
+type Second struct {
+	T int `json:"t"`
+	// Sent counts requests sent (by intended time) in this second.
+	Sent int64 `json:"sent"`
+	// OK, Throttled and Failed count requests that finished in this
+	// second: succeeded, failed by throttling, failed otherwise.
+	OK        int64 `json:"ok"`
+	Throttled int64 `json:"throttled"`
+	Failed    int64 `json:"failed"`
+	// ThrottledAttempts counts attempts answered with a throttle.
+	ThrottledAttempts int64   `json:"throttled_attempts"`
+	Dropped           int64   `json:"dropped"`
+	CacheHits         int64   `json:"cache_hits"`
+	P99Ms             float64 `json:"p99_ms"`
+}
+
+// Bucket is one quota bucket's load over the run, as seen by the client.
+type Bucket struct {
+	// Name is "account/region/class".
+	Name       string  `json:"name"`
+	Account    string  `json:"account"`
+	Region     string  `json:"region"`
+	Class      string  `json:"class"`
+	QuotaPerS  float64 `json:"quota_per_s"`
+	DemandPerS float64 `json:"demand_per_s"`
+	Allowed    int64   `json:"allowed"`
+	Throttled  int64   `json:"throttled"`
+	// Workloads charged to this bucket.
+	Workloads []string `json:"workloads"`
+	// Keys used by those workloads.
+	Keys []string `json:"keys"`
+}
+
+// Coupling compares a workload alone and with all others.
+type Coupling struct {
+	Workload string `json:"workload"`
+	Bucket   string `json:"bucket"`
+	// Goodput, throttled-attempt share and p99 alone and combined.
+	IsolatedGoodputPerS    float64 `json:"isolated_goodput_per_s"`
+	CombinedGoodputPerS    float64 `json:"combined_goodput_per_s"`
+	IsolatedThrottledShare float64 `json:"isolated_throttled_share"`
+	CombinedThrottledShare float64 `json:"combined_throttled_share"`
+	IsolatedP99Ms          float64 `json:"isolated_p99_ms"`
+	CombinedP99Ms          float64 `json:"combined_p99_ms"`
+	// Coupling = 1 - combined goodput / isolated goodput.
+	Coupling float64 `json:"coupling"`
+	// SharesBucketWith lists workloads charged to the same bucket.
+	SharesBucketWith []string `json:"shares_bucket_with"`
+	// SharesKeyWith lists workloads using the same key.
+	SharesKeyWith []string `json:"shares_key_with"`
+}
+
+// Event is a lifecycle event as it happened, with its blast radius.
+type Event struct {
+	AtS    float64 `json:"at_s"`
+	Action string  `json:"action"`
+	Key    string  `json:"key,omitempty"`
+	// Error is set when the event's own API call failed.
+	Error string `json:"error,omitempty"`
+	// Affected lists workloads whose requests failed (not by throttling)
+	// after the event.
+	Affected []Impact `json:"affected,omitempty"`
+}
+
+// Impact is one workload's failures after an event.
+type Impact struct {
+	Workload string           `json:"workload"`
+	FromS    float64          `json:"from_s"`
+	ToS      float64          `json:"to_s"`
+	Failed   int64            `json:"failed"`
+	Errors   map[string]int64 `json:"errors"`
+}
+
+// Threshold is one evaluated threshold expression.
+type Threshold struct {
+	Workload string  `json:"workload"`
+	Expr     string  `json:"expr"`
+	Value    float64 `json:"value"`
+	Pass     bool    `json:"pass"`
+}
