@@ -1,0 +1,141 @@
+package quota
+
+import "strings"
+
+// Class names the kind of bucket a request counts against: one of the
+// cryptographic classes below, a management API's own bucket ([APIClass]) or
+// a custom key store's bucket ([StoreClass]).
+type Class string
+
+// Cryptographic bucket classes. Each is a separate bucket per caller account
+// per Region.
+const (
+	// Symmetric is the shared bucket of Encrypt, Decrypt, ReEncrypt,
+	// GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom,
+	// GenerateMac and VerifyMac on symmetric and HMAC keys.
+	Symmetric Class = "symmetric"
+	// RSA is the shared bucket of cryptographic operations with RSA keys.
+	RSA Class = "rsa"
+	// ECC is the shared bucket of cryptographic operations with ECC and SM2 keys.
+	ECC Class = "ecc"
+	// MLDSA is the shared bucket of cryptographic operations with ML-DSA keys.
+	MLDSA Class = "ml-dsa"
+)
+
+const (
+	apiPrefix   = "api:"
+	storePrefix = "cks:"
+)
+
+// APIClass returns the class of a management API's own bucket:
+// Class("api:" + op).
+func APIClass(op string) Class { return Class(apiPrefix + op) }
+
+// StoreClass returns the class of a custom key store's bucket:
+// Class("cks:" + storeID).
+func StoreClass(storeID string) Class { return Class(storePrefix + storeID) }
+
+// API returns the operation of an [APIClass] class and whether c is one.
+func (c Class) API() (string, bool) { return strings.CutPrefix(string(c), apiPrefix) }
+
+// Store returns the key store id of a [StoreClass] class and whether c is one.
+func (c Class) Store() (string, bool) { return strings.CutPrefix(string(c), storePrefix) }
+
+// KeyClass returns the cryptographic class of a KMS KeySpec:
+// SYMMETRIC_DEFAULT and HMAC_* are [Symmetric], RSA_* is [RSA], ECC_* and SM2
+// are [ECC], ML_DSA_* is [MLDSA]. An empty or unknown spec is [Symmetric],
+// the class of GenerateRandom and of every key without a spec.
+func KeyClass(keySpec string) Class {
+	switch {
+	case strings.HasPrefix(keySpec, "RSA_"):
+		return RSA
+	case strings.HasPrefix(keySpec, "ECC_"), keySpec == "SM2":
+		return ECC
+	case strings.HasPrefix(keySpec, "ML_DSA_"):
+		return MLDSA
+	default:
+		return Symmetric
+	}
+}
+
+// BucketKey identifies one quota bucket. Store buckets have an empty Account:
+// a custom key store's quota is shared by every caller.
+type BucketKey struct {
+	Account string
+	Region  string
+	Class   Class
+}
+
+// String returns "account/region/class", with "-" for an empty account.
+func (k BucketKey) String() string {
+	a := k.Account
+	if a == "" {
+		a = "-"
+	}
+	return a + "/" + k.Region + "/" + string(k.Class)
+}
+
+// Request is one KMS call to charge.
+type Request struct {
+	// Account is the caller's account (12 digits). Cross-account calls are
+	// charged to the caller, not to the key owner.
+	Account string
+	// Region is the Region the request is made in (for multi-Region keys,
+	// where the call is made, not where the primary key lives).
+	Region string
+	// Operation is the KMS API name, e.g. "GenerateDataKey", "CreateKey", "Sign".
+	Operation string
+	// KeySpec is the KeySpec of the key used by a cryptographic operation, ""
+	// when there is none (GenerateRandom). For GenerateDataKeyPair* the caller
+	// chooses which spec decides the bucket.
+	KeySpec string
+	// CustomKeyStore is the id of the custom key store holding the key, "" if none.
+	CustomKeyStore string
+}
+
+// Charge is one bucket a request counts against and its weight there.
+type Charge struct {
+	Key    BucketKey
+	Weight float64
+}
+
+// cryptoOps are the operations charged to a cryptographic class bucket (and
+// to a custom key store's bucket); every other operation has its own bucket.
+var cryptoOps = map[string]bool{
+	"Encrypt":                             true,
+	"Decrypt":                             true,
+	"ReEncrypt":                           true,
+	"GenerateDataKey":                     true,
+	"GenerateDataKeyWithoutPlaintext":     true,
+	"GenerateDataKeyPair":                 true,
+	"GenerateDataKeyPairWithoutPlaintext": true,
+	"GenerateRandom":                      true,
+	"GenerateMac":                         true,
+	"VerifyMac":                           true,
+	"Sign":                                true,
+	"Verify":                              true,
+	"DeriveSharedSecret":                  true,
+}
+
+// IsCryptographic reports whether op is charged to a cryptographic class
+// bucket rather than to a bucket of its own.
+func IsCryptographic(op string) bool { return cryptoOps[op] }
+
+// knownAPIs lists the KMS operations that are not cryptographic; a
+// configuration naming another API is rejected as a likely typo.
+var knownAPIs = map[string]bool{
+	"CancelKeyDeletion": true, "ConnectCustomKeyStore": true, "CreateAlias": true,
+	"CreateCustomKeyStore": true, "CreateGrant": true, "CreateKey": true,
+	"DeleteAlias": true, "DeleteCustomKeyStore": true, "DeleteImportedKeyMaterial": true,
+	"DescribeCustomKeyStores": true, "DescribeKey": true, "DisableKey": true,
+	"DisableKeyRotation": true, "DisconnectCustomKeyStore": true, "EnableKey": true,
+	"EnableKeyRotation": true, "GetKeyPolicy": true, "GetKeyRotationStatus": true,
+	"GetParametersForImport": true, "GetPublicKey": true, "ImportKeyMaterial": true,
+	"ListAliases": true, "ListGrants": true, "ListKeyPolicies": true,
+	"ListKeyRotations": true, "ListKeys": true, "ListResourceTags": true,
+	"ListRetirableGrants": true, "PutKeyPolicy": true, "ReplicateKey": true,
+	"RetireGrant": true, "RevokeGrant": true, "RotateKeyOnDemand": true,
+	"ScheduleKeyDeletion": true, "TagResource": true, "UntagResource": true,
+	"UpdateAlias": true, "UpdateCustomKeyStore": true, "UpdateKeyDescription": true,
+	"UpdatePrimaryRegion": true,
+}
