@@ -1,12 +1,43 @@
 package report
 
 import (
+	"bytes"
+	"fmt"
 	"io"
+	"math"
+	"sort"
+	"sync"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// CONTRACT STUB: the report helper replaces these bodies with the real
-// implementation; the signatures are the contract the driver codes against.
+// Histogram geometry: latencies and service times are recorded in
+// microseconds, from 1 us to 1 h, with 3 significant figures.
+const (
+	// HistLowestUs is the lowest discernible value, in microseconds.
+	HistLowestUs = 1
+	// HistHighestUs is the highest trackable value, in microseconds (1 h);
+	// longer times are recorded as this value.
+	HistHighestUs = int64(time.Hour / time.Microsecond)
+	// HistSigFigs is the number of significant decimal digits kept.
+	HistSigFigs = 3
+)
+
+// maxSeconds bounds the per-second series so that a wild timestamp cannot
+// allocate an enormous slice: 31 days.
+const maxSeconds = 31 * 24 * 3600
+
+// Default error codes used when the caller passes an empty code.
+const (
+	codeThrottled = "ThrottlingException"
+	codeUnknown   = "Unknown"
+	// CodeQuotaExceeded is the code the AWS SDK gives a request whose retry
+	// token bucket was empty. It is a Failed outcome, not a throttle, but
+	// throttling (and other retryable errors) causes it, so BlastRadius does
+	// not attribute it to lifecycle events.
+	CodeQuotaExceeded = "QuotaExceededError"
+)
 
 // Outcome classifies an attempt or a request.
 type Outcome uint8
@@ -18,6 +49,19 @@ const (
 	Failed                   // any other error
 )
 
+// String returns "ok", "throttled" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Throttled:
+		return "throttled"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
 // WorkloadInfo describes a workload to the recorder; it is copied into the
 // results.
 type WorkloadInfo struct {
@@ -28,32 +72,330 @@ type WorkloadInfo struct {
 // Recorder aggregates per-attempt and per-request observations of a run
 // into HDR histograms and per-second series, with memory that does not grow
 // with the number of requests. Safe for concurrent use.
-type Recorder struct{}
+//
+// Each workload has its own mutex, held only to update a few counters and
+// two histogram buckets, so recording allocates nothing (apart from the
+// per-second series growing and the first use of a new error code or a new
+// second with failures).
+//
+// Time is entirely the caller's: every method takes the relevant instants,
+// and seconds are counted from the start given to NewRecorder. Latency
+// histograms keep one interval histogram for the current completion second.
+// When a completion (or Progress, or Finish) moves past that second, the
+// interval is closed: its p99 goes into the series and it is appended to the
+// workload's HdrHistogram interval log, then the histogram is reused. A
+// completion stamped in a second that is already closed (a late
+// completion) is counted in its own second of the series but its latency
+// lands in the current interval.
+//
+// Per workload, memory is three histograms (about 190 KB each) plus what
+// grows by the second: one Second of series and one compressed interval-log
+// line (typically well under 1 KB).
+//
+// In every method, w is the workload's index in the slice given to
+// NewRecorder; an index out of range panics.
+type Recorder struct {
+	start   time.Time
+	startMs int64
+	ws      []*wstate
+}
+
+// wstate is one workload's state. Fields under mu are touched on the hot
+// path; the interval log is written under logMu, outside mu.
+type wstate struct {
+	info WorkloadInfo
+
+	mu       sync.Mutex
+	lat, svc *hdr.Histogram
+	cur      *hdr.Histogram // interval histogram of second curSec
+	curSec   int
+	free     []*hdr.Histogram // reset interval histograms ready for reuse
+	pending  []closedInterval // closed, not yet logged, in second order
+	spare    []closedInterval
+
+	requests, ok, throttledReqs int64
+	attempts, throttledAttempts int64
+	dropped, cacheHits          int64
+	doneAttempts                int64
+	errors                      map[string]int64
+	failedBySec                 map[secCode]int64
+	series                      []Second
+	lastSeriesSec               int // highest second with data, -1 if none
+	finished                    bool
+	finishResult                *Workload
+
+	logMu  sync.Mutex
+	log    bytes.Buffer
+	logw   *hdr.HistogramLogWriter
+	empty  *hdr.Histogram
+	logErr error
+}
+
+// secCode keys failures by second and code.
+type secCode struct {
+	sec  int
+	code string
+}
+
+// closedInterval is a closed second waiting to be logged; h is nil when no
+// request completed in it.
+type closedInterval struct {
+	sec int
+	h   *hdr.Histogram
+}
+
+func newHist() *hdr.Histogram {
+	return hdr.New(HistLowestUs, HistHighestUs, HistSigFigs)
+}
 
 // NewRecorder returns a recorder for a measured window starting at start.
-func NewRecorder(start time.Time, workloads []WorkloadInfo) *Recorder { panic("stub") }
+func NewRecorder(start time.Time, workloads []WorkloadInfo) *Recorder {
+	r := &Recorder{start: start, startMs: start.UnixMilli(), ws: make([]*wstate, len(workloads))}
+	for i, info := range workloads {
+		w := &wstate{
+			info:          info,
+			lat:           newHist(),
+			svc:           newHist(),
+			cur:           newHist(),
+			errors:        make(map[string]int64),
+			failedBySec:   make(map[secCode]int64),
+			series:        make([]Second, 0, 128),
+			lastSeriesSec: -1,
+			empty:         newHist(),
+		}
+		w.logw = hdr.NewHistogramLogWriter(&w.log)
+		w.logw.SetBaseTime(r.baseMs())
+		r.ws[i] = w
+	}
+	return r
+}
+
+// baseMs is the interval log's base time: the start truncated to a whole
+// second, since the log's BaseTime line carries whole seconds only. Interval
+// timestamps are relative to it, so they read back exactly.
+func (r *Recorder) baseMs() int64 {
+	return r.startMs - ((r.startMs%1000)+1000)%1000
+}
+
+// sec returns the second of the window that t falls in, clamped to
+// [0, maxSeconds).
+func (r *Recorder) sec(t time.Time) int {
+	d := t.Sub(r.start)
+	if d < 0 {
+		return 0
+	}
+	s := int64(d / time.Second)
+	if s >= maxSeconds {
+		return maxSeconds - 1
+	}
+	return int(s)
+}
+
+// micros converts d to histogram units, clamped to the trackable range.
+func micros(d time.Duration) int64 {
+	us := int64(d / time.Microsecond)
+	if us < 0 {
+		return 0
+	}
+	if us > HistHighestUs {
+		return HistHighestUs
+	}
+	return us
+}
+
+// at returns the series entry for second s, growing the series as needed.
+// Called with w.mu held.
+func (w *wstate) at(s int) *Second {
+	for len(w.series) <= s {
+		w.series = append(w.series, Second{T: len(w.series)})
+	}
+	if s > w.lastSeriesSec {
+		w.lastSeriesSec = s
+	}
+	return &w.series[s]
+}
 
 // Sent records that workload w sent a request intended at intended.
-func (r *Recorder) Sent(w int, intended time.Time) { panic("stub") }
+func (r *Recorder) Sent(w int, intended time.Time) {
+	s := r.sec(intended)
+	ws := r.ws[w]
+	ws.mu.Lock()
+	ws.requests++
+	ws.at(s).Sent++
+	ws.mu.Unlock()
+}
 
 // Dropped records an arrival of w that found the in-flight bound full.
-func (r *Recorder) Dropped(w int, intended time.Time) { panic("stub") }
+func (r *Recorder) Dropped(w int, intended time.Time) {
+	s := r.sec(intended)
+	ws := r.ws[w]
+	ws.mu.Lock()
+	ws.dropped++
+	ws.at(s).Dropped++
+	ws.mu.Unlock()
+}
 
 // CacheHit records an arrival of w served by the data-key cache.
-func (r *Recorder) CacheHit(w int, intended time.Time) { panic("stub") }
+func (r *Recorder) CacheHit(w int, intended time.Time) {
+	s := r.sec(intended)
+	ws := r.ws[w]
+	ws.mu.Lock()
+	ws.cacheHits++
+	ws.at(s).CacheHits++
+	ws.mu.Unlock()
+}
 
 // Attempt records one attempt of w sent at sent, answered after service.
-// code is the error code ("" on success).
+// code is the error code ("" on success). Attempts are counted in the
+// second they were sent; service is recorded in the service-time
+// histogram whatever the outcome.
 func (r *Recorder) Attempt(w int, sent time.Time, service time.Duration, o Outcome, code string) {
-	panic("stub")
+	s := r.sec(sent)
+	us := micros(service)
+	ws := r.ws[w]
+	ws.mu.Lock()
+	_ = ws.svc.RecordValue(us) // in range by construction
+	ws.attempts++
+	sec := ws.at(s)
+	sec.Attempts++
+	if o == Throttled {
+		ws.throttledAttempts++
+		sec.ThrottledAttempts++
+	}
+	ws.mu.Unlock()
 }
 
 // Done records the final outcome of a request of w intended at intended
 // and finished at done after attempts attempts. code is the final error
 // code ("" on success).
+//
+// Every finished request's latency (done - intended, whatever the outcome)
+// goes into the latency histogram and into the interval of its completion
+// second. A Throttled outcome means the request finally failed with a
+// throttle code (ThrottlingException when code is empty); any other error,
+// QuotaExceededError included, is Failed. Both are counted in Errors by
+// code.
 func (r *Recorder) Done(w int, intended, done time.Time, attempts int, o Outcome, code string) {
-	panic("stub")
+	s := r.sec(done)
+	us := micros(done.Sub(intended))
+	ws := r.ws[w]
+	ws.mu.Lock()
+	rotated := false
+	if s > ws.curSec {
+		ws.rotate(s)
+		rotated = true
+	}
+	_ = ws.lat.RecordValue(us) // in range by construction
+	_ = ws.cur.RecordValue(us)
+	ws.doneAttempts += int64(attempts)
+	sec := ws.at(s)
+	switch o {
+	case OK:
+		ws.ok++
+		sec.OK++
+	case Throttled:
+		if code == "" {
+			code = codeThrottled
+		}
+		ws.throttledReqs++
+		ws.errors[code]++
+		sec.Throttled++
+	default:
+		if code == "" {
+			code = codeUnknown
+		}
+		ws.errors[code]++
+		sec.Failed++
+		ws.failedBySec[secCode{s, code}]++
+	}
+	ws.mu.Unlock()
+	if rotated {
+		ws.flush(r.startMs)
+	}
 }
+
+// rotate closes every interval before second s and makes s current.
+// Called with w.mu held.
+func (w *wstate) rotate(s int) {
+	for c := w.curSec; c < s; c++ {
+		ci := closedInterval{sec: c}
+		if c == w.curSec && w.cur.TotalCount() > 0 {
+			ci.h = w.cur
+			if n := len(w.free); n > 0 {
+				w.cur = w.free[n-1]
+				w.free = w.free[:n-1]
+			} else {
+				w.cur = newHist()
+			}
+		}
+		w.pending = append(w.pending, ci)
+	}
+	w.curSec = s
+}
+
+// flush logs the closed intervals in order and stores their p99 in the
+// series. It runs outside w.mu so that encoding does not hold up
+// recording; logMu keeps the log in second order.
+func (w *wstate) flush(startMs int64) {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	w.mu.Lock()
+	p := w.pending
+	w.pending, w.spare = w.spare, nil
+	w.mu.Unlock()
+	if len(p) == 0 {
+		w.mu.Lock()
+		w.spare = p
+		w.mu.Unlock()
+		return
+	}
+	for i := range p {
+		ci := &p[i]
+		h := ci.h
+		var p99 float64
+		if h == nil {
+			h = w.empty
+		} else {
+			p99 = usToMs(h.ValueAtQuantile(99))
+		}
+		h.SetStartTimeMs(startMs + int64(ci.sec)*1000)
+		h.SetEndTimeMs(startMs + int64(ci.sec+1)*1000)
+		if err := w.logw.OutputIntervalHistogram(h); err != nil && w.logErr == nil {
+			w.logErr = fmt.Errorf("report: interval log of %s second %d: %w", w.info.Name, ci.sec, err)
+		}
+		if ci.h != nil {
+			w.mu.Lock()
+			w.at(ci.sec).P99Ms = p99
+			w.mu.Unlock()
+		}
+	}
+	w.mu.Lock()
+	for i := range p {
+		if p[i].h != nil {
+			p[i].h.Reset()
+			w.free = append(w.free, p[i].h)
+			p[i].h = nil
+		}
+	}
+	w.spare = p[:0]
+	w.mu.Unlock()
+}
+
+// advance closes the intervals before second s.
+func (w *wstate) advance(s int, startMs int64) {
+	w.mu.Lock()
+	rotated := false
+	if s > w.curSec {
+		w.rotate(s)
+		rotated = true
+	}
+	w.mu.Unlock()
+	if rotated {
+		w.flush(startMs)
+	}
+}
+
+func usToMs(us int64) float64 { return float64(us) / 1000 }
 
 // Progress is the live view of the last complete second, all workloads.
 type Progress struct {
@@ -65,13 +407,200 @@ type Progress struct {
 	Dropped        int64 // total so far
 }
 
-// Progress returns the live view at now.
-func (r *Recorder) Progress(now time.Time) Progress { panic("stub") }
+// Progress returns the live view at now: the second before the one now
+// falls in, summed over all workloads. P99Ms is the highest workload p99
+// of that second (percentiles of different workloads cannot be added).
+// Progress closes the intervals of every second before now's.
+func (r *Recorder) Progress(now time.Time) Progress {
+	p := Progress{Elapsed: now.Sub(r.start)}
+	if p.Elapsed < 0 {
+		p.Elapsed = 0
+	}
+	s := r.sec(now)
+	last := s - 1
+	var attempts, thrAttempts int64
+	for _, w := range r.ws {
+		w.advance(s, r.startMs)
+		w.mu.Lock()
+		p.Dropped += w.dropped
+		if last >= 0 && last < len(w.series) {
+			sec := &w.series[last]
+			p.SentPerS += float64(sec.Sent)
+			p.OKPerS += float64(sec.OK)
+			attempts += sec.Attempts
+			thrAttempts += sec.ThrottledAttempts
+			if sec.P99Ms > p.P99Ms {
+				p.P99Ms = sec.P99Ms
+			}
+		}
+		w.mu.Unlock()
+	}
+	if attempts > 0 {
+		p.ThrottledShare = float64(thrAttempts) / float64(attempts)
+	}
+	return p
+}
 
 // Finish closes the window at end and returns each workload's totals, in
 // the order given to NewRecorder.
-func (r *Recorder) Finish(end time.Time) []Workload { panic("stub") }
+//
+// Every open interval is closed. Rates are per second of the window
+// (end - start): SentPerS = requests / duration, and GoodputPerS =
+// (ok + cache hits) / duration, since an arrival served from the data-key
+// cache is a success the application saw without a KMS call. The series
+// covers every second of the window, and later seconds in which late
+// completions finished. Attempts is the number of recorded attempts, or,
+// when no attempt was recorded, the sum of the attempts reported to Done.
+//
+// Finish is meant to be called once, after all recording calls; a second
+// call returns the first call's results.
+func (r *Recorder) Finish(end time.Time) []Workload {
+	dur := end.Sub(r.start).Seconds()
+	endSec := 0
+	if dur > 0 {
+		endSec = int(math.Ceil(dur - 1e-9))
+	}
+	if endSec > maxSeconds {
+		endSec = maxSeconds
+	}
+	out := make([]Workload, len(r.ws))
+	for i, w := range r.ws {
+		w.mu.Lock()
+		if w.finished {
+			out[i] = copyWorkload(*w.finishResult)
+			w.mu.Unlock()
+			continue
+		}
+		target := endSec
+		if w.curSec >= target && w.cur.TotalCount() > 0 {
+			target = w.curSec + 1
+		}
+		w.mu.Unlock()
+		w.advance(target, r.startMs)
+
+		w.mu.Lock()
+		n := endSec
+		if w.lastSeriesSec+1 > n {
+			n = w.lastSeriesSec + 1
+		}
+		wl := w.result(dur, n)
+		w.finished = true
+		w.finishResult = &wl
+		out[i] = copyWorkload(wl)
+		w.mu.Unlock()
+	}
+	return out
+}
+
+// result builds the workload's totals. Called with w.mu held.
+func (w *wstate) result(dur float64, n int) Workload {
+	wl := Workload{
+		Name:              w.info.Name,
+		Operation:         w.info.Operation,
+		Key:               w.info.Key,
+		Caller:            w.info.Caller,
+		CallerAccount:     w.info.CallerAccount,
+		Region:            w.info.Region,
+		Bucket:            w.info.Bucket,
+		TargetPerS:        w.info.TargetPerS,
+		Requests:          w.requests,
+		OK:                w.ok,
+		ThrottledRequests: w.throttledReqs,
+		Attempts:          w.attempts,
+		ThrottledAttempts: w.throttledAttempts,
+		Errors:            make(map[string]int64, len(w.errors)),
+		Dropped:           w.dropped,
+		CacheHits:         w.cacheHits,
+		LatencyMs:         percentiles(w.lat),
+		ServiceMs:         percentiles(w.svc),
+	}
+	if wl.Attempts == 0 {
+		wl.Attempts = w.doneAttempts
+	}
+	for k, v := range w.errors {
+		wl.Errors[k] = v
+	}
+	if dur > 0 {
+		wl.SentPerS = float64(w.requests) / dur
+		wl.GoodputPerS = float64(w.ok+w.cacheHits) / dur
+	}
+	if enc, err := w.lat.Encode(hdr.V2CompressedEncodingCookieBase); err == nil {
+		wl.Histogram = string(enc)
+	}
+	wl.Series = make([]Second, n)
+	copy(wl.Series, w.series)
+	for i := range wl.Series {
+		wl.Series[i].T = i
+	}
+	for k, v := range w.failedBySec {
+		wl.FailedBySecond = append(wl.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
+	}
+	sort.Slice(wl.FailedBySecond, func(i, j int) bool {
+		a, b := wl.FailedBySecond[i], wl.FailedBySecond[j]
+		if a.T != b.T {
+			return a.T < b.T
+		}
+		return a.Code < b.Code
+	})
+	return wl
+}
+
+// copyWorkload returns wl with its maps and slices copied.
+func copyWorkload(wl Workload) Workload {
+	errs := make(map[string]int64, len(wl.Errors))
+	for k, v := range wl.Errors {
+		errs[k] = v
+	}
+	wl.Errors = errs
+	wl.Series = append([]Second(nil), wl.Series...)
+	wl.FailedBySecond = append([]SecondCode(nil), wl.FailedBySecond...)
+	return wl
+}
+
+// percentiles reads the standard percentiles of h (microseconds) in ms.
+func percentiles(h *hdr.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	return Percentiles{
+		P50:  usToMs(h.ValueAtQuantile(50)),
+		P90:  usToMs(h.ValueAtQuantile(90)),
+		P99:  usToMs(h.ValueAtQuantile(99)),
+		P999: usToMs(h.ValueAtQuantile(99.9)),
+		Max:  usToMs(h.Max()),
+	}
+}
 
 // WriteHlog writes workload w's 1-second interval histograms in the
 // HdrHistogram interval-log format. Call after Finish.
-func (r *Recorder) WriteHlog(w int, out io.Writer) error { panic("stub") }
+//
+// The log has the usual header (format version, start time, base time,
+// legend) and one line per second of the window, with timestamps relative
+// to the start. Values are microseconds; the Interval_Max column is written
+// with the log writer's default unit ratio (1e6), so it reads in seconds.
+func (r *Recorder) WriteHlog(w int, out io.Writer) error {
+	ws := r.ws[w]
+	ws.logMu.Lock()
+	defer ws.logMu.Unlock()
+	if ws.logErr != nil {
+		return ws.logErr
+	}
+	lw := hdr.NewHistogramLogWriter(out)
+	for _, f := range []func() error{
+		lw.OutputLogFormatVersion,
+		func() error { return lw.OutputStartTime(r.startMs) },
+		func() error { return lw.OutputBaseTime(r.baseMs()) },
+		func() error {
+			return lw.OutputComment(fmt.Sprintf("[kmsload workload %q: latency from intended send time, microseconds, 1-second intervals]", ws.info.Name))
+		},
+		lw.OutputLegend,
+	} {
+		if err := f(); err != nil {
+			return fmt.Errorf("report: write hlog header: %w", err)
+		}
+	}
+	if _, err := out.Write(ws.log.Bytes()); err != nil {
+		return fmt.Errorf("report: write hlog: %w", err)
+	}
+	return nil
+}

@@ -102,6 +102,9 @@ type Workload struct {
 	// compressed, base64.
 	Histogram string   `json:"histogram"`
 	Series    []Second `json:"series"`
+	// FailedBySecond splits each second's Failed by error code, sorted by
+	// second then code; seconds without failures are absent.
+	FailedBySecond []SecondCode `json:"failed_by_second,omitempty"`
 }
 
 // Second is one second of a workload's time series.
@@ -114,11 +117,24 @@ type Second struct {
 	OK        int64 `json:"ok"`
 	Throttled int64 `json:"throttled"`
 	Failed    int64 `json:"failed"`
-	// ThrottledAttempts counts attempts answered with a throttle.
-	ThrottledAttempts int64   `json:"throttled_attempts"`
-	Dropped           int64   `json:"dropped"`
-	CacheHits         int64   `json:"cache_hits"`
-	P99Ms             float64 `json:"p99_ms"`
+	// Attempts counts attempts sent in this second (by actual send time).
+	Attempts int64 `json:"attempts"`
+	// ThrottledAttempts counts attempts answered with a throttle, by the
+	// second the attempt was sent.
+	ThrottledAttempts int64 `json:"throttled_attempts"`
+	Dropped           int64 `json:"dropped"`
+	CacheHits         int64 `json:"cache_hits"`
+	// P99Ms is the p99 latency of the requests that finished in this
+	// second (late completions count in the interval that was open).
+	P99Ms float64 `json:"p99_ms"`
+}
+
+// SecondCode counts one second's failed requests (Second.Failed) with one
+// error code.
+type SecondCode struct {
+	T     int    `json:"t"`
+	Code  string `json:"code"`
+	Count int64  `json:"count"`
 }
 
 // Bucket is one quota bucket's load over the run, as seen by the client.

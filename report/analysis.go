@@ -1,0 +1,201 @@
+package report
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// Buckets aggregates workloads by quota bucket (Workload.Bucket), sorted by
+// bucket name. Workloads with an empty Bucket are left out.
+//
+// For each bucket: Allowed is the sum of attempts minus throttled attempts,
+// Throttled the sum of throttled attempts, DemandPerS the attempts per
+// second of durationS (0 when durationS <= 0), QuotaPerS is
+// quotaPerS(name) (0 when quotaPerS is nil), and Workloads and Keys are
+// sorted, without duplicates or empty keys. Account, Region and Class are
+// parsed from the "account/region/class" name; a name with fewer parts
+// leaves the missing ones empty.
+func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) float64) []Bucket {
+	type agg struct {
+		b        Bucket
+		attempts int64
+		keys     map[string]bool
+	}
+	by := map[string]*agg{}
+	var names []string
+	for _, w := range ws {
+		if w.Bucket == "" {
+			continue
+		}
+		a := by[w.Bucket]
+		if a == nil {
+			a = &agg{b: Bucket{Name: w.Bucket, Workloads: []string{}, Keys: []string{}}, keys: map[string]bool{}}
+			parts := strings.SplitN(w.Bucket, "/", 3)
+			fields := []*string{&a.b.Account, &a.b.Region, &a.b.Class}
+			for i, p := range parts {
+				*fields[i] = p
+			}
+			by[w.Bucket] = a
+			names = append(names, w.Bucket)
+		}
+		a.attempts += w.Attempts
+		a.b.Allowed += w.Attempts - w.ThrottledAttempts
+		a.b.Throttled += w.ThrottledAttempts
+		a.b.Workloads = append(a.b.Workloads, w.Name)
+		if w.Key != "" && !a.keys[w.Key] {
+			a.keys[w.Key] = true
+			a.b.Keys = append(a.b.Keys, w.Key)
+		}
+	}
+	sort.Strings(names)
+	out := make([]Bucket, 0, len(names))
+	for _, n := range names {
+		a := by[n]
+		if durationS > 0 {
+			a.b.DemandPerS = float64(a.attempts) / durationS
+		}
+		if quotaPerS != nil {
+			a.b.QuotaPerS = quotaPerS(n)
+		}
+		sort.Strings(a.b.Workloads)
+		a.b.Workloads = dedup(a.b.Workloads)
+		sort.Strings(a.b.Keys)
+		out = append(out, a.b)
+	}
+	return out
+}
+
+// dedup removes adjacent duplicates from a sorted slice.
+func dedup(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ThrottledShare returns throttled attempts / attempts of w, 0 when it
+// made no attempt.
+func (w Workload) ThrottledShare() float64 {
+	if w.Attempts <= 0 {
+		return 0
+	}
+	return float64(w.ThrottledAttempts) / float64(w.Attempts)
+}
+
+// ThrottledShare returns throttled / (allowed + throttled) of b, 0 when
+// the bucket saw no attempt.
+func (b Bucket) ThrottledShare() float64 {
+	n := b.Allowed + b.Throttled
+	if n <= 0 {
+		return 0
+	}
+	return float64(b.Throttled) / float64(n)
+}
+
+// ComputeCoupling compares each combined workload with its isolated run,
+// in the order of combined. Workloads missing from isolated are left out.
+//
+// Coupling = 1 - combined goodput / isolated goodput (0 when the isolated
+// goodput is 0); throttled shares are throttled attempts / attempts; p99s
+// are the request latency p99s. SharesBucketWith and SharesKeyWith list,
+// sorted, the other combined workloads with the same non-empty Bucket or
+// Key.
+func ComputeCoupling(isolated map[string]Workload, combined []Workload) []Coupling {
+	out := []Coupling{}
+	for _, c := range combined {
+		iso, ok := isolated[c.Name]
+		if !ok {
+			continue
+		}
+		cp := Coupling{
+			Workload:               c.Name,
+			Bucket:                 c.Bucket,
+			IsolatedGoodputPerS:    iso.GoodputPerS,
+			CombinedGoodputPerS:    c.GoodputPerS,
+			IsolatedThrottledShare: iso.ThrottledShare(),
+			CombinedThrottledShare: c.ThrottledShare(),
+			IsolatedP99Ms:          iso.LatencyMs.P99,
+			CombinedP99Ms:          c.LatencyMs.P99,
+			SharesBucketWith:       []string{},
+			SharesKeyWith:          []string{},
+		}
+		if iso.GoodputPerS > 0 {
+			cp.Coupling = 1 - c.GoodputPerS/iso.GoodputPerS
+		}
+		for _, o := range combined {
+			if o.Name == c.Name {
+				continue
+			}
+			if c.Bucket != "" && o.Bucket == c.Bucket {
+				cp.SharesBucketWith = append(cp.SharesBucketWith, o.Name)
+			}
+			if c.Key != "" && o.Key == c.Key {
+				cp.SharesKeyWith = append(cp.SharesKeyWith, o.Name)
+			}
+		}
+		sort.Strings(cp.SharesBucketWith)
+		sort.Strings(cp.SharesKeyWith)
+		out = append(out, cp)
+	}
+	return out
+}
+
+// BlastRadius returns, in the order of ws, the workloads whose requests
+// failed other than by throttling (Second.Failed) in the second containing
+// atS or later.
+//
+// FromS and ToS are the first and the last such second (inclusive: the
+// failures lasted ToS - FromS + 1 seconds), Failed their total and Errors
+// their split by code, from Workload.FailedBySecond (nil when the workload
+// does not carry it). When FailedBySecond is present, failures with code
+// QuotaExceededError are not counted: the SDK raises it when its retry
+// token bucket is empty, which throttling alone causes.
+func BlastRadius(atS float64, ws []Workload) []Impact {
+	first := 0
+	if atS > 0 {
+		first = int(math.Floor(atS))
+	}
+	out := []Impact{}
+	for _, w := range ws {
+		quotaExceeded := map[int]int64{}
+		var errs map[string]int64
+		for _, sc := range w.FailedBySecond {
+			if sc.T < first {
+				continue
+			}
+			if sc.Code == CodeQuotaExceeded {
+				quotaExceeded[sc.T] += sc.Count
+				continue
+			}
+			if errs == nil {
+				errs = map[string]int64{}
+			}
+			errs[sc.Code] += sc.Count
+		}
+		var im Impact
+		found := false
+		for _, s := range w.Series {
+			if s.T < first {
+				continue
+			}
+			n := s.Failed - quotaExceeded[s.T]
+			if n <= 0 {
+				continue
+			}
+			if !found {
+				im = Impact{Workload: w.Name, FromS: float64(s.T), Errors: errs}
+				found = true
+			}
+			im.ToS = float64(s.T)
+			im.Failed += n
+		}
+		if found {
+			out = append(out, im)
+		}
+	}
+	return out
+}

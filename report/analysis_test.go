@@ -1,0 +1,144 @@
+package report_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/kmsload/kmsload/report"
+)
+
+const (
+	prodSym = "111111111111/us-east-1/symmetric"
+	secSym  = "999999999999/us-east-1/symmetric"
+)
+
+func wl(name, bucket, key string, attempts, throttled int64) report.Workload {
+	return report.Workload{Name: name, Bucket: bucket, Key: key, Attempts: attempts, ThrottledAttempts: throttled}
+}
+
+func TestBuckets(t *testing.T) {
+	quota := func(b string) float64 { return map[string]float64{prodSym: 100, secSym: 50}[b] }
+	tests := []struct {
+		name  string
+		ws    []report.Workload
+		dur   float64
+		quota func(string) float64
+		want  []report.Bucket
+	}{
+		{
+			name: "two buckets, shared key and two keys",
+			ws: []report.Workload{
+				wl("s3-ingest", prodSym, "env-prod", 600, 100),
+				wl("orders-api", prodSym, "orders", 300, 30),
+				wl("billing", secSym, "env-prod", 100, 0),
+				wl("random", prodSym, "", 100, 0),
+				wl("unbucketed", "", "x", 5, 0),
+			},
+			dur:   10,
+			quota: quota,
+			want: []report.Bucket{
+				{Name: prodSym, Account: "111111111111", Region: "us-east-1", Class: "symmetric",
+					QuotaPerS: 100, DemandPerS: 100, Allowed: 870, Throttled: 130,
+					Workloads: []string{"orders-api", "random", "s3-ingest"}, Keys: []string{"env-prod", "orders"}},
+				{Name: secSym, Account: "999999999999", Region: "us-east-1", Class: "symmetric",
+					QuotaPerS: 50, DemandPerS: 10, Allowed: 100, Throttled: 0,
+					Workloads: []string{"billing"}, Keys: []string{"env-prod"}},
+			},
+		},
+		{
+			name: "no duration, no quota function, short name",
+			ws:   []report.Workload{wl("a", "acct/eu-west-1", "k", 10, 2), wl("b", "acct/eu-west-1", "k", 10, 0)},
+			want: []report.Bucket{{Name: "acct/eu-west-1", Account: "acct", Region: "eu-west-1",
+				Allowed: 18, Throttled: 2, Workloads: []string{"a", "b"}, Keys: []string{"k"}}},
+		},
+		{name: "empty", want: []report.Bucket{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := report.Buckets(tt.ws, tt.dur, tt.quota)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Buckets() =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestComputeCoupling(t *testing.T) {
+	mk := func(name, bucket, key string, goodput float64, attempts, throttled int64, p99 float64) report.Workload {
+		w := wl(name, bucket, key, attempts, throttled)
+		w.GoodputPerS = goodput
+		w.LatencyMs.P99 = p99
+		return w
+	}
+	isolated := map[string]report.Workload{
+		"noisy": mk("noisy", prodSym, "env-prod", 80, 1000, 200, 20),
+		"quiet": mk("quiet", prodSym, "orders", 10, 100, 0, 5),
+		"other": mk("other", secSym, "env-prod", 0, 0, 0, 0),
+	}
+	combined := []report.Workload{
+		mk("noisy", prodSym, "env-prod", 70, 1000, 300, 40),
+		mk("quiet", prodSym, "orders", 4, 100, 60, 300),
+		mk("other", secSym, "env-prod", 5, 50, 0, 3),
+		mk("new", secSym, "", 5, 50, 0, 3),
+	}
+	want := []report.Coupling{
+		{Workload: "noisy", Bucket: prodSym, IsolatedGoodputPerS: 80, CombinedGoodputPerS: 70,
+			IsolatedThrottledShare: 0.2, CombinedThrottledShare: 0.3, IsolatedP99Ms: 20, CombinedP99Ms: 40,
+			Coupling: 1 - 70.0/80, SharesBucketWith: []string{"quiet"}, SharesKeyWith: []string{"other"}},
+		{Workload: "quiet", Bucket: prodSym, IsolatedGoodputPerS: 10, CombinedGoodputPerS: 4,
+			IsolatedThrottledShare: 0, CombinedThrottledShare: 0.6, IsolatedP99Ms: 5, CombinedP99Ms: 300,
+			Coupling: 1 - 4.0/10, SharesBucketWith: []string{"noisy"}, SharesKeyWith: []string{}},
+		{Workload: "other", Bucket: secSym, CombinedGoodputPerS: 5, CombinedP99Ms: 3,
+			Coupling: 0, SharesBucketWith: []string{"new"}, SharesKeyWith: []string{"noisy"}},
+	}
+	got := report.ComputeCoupling(isolated, combined)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ComputeCoupling() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestBlastRadius(t *testing.T) {
+	series := func(failed ...int64) []report.Second {
+		s := make([]report.Second, len(failed))
+		for i, f := range failed {
+			s[i] = report.Second{T: i, Failed: f}
+		}
+		return s
+	}
+	ws := []report.Workload{
+		{Name: "orders", Series: series(0, 1, 0, 5, 5, 0, 2, 0),
+			FailedBySecond: []report.SecondCode{
+				{T: 1, Code: "KMSInternalException", Count: 1},
+				{T: 3, Code: "DisabledException", Count: 5},
+				{T: 4, Code: "DisabledException", Count: 4},
+				{T: 4, Code: report.CodeQuotaExceeded, Count: 1},
+				{T: 6, Code: report.CodeQuotaExceeded, Count: 2},
+			}},
+		{Name: "quiet", Series: series(0, 0, 0, 0, 0, 0, 0, 0)},
+		{Name: "legacy", Series: series(0, 0, 0, 0, 3, 0, 0, 1)},
+		{Name: "early", Series: series(4, 0, 0, 0, 0, 0, 0, 0),
+			FailedBySecond: []report.SecondCode{{T: 0, Code: "NotFoundException", Count: 4}}},
+	}
+	tests := []struct {
+		at   float64
+		want []report.Impact
+	}{
+		{at: 3.5, want: []report.Impact{
+			{Workload: "orders", FromS: 3, ToS: 4, Failed: 9, Errors: map[string]int64{"DisabledException": 9}},
+			{Workload: "legacy", FromS: 4, ToS: 7, Failed: 4},
+		}},
+		{at: 0, want: []report.Impact{
+			{Workload: "orders", FromS: 1, ToS: 4, Failed: 10, Errors: map[string]int64{"DisabledException": 9, "KMSInternalException": 1}},
+			{Workload: "legacy", FromS: 4, ToS: 7, Failed: 4},
+			{Workload: "early", FromS: 0, ToS: 0, Failed: 4, Errors: map[string]int64{"NotFoundException": 4}},
+		}},
+		{at: 5, want: []report.Impact{{Workload: "legacy", FromS: 7, ToS: 7, Failed: 1}}},
+		{at: 20, want: []report.Impact{}},
+	}
+	for _, tt := range tests {
+		got := report.BlastRadius(tt.at, ws)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("BlastRadius(%v) =\n%+v\nwant\n%+v", tt.at, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,17 @@
+// Package report holds kmsload's result model (results.json) and turns a
+// run's observations into it.
+//
+// A Recorder receives the driver's per-arrival, per-attempt and per-request
+// observations and keeps, per workload, HDR histograms of latency (from the
+// intended send time, so coordinated omission is corrected) and of service
+// time per attempt, counters, a per-second series and an HdrHistogram
+// interval log, with memory that does not grow with the number of requests.
+// Finish turns them into Workload results.
+//
+// The rest of the package works on the result model only: Buckets
+// aggregates workloads per quota bucket (caller account x Region x class),
+// ComputeCoupling compares each workload run alone with all together,
+// BlastRadius finds the workloads a lifecycle event broke, WriteJSON and
+// ReadJSON store and load results.json, and WriteText renders the plain-text
+// summary with its verdict.
+package report

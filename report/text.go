@@ -1,0 +1,389 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// VerdictMinThrottledShare is the throttled-attempt share above which the
+// verdict discusses a bucket.
+const VerdictMinThrottledShare = 0.005
+
+// VerdictMinCoupling is the coupling above which the verdict names a
+// workload as slowed down by the others.
+const VerdictMinCoupling = 0.05
+
+// WriteText writes a plain-text summary of r: a header, a workload table,
+// a quota-bucket table, the coupling table (with --isolate), events with
+// their blast radius, thresholds, and a verdict in plain words.
+//
+// Rates are per second, latencies in milliseconds, shares in percent; "-"
+// marks a value that does not apply.
+func WriteText(w io.Writer, r *Results) error {
+	if r == nil {
+		return fmt.Errorf("report: write text: nil results")
+	}
+	tw := &textWriter{w: w}
+	tw.header(r)
+	tw.workloads(r)
+	tw.buckets(r)
+	tw.coupling(r)
+	tw.events(r)
+	tw.thresholds(r)
+	tw.verdict(r)
+	if tw.err != nil {
+		return fmt.Errorf("report: write text: %w", tw.err)
+	}
+	return nil
+}
+
+// textWriter keeps the first write error so the renderers stay linear.
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) printf(format string, a ...any) {
+	if t.err != nil {
+		return
+	}
+	_, t.err = fmt.Fprintf(t.w, format, a...)
+}
+
+// table writes a titled, aligned table; rows are tab-separated cells.
+func (t *textWriter) table(title string, header string, rows []string) {
+	if t.err != nil {
+		return
+	}
+	t.printf("\n%s\n", title)
+	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	if _, err := fmt.Fprintln(tab, "  "+header); err != nil {
+		t.err = err
+		return
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintln(tab, "  "+r); err != nil {
+			t.err = err
+			return
+		}
+	}
+	t.err = tab.Flush()
+}
+
+func (t *textWriter) header(r *Results) {
+	name := r.Scenario.Name
+	if name == "" {
+		name = "(unnamed scenario)"
+	}
+	t.printf("kmsload results: %s\n", name)
+	var rows []string
+	add := func(k, v string) { rows = append(rows, k+"\t"+v) }
+	if r.Scenario.Description != "" {
+		add("description", r.Scenario.Description)
+	}
+	if r.Scenario.File != "" {
+		add("file", r.Scenario.File)
+	}
+	target := orDash(r.Target.Kind)
+	if r.Target.Endpoint != "" {
+		target += " (" + r.Target.Endpoint + ")"
+	}
+	add("target", target)
+	qm := orDash(r.Target.QuotaModel)
+	if r.Target.QuotasAppliedBy != "" {
+		qm += ", applied by " + r.Target.QuotasAppliedBy
+	}
+	add("quota model", qm)
+	scale := fmt.Sprintf("%g", r.Scenario.Scale)
+	if r.Scenario.Scale != 0 && r.Scenario.Scale != 1 {
+		scale += " (quotas and rates scaled together)"
+	}
+	add("scale", scale)
+	dur := fmt.Sprintf("%.1f s", r.DurationS)
+	if !r.StartedAt.IsZero() {
+		dur += ", started " + r.StartedAt.UTC().Format(time.RFC3339)
+	}
+	add("duration", dur)
+	if r.Partial {
+		add("PARTIAL", "the run was interrupted; numbers cover only the part that ran")
+	}
+	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		if t.err != nil {
+			return
+		}
+		_, t.err = fmt.Fprintln(tab, "  "+row)
+	}
+	if t.err == nil {
+		t.err = tab.Flush()
+	}
+}
+
+func (t *textWriter) workloads(r *Results) {
+	rows := make([]string, 0, len(r.Workloads))
+	for _, w := range r.Workloads {
+		rows = append(rows, strings.Join([]string{
+			w.Name,
+			f1(w.TargetPerS), f1(w.SentPerS), f1(w.GoodputPerS),
+			fmt.Sprint(w.OK),
+			pct(w.ThrottledShare(), w.Attempts > 0),
+			fmt.Sprint(w.ThrottledRequests),
+			fmt.Sprint(w.Dropped), fmt.Sprint(w.CacheHits),
+			f2(w.LatencyMs.P50), f2(w.LatencyMs.P99), f2(w.LatencyMs.P999),
+			f2(w.ServiceMs.P99),
+			codes(w.Errors),
+		}, "\t"))
+	}
+	t.table("Workloads (latency from intended send time; thr-att% = throttled attempts / attempts)",
+		"workload\ttarget/s\tsent/s\tgoodput/s\tok\tthr-att%\tthr-req\tdropped\tcache-hits\tp50ms\tp99ms\tp999ms\tsvc-p99ms\terrors",
+		rows)
+}
+
+func (t *textWriter) buckets(r *Results) {
+	rows := make([]string, 0, len(r.Buckets))
+	for _, b := range r.Buckets {
+		util := "-"
+		if b.QuotaPerS > 0 {
+			util = f1(100 * b.DemandPerS / b.QuotaPerS)
+		}
+		quota := "-"
+		if b.QuotaPerS > 0 {
+			quota = f1(b.QuotaPerS)
+		}
+		rows = append(rows, strings.Join([]string{
+			b.Name, quota, f1(b.DemandPerS), util,
+			pct(b.ThrottledShare(), b.Allowed+b.Throttled > 0),
+			list(b.Workloads), list(b.Keys),
+		}, "\t"))
+	}
+	t.table("Quota buckets (caller account/Region/class; demand = attempts/s)",
+		"bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tworkloads\tkeys", rows)
+}
+
+func (t *textWriter) coupling(r *Results) {
+	if len(r.Coupling) == 0 {
+		return
+	}
+	rows := make([]string, 0, len(r.Coupling))
+	for _, c := range r.Coupling {
+		rows = append(rows, strings.Join([]string{
+			c.Workload,
+			f1(c.IsolatedGoodputPerS), f1(c.CombinedGoodputPerS),
+			f1(100 * c.IsolatedThrottledShare), f1(100 * c.CombinedThrottledShare),
+			f2(c.IsolatedP99Ms), f2(c.CombinedP99Ms),
+			f1(100 * c.Coupling),
+			list(c.SharesBucketWith), list(c.SharesKeyWith),
+		}, "\t"))
+	}
+	t.table("Coupling (alone vs together; coupling% = 1 - goodput together / goodput alone)",
+		"workload\tgoodput/s-alone\tgoodput/s-together\tthr-att%-alone\tthr-att%-together\tp99ms-alone\tp99ms-together\tcoupling%\tshares-bucket-with\tshares-key-with",
+		rows)
+}
+
+func (t *textWriter) events(r *Results) {
+	if len(r.Events) == 0 {
+		return
+	}
+	t.printf("\nEvents (blast radius: workloads with non-throttle failures from the event's second on)\n")
+	for _, e := range r.Events {
+		line := fmt.Sprintf("  at %.1fs  %s", e.AtS, e.Action)
+		if e.Key != "" {
+			line += " " + e.Key
+		}
+		if e.Error != "" {
+			line += "  (event failed: " + e.Error + ")"
+		}
+		t.printf("%s\n", line)
+		if len(e.Affected) == 0 {
+			t.printf("    no workload failed after it\n")
+			continue
+		}
+		rows := make([]string, 0, len(e.Affected))
+		for _, im := range e.Affected {
+			rows = append(rows, fmt.Sprintf("%s\t%d failed\tseconds %g-%g\t%s",
+				im.Workload, im.Failed, im.FromS, im.ToS, codes(im.Errors)))
+		}
+		tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+		for _, row := range rows {
+			if t.err != nil {
+				return
+			}
+			_, t.err = fmt.Fprintln(tab, "    "+row)
+		}
+		if t.err == nil {
+			t.err = tab.Flush()
+		}
+	}
+}
+
+func (t *textWriter) thresholds(r *Results) {
+	if len(r.Thresholds) == 0 {
+		return
+	}
+	rows := make([]string, 0, len(r.Thresholds))
+	for _, th := range r.Thresholds {
+		res := "FAIL"
+		if th.Pass {
+			res = "pass"
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%g", res, th.Workload, th.Expr, th.Value))
+	}
+	t.table("Thresholds", "result\tworkload\texpression\tvalue", rows)
+}
+
+func (t *textWriter) verdict(r *Results) {
+	t.printf("\nVerdict\n")
+	var paras []string
+	keyOf := map[string]string{}
+	byName := map[string]Workload{}
+	for _, w := range r.Workloads {
+		keyOf[w.Name] = w.Key
+		byName[w.Name] = w
+	}
+	for _, b := range r.Buckets {
+		share := b.ThrottledShare()
+		if share <= VerdictMinThrottledShare {
+			continue
+		}
+		var s strings.Builder
+		fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
+			b.Name, orDash(b.Account), orDash(b.Region), orDash(b.Class), 100*share, b.Allowed+b.Throttled)
+		if b.QuotaPerS > 0 {
+			fmt.Fprintf(&s, " at %.0f%% of its quota (%.1f/s demand, %.1f/s quota)", 100*b.DemandPerS/b.QuotaPerS, b.DemandPerS, b.QuotaPerS)
+		}
+		s.WriteString(". ")
+		switch len(b.Workloads) {
+		case 0:
+		case 1:
+			fmt.Fprintf(&s, "Only %s uses it. ", b.Workloads[0])
+		default:
+			fmt.Fprintf(&s, "It is shared by %s. ", and(b.Workloads))
+		}
+		var throttled []string
+		keys := map[string]bool{}
+		for _, n := range b.Workloads {
+			if byName[n].ThrottledAttempts > 0 {
+				throttled = append(throttled, n)
+				if k := keyOf[n]; k != "" {
+					keys[k] = true
+				}
+			}
+		}
+		switch {
+		case len(keys) > 1:
+			parts := make([]string, len(throttled))
+			for i, n := range throttled {
+				parts[i] = fmt.Sprintf("%s on key %s", n, orDash(keyOf[n]))
+			}
+			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed the bucket (caller account x Region x class), not the key.", and(parts))
+		case len(keys) == 1 && len(throttled) > 1:
+			var k string
+			for k = range keys {
+			}
+			fmt.Fprintf(&s, "The throttled workloads (%s) all use key %s, so this run cannot tell the bucket from the key; a layout with a second key in the same bucket would.", and(throttled), k)
+		case len(throttled) == 1:
+			fmt.Fprintf(&s, "%s was throttled.", throttled[0])
+		}
+		paras = append(paras, strings.TrimSpace(s.String()))
+	}
+	if len(paras) == 0 {
+		paras = append(paras, fmt.Sprintf("No quota bucket throttled more than %.1f%% of its attempts.", 100*VerdictMinThrottledShare))
+	}
+	for _, c := range r.Coupling {
+		if c.Coupling <= VerdictMinCoupling {
+			continue
+		}
+		s := fmt.Sprintf("%s lost %.1f%% of its goodput when run with the others (%.1f/s alone, %.1f/s together)",
+			c.Workload, 100*c.Coupling, c.IsolatedGoodputPerS, c.CombinedGoodputPerS)
+		if len(c.SharesBucketWith) > 0 {
+			s += fmt.Sprintf("; it shares bucket %s with %s", c.Bucket, and(c.SharesBucketWith))
+		}
+		paras = append(paras, s+".")
+	}
+	for i, p := range paras {
+		if i > 0 {
+			t.printf("\n")
+		}
+		for _, line := range wrap(p, 76) {
+			t.printf("  %s\n", line)
+		}
+	}
+}
+
+// wrap splits text into lines of at most width characters, breaking at
+// spaces; longer words stay whole.
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, word := range strings.Fields(text) {
+		if cur.Len() > 0 && cur.Len()+1+len(word) > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// and joins names as "a", "a and b" or "a, b and c".
+func and(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
+func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+// pct formats a share as a percentage, or "-" when it does not apply.
+func pct(share float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", 100*share)
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ",")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// codes formats counts by error code as "A=1,B=2", sorted by code.
+func codes(m map[string]int64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, ",")
+}
