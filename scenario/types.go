@@ -37,6 +37,9 @@ type Scenario struct {
 	// Thresholds maps a workload name (or "all") to threshold expressions
 	// such as "p99 < 50ms". Evaluated by report/.
 	Thresholds map[string][]string
+
+	// sha256 is the hex SHA-256 of the bytes the scenario was parsed from.
+	sha256 string
 }
 
 // Quotas selects the quota model applied by the embedded emulator.
@@ -166,7 +169,10 @@ type Phase struct {
 // DataKeyCache models the AWS Encryption SDK's caching materials manager:
 // a data key is reused until it is MaxAge old or used MaxUses times.
 type DataKeyCache struct {
-	MaxAge  time.Duration
+	// MaxAge is how long a cached data key may be used.
+	MaxAge time.Duration
+	// MaxUses is how many messages a cached data key may protect
+	// (0 = no limit).
 	MaxUses int
 }
 

@@ -1,0 +1,169 @@
+package scenario
+
+import (
+	"strings"
+	"time"
+)
+
+// Defaults of a scenario file. Every default is applied by NewScenario,
+// NewKey, NewWorkload and NewEvent, or (for values that depend on other
+// values) by fillDerived in this file; nowhere else.
+const (
+	DefaultRegion            = "us-east-1"
+	DefaultScale             = 1.0
+	DefaultDuration          = 60 * time.Second
+	DefaultSeed              = 1
+	DefaultQuotaMode         = "aws"
+	DefaultQuotaAlgorithm    = "fixed-window"
+	DefaultSpec              = SpecSymmetricDefault
+	DefaultArrival           = ArrivalConstant
+	DefaultRetry             = RetryStandard
+	DefaultMaxInFlight       = 1000
+	DefaultPayloadBytes      = 32
+	DefaultPendingWindowDays = 7
+)
+
+// Quota modes (any other Quotas.Mode is the path of a quota file) and
+// quota algorithms.
+const (
+	QuotaModeAWS        = "aws"
+	QuotaModeOff        = "off"
+	QuotaAlgorithmFixed = "fixed-window"
+	QuotaAlgorithmToken = "token-bucket"
+)
+
+// ThresholdAllWorkloads is the Thresholds key that applies to every
+// workload.
+const ThresholdAllWorkloads = "all"
+
+// Bounds of Event.PendingWindowDays (the ScheduleKeyDeletion window).
+const (
+	MinPendingWindowDays = 7
+	MaxPendingWindowDays = 30
+)
+
+const (
+	aliasPrefix             = "alias/"
+	reservedAWSAliasPrefix  = "alias/aws/"
+	maxAliasLen             = 256
+	maxEncryptionContextLen = 8192
+)
+
+// NewScenario returns a scenario holding the top-level defaults: Region
+// us-east-1, Scale 1, Duration 60s, Seed 1, quotas "aws" with the
+// fixed-window algorithm, and empty (non-nil) maps.
+func NewScenario() *Scenario {
+	return &Scenario{
+		Region:   DefaultRegion,
+		Scale:    DefaultScale,
+		Duration: DefaultDuration,
+		Seed:     DefaultSeed,
+		Quotas: Quotas{
+			Mode:      DefaultQuotaMode,
+			Algorithm: DefaultQuotaAlgorithm,
+		},
+		Accounts:   map[string]Account{},
+		Keys:       map[string]Key{},
+		Thresholds: map[string][]string{},
+	}
+}
+
+// NewKey returns a key holding the defaults: spec SYMMETRIC_DEFAULT. Region
+// ("" = the scenario's Region) and Usage ("" = DefaultUsage(Spec)) are
+// filled in after decoding.
+func NewKey() Key {
+	return Key{Spec: DefaultSpec}
+}
+
+// NewWorkload returns a workload holding the defaults: constant arrival,
+// sdk-standard retries, at most 1000 requests in flight, 32-byte payloads.
+// KeyRef and Region are filled in after decoding: KeyRef is id when the
+// caller owns the key and arn otherwise (alias and alias-arn when the file
+// names the key by its alias); Region is the key's Region (the scenario's
+// Region for GenerateRandom).
+func NewWorkload() Workload {
+	return Workload{
+		Arrival:      DefaultArrival,
+		Retry:        DefaultRetry,
+		MaxInFlight:  DefaultMaxInFlight,
+		PayloadBytes: DefaultPayloadBytes,
+	}
+}
+
+// NewEvent returns an event holding the defaults. PendingWindowDays is set
+// to 7 after decoding for schedule-deletion events that give none.
+func NewEvent() Event {
+	return Event{}
+}
+
+// fillDerived fills the defaults that depend on other values and resolves
+// key references written as alias names to key names. Unknown references
+// are left as they are for validate to report.
+func fillDerived(s *Scenario) {
+	for name, k := range s.Keys {
+		if k.Region == "" {
+			k.Region = s.Region
+		}
+		if k.Spec == "" {
+			k.Spec = DefaultSpec
+		}
+		if k.Usage == "" {
+			k.Usage = DefaultUsage(k.Spec)
+		}
+		s.Keys[name] = k
+	}
+	for i := range s.Workloads {
+		w := &s.Workloads[i]
+		name, byAlias := s.resolveKey(w.Key)
+		w.Key = name
+		k, known := s.Keys[w.Key]
+		if w.KeyRef == "" && known && KeyRequired(w.Operation) {
+			cross := w.Caller != k.Account
+			switch {
+			case byAlias && cross:
+				w.KeyRef = KeyRefAliasARN
+			case byAlias:
+				w.KeyRef = KeyRefAlias
+			case cross:
+				w.KeyRef = KeyRefARN
+			default:
+				w.KeyRef = KeyRefID
+			}
+		}
+		if w.Region == "" {
+			if known {
+				w.Region = k.Region
+			} else {
+				w.Region = s.Region
+			}
+		}
+	}
+	for i := range s.Events {
+		e := &s.Events[i]
+		e.Key, _ = s.resolveKey(e.Key)
+		if e.Action == ActionScheduleDelete && e.PendingWindowDays == 0 {
+			e.PendingWindowDays = DefaultPendingWindowDays
+		}
+	}
+}
+
+// resolveKey maps a reference that is an alias of exactly one key to that
+// key's name. byAlias reports whether the reference was such an alias.
+func (s *Scenario) resolveKey(ref string) (name string, byAlias bool) {
+	if !strings.HasPrefix(ref, aliasPrefix) {
+		return ref, false
+	}
+	found := ""
+	for n, k := range s.Keys {
+		if k.Alias == ref {
+			if found != "" {
+				return ref, false // ambiguous: validate reports the duplicate alias
+			}
+			found = n
+		}
+	}
+	if found == "" {
+		return ref, false
+	}
+	return found, true
+}
