@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make bench: throughput and latency ratios measured in one run, on loopback.
+#  1. GenerateDataKey through one load generator (vegeta, max rate, fixed
+#     workers) against: the kmsload emulator (quotas on, not binding),
+#     local-kms, and a null handler that returns a fixed response.
+#  2. Memory with run length: peak RSS of `kmsload run` for 30 s and for
+#     BENCH_LONG (default 5m) of the same scenario.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DUR=${BENCH_DURATION:-10s}
+WORKERS=${BENCH_WORKERS:-64}
+LONG=${BENCH_LONG:-5m}
+LOCALKMS=github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o bin/kmsload ./cmd/kmsload
+go build -o "$work/nullkms" ./bench/nullkms
+GOBIN="$work" go install "$LOCALKMS"
+go build -o "$work/vegeta" github.com/tsenart/vegeta/v12
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+AUTH='AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000'
+kms() { # kms PORT OPERATION JSON
+	curl -sS -X POST "http://127.0.0.1:$1/" -H "X-Amz-Target: TrentService.$2" \
+		-H 'Content-Type: application/x-amz-json-1.1' -H "Authorization: $AUTH" \
+		-H 'X-Amz-Date: 20260101T000000Z' -d "$3"
+}
+key_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["KeyMetadata"]["KeyId"])'; }
+
+attack() { # attack NAME PORT KEYID -> prints "rps p99ms" and records it
+	cat > "$work/$1.json" <<JSON
+{"method":"POST","url":"http://127.0.0.1:$2/","body":"$(printf '{"KeyId":"%s","KeySpec":"AES_256"}' "$3" | base64 -w0)","header":{"X-Amz-Target":["TrentService.GenerateDataKey"],"Content-Type":["application/x-amz-json-1.1"],"Authorization":["$AUTH"],"X-Amz-Date":["20260101T000000Z"]}}
+JSON
+	# warm up, then measure
+	"$work/vegeta" attack -format=json -targets="$work/$1.json" -rate=0 -max-workers="$WORKERS" -duration=2s > /dev/null
+	"$work/vegeta" attack -format=json -targets="$work/$1.json" -rate=0 -max-workers="$WORKERS" -duration="$DUR" \
+		| "$work/vegeta" report -type=json > "$work/$1.report"
+	python3 - "$work/$1.report" "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["status_codes"].get("200", 0)
+print(f'{sys.argv[2]:<12} {r["throughput"]:>10.0f} ok/s   p99 {r["latencies"]["99th"]/1e6:7.2f} ms   success {100*r["success"]:.2f}%  ({ok} ok of {r["requests"]})')
+PY
+}
+val() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["throughput"] if sys.argv[2]=="rps" else r["latencies"]["99th"]/1e6)' "$work/$1.report" "$2"; }
+
+echo "== GenerateDataKey, vegeta max rate, $WORKERS workers, $DUR each, one run =="
+p=$(free_port); "$work/nullkms" -addr "127.0.0.1:$p" & pids+=($!); wait_port "$p"
+attack null "$p" "00000000-0000-0000-0000-000000000000"
+
+p=$(free_port); bin/kmsload emulator --addr "127.0.0.1:$p" --quotas aws 2> "$work/emulator.log" & pids+=($!); wait_port "$p"
+emu_pid=${pids[-1]}
+id=$(kms "$p" CreateKey '{}' | key_id)
+attack emulator "$p" "$id"
+emu_rss=$(awk '/VmHWM/ {print $2}' "/proc/$emu_pid/status")
+
+p=$(free_port); PORT=$p KMS_ACCOUNT_ID=111111111111 KMS_REGION=us-east-1 KMS_DATA_PATH="$work/lk" "$work/local-kms" > "$work/localkms.log" 2>&1 & pids+=($!); wait_port "$p"
+id=$(kms "$p" CreateKey '{}' | key_id)
+attack local-kms "$p" "$id"
+
+python3 - "$(val emulator rps)" "$(val null rps)" "$(val local-kms rps)" "$(val emulator p99)" "$(val local-kms p99)" <<'PY'
+import sys
+e, n, l, ep, lp = map(float, sys.argv[1:])
+print(f"throughput: emulator/null = {e/n:.2f}x   local-kms/null = {l/n:.2f}x   emulator/local-kms = {e/l:.2f}x   (goal: emulator/null >= 0.85x)")
+print(f"p99:        emulator/local-kms = {ep/lp:.2f}x   (goal: <= 1.00x)")
+PY
+echo "emulator peak RSS after the attacks: $((emu_rss / 1024)) MiB"
+
+echo
+echo "== memory with run length: kmsload run, 30s vs $LONG (scenarios/quickstart.yaml) =="
+rss() { # rss DURATION -> peak RSS in KiB of the whole run
+	/usr/bin/env python3 - "$1" <<'PY'
+import resource, subprocess, sys
+subprocess.run(["bin/kmsload", "run", "scenarios/quickstart.yaml", "--quiet", "--duration", sys.argv[1],
+                "--out", "kmsload-results/bench-" + sys.argv[1]], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+}
+short=$(rss 30s); long=$(rss "$LONG")
+python3 -c "import sys; s,l=map(int,sys.argv[1:]); print(f'peak RSS: 30s run {s/1024:.1f} MiB, $LONG run {l/1024:.1f} MiB, ratio {l/s:.2f}x (goal: within 10%)')" "$short" "$long"
