@@ -1,0 +1,637 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+)
+
+// Limits of KMS cryptographic operations.
+const (
+	maxPlaintext  = 4096
+	maxMessage    = 4096
+	maxDataKey    = 1024
+	maxRandom     = 1024
+	maxContextLen = 8192
+)
+
+// cryptoKey resolves the key of a cryptographic operation, charges quota by
+// its KeySpec and checks authorization and state. A key that cannot be
+// found is charged as symmetric. The caller holds the read lock.
+func (c *call) cryptoKey(ref, field, action string) (*key, *apiError) {
+	k, e := c.resolve(ref, field)
+	if e != nil {
+		if ce := c.charge("", ""); ce != nil {
+			return nil, ce
+		}
+		return nil, e
+	}
+	if ce := c.charge(k.spec, k.customKeyStore); ce != nil {
+		return nil, ce
+	}
+	if e := c.authorize(k, action); e != nil {
+		return nil, e
+	}
+	if e := k.usable(); e != nil {
+		return nil, e
+	}
+	return k, nil
+}
+
+func checkContext(ctx map[string]string) *apiError {
+	n := 0
+	for k, v := range ctx {
+		n += len(k) + len(v)
+	}
+	if n > maxContextLen {
+		return kerr("ValidationException", "encryption context is larger than %d bytes", maxContextLen)
+	}
+	return nil
+}
+
+func errUsage(k *key, op string) *apiError {
+	return kerr("InvalidKeyUsageException", "%s key usage is %s which is not valid for %s.", k.arn, k.usage, op)
+}
+
+// encryptWith encrypts plaintext with k (symmetric or RSA).
+func encryptWith(k *key, plaintext []byte, ctx map[string]string, alg string) ([]byte, string, *apiError) {
+	if k.usage != usageEncrypt {
+		return nil, "", errUsage(k, "Encrypt")
+	}
+	if k.spec == specSymmetric {
+		if alg != "" && alg != "SYMMETRIC_DEFAULT" {
+			return nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+		}
+		ct, err := sealSymmetric(k, plaintext, ctx)
+		if err != nil {
+			return nil, "", errInternal()
+		}
+		return ct, "SYMMETRIC_DEFAULT", nil
+	}
+	h := oaepHash(alg)
+	if h == nil {
+		if alg == "" {
+			return nil, "", kerr("ValidationException", "EncryptionAlgorithm is required for asymmetric keys")
+		}
+		return nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+	}
+	if len(ctx) > 0 {
+		return nil, "", kerr("ValidationException", "EncryptionContext is not supported with asymmetric keys")
+	}
+	priv, err := k.mat.signer()
+	if err != nil {
+		return nil, "", errInternal()
+	}
+	ct, err := rsa.EncryptOAEP(h, rand.Reader, priv.Public().(*rsa.PublicKey), plaintext, nil)
+	if err != nil {
+		return nil, "", kerr("ValidationException", "plaintext is too long for %s with %s", k.spec, alg)
+	}
+	return ct, alg, nil
+}
+
+type encryptIn struct {
+	KeyId               string
+	Plaintext           []byte
+	EncryptionContext   map[string]string
+	EncryptionAlgorithm string
+	GrantTokens         []string
+	DryRun              bool
+}
+
+type encryptOut struct {
+	CiphertextBlob      []byte
+	KeyId               string
+	EncryptionAlgorithm string
+}
+
+func opEncrypt(c *call) (any, *apiError) {
+	var in encryptIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, e := c.cryptoKey(in.KeyId, "keyId", "Encrypt")
+	if e != nil {
+		return nil, e
+	}
+	if in.Plaintext == nil {
+		return nil, errNull("plaintext")
+	}
+	if len(in.Plaintext) == 0 {
+		return nil, errMinLen("plaintext", 1)
+	}
+	if len(in.Plaintext) > maxPlaintext {
+		return nil, errMaxLen("plaintext", maxPlaintext)
+	}
+	if e := checkContext(in.EncryptionContext); e != nil {
+		return nil, e
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	ct, alg, e := encryptWith(k, in.Plaintext, in.EncryptionContext, in.EncryptionAlgorithm)
+	if e != nil {
+		return nil, e
+	}
+	return encryptOut{CiphertextBlob: ct, KeyId: k.arn, EncryptionAlgorithm: alg}, nil
+}
+
+// decryptBlob finds the key of blob (keyRef optional for symmetric
+// ciphertexts), charges quota, checks access and decrypts.
+func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, alg, action string) (*key, []byte, string, *apiError) {
+	if blob == nil {
+		return nil, nil, "", errNull("ciphertextBlob")
+	}
+	if len(blob) == 0 {
+		return nil, nil, "", errMinLen("ciphertextBlob", 1)
+	}
+	if len(blob) > maxCiphertext {
+		return nil, nil, "", errMaxLen("ciphertextBlob", maxCiphertext)
+	}
+	if alg != "" && alg != "SYMMETRIC_DEFAULT" {
+		// Asymmetric decryption needs the key named.
+		if keyRef == "" {
+			return nil, nil, "", kerr("ValidationException", "KeyId is required for asymmetric decryption")
+		}
+		k, e := c.cryptoKey(keyRef, "keyId", action)
+		if e != nil {
+			return nil, nil, "", e
+		}
+		if k.usage != usageEncrypt || k.spec == specSymmetric {
+			return nil, nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+		}
+		h := oaepHash(alg)
+		if h == nil {
+			return nil, nil, "", errEnum("encryptionAlgorithm", alg)
+		}
+		priv, err := k.mat.signer()
+		if err != nil {
+			return nil, nil, "", errInternal()
+		}
+		pt, err := rsa.DecryptOAEP(h, nil, priv.(*rsa.PrivateKey), blob, nil)
+		if err != nil {
+			return nil, nil, "", kerr("InvalidCiphertextException", "")
+		}
+		return k, pt, alg, nil
+	}
+	h, ok := parseBlob(blob)
+	var k *key
+	if keyRef != "" {
+		var e *apiError
+		k, e = c.cryptoKey(keyRef, "keyId", action)
+		if e != nil {
+			return nil, nil, "", e
+		}
+		if k.spec != specSymmetric {
+			return nil, nil, "", kerr("InvalidKeyUsageException", "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec %s.", k.spec)
+		}
+		if !ok {
+			return nil, nil, "", kerr("InvalidCiphertextException", "")
+		}
+		if h.id != k.id || h.account != k.account {
+			return nil, nil, "", kerr("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
+		}
+	} else {
+		if !ok {
+			if ce := c.charge("", ""); ce != nil {
+				return nil, nil, "", ce
+			}
+			return nil, nil, "", kerr("InvalidCiphertextException", "")
+		}
+		k = c.s.st.lookup(keyLoc{h.account, c.region, h.id}, c.now)
+		if k == nil {
+			if ce := c.charge("", ""); ce != nil {
+				return nil, nil, "", ce
+			}
+			return nil, nil, "", kerr("InvalidCiphertextException", "")
+		}
+		if ce := c.charge(k.spec, k.customKeyStore); ce != nil {
+			return nil, nil, "", ce
+		}
+		if e := c.authorize(k, action); e != nil {
+			return nil, nil, "", e
+		}
+		if e := k.usable(); e != nil {
+			return nil, nil, "", e
+		}
+	}
+	pt, good := openSymmetric(k, h, blob, ctx)
+	if !good {
+		return nil, nil, "", kerr("InvalidCiphertextException", "")
+	}
+	return k, pt, "SYMMETRIC_DEFAULT", nil
+}
+
+type decryptIn struct {
+	CiphertextBlob      []byte
+	EncryptionContext   map[string]string
+	KeyId               string
+	EncryptionAlgorithm string
+	GrantTokens         []string
+	DryRun              bool
+}
+
+type decryptOut struct {
+	KeyId               string
+	Plaintext           []byte
+	EncryptionAlgorithm string
+}
+
+func opDecrypt(c *call) (any, *apiError) {
+	var in decryptIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, pt, alg, e := c.decryptBlob(in.CiphertextBlob, in.KeyId, in.EncryptionContext, in.EncryptionAlgorithm, "Decrypt")
+	if e != nil {
+		return nil, e
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	return decryptOut{KeyId: k.arn, Plaintext: pt, EncryptionAlgorithm: alg}, nil
+}
+
+type reEncryptIn struct {
+	CiphertextBlob                 []byte
+	SourceEncryptionContext        map[string]string
+	SourceKeyId                    string
+	DestinationKeyId               string
+	DestinationEncryptionContext   map[string]string
+	SourceEncryptionAlgorithm      string
+	DestinationEncryptionAlgorithm string
+	GrantTokens                    []string
+	DryRun                         bool
+}
+
+type reEncryptOut struct {
+	CiphertextBlob                 []byte
+	SourceKeyId                    string
+	KeyId                          string
+	SourceEncryptionAlgorithm      string
+	DestinationEncryptionAlgorithm string
+}
+
+func opReEncrypt(c *call) (any, *apiError) {
+	var in reEncryptIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	// The request is charged by the destination key's spec.
+	dst, e := c.cryptoKey(in.DestinationKeyId, "destinationKeyId", "ReEncryptTo")
+	if e != nil {
+		return nil, e
+	}
+	src, pt, srcAlg, e := c.decryptBlob(in.CiphertextBlob, in.SourceKeyId, in.SourceEncryptionContext, in.SourceEncryptionAlgorithm, "ReEncryptFrom")
+	if e != nil {
+		return nil, e
+	}
+	if e := checkContext(in.DestinationEncryptionContext); e != nil {
+		return nil, e
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	ct, alg, e := encryptWith(dst, pt, in.DestinationEncryptionContext, in.DestinationEncryptionAlgorithm)
+	if e != nil {
+		return nil, e
+	}
+	return reEncryptOut{CiphertextBlob: ct, SourceKeyId: src.arn, KeyId: dst.arn, SourceEncryptionAlgorithm: srcAlg, DestinationEncryptionAlgorithm: alg}, nil
+}
+
+type dataKeyIn struct {
+	KeyId             string
+	EncryptionContext map[string]string
+	NumberOfBytes     *int
+	KeySpec           string
+	GrantTokens       []string
+	DryRun            bool
+}
+
+type dataKeyOut struct {
+	CiphertextBlob []byte
+	Plaintext      []byte `json:",omitempty"`
+	KeyId          string
+}
+
+func generateDataKey(c *call, withPlaintext bool) (any, *apiError) {
+	var in dataKeyIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
+	if e != nil {
+		return nil, e
+	}
+	n := 0
+	switch {
+	case in.NumberOfBytes != nil && in.KeySpec != "":
+		return nil, kerr("ValidationException", "Please specify either number of bytes or key spec.")
+	case in.NumberOfBytes != nil:
+		n = *in.NumberOfBytes
+		if n < 1 || n > maxDataKey {
+			return nil, errRange("numberOfBytes", n, 1, maxDataKey)
+		}
+	case in.KeySpec == "AES_256":
+		n = 32
+	case in.KeySpec == "AES_128":
+		n = 16
+	case in.KeySpec != "":
+		return nil, errEnum("keySpec", in.KeySpec)
+	default:
+		return nil, kerr("ValidationException", "Please specify either number of bytes or key spec.")
+	}
+	if k.spec != specSymmetric || k.usage != usageEncrypt {
+		return nil, errUsage(k, c.op)
+	}
+	if e := checkContext(in.EncryptionContext); e != nil {
+		return nil, e
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	pt := make([]byte, n)
+	if _, err := rand.Read(pt); err != nil {
+		return nil, errInternal()
+	}
+	ct, err := sealSymmetric(k, pt, in.EncryptionContext)
+	if err != nil {
+		return nil, errInternal()
+	}
+	out := dataKeyOut{CiphertextBlob: ct, KeyId: k.arn}
+	if withPlaintext {
+		out.Plaintext = pt
+	}
+	return out, nil
+}
+
+func opGenerateDataKey(c *call) (any, *apiError) { return generateDataKey(c, true) }
+
+func opGenerateDataKeyWithoutPlaintext(c *call) (any, *apiError) {
+	return generateDataKey(c, false)
+}
+
+type randomIn struct {
+	NumberOfBytes    *int
+	CustomKeyStoreId string
+}
+
+type randomOut struct {
+	Plaintext []byte
+}
+
+func opGenerateRandom(c *call) (any, *apiError) {
+	var in randomIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	if e := c.charge("", in.CustomKeyStoreId); e != nil {
+		return nil, e
+	}
+	if in.NumberOfBytes == nil {
+		return nil, errNull("numberOfBytes")
+	}
+	n := *in.NumberOfBytes
+	if n < 1 || n > maxRandom {
+		return nil, errRange("numberOfBytes", n, 1, maxRandom)
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, errInternal()
+	}
+	return randomOut{Plaintext: b}, nil
+}
+
+type macIn struct {
+	KeyId        string
+	Message      []byte
+	MacAlgorithm string
+	Mac          []byte
+	GrantTokens  []string
+	DryRun       bool
+}
+
+type macOut struct {
+	Mac          []byte `json:",omitempty"`
+	MacValid     bool   `json:",omitempty"`
+	MacAlgorithm string
+	KeyId        string
+}
+
+func (c *call) macKey(in *macIn) (*key, *apiError) {
+	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
+	if e != nil {
+		return nil, e
+	}
+	if in.Message == nil {
+		return nil, errNull("message")
+	}
+	if len(in.Message) == 0 {
+		return nil, errMinLen("message", 1)
+	}
+	if len(in.Message) > maxMessage {
+		return nil, errMaxLen("message", maxMessage)
+	}
+	if in.MacAlgorithm == "" {
+		return nil, errNull("macAlgorithm")
+	}
+	if k.usage != usageMac {
+		return nil, errUsage(k, c.op)
+	}
+	if !contains(specs[k.spec].macAlgs, in.MacAlgorithm) {
+		return nil, kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", in.MacAlgorithm, k.spec)
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	return k, nil
+}
+
+func opGenerateMac(c *call) (any, *apiError) {
+	var in macIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, e := c.macKey(&in)
+	if e != nil {
+		return nil, e
+	}
+	return macOut{Mac: computeMac(k, in.Message), MacAlgorithm: in.MacAlgorithm, KeyId: k.arn}, nil
+}
+
+func opVerifyMac(c *call) (any, *apiError) {
+	var in macIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, e := c.macKey(&in)
+	if e != nil {
+		return nil, e
+	}
+	if in.Mac == nil {
+		return nil, errNull("mac")
+	}
+	if subtle.ConstantTimeCompare(computeMac(k, in.Message), in.Mac) != 1 {
+		return nil, kerr("KMSInvalidMacException", "")
+	}
+	return macOut{MacValid: true, MacAlgorithm: in.MacAlgorithm, KeyId: k.arn}, nil
+}
+
+type signIn struct {
+	KeyId            string
+	Message          []byte
+	MessageType      string
+	SigningAlgorithm string
+	Signature        []byte
+	GrantTokens      []string
+	DryRun           bool
+}
+
+type signOut struct {
+	KeyId            string
+	Signature        []byte `json:",omitempty"`
+	SignatureValid   bool   `json:",omitempty"`
+	SigningAlgorithm string
+}
+
+// signSetup validates a Sign or Verify request and returns the key and
+// the digest to sign.
+func (c *call) signSetup(in *signIn) (*key, []byte, *apiError) {
+	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
+	if e != nil {
+		return nil, nil, e
+	}
+	if in.Message == nil {
+		return nil, nil, errNull("message")
+	}
+	if len(in.Message) == 0 {
+		return nil, nil, errMinLen("message", 1)
+	}
+	if len(in.Message) > maxMessage {
+		return nil, nil, errMaxLen("message", maxMessage)
+	}
+	if in.SigningAlgorithm == "" {
+		return nil, nil, errNull("signingAlgorithm")
+	}
+	if k.usage != usageSign {
+		return nil, nil, errUsage(k, c.op)
+	}
+	if !contains(specs[k.spec].signAlgs, in.SigningAlgorithm) {
+		return nil, nil, kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", in.SigningAlgorithm, k.spec)
+	}
+	h := signHash(in.SigningAlgorithm)
+	var digest []byte
+	switch in.MessageType {
+	case "", "RAW":
+		hh := h.New()
+		hh.Write(in.Message)
+		digest = hh.Sum(nil)
+	case "DIGEST":
+		if len(in.Message) != h.Size() {
+			return nil, nil, kerr("ValidationException", "Digest is invalid length for algorithm %s.", in.SigningAlgorithm)
+		}
+		digest = in.Message
+	default:
+		return nil, nil, errEnum("messageType", in.MessageType)
+	}
+	if in.DryRun {
+		return nil, nil, errDryRun()
+	}
+	return k, digest, nil
+}
+
+func opSign(c *call) (any, *apiError) {
+	var in signIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, digest, e := c.signSetup(&in)
+	if e != nil {
+		return nil, e
+	}
+	priv, err := k.mat.signer()
+	if err != nil {
+		return nil, errInternal()
+	}
+	sig, err := signDigest(priv, in.SigningAlgorithm, digest)
+	if err != nil {
+		return nil, errInternal()
+	}
+	return signOut{KeyId: k.arn, Signature: sig, SigningAlgorithm: in.SigningAlgorithm}, nil
+}
+
+func opVerify(c *call) (any, *apiError) {
+	var in signIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, digest, e := c.signSetup(&in)
+	if e != nil {
+		return nil, e
+	}
+	if in.Signature == nil {
+		return nil, errNull("signature")
+	}
+	priv, err := k.mat.signer()
+	if err != nil {
+		return nil, errInternal()
+	}
+	if !verifyDigest(priv, in.SigningAlgorithm, digest, in.Signature) {
+		return nil, kerr("KMSInvalidSignatureException", "")
+	}
+	return signOut{KeyId: k.arn, SignatureValid: true, SigningAlgorithm: in.SigningAlgorithm}, nil
+}
+
+type publicKeyOut struct {
+	KeyId                 string
+	PublicKey             []byte
+	CustomerMasterKeySpec string
+	KeySpec               string
+	KeyUsage              string
+	EncryptionAlgorithms  []string `json:",omitempty"`
+	SigningAlgorithms     []string `json:",omitempty"`
+}
+
+func opGetPublicKey(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKey(c, &in, &in.KeyId, "GetPublicKey", func(k *key) (any, *apiError) {
+		if e := k.usable(); e != nil {
+			return nil, e
+		}
+		info := specs[k.spec]
+		if info.rsaBits == 0 && info.curve == nil {
+			return nil, kerr("UnsupportedOperationException", "%s key spec %s has no public key", k.arn, k.spec)
+		}
+		priv, err := k.mat.signer()
+		if err != nil {
+			return nil, errInternal()
+		}
+		der, err := x509.MarshalPKIXPublicKey(priv.Public())
+		if err != nil {
+			return nil, errInternal()
+		}
+		out := publicKeyOut{KeyId: k.arn, PublicKey: der, CustomerMasterKeySpec: k.spec, KeySpec: k.spec, KeyUsage: k.usage}
+		if k.usage == usageEncrypt {
+			out.EncryptionAlgorithms = info.encAlgs
+		} else {
+			out.SigningAlgorithms = info.signAlgs
+		}
+		return out, nil
+	})
+}

@@ -1,0 +1,676 @@
+package emulator
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+type tagsIn []tag
+
+func (ts tagsIn) validate() *apiError {
+	seen := map[string]bool{}
+	for _, t := range ts {
+		if t.TagKey == "" || len(t.TagKey) > 128 {
+			return kerr("TagException", "tag keys must be 1 to 128 characters")
+		}
+		if len(t.TagValue) > 256 {
+			return kerr("TagException", "tag values must be at most 256 characters")
+		}
+		if strings.HasPrefix(t.TagKey, "aws:") {
+			return kerr("TagException", "tag keys must not begin with aws:")
+		}
+		if seen[t.TagKey] {
+			return kerr("TagException", "duplicate tag key %s", t.TagKey)
+		}
+		seen[t.TagKey] = true
+	}
+	return nil
+}
+
+// mergeTags sets or replaces tags on k.
+func (k *key) mergeTags(ts []tag) {
+outer:
+	for _, t := range ts {
+		for i := range k.tags {
+			if k.tags[i].TagKey == t.TagKey {
+				k.tags[i].TagValue = t.TagValue
+				continue outer
+			}
+		}
+		k.tags = append(k.tags, t)
+	}
+}
+
+// parseKeyPolicy validates a policy document for CreateKey, PutKeyPolicy and
+// ReplicateKey. "" means the default policy.
+func parseKeyPolicy(doc string) (*keyPolicy, *apiError) {
+	if doc == "" {
+		return nil, nil
+	}
+	if len(doc) > 32768 {
+		return nil, errMaxLen("policy", 32768)
+	}
+	p, err := parsePolicy(doc)
+	if err != nil {
+		return nil, kerr("MalformedPolicyDocumentException", "%s", strings.TrimPrefix(err.Error(), "emulator: "))
+	}
+	return p, nil
+}
+
+type createKeyIn struct {
+	Policy                         string
+	Description                    string
+	KeyUsage                       string
+	CustomerMasterKeySpec          string
+	KeySpec                        string
+	Origin                         string
+	CustomKeyStoreId               string
+	BypassPolicyLockoutSafetyCheck bool
+	Tags                           tagsIn
+	MultiRegion                    bool
+}
+
+type keyMetadataOut struct {
+	KeyMetadata *keyMetadata
+}
+
+func opCreateKey(c *call) (any, *apiError) {
+	var in createKeyIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	spec := in.KeySpec
+	if spec == "" {
+		spec = in.CustomerMasterKeySpec
+	} else if in.CustomerMasterKeySpec != "" && in.CustomerMasterKeySpec != spec {
+		return nil, kerr("ValidationException", "You cannot specify KeySpec and CustomerMasterKeySpec in the same request.")
+	}
+	if spec == "" {
+		spec = specSymmetric
+	}
+	info, ok := specs[spec]
+	if !ok {
+		return nil, errEnum("keySpec", spec)
+	}
+	usage := in.KeyUsage
+	if usage == "" {
+		usage = usageEncrypt
+		if spec != specSymmetric && len(info.usages) == 1 {
+			usage = info.usages[0]
+		}
+	}
+	if !contains(info.usages, usage) {
+		if usage != usageEncrypt && usage != usageSign && usage != usageMac && usage != "KEY_AGREEMENT" {
+			return nil, errEnum("keyUsage", usage)
+		}
+		return nil, kerr("ValidationException", "KeyUsage %s is not compatible with KeySpec %s", usage, spec)
+	}
+	origin := in.Origin
+	switch origin {
+	case "", "AWS_KMS":
+		origin = "AWS_KMS"
+	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
+		if in.CustomKeyStoreId == "" {
+			return nil, kerr("ValidationException", "Origin %s requires a CustomKeyStoreId", origin)
+		}
+	case "EXTERNAL":
+		return nil, kerr("UnsupportedOperationException", "the emulator does not support imported key material")
+	default:
+		return nil, errEnum("origin", origin)
+	}
+	if in.CustomKeyStoreId != "" {
+		if spec != specSymmetric {
+			return nil, kerr("UnsupportedOperationException", "custom key stores support only SYMMETRIC_DEFAULT keys")
+		}
+		if in.MultiRegion {
+			return nil, kerr("UnsupportedOperationException", "multi-Region keys cannot be created in a custom key store")
+		}
+		if origin == "AWS_KMS" {
+			origin = "AWS_CLOUDHSM"
+		}
+	}
+	if len(in.Description) > 8192 {
+		return nil, errMaxLen("description", 8192)
+	}
+	if e := in.Tags.validate(); e != nil {
+		return nil, e
+	}
+	pol, e := parseKeyPolicy(in.Policy)
+	if e != nil {
+		return nil, e
+	}
+	mat, err := newMaterial(spec)
+	if err != nil {
+		return nil, errInternal()
+	}
+	id := randomUUID()
+	if in.MultiRegion {
+		id = "mrk-" + randomHex(16)
+		mat.group = &mrkGroup{primaryRegion: c.region, regions: []string{c.region}}
+	}
+	k := &key{
+		id: id, account: c.account, region: c.region, arn: keyARN(c.region, c.account, id),
+		spec: spec, usage: usage, origin: origin, description: in.Description,
+		created: c.now, state: stateEnabled, mat: mat, policy: in.Policy, pol: pol,
+		customKeyStore: in.CustomKeyStoreId,
+	}
+	k.mergeTags(in.Tags)
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.sweep(c.now)
+	s.st.keys[keyLoc{k.account, k.region, k.id}] = k
+	return keyMetadataOut{k.metadata()}, nil
+}
+
+type keyIDIn struct {
+	KeyId string
+}
+
+// withKey decodes a body with a KeyId, resolves it under the read lock and
+// runs fn on the key.
+func withKey(c *call, in any, keyID *string, action string, fn func(k *key) (any, *apiError)) (any, *apiError) {
+	if e := decodeBody(c.body, in); e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	k, e := c.resolve(*keyID, "keyId")
+	if e != nil {
+		return nil, e
+	}
+	if e := c.authorize(k, action); e != nil {
+		return nil, e
+	}
+	return fn(k)
+}
+
+// withKeyWrite is withKey under the write lock, for operations that change
+// the key.
+func withKeyWrite(c *call, in any, keyID *string, action string, fn func(k *key) (any, *apiError)) (any, *apiError) {
+	if e := decodeBody(c.body, in); e != nil {
+		return nil, e
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.st.sweep(c.now)
+	k, e := c.resolve(*keyID, "keyId")
+	if e != nil {
+		return nil, e
+	}
+	if e := c.authorize(k, action); e != nil {
+		return nil, e
+	}
+	return fn(k)
+}
+
+func opDescribeKey(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKey(c, &in, &in.KeyId, "DescribeKey", func(k *key) (any, *apiError) {
+		return keyMetadataOut{k.metadata()}, nil
+	})
+}
+
+type listIn struct {
+	Limit  *int
+	Marker string
+}
+
+func (in listIn) limit() (int, *apiError) {
+	if in.Limit == nil {
+		return 100, nil
+	}
+	if *in.Limit < 1 || *in.Limit > 1000 {
+		return 0, errRange("limit", *in.Limit, 1, 1000)
+	}
+	return *in.Limit, nil
+}
+
+// page cuts n items starting after marker (an index as text).
+func page(total int, marker string, limit int) (start, end int, next string, e *apiError) {
+	if marker != "" {
+		v, err := strconv.Atoi(marker)
+		if err != nil || v < 0 || v > total {
+			return 0, 0, "", kerr("InvalidMarkerException", "Invalid marker")
+		}
+		start = v
+	}
+	end = start + limit
+	if end >= total {
+		return start, total, "", nil
+	}
+	return start, end, strconv.Itoa(end), nil
+}
+
+type listKeysEntry struct {
+	KeyId  string
+	KeyArn string
+}
+
+type listKeysOut struct {
+	Keys       []listKeysEntry
+	NextMarker string `json:",omitempty"`
+	Truncated  bool
+}
+
+func opListKeys(c *call) (any, *apiError) {
+	var in listIn
+	if e := decodeBody(c.body, &in); e != nil {
+		return nil, e
+	}
+	limit, e := in.limit()
+	if e != nil {
+		return nil, e
+	}
+	c.s.mu.RLock()
+	keys := c.s.st.keysOf(c.account, c.region, c.now)
+	c.s.mu.RUnlock()
+	start, end, next, e := page(len(keys), in.Marker, limit)
+	if e != nil {
+		return nil, e
+	}
+	out := listKeysOut{Keys: make([]listKeysEntry, 0, end-start), NextMarker: next, Truncated: next != ""}
+	for _, k := range keys[start:end] {
+		out.Keys = append(out.Keys, listKeysEntry{KeyId: k.id, KeyArn: k.arn})
+	}
+	return out, nil
+}
+
+type updateDescriptionIn struct {
+	KeyId       string
+	Description *string
+}
+
+func opUpdateKeyDescription(c *call) (any, *apiError) {
+	var in updateDescriptionIn
+	return withKeyWrite(c, &in, &in.KeyId, "UpdateKeyDescription", func(k *key) (any, *apiError) {
+		if in.Description == nil {
+			return nil, errNull("description")
+		}
+		if len(*in.Description) > 8192 {
+			return nil, errMaxLen("description", 8192)
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.description = *in.Description
+		return nil, nil
+	})
+}
+
+type replicateKeyIn struct {
+	KeyId                          string
+	ReplicaRegion                  string
+	Policy                         string
+	Description                    *string
+	Tags                           tagsIn
+	BypassPolicyLockoutSafetyCheck bool
+}
+
+type replicateKeyOut struct {
+	ReplicaKeyMetadata *keyMetadata
+	ReplicaPolicy      string
+	ReplicaTags        []tag
+}
+
+func opReplicateKey(c *call) (any, *apiError) {
+	var in replicateKeyIn
+	return withKeyWrite(c, &in, &in.KeyId, "ReplicateKey", func(k *key) (any, *apiError) {
+		if in.ReplicaRegion == "" {
+			return nil, errNull("replicaRegion")
+		}
+		if k.mat.group == nil {
+			return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region key", k.arn)
+		}
+		if k.mat.group.primaryRegion != k.region {
+			return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region primary key", k.arn)
+		}
+		if in.ReplicaRegion == k.region {
+			return nil, kerr("ValidationException", "The replica Region must differ from the primary key's Region")
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		loc := keyLoc{k.account, in.ReplicaRegion, k.id}
+		if c.s.st.keys[loc] != nil {
+			return nil, kerr("AlreadyExistsException", "Replica key %s already exists", keyARN(in.ReplicaRegion, k.account, k.id))
+		}
+		if e := in.Tags.validate(); e != nil {
+			return nil, e
+		}
+		pol, e := parseKeyPolicy(in.Policy)
+		if e != nil {
+			return nil, e
+		}
+		desc := k.description
+		if in.Description != nil {
+			desc = *in.Description
+		}
+		r := &key{
+			id: k.id, account: k.account, region: in.ReplicaRegion, arn: keyARN(in.ReplicaRegion, k.account, k.id),
+			spec: k.spec, usage: k.usage, origin: k.origin, description: desc,
+			created: c.now, state: stateEnabled, mat: k.mat, policy: in.Policy, pol: pol,
+		}
+		r.mergeTags(in.Tags)
+		k.mat.group.regions = append(k.mat.group.regions, in.ReplicaRegion)
+		c.s.st.keys[loc] = r
+		policy := r.policy
+		if policy == "" {
+			policy = defaultKeyPolicy(r.account)
+		}
+		return replicateKeyOut{ReplicaKeyMetadata: r.metadata(), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
+	})
+}
+
+// Lifecycle.
+
+func opEnableKey(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKeyWrite(c, &in, &in.KeyId, "EnableKey", func(k *key) (any, *apiError) {
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.state = stateEnabled
+		return nil, nil
+	})
+}
+
+func opDisableKey(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKeyWrite(c, &in, &in.KeyId, "DisableKey", func(k *key) (any, *apiError) {
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.state = stateDisabled
+		return nil, nil
+	})
+}
+
+type scheduleDeletionIn struct {
+	KeyId               string
+	PendingWindowInDays *int
+}
+
+type scheduleDeletionOut struct {
+	KeyId               string
+	DeletionDate        epoch
+	KeyState            string
+	PendingWindowInDays int
+}
+
+func opScheduleKeyDeletion(c *call) (any, *apiError) {
+	var in scheduleDeletionIn
+	return withKeyWrite(c, &in, &in.KeyId, "ScheduleKeyDeletion", func(k *key) (any, *apiError) {
+		days := 30
+		if in.PendingWindowInDays != nil {
+			days = *in.PendingWindowInDays
+			if days < 7 || days > 30 {
+				return nil, errRange("pendingWindowInDays", days, 7, 30)
+			}
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.state = statePendingDeletion
+		k.pendingDays = days
+		k.deletionDate = c.now.Add(time.Duration(days) * 24 * time.Hour)
+		return scheduleDeletionOut{KeyId: k.arn, DeletionDate: epoch(k.deletionDate), KeyState: k.state, PendingWindowInDays: days}, nil
+	})
+}
+
+type keyIDOut struct {
+	KeyId string
+}
+
+func opCancelKeyDeletion(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKeyWrite(c, &in, &in.KeyId, "CancelKeyDeletion", func(k *key) (any, *apiError) {
+		if k.state != statePendingDeletion {
+			return nil, kerr("KMSInvalidStateException", "%s is not pending deletion.", k.arn)
+		}
+		k.state = stateDisabled
+		k.deletionDate = time.Time{}
+		k.pendingDays = 0
+		return keyIDOut{KeyId: k.arn}, nil
+	})
+}
+
+// rotatable rejects rotation on keys KMS cannot rotate.
+func (k *key) rotatable() *apiError {
+	if k.spec != specSymmetric || k.customKeyStore != "" {
+		return kerr("UnsupportedOperationException", "%s does not support key rotation", k.arn)
+	}
+	if k.mat.group != nil && k.mat.group.primaryRegion != k.region {
+		return kerr("UnsupportedOperationException", "%s is a multi-Region replica; rotate its primary key", k.arn)
+	}
+	return k.usable()
+}
+
+type enableRotationIn struct {
+	KeyId                string
+	RotationPeriodInDays *int
+}
+
+func opEnableKeyRotation(c *call) (any, *apiError) {
+	var in enableRotationIn
+	return withKeyWrite(c, &in, &in.KeyId, "EnableKeyRotation", func(k *key) (any, *apiError) {
+		days := 365
+		if in.RotationPeriodInDays != nil {
+			days = *in.RotationPeriodInDays
+			if days < 90 || days > 2560 {
+				return nil, errRange("rotationPeriodInDays", days, 90, 2560)
+			}
+		}
+		if e := k.rotatable(); e != nil {
+			return nil, e
+		}
+		k.rotation = true
+		k.rotationDays = days
+		k.nextRotation = c.now.Add(time.Duration(days) * 24 * time.Hour)
+		return nil, nil
+	})
+}
+
+func opDisableKeyRotation(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKeyWrite(c, &in, &in.KeyId, "DisableKeyRotation", func(k *key) (any, *apiError) {
+		if e := k.rotatable(); e != nil {
+			return nil, e
+		}
+		k.rotation = false
+		k.rotationDays = 0
+		k.nextRotation = time.Time{}
+		return nil, nil
+	})
+}
+
+type rotationStatusOut struct {
+	KeyRotationEnabled        bool
+	KeyId                     string
+	RotationPeriodInDays      int    `json:",omitempty"`
+	NextRotationDate          *epoch `json:",omitempty"`
+	OnDemandRotationStartDate *epoch `json:",omitempty"`
+}
+
+func opGetKeyRotationStatus(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKey(c, &in, &in.KeyId, "GetKeyRotationStatus", func(k *key) (any, *apiError) {
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		out := rotationStatusOut{KeyRotationEnabled: k.rotation, KeyId: k.arn}
+		if k.rotation {
+			out.RotationPeriodInDays = k.rotationDays
+			out.NextRotationDate = epochPtr(k.nextRotation)
+		}
+		out.OnDemandRotationStartDate = epochPtr(k.onDemandRotation)
+		return out, nil
+	})
+}
+
+func opRotateKeyOnDemand(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKeyWrite(c, &in, &in.KeyId, "RotateKeyOnDemand", func(k *key) (any, *apiError) {
+		if e := k.rotatable(); e != nil {
+			return nil, e
+		}
+		if err := k.mat.rotate(); err != nil {
+			return nil, errInternal()
+		}
+		k.onDemandRotation = c.now
+		return keyIDOut{KeyId: k.id}, nil
+	})
+}
+
+// Tags.
+
+type tagResourceIn struct {
+	KeyId string
+	Tags  tagsIn
+}
+
+func opTagResource(c *call) (any, *apiError) {
+	var in tagResourceIn
+	return withKeyWrite(c, &in, &in.KeyId, "TagResource", func(k *key) (any, *apiError) {
+		if in.Tags == nil {
+			return nil, errNull("tags")
+		}
+		if e := in.Tags.validate(); e != nil {
+			return nil, e
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.mergeTags(in.Tags)
+		if len(k.tags) > 50 {
+			return nil, kerr("TagException", "a key can have at most 50 tags")
+		}
+		return nil, nil
+	})
+}
+
+type untagResourceIn struct {
+	KeyId   string
+	TagKeys []string
+}
+
+func opUntagResource(c *call) (any, *apiError) {
+	var in untagResourceIn
+	return withKeyWrite(c, &in, &in.KeyId, "UntagResource", func(k *key) (any, *apiError) {
+		if in.TagKeys == nil {
+			return nil, errNull("tagKeys")
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		kept := k.tags[:0]
+		for _, t := range k.tags {
+			if !contains(in.TagKeys, t.TagKey) {
+				kept = append(kept, t)
+			}
+		}
+		k.tags = kept
+		return nil, nil
+	})
+}
+
+type listTagsIn struct {
+	KeyId  string
+	Limit  *int
+	Marker string
+}
+
+type listTagsOut struct {
+	Tags       []tag
+	NextMarker string `json:",omitempty"`
+	Truncated  bool
+}
+
+func opListResourceTags(c *call) (any, *apiError) {
+	var in listTagsIn
+	return withKey(c, &in, &in.KeyId, "ListResourceTags", func(k *key) (any, *apiError) {
+		limit, e := listIn{Limit: in.Limit}.limit()
+		if e != nil {
+			return nil, e
+		}
+		start, end, next, e := page(len(k.tags), in.Marker, limit)
+		if e != nil {
+			return nil, e
+		}
+		return listTagsOut{Tags: append([]tag{}, k.tags[start:end]...), NextMarker: next, Truncated: next != ""}, nil
+	})
+}
+
+// Key policies.
+
+type getPolicyIn struct {
+	KeyId      string
+	PolicyName string
+}
+
+type getPolicyOut struct {
+	Policy     string
+	PolicyName string
+}
+
+func checkPolicyName(name string) *apiError {
+	if name != "" && name != "default" {
+		return kerr("NotFoundException", "Policy %s does not exist. The only valid policy name is default.", name)
+	}
+	return nil
+}
+
+func opGetKeyPolicy(c *call) (any, *apiError) {
+	var in getPolicyIn
+	return withKey(c, &in, &in.KeyId, "GetKeyPolicy", func(k *key) (any, *apiError) {
+		if e := checkPolicyName(in.PolicyName); e != nil {
+			return nil, e
+		}
+		p := k.policy
+		if p == "" {
+			p = defaultKeyPolicy(k.account)
+		}
+		return getPolicyOut{Policy: p, PolicyName: "default"}, nil
+	})
+}
+
+type putPolicyIn struct {
+	KeyId                          string
+	PolicyName                     string
+	Policy                         string
+	BypassPolicyLockoutSafetyCheck bool
+}
+
+func opPutKeyPolicy(c *call) (any, *apiError) {
+	var in putPolicyIn
+	return withKeyWrite(c, &in, &in.KeyId, "PutKeyPolicy", func(k *key) (any, *apiError) {
+		if e := checkPolicyName(in.PolicyName); e != nil {
+			return nil, e
+		}
+		if in.Policy == "" {
+			return nil, errNull("policy")
+		}
+		pol, e := parseKeyPolicy(in.Policy)
+		if e != nil {
+			return nil, e
+		}
+		if e := k.notPending(); e != nil {
+			return nil, e
+		}
+		k.policy, k.pol = in.Policy, pol
+		return nil, nil
+	})
+}
+
+type listPoliciesOut struct {
+	PolicyNames []string
+	Truncated   bool
+}
+
+func opListKeyPolicies(c *call) (any, *apiError) {
+	var in keyIDIn
+	return withKey(c, &in, &in.KeyId, "ListKeyPolicies", func(k *key) (any, *apiError) {
+		return listPoliciesOut{PolicyNames: []string{"default"}}, nil
+	})
+}
