@@ -1,0 +1,184 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// Request-level codes that are not KMS error codes.
+const (
+	// CodeQuotaExceeded is the final code of a request the SDK gave up on
+	// because its retry token bucket was empty.
+	CodeQuotaExceeded = report.CodeQuotaExceeded
+	// CodeCanceled is the final code of a request whose context was
+	// cancelled (after the drain timeout).
+	CodeCanceled = "Canceled"
+	// CodeTimeout is the code of a transport timeout.
+	CodeTimeout = "Timeout"
+	// CodeConnection is the code of a connection failure (refused, reset,
+	// closed early).
+	CodeConnection = "ConnectionError"
+	// CodeClient is the code of any other client-side failure.
+	CodeClient = "ClientError"
+)
+
+// throttleCodes are the KMS error codes that mean "throttled".
+var throttleCodes = map[string]bool{
+	"ThrottlingException":    true,
+	"LimitExceededException": true,
+}
+
+// Classify returns the outcome and code of one attempt's error: OK and ""
+// for nil; Throttled for ThrottlingException and LimitExceededException;
+// Failed with the KMS error code for other service errors, with
+// "QuotaExceededError" when the SDK's retry quota was exhausted, with
+// "Canceled" for a cancelled context, and with a transport class
+// ("Timeout", "ConnectionError", "HTTP<status>", "ClientError") otherwise.
+func Classify(err error) (report.Outcome, string) {
+	if err == nil {
+		return report.OK, ""
+	}
+	var q ratelimit.QuotaExceededError
+	if errors.As(err, &q) {
+		return report.Failed, CodeQuotaExceeded
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code := api.ErrorCode()
+		if throttleCodes[code] {
+			return report.Throttled, code
+		}
+		return report.Failed, code
+	}
+	var rc *aws.RequestCanceledError
+	if errors.As(err, &rc) || errors.Is(err, context.Canceled) {
+		return report.Failed, CodeCanceled
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return report.Failed, CodeTimeout
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return report.Failed, CodeConnection
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return report.Failed, fmt.Sprintf("HTTP%d", re.HTTPStatusCode())
+	}
+	return report.Failed, CodeClient
+}
+
+// tracker follows one measured request through the SDK stack. The SDK runs
+// a request's attempts one after the other in the caller's goroutine, so
+// attempts needs no lock.
+type tracker struct {
+	rec      *report.Recorder
+	w        int
+	attempts int
+}
+
+type trackerKey struct{}
+
+// attemptMiddleware records every attempt of a tracked request: it sits in
+// the Finalize step after the SDK's "Retry" middleware, so the retry loop
+// calls it once per attempt. Service time runs from the hand-off to the
+// signing and sending middlewares to the answer.
+var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
+	func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+		middleware.FinalizeOutput, middleware.Metadata, error,
+	) {
+		t, _ := ctx.Value(trackerKey{}).(*tracker)
+		if t == nil {
+			return next.HandleFinalize(ctx, in)
+		}
+		sent := time.Now()
+		out, md, err := next.HandleFinalize(ctx, in)
+		service := time.Since(sent)
+		t.attempts++
+		o, code := Classify(err)
+		t.rec.Attempt(t.w, sent, service, o, code)
+		return out, md, err
+	})
+
+// addAttemptMiddleware inserts attemptMiddleware after "Retry".
+func addAttemptMiddleware(stack *middleware.Stack) error {
+	return stack.Finalize.Insert(attemptMiddleware, "Retry", middleware.After)
+}
+
+// newRetryer returns the SDK retryer of a retry mode.
+func newRetryer(mode string, maxAttempts int) aws.Retryer {
+	switch mode {
+	case scenario.RetryNone:
+		return aws.NopRetryer{}
+	case scenario.RetryAdaptive:
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			if maxAttempts > 0 {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+					so.MaxAttempts = maxAttempts
+				})
+			}
+		})
+	default:
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			if maxAttempts > 0 {
+				o.MaxAttempts = maxAttempts
+			}
+		})
+	}
+}
+
+// provisionRetryer retries patiently and has no retry quota: provisioning
+// must not fail because it met its own throttling.
+func provisionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 10
+		o.MaxBackoff = 5 * time.Second
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// newClient returns a KMS client signing as account in region. measured
+// clients carry the attempt middleware.
+func (d *Driver) newClient(ctx context.Context, account, region string, retryer aws.Retryer, measured bool) (*kms.Client, error) {
+	var apiOptions []func(*middleware.Stack) error
+	if measured {
+		apiOptions = append(apiOptions, addAttemptMiddleware)
+	}
+	if d.opts.Target.Kind == TargetAWS {
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithHTTPClient(d.http))
+		if err != nil {
+			return nil, fmt.Errorf("driver: aws config: %w", err)
+		}
+		return kms.NewFromConfig(cfg, func(o *kms.Options) {
+			o.Retryer = retryer
+			o.APIOptions = append(o.APIOptions, apiOptions...)
+		}), nil
+	}
+	endpoint := d.opts.Target.Endpoint
+	return kms.New(kms.Options{
+		Region:       region,
+		BaseEndpoint: &endpoint,
+		Credentials:  credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
+		HTTPClient:   d.http,
+		Retryer:      retryer,
+		APIOptions:   apiOptions,
+	}), nil
+}

@@ -1,0 +1,26 @@
+// Package driver replays a scenario's workloads open-loop against a KMS
+// endpoint through aws-sdk-go-v2 and records latency and throttling.
+//
+// Each workload has an [Arrival] process that fixes the intended send time
+// of every request as an absolute offset from the start of the measured
+// window, so scheduling error never accumulates. One scheduler goroutine per
+// workload waits for each intended time (dispatching at once when behind:
+// it catches up and never skips), then tries to take a slot of the
+// workload's in-flight bound; an arrival that finds the bound full is
+// counted as dropped. Latency is measured from the intended time, which
+// corrects for coordinated omission; service time is measured per attempt
+// from the actual send, by a Finalize-step middleware placed after the
+// SDK's "Retry" middleware.
+//
+// Every workload gets its own SDK client per Region, so its own retry token
+// bucket, as a real application has. Keys, aliases, key policies, replicas
+// and the ciphertext, MAC and signature pools used by Decrypt, ReEncrypt,
+// VerifyMac and Verify workloads are prepared before the measured window
+// with the owner account's credentials; that preparation is paced and not
+// measured.
+//
+// [Driver.Run] is synchronous and owns every goroutine it starts. When its
+// context is cancelled it stops arrivals, drains in-flight requests for at
+// most Options.DrainTimeout (then cancels them: such requests are recorded
+// as failed with the code "Canceled") and returns partial results.
+package driver

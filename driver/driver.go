@@ -1,0 +1,501 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// Target kinds.
+const (
+	TargetEmbedded = "embedded" // the in-process emulator (the caller starts it)
+	TargetEndpoint = "endpoint" // another KMS-compatible endpoint
+	TargetAWS      = "aws"      // real AWS KMS through the default credential chain
+)
+
+// Defaults.
+const (
+	// DefaultDrainTimeout is how long Run waits for in-flight requests
+	// after arrivals stop.
+	DefaultDrainTimeout = 5 * time.Second
+	// DefaultMinInFlight is the smallest default in-flight bound; the
+	// default is the larger of it and DefaultInFlightFactor times the
+	// workload's scaled peak rate.
+	DefaultMinInFlight = 256
+	// DefaultInFlightFactor multiplies the scaled peak rate for the default
+	// in-flight bound.
+	DefaultInFlightFactor = 4
+	// DefaultPayloadBytes is the plaintext, data key, random and message
+	// size when a workload does not set PayloadBytes.
+	DefaultPayloadBytes = 32
+	// DefaultPoolSize is how many ciphertexts, MACs or signatures are
+	// prepared per Decrypt, ReEncrypt, VerifyMac or Verify workload.
+	DefaultPoolSize = 64
+)
+
+// Errors callers may branch on.
+var (
+	// ErrBadOptions is wrapped by New for unusable options.
+	ErrBadOptions = errors.New("driver: invalid options")
+	// ErrNotSupported is wrapped by New for scenario features the chosen
+	// target does not support yet (an account role_arn).
+	ErrNotSupported = errors.New("driver: not supported yet")
+	// ErrProvision is wrapped by Run when preparing keys or pools failed.
+	ErrProvision = errors.New("driver: provisioning failed")
+)
+
+// Target says where requests go.
+type Target struct {
+	// Kind is "embedded", "endpoint" or "aws".
+	Kind string
+	// Endpoint is the base URL for embedded and endpoint targets, e.g.
+	// "http://127.0.0.1:4599"; "" for aws.
+	Endpoint string
+	// HTTPClient is used for every request when set; nil means a client
+	// whose transport keeps enough idle connections per host for the
+	// largest in-flight bound.
+	HTTPClient *http.Client
+}
+
+// Options configure a Driver. The zero values of the optional fields take
+// the scenario's values or the Default* constants.
+type Options struct {
+	// Scenario is the validated scenario to replay.
+	Scenario *scenario.Scenario
+	// Target is where requests go.
+	Target Target
+	// Duration of each measured window; 0 = the scenario's.
+	Duration time.Duration
+	// Scale multiplies workload rates; 0 = the scenario's (1 when unset).
+	Scale float64
+	// Retry overrides every workload's retry mode when not "".
+	Retry string
+	// Seed of Poisson arrivals and payloads; 0 = the scenario's.
+	Seed int64
+	// Isolate runs each workload alone, then all together, and fills
+	// Results.Isolated and Results.Coupling.
+	Isolate bool
+	// Quota gives the (scaled) limit reported for each bucket.
+	Quota quota.Config
+	// Progress, when set, is called once a second during each measured
+	// window with the phase ("combined", "isolated 1/2: orders-api") and
+	// the live view of the last second.
+	Progress func(phase string, p report.Progress)
+	// DrainTimeout bounds the wait for in-flight requests after arrivals
+	// stop; 0 = DefaultDrainTimeout.
+	DrainTimeout time.Duration
+	// BeforeMeasure, when set, is called after provisioning and before
+	// each measured window (e.g. to arm or reset the emulator's quotas).
+	BeforeMeasure func()
+	// Logf receives progress messages of provisioning and events; nil =
+	// silent.
+	Logf func(format string, args ...any)
+}
+
+// Output is the result of a run.
+type Output struct {
+	// Results is the run's result model (results.json).
+	Results *report.Results
+	// Hlog maps a workload name to its HdrHistogram interval log of the
+	// combined run.
+	Hlog map[string][]byte
+}
+
+// Driver replays one scenario. Build it with New and call Run once.
+type Driver struct {
+	opts     Options
+	sc       *scenario.Scenario
+	duration time.Duration
+	scale    float64
+	seed     int64
+	drain    time.Duration
+	http     *http.Client
+	wls      []*workload
+	logf     func(format string, args ...any)
+}
+
+// workload is a scenario workload with every default resolved.
+type workload struct {
+	idx        int
+	spec       scenario.Workload
+	keyName    string       // "" for GenerateRandom without key
+	key        scenario.Key // resolved Region and Usage
+	owner      scenario.Account
+	caller     scenario.Account
+	region     string   // initial Region of requests
+	regions    []string // every Region the workload may send to (shift-traffic)
+	keyRefForm string
+	retry      string
+	payload    int
+	inFlight   int
+	mean       float64 // scaled mean intended rate
+	bucket     quota.BucketKey
+}
+
+// New checks opts and resolves the scenario's defaults. It starts nothing.
+func New(opts Options) (*Driver, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		return nil, fmt.Errorf("%w: no scenario", ErrBadOptions)
+	}
+	d := &Driver{opts: opts, sc: sc, logf: opts.Logf}
+	if d.logf == nil {
+		d.logf = func(string, ...any) {}
+	}
+	switch opts.Target.Kind {
+	case TargetEmbedded, TargetEndpoint:
+		if opts.Target.Endpoint == "" {
+			return nil, fmt.Errorf("%w: target %s needs an endpoint", ErrBadOptions, opts.Target.Kind)
+		}
+	case TargetAWS:
+		for _, name := range sortedKeys(sc.Accounts) {
+			if sc.Accounts[name].RoleARN != "" {
+				return nil, fmt.Errorf("%w: account %q: role_arn with target aws", ErrNotSupported, name)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown target kind %q", ErrBadOptions, opts.Target.Kind)
+	}
+	d.duration = firstNonZero(opts.Duration, sc.Duration)
+	if d.duration <= 0 {
+		return nil, fmt.Errorf("%w: no duration", ErrBadOptions)
+	}
+	d.scale = opts.Scale
+	if d.scale == 0 {
+		d.scale = sc.Scale
+	}
+	if d.scale == 0 {
+		d.scale = 1
+	}
+	if !(d.scale > 0) {
+		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, d.scale)
+	}
+	d.seed = firstNonZero(opts.Seed, sc.Seed)
+	d.drain = firstNonZero(opts.DrainTimeout, DefaultDrainTimeout)
+	switch opts.Retry {
+	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
+	default:
+		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
+	}
+	if len(sc.Workloads) == 0 {
+		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
+	}
+	maxInFlight := 0
+	for i, sw := range sc.Workloads {
+		w, err := d.resolve(i, sw)
+		if err != nil {
+			return nil, err
+		}
+		d.wls = append(d.wls, w)
+		maxInFlight = max(maxInFlight, w.inFlight)
+	}
+	for _, ev := range sc.Events {
+		if ev.Action != scenario.ActionShiftTraffic {
+			if _, ok := sc.Keys[ev.Key]; !ok {
+				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
+			}
+			continue
+		}
+		w := d.workloadByName(ev.Workload)
+		if w == nil {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
+		}
+		if ev.ToRegion == "" {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
+		}
+		if !contains(w.regions, ev.ToRegion) {
+			w.regions = append(w.regions, ev.ToRegion)
+		}
+	}
+	d.http = opts.Target.HTTPClient
+	if d.http == nil {
+		d.http = newHTTPClient(maxInFlight * len(d.wls))
+	}
+	return d, nil
+}
+
+// resolve fills the defaults of workload i.
+func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
+	sc := d.sc
+	w := &workload{idx: i, spec: sw, keyName: sw.Key}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: workload %q: %s", ErrBadOptions, sw.Name, fmt.Sprintf(format, args...))
+	}
+	caller, ok := sc.Accounts[sw.Caller]
+	if !ok {
+		return nil, bad("unknown caller %q", sw.Caller)
+	}
+	w.caller = caller
+	if !validOperation(sw.Operation) {
+		return nil, bad("unknown operation %q", sw.Operation)
+	}
+	if sw.Key != "" {
+		k, ok := sc.Keys[sw.Key]
+		if !ok {
+			return nil, bad("unknown key %q", sw.Key)
+		}
+		w.key = d.resolveKey(sw.Key)
+		w.owner = sc.Accounts[k.Account]
+	} else if sw.Operation != "GenerateRandom" {
+		return nil, bad("operation %s needs a key", sw.Operation)
+	}
+	w.region = firstNonZero(sw.Region, w.key.Region, sc.Region)
+	if w.region == "" {
+		return nil, bad("no region")
+	}
+	w.regions = []string{w.region}
+	w.keyRefForm = sw.KeyRef
+	if w.keyRefForm == "" {
+		w.keyRefForm = scenario.KeyRefID
+		if w.keyName != "" && w.owner.ID != w.caller.ID {
+			w.keyRefForm = scenario.KeyRefARN
+		}
+	}
+	switch w.keyRefForm {
+	case scenario.KeyRefID, scenario.KeyRefARN:
+	case scenario.KeyRefAlias, scenario.KeyRefAliasARN:
+		if w.key.Alias == "" && w.keyName != "" {
+			return nil, bad("key_ref %s but key %q has no alias", w.keyRefForm, w.keyName)
+		}
+	default:
+		return nil, bad("unknown key_ref %q", w.keyRefForm)
+	}
+	w.retry = firstNonZero(d.opts.Retry, sw.Retry, scenario.RetryStandard)
+	switch w.retry {
+	case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
+	default:
+		return nil, bad("unknown retry mode %q", w.retry)
+	}
+	w.payload = firstNonZero(sw.PayloadBytes, DefaultPayloadBytes)
+	arr, err := NewArrival(sw, d.scale, d.seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	mean, peak := meanRate(arr, d.duration)
+	w.mean = mean
+	w.inFlight = sw.MaxInFlight
+	if w.inFlight <= 0 {
+		w.inFlight = max(DefaultMinInFlight, int(DefaultInFlightFactor*peak+0.5))
+	}
+	w.bucket = bucketOf(w.caller.ID, w.region, sw.Operation, w.key)
+	return w, nil
+}
+
+// resolveKey returns scenario key name with its Region and Usage defaults
+// filled in.
+func (d *Driver) resolveKey(name string) scenario.Key {
+	k := d.sc.Keys[name]
+	k.Name = name
+	k.Region = firstNonZero(k.Region, d.sc.Region)
+	k.Spec = firstNonZero(k.Spec, "SYMMETRIC_DEFAULT")
+	if k.Usage == "" {
+		k.Usage = defaultUsage(k.Spec, d.keyOperations(name))
+	}
+	return k
+}
+
+// keyOperations lists the operations the scenario's workloads call on key.
+func (d *Driver) keyOperations(key string) []string {
+	var ops []string
+	for _, w := range d.sc.Workloads {
+		if w.Key == key {
+			ops = append(ops, w.Operation)
+		}
+	}
+	return ops
+}
+
+func (d *Driver) workloadByName(name string) *workload {
+	for _, w := range d.wls {
+		if w.spec.Name == name {
+			return w
+		}
+	}
+	return nil
+}
+
+// info is the recorder's description of w.
+func (w *workload) info() report.WorkloadInfo {
+	return report.WorkloadInfo{
+		Name:          w.spec.Name,
+		Operation:     w.spec.Operation,
+		Key:           w.keyName,
+		Caller:        w.spec.Caller,
+		CallerAccount: w.caller.ID,
+		Region:        w.region,
+		Bucket:        w.bucket.String(),
+		TargetPerS:    w.mean,
+	}
+}
+
+// newHTTPClient returns a client tuned for many concurrent requests to one
+// host over HTTP/1.1.
+func newHTTPClient(conns int) *http.Client {
+	conns = max(conns, 1024)
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          conns,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+// firstNonZero returns the first of vs that is not the zero value.
+func firstNonZero[T comparable](vs ...T) T {
+	var zero T
+	for _, v := range vs {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Run provisions keys, aliases, policies, replicas and pools (paced, not
+// measured), then measures: with Options.Isolate each workload alone, then
+// all together. When ctx is cancelled during measurement it stops
+// arrivals, drains in-flight requests and returns the partial Output with
+// Results.Partial set and a nil error; when that happens during an
+// isolated window, Results.Workloads is empty and Results.Isolated holds
+// the windows run so far. Requests still in flight after DrainTimeout are
+// cancelled and recorded as failed with the code "Canceled". Between
+// windows, keys changed by events are restored (deletion cancelled,
+// enabled, policy reset). Run returns an error only when no results exist
+// (provisioning failed or was cancelled). With target aws every key the run
+// created is scheduled for deletion (7 days) before Run returns.
+func (d *Driver) Run(ctx context.Context) (*Output, error) {
+	prov, err := d.provision(ctx)
+	if prov != nil && d.opts.Target.Kind == TargetAWS {
+		defer d.cleanup(prov)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &report.Results{
+		Schema: report.Schema,
+		Scenario: report.ScenarioInfo{
+			Name:        d.sc.Name,
+			File:        d.sc.File,
+			Description: d.sc.Description,
+			Scale:       d.scale,
+			Seed:        d.seed,
+		},
+		Target: d.targetInfo(),
+	}
+	out := &Output{Results: res, Hlog: map[string][]byte{}}
+	all := make([]int, len(d.wls))
+	for i := range all {
+		all[i] = i
+	}
+	if d.opts.Isolate {
+		res.Isolated = map[string]report.Workload{}
+		for i, w := range d.wls {
+			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(d.wls), w.spec.Name)
+			m, err := d.measure(ctx, prov, []int{i}, phase)
+			if err != nil {
+				return nil, err
+			}
+			if res.StartedAt.IsZero() {
+				res.StartedAt = m.start
+			}
+			if len(m.workloads) == 1 {
+				res.Isolated[w.spec.Name] = m.workloads[0]
+			}
+			d.restore(ctx, prov, m.touched)
+			if m.partial {
+				res.Partial = true
+				res.DurationS = m.elapsed.Seconds()
+				res.Workloads = []report.Workload{}
+				res.Buckets = []report.Bucket{}
+				return out, nil
+			}
+		}
+	}
+	m, err := d.measure(ctx, prov, all, "combined")
+	if err != nil {
+		return nil, err
+	}
+	if res.StartedAt.IsZero() {
+		res.StartedAt = m.start
+	}
+	res.DurationS = m.elapsed.Seconds()
+	res.Partial = m.partial
+	res.Workloads = m.workloads
+	res.Events = m.events
+	for i := range res.Events {
+		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
+	}
+	res.Buckets = report.Buckets(res.Workloads, res.DurationS, d.quotaPerS)
+	if d.opts.Isolate {
+		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
+	}
+	out.Hlog = m.hlog
+	return out, nil
+}
+
+// quotaPerS returns the configured limit of the bucket named name.
+func (d *Driver) quotaPerS(name string) float64 {
+	for _, w := range d.wls {
+		if w.bucket.String() == name {
+			return d.opts.Quota.Limit(w.bucket)
+		}
+	}
+	return 0
+}
+
+// bucketOf names the quota bucket a request of op on key, made by account
+// in region, is charged to: the caller's cryptographic class bucket, or the
+// API's own bucket for management APIs such as DescribeKey.
+func bucketOf(account, region, op string, key scenario.Key) quota.BucketKey {
+	class := quota.APIClass(op)
+	if quota.IsCryptographic(op) {
+		class = quota.KeyClass(key.Spec)
+	}
+	return quota.BucketKey{Account: account, Region: region, Class: class}
+}
+
+// targetInfo describes the target for the results.
+func (d *Driver) targetInfo() report.TargetInfo {
+	t := report.TargetInfo{Kind: d.opts.Target.Kind, Endpoint: d.opts.Target.Endpoint}
+	switch d.opts.Target.Kind {
+	case TargetEmbedded:
+		t.QuotasAppliedBy = "kmsload"
+		t.QuotaModel = firstNonZero(string(d.opts.Quota.Algorithm), d.sc.Quotas.Algorithm, string(quota.FixedWindow))
+		if d.sc.Quotas.Mode == "off" {
+			t.QuotaModel = "off"
+		}
+	default:
+		t.QuotasAppliedBy = "target"
+		t.QuotaModel = "target"
+	}
+	return t
+}

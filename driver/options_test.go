@@ -1,0 +1,80 @@
+package driver_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+func TestNewRejects(t *testing.T) {
+	valid := func() *scenario.Scenario {
+		sc := newScenario(time.Second)
+		sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
+		sc.Workloads = []scenario.Workload{{Name: "w", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 1}}
+		return sc
+	}
+	embedded := driver.Target{Kind: driver.TargetEmbedded, Endpoint: "http://127.0.0.1:1"}
+	tests := []struct {
+		name string
+		opts func() driver.Options
+		want error
+	}{
+		{"no scenario", func() driver.Options { return driver.Options{Target: embedded} }, driver.ErrBadOptions},
+		{"unknown target", func() driver.Options {
+			return driver.Options{Scenario: valid(), Target: driver.Target{Kind: "moon"}}
+		}, driver.ErrBadOptions},
+		{"endpoint without URL", func() driver.Options {
+			return driver.Options{Scenario: valid(), Target: driver.Target{Kind: driver.TargetEndpoint}}
+		}, driver.ErrBadOptions},
+		{"role_arn on aws", func() driver.Options {
+			sc := valid()
+			sc.Accounts["a"] = scenario.Account{Name: "a", ID: acctA, RoleARN: "arn:aws:iam::111111111111:role/load"}
+			return driver.Options{Scenario: sc, Target: driver.Target{Kind: driver.TargetAWS}}
+		}, driver.ErrNotSupported},
+		{"unknown retry", func() driver.Options {
+			return driver.Options{Scenario: valid(), Target: embedded, Retry: "forever"}
+		}, driver.ErrBadOptions},
+		{"unknown caller", func() driver.Options {
+			sc := valid()
+			sc.Workloads[0].Caller = "z"
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadOptions},
+		{"unknown operation", func() driver.Options {
+			sc := valid()
+			sc.Workloads[0].Operation = "Explode"
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadOptions},
+		{"alias ref without alias", func() driver.Options {
+			sc := valid()
+			sc.Workloads[0].KeyRef = scenario.KeyRefAlias
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadOptions},
+		{"bad phases", func() driver.Options {
+			sc := valid()
+			sc.Workloads[0].Arrival = scenario.ArrivalPhases
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadArrival},
+		{"shift to nowhere", func() driver.Options {
+			sc := valid()
+			sc.Events = []scenario.Event{{At: time.Second, Action: scenario.ActionShiftTraffic, Workload: "w"}}
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadOptions},
+		{"event on unknown key", func() driver.Options {
+			sc := valid()
+			sc.Events = []scenario.Event{{At: time.Second, Action: scenario.ActionDisableKey, Key: "nope"}}
+			return driver.Options{Scenario: sc, Target: embedded}
+		}, driver.ErrBadOptions},
+	}
+	for _, tt := range tests {
+		_, err := driver.New(tt.opts())
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: New() error = %v; want %v", tt.name, err, tt.want)
+		}
+	}
+	if _, err := driver.New(driver.Options{Scenario: valid(), Target: embedded}); err != nil {
+		t.Errorf("New(valid) error = %v; want nil", err)
+	}
+}

@@ -1,0 +1,470 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"golang.org/x/time/rate"
+)
+
+// RunIDTag is the tag key every key created by a run carries; its value is
+// the run id.
+const RunIDTag = "kmsload:run-id"
+
+// provisioned is what provisioning made: key ids, pools and payloads.
+type provisioned struct {
+	runID    string
+	keyIDs   map[string]string // scenario key name -> key id
+	created  []createdKey      // every key and replica, for clean-up
+	pools    []*pool           // by workload index; nil when none needed
+	payloads [][]byte          // by workload index
+	pacer    *pacer
+	mu       sync.Mutex
+	clients  map[string]*kms.Client // "account/region" -> unmeasured client
+}
+
+type createdKey struct{ account, region, id string }
+
+// pacer spaces provisioning calls on targets with real quotas: each
+// management API at ManagementRate, cryptographic calls (pools) at
+// CryptoRate. The embedded emulator is provisioned with quotas off, so
+// nothing is paced there.
+type pacer struct {
+	off      bool
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// Provisioning pace on targets other than the embedded emulator.
+const (
+	// ManagementRate is the pace of each management API (calls per second),
+	// below KMS's lowest management quota of 5/s.
+	ManagementRate = 4
+	// CryptoRate is the pace of the cryptographic calls that fill pools.
+	CryptoRate = 50
+)
+
+func (p *pacer) wait(ctx context.Context, op string) error {
+	if p.off {
+		return nil
+	}
+	p.mu.Lock()
+	l := p.limiters[op]
+	if l == nil {
+		r := rate.Limit(ManagementRate)
+		switch op {
+		case "Encrypt", "GenerateMac", "Sign":
+			r = CryptoRate
+		}
+		l = rate.NewLimiter(r, 1)
+		p.limiters[op] = l
+	}
+	p.mu.Unlock()
+	return l.Wait(ctx)
+}
+
+// provClient returns the unmeasured, patiently retrying client of account in
+// region.
+func (d *Driver) provClient(ctx context.Context, prov *provisioned, account, region string) (*kms.Client, error) {
+	prov.mu.Lock()
+	defer prov.mu.Unlock()
+	k := account + "/" + region
+	if c := prov.clients[k]; c != nil {
+		return c, nil
+	}
+	c, err := d.newClient(ctx, account, region, provisionRetryer(), false)
+	if err != nil {
+		return nil, err
+	}
+	prov.clients[k] = c
+	return c, nil
+}
+
+// provision creates every scenario key with its policy, alias, replicas and
+// rotation, then fills the pools of Decrypt, ReEncrypt, VerifyMac and Verify
+// workloads. Nothing is measured.
+func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
+	prov := &provisioned{
+		runID:    newRunID(time.Now()),
+		keyIDs:   map[string]string{},
+		pools:    make([]*pool, len(d.wls)),
+		payloads: make([][]byte, len(d.wls)),
+		pacer:    &pacer{off: d.opts.Target.Kind == TargetEmbedded, limiters: map[string]*rate.Limiter{}},
+		clients:  map[string]*kms.Client{},
+	}
+	d.logf("provisioning run %s: %d keys", prov.runID, len(d.sc.Keys))
+	for _, name := range sortedKeys(d.sc.Keys) {
+		if err := d.createKey(ctx, prov, name); err != nil {
+			return prov, fmt.Errorf("%w: key %q: %w", ErrProvision, name, err)
+		}
+	}
+	rng := mrand.New(mrand.NewPCG(uint64(d.seed), 0x6b6d736c6f6164))
+	for i, w := range d.wls {
+		prov.payloads[i] = randomBytes(rng, w.payload)
+		if !needsPool(w.spec.Operation) {
+			continue
+		}
+		p, err := d.fillPool(ctx, prov, w, rng)
+		if err != nil {
+			return prov, fmt.Errorf("%w: workload %q: pool: %w", ErrProvision, w.spec.Name, err)
+		}
+		prov.pools[i] = p
+	}
+	return prov, nil
+}
+
+// do paces op, then runs f.
+func (prov *provisioned) do(ctx context.Context, op string, f func() error) error {
+	if err := prov.pacer.wait(ctx, op); err != nil {
+		return err
+	}
+	if err := f(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// createKey makes scenario key name and everything that hangs off it.
+func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) error {
+	k := d.resolveKey(name)
+	owner := d.sc.Accounts[k.Account]
+	c, err := d.provClient(ctx, prov, owner.ID, k.Region)
+	if err != nil {
+		return err
+	}
+	tags := []types.Tag{{TagKey: aws.String(RunIDTag), TagValue: aws.String(prov.runID)}}
+	in := &kms.CreateKeyInput{
+		KeySpec:     types.KeySpec(k.Spec),
+		KeyUsage:    types.KeyUsageType(k.Usage),
+		MultiRegion: aws.Bool(k.MultiRegion),
+		Tags:        tags,
+		Description: aws.String(fmt.Sprintf("kmsload %s key %s (run %s)", d.sc.Name, name, prov.runID)),
+	}
+	if k.CustomKeyStore != "" {
+		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
+	}
+	var id string
+	err = prov.do(ctx, "CreateKey", func() error {
+		out, err := c.CreateKey(ctx, in)
+		if err == nil {
+			id = aws.ToString(out.KeyMetadata.KeyId)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	prov.keyIDs[name] = id
+	prov.created = append(prov.created, createdKey{owner.ID, k.Region, id})
+	d.logf("created key %s (%s) in %s/%s", name, id, owner.ID, k.Region)
+	policy := keyPolicy(owner.ID, d.allowedAccounts(name))
+	if err := putPolicy(ctx, prov, c, id, policy); err != nil {
+		return err
+	}
+	if k.Alias != "" {
+		if err := createAlias(ctx, prov, c, k.Alias, id); err != nil {
+			return err
+		}
+	}
+	if k.Rotation {
+		err := prov.do(ctx, "EnableKeyRotation", func() error {
+			_, err := c.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, region := range k.Replicas {
+		err := prov.do(ctx, "ReplicateKey", func() error {
+			_, err := c.ReplicateKey(ctx, &kms.ReplicateKeyInput{
+				KeyId: aws.String(id), ReplicaRegion: aws.String(region),
+				Policy: aws.String(policy), Tags: tags,
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		prov.created = append(prov.created, createdKey{owner.ID, region, id})
+		rc, err := d.provClient(ctx, prov, owner.ID, region)
+		if err != nil {
+			return err
+		}
+		if err := waitEnabled(ctx, prov, rc, id); err != nil {
+			return fmt.Errorf("replica in %s: %w", region, err)
+		}
+		if k.Alias != "" {
+			if err := createAlias(ctx, prov, rc, k.Alias, id); err != nil {
+				return fmt.Errorf("replica in %s: %w", region, err)
+			}
+		}
+	}
+	return nil
+}
+
+func putPolicy(ctx context.Context, prov *provisioned, c *kms.Client, id, policy string) error {
+	return prov.do(ctx, "PutKeyPolicy", func() error {
+		_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{
+			KeyId: aws.String(id), PolicyName: aws.String("default"), Policy: aws.String(policy),
+		})
+		return err
+	})
+}
+
+func createAlias(ctx context.Context, prov *provisioned, c *kms.Client, alias, id string) error {
+	return prov.do(ctx, "CreateAlias", func() error {
+		_, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(id)})
+		return err
+	})
+}
+
+// ErrReplicaNotReady is returned when a replica key does not become
+// Enabled within a minute.
+var ErrReplicaNotReady = errors.New("driver: replica key not enabled in time")
+
+// waitEnabled waits until key id is Enabled (replicas start as Creating).
+func waitEnabled(ctx context.Context, prov *provisioned, c *kms.Client, id string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var state types.KeyState
+		err := prov.do(ctx, "DescribeKey", func() error {
+			out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+			if err == nil {
+				state = out.KeyMetadata.KeyState
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if state == types.KeyStateEnabled {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: state %s", ErrReplicaNotReady, state)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// allowedAccounts returns the account ids key name's policy lets use the
+// key besides its owner: Key.AllowAccounts, or when that is empty every
+// other account with a workload on the key.
+func (d *Driver) allowedAccounts(name string) []string {
+	k := d.sc.Keys[name]
+	owner := d.sc.Accounts[k.Account].ID
+	var names []string
+	if len(k.AllowAccounts) > 0 {
+		names = k.AllowAccounts
+	} else {
+		for _, w := range d.sc.Workloads {
+			if w.Key == name {
+				names = append(names, w.Caller)
+			}
+		}
+	}
+	return d.accountIDs(owner, names)
+}
+
+// accountIDs maps scenario account names to sorted, distinct ids other
+// than owner.
+func (d *Driver) accountIDs(owner string, names []string) []string {
+	seen := map[string]bool{owner: true}
+	var ids []string
+	for _, n := range names {
+		id := d.sc.Accounts[n].ID
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// keyPolicy returns a key policy allowing kms:* to the owner account's root
+// and to the root of every account in allow.
+func keyPolicy(owner string, allow []string) string {
+	type principal struct {
+		AWS string `json:"AWS"`
+	}
+	type statement struct {
+		Sid       string    `json:"Sid"`
+		Effect    string    `json:"Effect"`
+		Principal principal `json:"Principal"`
+		Action    string    `json:"Action"`
+		Resource  string    `json:"Resource"`
+	}
+	st := func(sid, account string) statement {
+		return statement{sid, "Allow", principal{"arn:aws:iam::" + account + ":root"}, "kms:*", "*"}
+	}
+	doc := struct {
+		Version   string      `json:"Version"`
+		ID        string      `json:"Id"`
+		Statement []statement `json:"Statement"`
+	}{Version: "2012-10-17", ID: "kmsload"}
+	doc.Statement = append(doc.Statement, st("EnableOwnerAccount", owner))
+	for _, a := range allow {
+		doc.Statement = append(doc.Statement, st("AllowAccount"+a, a))
+	}
+	b, _ := json.Marshal(doc) // cannot fail: plain strings
+	return string(b)
+}
+
+// fillPool prepares DefaultPoolSize ciphertexts, MACs or signatures for w,
+// made by the key's owner in the key's Region.
+func (d *Driver) fillPool(ctx context.Context, prov *provisioned, w *workload, rng *mrand.Rand) (*pool, error) {
+	c, err := d.provClient(ctx, prov, w.owner.ID, w.key.Region)
+	if err != nil {
+		return nil, err
+	}
+	id := aws.String(prov.keyIDs[w.keyName])
+	spec := w.key.Spec
+	var ec map[string]string
+	if symmetric(spec) && len(w.spec.EncryptionContext) > 0 {
+		ec = w.spec.EncryptionContext
+	}
+	p := &pool{items: make([]poolItem, DefaultPoolSize)}
+	for i := range p.items {
+		msg := randomBytes(rng, w.payload)
+		it := poolItem{message: msg}
+		var err error
+		switch w.spec.Operation {
+		case "Decrypt", "ReEncrypt":
+			err = prov.do(ctx, "Encrypt", func() error {
+				out, err := c.Encrypt(ctx, &kms.EncryptInput{
+					KeyId: id, Plaintext: msg, EncryptionContext: ec, EncryptionAlgorithm: encryptionAlgorithm(spec),
+				})
+				if err == nil {
+					it.blob = out.CiphertextBlob
+				}
+				return err
+			})
+		case "VerifyMac":
+			err = prov.do(ctx, "GenerateMac", func() error {
+				out, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(spec)})
+				if err == nil {
+					it.blob = out.Mac
+				}
+				return err
+			})
+		case "Verify":
+			err = prov.do(ctx, "Sign", func() error {
+				out, err := c.Sign(ctx, &kms.SignInput{
+					KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(spec),
+				})
+				if err == nil {
+					it.blob = out.Signature
+				}
+				return err
+			})
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.items[i] = it
+	}
+	return p, nil
+}
+
+// restore puts the keys an event touched back to Enabled with their
+// default policy, between measured windows. Failures are logged: a key
+// that cannot be restored shows up in the next window's errors.
+func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, name := range keys {
+		k := d.resolveKey(name)
+		owner := d.sc.Accounts[k.Account].ID
+		id := prov.keyIDs[name]
+		c, err := d.provClient(ctx, prov, owner, k.Region)
+		if err != nil {
+			d.logf("restore key %s: %v", name, err)
+			continue
+		}
+		var state types.KeyState
+		err = prov.do(ctx, "DescribeKey", func() error {
+			out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+			if err == nil {
+				state = out.KeyMetadata.KeyState
+			}
+			return err
+		})
+		if err != nil {
+			d.logf("restore key %s: %v", name, err)
+			continue
+		}
+		if state == types.KeyStatePendingDeletion {
+			if err := prov.do(ctx, "CancelKeyDeletion", func() error {
+				_, err := c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: aws.String(id)})
+				return err
+			}); err != nil {
+				d.logf("restore key %s: %v", name, err)
+			}
+			state = types.KeyStateDisabled
+		}
+		if state == types.KeyStateDisabled {
+			if err := prov.do(ctx, "EnableKey", func() error {
+				_, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(id)})
+				return err
+			}); err != nil {
+				d.logf("restore key %s: %v", name, err)
+			}
+		}
+		if err := putPolicy(ctx, prov, c, id, keyPolicy(owner, d.allowedAccounts(name))); err != nil {
+			d.logf("restore key %s: %v", name, err)
+		}
+	}
+}
+
+// cleanup schedules every key the run created for deletion after the
+// shortest waiting period (7 days), replicas before their primary. It
+// runs also after cancellation.
+func (d *Driver) cleanup(prov *provisioned) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i := len(prov.created) - 1; i >= 0; i-- {
+		k := prov.created[i]
+		c, err := d.provClient(ctx, prov, k.account, k.region)
+		if err == nil {
+			err = prov.do(ctx, "ScheduleKeyDeletion", func() error {
+				_, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k.id), PendingWindowInDays: aws.Int32(7)})
+				return err
+			})
+		}
+		if err != nil {
+			d.logf("clean-up of key %s in %s: %v", k.id, k.region, err)
+		}
+	}
+}
+
+// newRunID returns a run id such as "20260102T150405Z-1a2b3c4d".
+func newRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func randomBytes(rng *mrand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
