@@ -421,6 +421,10 @@ func (r *Recorder) Progress(now time.Time) Progress {
 	var attempts, thrAttempts int64
 	for _, w := range r.ws {
 		w.advance(s, r.startMs)
+		// A recording goroutine may have rotated the interval and still be
+		// flushing it; flush waits for that (logMu), so the p99 read below
+		// is the closed second's.
+		w.flush(r.startMs)
 		w.mu.Lock()
 		p.Dropped += w.dropped
 		if last >= 0 && last < len(w.series) {
