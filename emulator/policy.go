@@ -249,7 +249,7 @@ func (st *policyStatement) addAWSPrincipal(v string) *policyError {
 		st.anyPrincipal = true
 		return nil
 	}
-	if isAccountID(v) {
+	if isAccount(v) {
 		st.accounts = append(st.accounts, v)
 		return nil
 	}
@@ -383,23 +383,11 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 	return l, nil
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // parseIAMARN splits arn:PARTITION:iam::ACCOUNT:RESOURCE.
 func parseIAMARN(s string) (account, resource string, ok bool) {
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" ||
-		!isAccountID(parts[4]) || parts[5] == "" {
+		!isAccount(parts[4]) || parts[5] == "" {
 		return "", "", false
 	}
 	return parts[4], parts[5], true
@@ -409,7 +397,7 @@ func parseIAMARN(s string) (account, resource string, ok bool) {
 // arn:PART:iam::ACCT:role/NAME, or returns "".
 func assumedRoleARN(s string) string {
 	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" || !isAccountID(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" || !isAccount(parts[4]) {
 		return ""
 	}
 	rest, ok := strings.CutPrefix(parts[5], "assumed-role/")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/kmsload/kmsload/quota"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -42,7 +43,7 @@ type proxyIn struct {
 // serveProxy decides quota locally and forwards allowed requests.
 func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request, c *call, reqID string) {
 	var aerr *apiError
-	if cryptoOps[c.op] {
+	if quota.IsCryptographic(c.op) {
 		var in proxyIn
 		_ = json.Unmarshal(c.body, &in) // malformed bodies are the upstream's to reject
 		ref := in.KeyId

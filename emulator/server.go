@@ -253,7 +253,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var out any
 	var aerr *apiError
-	if cryptoOps[op] {
+	if quota.IsCryptographic(op) {
 		// Cryptographic operations resolve their key first so the quota
 		// class is known, then charge; a request that fails before that is
 		// charged as symmetric.
@@ -351,13 +351,6 @@ func init() {
 	}
 }
 
-// cryptoOps are the operations charged by the KeySpec of their key.
-var cryptoOps = map[string]bool{
-	"Encrypt": true, "Decrypt": true, "ReEncrypt": true,
-	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
-	"GenerateRandom": true, "GenerateMac": true, "VerifyMac": true,
-	"Sign": true, "Verify": true,
-}
 
 // isAccount reports whether s is a 12-digit AWS account id.
 func isAccount(s string) bool {
