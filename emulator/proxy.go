@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/kmsload/kmsload/quota"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // newProxy returns the reverse proxy of throttling-proxy mode. Requests go
