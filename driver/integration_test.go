@@ -552,3 +552,27 @@ func TestIsolateRestoresKeysBetweenWindows(t *testing.T) {
 		t.Errorf("Coupling = %+v; want 2 entries", r.Coupling)
 	}
 }
+
+// TestGrantsSurvivePolicyChange: an account with a grant uses the key
+// without a policy statement, and keeps using it after a put-key-policy
+// event locks the policy to the owner, while a policy-allowed account is
+// cut off.
+func TestGrantsSurvivePolicyChange(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	sc := newScenario(2 * time.Second)
+	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a", Usage: scenario.UsageEncryptDecrypt, GrantAccounts: []string{"c"}}
+	sc.Workloads = []scenario.Workload{
+		{Name: "by-policy", Caller: "b", Key: "k", KeyRef: scenario.KeyRefARN, Operation: "GenerateDataKey", Rate: 50},
+		{Name: "by-grant", Caller: "c", Key: "k", KeyRef: scenario.KeyRefARN, Operation: "Encrypt", Rate: 50},
+	}
+	sc.Events = []scenario.Event{{At: time.Second, Action: scenario.ActionPutKeyPolicy, Key: "k"}}
+	r := e.run(t, context.Background(), sc, nil).Results
+	g := workloadResult(t, r, "by-grant")
+	if g.Requests != 100 || g.OK != g.Requests {
+		t.Errorf("by-grant: Requests, OK = %d, %d (errors %v); want 100, 100", g.Requests, g.OK, g.Errors)
+	}
+	p := workloadResult(t, r, "by-policy")
+	if n := p.Errors["AccessDeniedException"]; n < 30 || p.OK < 30 || n+p.OK != p.Requests {
+		t.Errorf("by-policy: OK = %d, Errors = %v; want about 50 OK, then AccessDeniedException", p.OK, p.Errors)
+	}
+}

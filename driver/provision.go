@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"golang.org/x/time/rate"
+
+	"github.com/kmsload/kmsload/scenario"
 )
 
 // RunIDTag is the tag key every key created by a run carries; its value is
@@ -177,6 +180,9 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 			return err
 		}
 	}
+	if err := d.createGrants(ctx, prov, c, name, id); err != nil {
+		return err
+	}
 	if k.Rotation {
 		err := prov.do(ctx, "EnableKeyRotation", func() error {
 			_, err := c.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)})
@@ -210,8 +216,52 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 				return fmt.Errorf("replica in %s: %w", region, err)
 			}
 		}
+		if err := d.createGrants(ctx, prov, rc, name, id); err != nil {
+			return fmt.Errorf("replica in %s: %w", region, err)
+		}
 	}
 	return nil
+}
+
+// createGrants gives each of key name's GrantAccounts the use of the key
+// through a grant to the account's root principal, for the operations the
+// key's usage allows.
+func (d *Driver) createGrants(ctx context.Context, prov *provisioned, c *kms.Client, name, id string) error {
+	k := d.sc.Keys[name]
+	ops := grantOperations(k.Usage)
+	for _, acct := range d.accountIDs(d.sc.Accounts[k.Account].ID, k.GrantAccounts) {
+		err := prov.do(ctx, "CreateGrant", func() error {
+			_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{
+				KeyId:            aws.String(id),
+				GranteePrincipal: aws.String("arn:aws:iam::" + acct + ":root"),
+				Operations:       ops,
+				Name:             aws.String("kmsload-" + prov.runID),
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// grantOperations returns the grant operations that cover every workload
+// operation a key of the given usage can serve.
+func grantOperations(usage string) []types.GrantOperation {
+	switch usage {
+	case scenario.UsageSignVerify:
+		return []types.GrantOperation{types.GrantOperationSign, types.GrantOperationVerify,
+			types.GrantOperationGetPublicKey, types.GrantOperationDescribeKey}
+	case scenario.UsageGenerateVerifyMac:
+		return []types.GrantOperation{types.GrantOperationGenerateMac, types.GrantOperationVerifyMac,
+			types.GrantOperationDescribeKey}
+	default:
+		return []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationDecrypt,
+			types.GrantOperationReEncryptFrom, types.GrantOperationReEncryptTo,
+			types.GrantOperationGenerateDataKey, types.GrantOperationGenerateDataKeyWithoutPlaintext,
+			types.GrantOperationDescribeKey}
+	}
 }
 
 func putPolicy(ctx context.Context, prov *provisioned, c *kms.Client, id, policy string) error {
@@ -265,7 +315,7 @@ func waitEnabled(ctx context.Context, prov *provisioned, c *kms.Client, id strin
 
 // allowedAccounts returns the account ids key name's policy lets use the
 // key besides its owner: Key.AllowAccounts, or when that is empty every
-// other account with a workload on the key.
+// other account with a workload on the key that has no grant for it.
 func (d *Driver) allowedAccounts(name string) []string {
 	k := d.sc.Keys[name]
 	owner := d.sc.Accounts[k.Account].ID
@@ -274,7 +324,7 @@ func (d *Driver) allowedAccounts(name string) []string {
 		names = k.AllowAccounts
 	} else {
 		for _, w := range d.sc.Workloads {
-			if w.Key == name {
+			if w.Key == name && !slices.Contains(k.GrantAccounts, w.Caller) {
 				names = append(names, w.Caller)
 			}
 		}

@@ -124,7 +124,7 @@ var (
 	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "quotas", "accounts", "keys", "workloads", "events", "thresholds"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
-	keyFields      = []string{"account", "region", "alias", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts"}
+	keyFields      = []string{"account", "region", "alias", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
 	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "payload_bytes", "encryption_context", "data_key_cache", "via"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
@@ -240,6 +240,7 @@ func (d *decoder) keys(s *Scenario, n *yaml.Node) {
 			d.str(join(path, "custom_key_store"), f["custom_key_store"], &k.CustomKeyStore)
 			d.boolean(join(path, "rotation"), f["rotation"], &k.Rotation)
 			d.strList(join(path, "allow_accounts"), f["allow_accounts"], &k.AllowAccounts)
+			d.strList(join(path, "grant_accounts"), f["grant_accounts"], &k.GrantAccounts)
 		}
 		s.Keys[e.name] = k
 	}

@@ -60,11 +60,13 @@ func TestLoadBad(t *testing.T) {
 		{"references.yaml", []want{
 			{6, 23, `keys.env-prod.account: unknown account "prd"; did you mean "prod"?`},
 			{7, 53, `keys.other.allow_accounts[1]: unknown account "nobody" (defined: prod, security)`},
-			{9, 27, `workloads.w1.key: unknown key "env-prd"; did you mean "env-prod"?`},
-			{10, 16, `workloads.w2.caller: unknown account "securty"; did you mean "security"?`},
-			{11, 27, `workloads.w3.key: unknown alias "alias/prd" (none defined)`},
-			{13, 47, `events[0].workload: unknown workload "w4"`},
-			{14, 40, `events[1].key: unknown key "missing" (defined: env-prod, other)`},
+			{8, 55, `keys.granted.grant_accounts[1]: account prod owns key granted and needs no grant`},
+			{8, 61, `keys.granted.grant_accounts[2]: unknown account "nobody" (defined: prod, security)`},
+			{10, 27, `workloads.w1.key: unknown key "env-prd"; did you mean "env-prod"?`},
+			{11, 16, `workloads.w2.caller: unknown account "securty"; did you mean "security"?`},
+			{12, 27, `workloads.w3.key: unknown alias "alias/prd" (none defined)`},
+			{14, 47, `events[0].workload: unknown workload "w4"`},
+			{15, 40, `events[1].key: unknown key "missing" (defined: env-prod, granted, other)`},
 		}},
 		{"accounts.yaml", []want{
 			{3, 6, `accounts.a.id: invalid account id "12345": want 12 digits`},
@@ -316,7 +318,7 @@ func TestLoadFull(t *testing.T) {
 	}
 	central := scenario.Key{Name: "central", Account: "security", Region: "eu-west-1", Alias: "alias/central",
 		Spec: "SYMMETRIC_DEFAULT", Usage: "ENCRYPT_DECRYPT", MultiRegion: true,
-		Replicas: []string{"us-west-2", "ap-southeast-2"}, Rotation: true, AllowAccounts: []string{"prod"}}
+		Replicas: []string{"us-west-2", "ap-southeast-2"}, Rotation: true, AllowAccounts: []string{"prod"}, GrantAccounts: []string{"tenant"}}
 	if got := s.Keys["central"]; !reflect.DeepEqual(got, central) {
 		t.Errorf("Keys[central] = %+v; want %+v", got, central)
 	}

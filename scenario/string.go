@@ -80,6 +80,9 @@ func (k Key) String() string {
 	if len(k.AllowAccounts) > 0 {
 		fmt.Fprintf(&b, ", allows %s", strings.Join(k.AllowAccounts, ", "))
 	}
+	if len(k.GrantAccounts) > 0 {
+		fmt.Fprintf(&b, ", grants to %s", strings.Join(k.GrantAccounts, ", "))
+	}
 	return b.String()
 }
 

@@ -89,6 +89,11 @@ type Key struct {
 	// that the key policy lets use the key. When empty, every account with
 	// a workload on the key is allowed.
 	AllowAccounts []string
+	// GrantAccounts lists scenario account names (other than the owner)
+	// that use the key through a grant (CreateGrant to the account's root
+	// principal) instead of the key policy. Grants survive put-key-policy
+	// events, as in KMS.
+	GrantAccounts []string
 }
 
 // Arrival kinds.

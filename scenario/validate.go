@@ -281,6 +281,12 @@ func (v *validator) keys() {
 		for i, a := range k.AllowAccounts {
 			v.account(index(join(path, "allow_accounts"), i), a)
 		}
+		for i, a := range k.GrantAccounts {
+			p := index(join(path, "grant_accounts"), i)
+			if v.account(p, a) && a == k.Account {
+				v.errorf(p, "account %s owns key %s and needs no grant", a, k.Name)
+			}
+		}
 	}
 }
 
