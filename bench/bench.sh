@@ -38,6 +38,7 @@ attack() { # attack NAME PORT KEYID -> prints "rps p99ms" and records it
 JSON
 	# warm up, then measure
 	"$work/vegeta" attack -format=json -targets="$work/$1.json" -rate=0 -max-workers="$WORKERS" -duration=2s > /dev/null
+	[ -z "${4:-}" ] || awk '/VmRSS/ {print $2}' "/proc/$4/status" > "$work/$1.rss0"
 	"$work/vegeta" attack -format=json -targets="$work/$1.json" -rate=0 -max-workers="$WORKERS" -duration="$DUR" \
 		| "$work/vegeta" report -type=json > "$work/$1.report"
 	python3 - "$work/$1.report" "$1" <<'PY'
@@ -56,8 +57,9 @@ attack null "$p" "00000000-0000-0000-0000-000000000000"
 p=$(free_port); bin/kmsload emulator --addr "127.0.0.1:$p" --quotas aws 2> "$work/emulator.log" & pids+=($!); wait_port "$p"
 emu_pid=${pids[-1]}
 id=$(kms "$p" CreateKey '{}' | key_id)
-attack emulator "$p" "$id"
-emu_rss=$(awk '/VmHWM/ {print $2}' "/proc/$emu_pid/status")
+attack emulator "$p" "$id" "$emu_pid"
+emu_rss0=$(cat "$work/emulator.rss0")
+emu_rss=$(awk '/VmRSS/ {print $2}' "/proc/$emu_pid/status")
 
 p=$(free_port); PORT=$p KMS_ACCOUNT_ID=111111111111 KMS_REGION=us-east-1 KMS_DATA_PATH="$work/lk" "$work/local-kms" > "$work/localkms.log" 2>&1 & pids+=($!); wait_port "$p"
 id=$(kms "$p" CreateKey '{}' | key_id)
@@ -69,14 +71,14 @@ e, n, l, ep, lp = map(float, sys.argv[1:])
 print(f"throughput: emulator/null = {e/n:.2f}x   local-kms/null = {l/n:.2f}x   emulator/local-kms = {e/l:.2f}x   (goal: emulator/null >= 0.85x)")
 print(f"p99:        emulator/local-kms = {ep/lp:.2f}x   (goal: <= 1.00x)")
 PY
-echo "emulator peak RSS after the attacks: $((emu_rss / 1024)) MiB"
+python3 -c "import sys; a,b=map(int,sys.argv[1:]); print(f'emulator RSS: {a/1024:.1f} MiB after the 2 s warm-up, {b/1024:.1f} MiB after $DUR more at full load ({b/a:.2f}x)')" "$emu_rss0" "$emu_rss"
 
 echo
-echo "== memory with run length: kmsload run, 30s vs $LONG (scenarios/quickstart.yaml) =="
+echo "== memory with run length: kmsload run, 30s vs $LONG of bench/steady.yaml (800/s below the quota) =="
 rss() { # rss DURATION -> peak RSS in KiB of the whole run
 	/usr/bin/env python3 - "$1" <<'PY'
 import resource, subprocess, sys
-subprocess.run(["bin/kmsload", "run", "scenarios/quickstart.yaml", "--quiet", "--duration", sys.argv[1],
+subprocess.run(["bin/kmsload", "run", "bench/steady.yaml", "--quiet", "--duration", sys.argv[1],
                 "--out", "kmsload-results/bench-" + sys.argv[1]], stdout=subprocess.DEVNULL, check=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
