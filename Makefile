@@ -12,9 +12,10 @@ build:
 	$(GO) build -o $(BIN) ./cmd/kmsload
 
 # Builds, then runs the default scenario on the embedded emulator (each
-# workload alone, then together) and prints the report.
+# workload alone, then together) and prints the report. Its thresholds fail
+# by design (exit 99): that is part of the demonstration, not an error.
 run: build
-	./$(BIN) run scenarios/quickstart.yaml --isolate --out $(OUT)
+	./$(BIN) run scenarios/quickstart.yaml --isolate --out $(OUT) || [ $$? -eq 99 ]
 
 # All tests: vet, unit and integration tests (with the race detector on the
 # concurrent packages), fuzz seed corpora, then a short fuzzing pass of each

@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -59,6 +59,9 @@ func Classify(err error) (report.Outcome, string) {
 	if errors.As(err, &q) {
 		return report.Failed, CodeQuotaExceeded
 	}
+	if errors.Is(err, ErrCapReached) {
+		return report.Failed, CodeCapReached
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code := api.ErrorCode()
@@ -93,6 +96,7 @@ type tracker struct {
 	rec      *report.Recorder
 	w        int
 	attempts int
+	bucket   quota.BucketKey // for the throttle watch
 }
 
 type trackerKey struct{}
@@ -162,12 +166,14 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 	if measured {
 		apiOptions = append(apiOptions, addAttemptMiddleware)
 	}
+	if d.guarded() {
+		apiOptions = append(apiOptions, d.g.addGuard) // after the attempt recorder: runs before it
+	}
 	if d.opts.Target.Kind == TargetAWS {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithHTTPClient(d.http))
-		if err != nil {
-			return nil, fmt.Errorf("driver: aws config: %w", err)
+		if _, err := d.CheckAccess(ctx); err != nil {
+			return nil, err
 		}
-		return kms.NewFromConfig(cfg, func(o *kms.Options) {
+		return kms.NewFromConfig(d.aws.config(account, region), func(o *kms.Options) {
 			o.Retryer = retryer
 			o.APIOptions = append(o.APIOptions, apiOptions...)
 		}), nil
@@ -179,6 +185,6 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		Credentials:  credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
 		HTTPClient:   d.http,
 		Retryer:      retryer,
-		APIOptions:   apiOptions,
+		APIOptions:   append(apiOptions, d.serverAPIOptions(account)...),
 	}), nil
 }

@@ -63,6 +63,12 @@ type Target struct {
 	// whose transport keeps enough idle connections per host for the
 	// largest in-flight bound.
 	HTTPClient *http.Client
+	// Server names the KMS server behind Endpoint when known (ServerMoto,
+	// ServerLocalKMS, ServerLocalStack, ServerKmsload; see Identify). With
+	// ServerMoto every request carries MotoAccountHeader, so that each
+	// scenario account is an account of its own in moto. Run checks an
+	// endpoint target with Preflight before provisioning.
+	Server string
 }
 
 // Options configure a Driver. The zero values of the optional fields take
@@ -98,6 +104,18 @@ type Options struct {
 	// Logf receives progress messages of provisioning and events; nil =
 	// silent.
 	Logf func(format string, args ...any)
+	// Limits stop the run early: request and cost caps, throttle kill
+	// switch (any target).
+	Limits Limits
+	// AllowAccounts must list every account id a target-aws run touches
+	// (TouchedAccounts); New refuses otherwise.
+	AllowAccounts []string
+	// ExistingKeys maps scenario key names to key ARNs that a target-aws
+	// run uses instead of creating keys: never created, deleted, or
+	// changed (New refuses scenarios that would change them).
+	ExistingKeys map[string]string
+	// RunID tags the keys the run creates (RunIDTag); "" = NewRunID.
+	RunID string
 }
 
 // Output is the result of a run.
@@ -120,6 +138,9 @@ type Driver struct {
 	http     *http.Client
 	wls      []*workload
 	logf     func(format string, args ...any)
+	runID    string
+	g        *guard
+	awsState
 }
 
 // workload is a scenario workload with every default resolved.
@@ -156,11 +177,6 @@ func New(opts Options) (*Driver, error) {
 			return nil, fmt.Errorf("%w: target %s needs an endpoint", ErrBadOptions, opts.Target.Kind)
 		}
 	case TargetAWS:
-		for _, name := range sortedKeys(sc.Accounts) {
-			if sc.Accounts[name].RoleARN != "" {
-				return nil, fmt.Errorf("%w: account %q: role_arn with target aws", ErrNotSupported, name)
-			}
-		}
 	default:
 		return nil, fmt.Errorf("%w: unknown target kind %q", ErrBadOptions, opts.Target.Kind)
 	}
@@ -218,6 +234,9 @@ func New(opts Options) (*Driver, error) {
 	d.http = opts.Target.HTTPClient
 	if d.http == nil {
 		d.http = newHTTPClient(maxInFlight * len(d.wls))
+	}
+	if err := d.initGuards(); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -296,6 +315,9 @@ func (d *Driver) resolveKey(name string) scenario.Key {
 	k.Name = name
 	k.Region = firstNonZero(k.Region, d.sc.Region)
 	k.Spec = firstNonZero(k.Spec, "SYMMETRIC_DEFAULT")
+	if d.opts.Target.Kind == TargetAWS {
+		k.Alias = AWSAlias(k.Alias)
+	}
 	if k.Usage == "" {
 		k.Usage = defaultUsage(k.Spec, d.keyOperations(name))
 	}
@@ -382,17 +404,38 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Run provisions keys, aliases, policies, replicas and pools (paced, not
 // measured), then measures: with Options.Isolate each workload alone, then
-// all together. When ctx is cancelled during measurement it stops
-// arrivals, drains in-flight requests and returns the partial Output with
-// Results.Partial set and a nil error; when that happens during an
+// all together. When ctx is cancelled during measurement, or a limit of
+// Options.Limits is reached, it stops arrivals, drains in-flight requests
+// and returns the partial Output with Results.Partial set, the reason in
+// Results.StopReason and a nil error; when that happens during an
 // isolated window, Results.Workloads is empty and Results.Isolated holds
 // the windows run so far. Requests still in flight after DrainTimeout are
 // cancelled and recorded as failed with the code "Canceled". Between
 // windows, keys changed by events are restored (deletion cancelled,
 // enabled, policy reset). Run returns an error only when no results exist
-// (provisioning failed or was cancelled). With target aws every key the run
-// created is scheduled for deletion (7 days) before Run returns.
+// (provisioning failed or was cancelled), or, wrapping ErrPanic, when a
+// driver goroutine panicked. With target aws it first checks the
+// credentials (CheckAccess), and every key the run created is scheduled
+// for deletion (7 days) before Run returns: at the end, after
+// cancellation, after a panic (a panic in Run's own goroutine continues
+// after the clean-up).
 func (d *Driver) Run(ctx context.Context) (*Output, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	d.g.arm(cancel)
+	if _, err := d.CheckAccess(ctx); err != nil {
+		return nil, err
+	}
+	out, err := d.run(ctx)
+	return d.finish(ctx, out, err)
+}
+
+func (d *Driver) run(ctx context.Context) (*Output, error) {
+	if d.opts.Target.Kind == TargetEndpoint { // what the target lacks, before provisioning
+		if err := d.Preflight(ctx); err != nil {
+			return nil, err
+		}
+	}
 	prov, err := d.provision(ctx)
 	if prov != nil && d.opts.Target.Kind == TargetAWS {
 		defer d.cleanup(prov)

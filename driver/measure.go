@@ -18,6 +18,7 @@ type runWorkload struct {
 	region atomic.Pointer[string]
 	sem    chan struct{}
 	cache  *KeyCache
+	g      *guard
 }
 
 // window is the outcome of one measured window.
@@ -42,7 +43,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	infos := make([]report.WorkloadInfo, len(idxs))
 	for ri, i := range idxs {
 		w := d.wls[i]
-		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, sem: make(chan struct{}, w.inFlight)}
+		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, sem: make(chan struct{}, w.inFlight), g: d.g}
 		for _, region := range w.regions {
 			c, err := d.newClient(ctx, w.caller.ID, region, newRetryer(w.retry, w.spec.MaxAttempts), true)
 			if err != nil {
@@ -68,12 +69,19 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 
 	var inflight, loops sync.WaitGroup
 	for _, rw := range rws {
-		loops.Go(func() { d.schedule(ctx, reqCtx, rec, rw, start, &inflight) })
+		loops.Go(func() {
+			defer d.g.recovered("the arrival loop of workload", rw.w.spec.Name)
+			d.schedule(ctx, reqCtx, rec, rw, start, &inflight)
+		})
 	}
 	win := &window{start: start, hlog: map[string][]byte{}}
-	loops.Go(func() { win.events, win.touched = d.runEvents(winCtx, prov, rws, start) })
+	loops.Go(func() {
+		defer d.g.recovered("the events loop", "")
+		win.events, win.touched = d.runEvents(winCtx, prov, rws, start)
+	})
 	if d.opts.Progress != nil {
 		loops.Go(func() {
+			defer d.g.recovered("the progress loop", "")
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
 			for {
@@ -166,10 +174,12 @@ func (rw *runWorkload) arrive(reqCtx context.Context, rec *report.Recorder, inte
 		return
 	}
 	rec.Sent(rw.ri, intended)
-	c := rw.calls[*rw.region.Load()]
+	region := *rw.region.Load()
+	c := rw.calls[region]
 	inflight.Go(func() {
+		defer rw.g.recovered("a request of workload", rw.w.spec.Name)
 		defer func() { <-rw.sem }()
-		t := &tracker{rec: rec, w: rw.ri}
+		t := &tracker{rec: rec, w: rw.ri, bucket: rw.w.bucketIn(region)}
 		err := c(context.WithValue(reqCtx, trackerKey{}, t))
 		done := time.Now()
 		o, code := Classify(err)

@@ -35,6 +35,8 @@ type provisioned struct {
 	pacer    *pacer
 	mu       sync.Mutex
 	clients  map[string]*kms.Client // "account/region" -> unmeasured client
+	// cleanupFailed counts keys clean-up could not schedule for deletion.
+	cleanupFailed int
 }
 
 type createdKey struct{ account, region, id string }
@@ -99,7 +101,7 @@ func (d *Driver) provClient(ctx context.Context, prov *provisioned, account, reg
 // workloads. Nothing is measured.
 func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 	prov := &provisioned{
-		runID:    newRunID(time.Now()),
+		runID:    d.runID,
 		keyIDs:   map[string]string{},
 		pools:    make([]*pool, len(d.wls)),
 		payloads: make([][]byte, len(d.wls)),
@@ -146,6 +148,12 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	if err != nil {
 		return err
 	}
+	if k.AWSManaged() {
+		return d.resolveAWSManaged(ctx, prov, c, name, k, owner.ID)
+	}
+	if ek, ok := d.existing[name]; ok {
+		return d.useExisting(ctx, prov, c, name, ek)
+	}
 	tags := []types.Tag{{TagKey: aws.String(RunIDTag), TagValue: aws.String(prov.runID)}}
 	in := &kms.CreateKeyInput{
 		KeySpec:     types.KeySpec(k.Spec),
@@ -159,7 +167,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	}
 	var id string
 	err = prov.do(ctx, "CreateKey", func() error {
-		out, err := c.CreateKey(ctx, in)
+		out, err := c.CreateKey(context.WithoutCancel(ctx), in) // a key made must be known, to be deleted
 		if err == nil {
 			id = aws.ToString(out.KeyMetadata.KeyId)
 		}
@@ -194,7 +202,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	}
 	for _, region := range k.Replicas {
 		err := prov.do(ctx, "ReplicateKey", func() error {
-			_, err := c.ReplicateKey(ctx, &kms.ReplicateKeyInput{
+			_, err := c.ReplicateKey(context.WithoutCancel(ctx), &kms.ReplicateKeyInput{
 				KeyId: aws.String(id), ReplicaRegion: aws.String(region),
 				Policy: aws.String(policy), Tags: tags,
 			})
@@ -220,6 +228,28 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 			return fmt.Errorf("replica in %s: %w", region, err)
 		}
 	}
+	return nil
+}
+
+// resolveAWSManaged finds the AWS-managed key k (alias/aws/<service>) of
+// the owner account through DescribeKey, which makes KMS create it when
+// no service has used it yet. The run neither creates nor cleans it up.
+func (d *Driver) resolveAWSManaged(ctx context.Context, prov *provisioned, c *kms.Client, name string, k scenario.Key, owner string) error {
+	err := prov.do(ctx, "DescribeKey", func() error {
+		out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.Alias)})
+		if err != nil {
+			return err
+		}
+		if out.KeyMetadata.KeyManager != types.KeyManagerTypeAws {
+			return fmt.Errorf("%s is managed by %s, not AWS", k.Alias, out.KeyMetadata.KeyManager)
+		}
+		prov.keyIDs[name] = aws.ToString(out.KeyMetadata.KeyId)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.logf("resolved AWS-managed key %s (%s) in %s/%s", name, prov.keyIDs[name], owner, k.Region)
 	return nil
 }
 
@@ -441,6 +471,9 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 	ctx = context.WithoutCancel(ctx)
 	for _, name := range keys {
 		k := d.resolveKey(name)
+		if k.AWSManaged() { // only AWS changes it: nothing to restore
+			continue
+		}
 		owner := d.sc.Accounts[k.Account].ID
 		id := prov.keyIDs[name]
 		c, err := d.provClient(ctx, prov, owner, k.Region)
@@ -487,8 +520,9 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 // shortest waiting period (7 days), replicas before their primary. It
 // runs also after cancellation.
 func (d *Driver) cleanup(prov *provisioned) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(withoutCaps(context.Background()), 2*time.Minute)
 	defer cancel()
+	defer d.logCleanup(prov)
 	for i := len(prov.created) - 1; i >= 0; i-- {
 		k := prov.created[i]
 		c, err := d.provClient(ctx, prov, k.account, k.region)
@@ -500,6 +534,7 @@ func (d *Driver) cleanup(prov *provisioned) {
 		}
 		if err != nil {
 			d.logf("clean-up of key %s in %s: %v", k.id, k.region, err)
+			prov.cleanupFailed++
 		}
 	}
 }

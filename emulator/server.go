@@ -250,6 +250,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveProxy(w, r, &c, reqID)
 		return
 	}
+	c.ensureAWSManaged()
 
 	var out any
 	var aerr *apiError

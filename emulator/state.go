@@ -51,6 +51,7 @@ type stateKey struct {
 	NextRotation     time.Time `json:"next_rotation,omitzero"`
 	CustomKeyStore   string    `json:"custom_key_store,omitempty"`
 	Grants           []grant   `json:"grants,omitempty"`
+	AWSManaged       bool      `json:"aws_managed,omitempty"`
 }
 
 type stateAlias struct {
@@ -90,6 +91,7 @@ func (s *Server) SaveState(path string) error {
 			DeletionDate: k.deletionDate, PendingDays: k.pendingDays, Material: i, Policy: k.policy,
 			Tags: k.tags, Rotation: k.rotation, RotationDays: k.rotationDays,
 			OnDemandRotation: k.onDemandRotation, NextRotation: k.nextRotation, CustomKeyStore: k.customKeyStore,
+			AWSManaged: k.awsManaged,
 		}
 		for _, g := range k.grants {
 			sk.Grants = append(sk.Grants, *g)
@@ -188,7 +190,7 @@ func (s *Server) LoadState(path string) error {
 			created: sk.Created, state: sk.State, deletionDate: sk.DeletionDate, pendingDays: sk.PendingDays,
 			mat: mats[sk.Material], policy: sk.Policy, pol: pol, tags: sk.Tags,
 			rotation: sk.Rotation, rotationDays: sk.RotationDays, onDemandRotation: sk.OnDemandRotation, nextRotation: sk.NextRotation,
-			customKeyStore: sk.CustomKeyStore,
+			customKeyStore: sk.CustomKeyStore, awsManaged: sk.AWSManaged,
 		}
 		for _, g := range sk.Grants {
 			g := g

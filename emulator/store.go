@@ -51,6 +51,7 @@ type key struct {
 	nextRotation             time.Time // when automatic rotation is next due
 	customKeyStore           string
 	grants                   []*grant
+	awsManaged               bool // an AWS-managed key (alias/aws/<service>)
 }
 
 // tag is one resource tag.
@@ -334,7 +335,7 @@ func (k *key) metadata() *keyMetadata {
 		KeyUsage:              k.usage,
 		KeyState:              k.state,
 		Origin:                k.origin,
-		KeyManager:            "CUSTOMER",
+		KeyManager:            keyManager(k.awsManaged),
 		CustomerMasterKeySpec: k.spec,
 		KeySpec:               k.spec,
 		CustomKeyStoreId:      k.customKeyStore,
@@ -368,4 +369,12 @@ func (k *key) metadata() *keyMetadata {
 		m.MultiRegionConfiguration = cfg
 	}
 	return m
+}
+
+// keyManager is KeyMetadata.KeyManager: AWS for AWS-managed keys.
+func keyManager(awsManaged bool) string {
+	if awsManaged {
+		return "AWS"
+	}
+	return "CUSTOMER"
 }

@@ -17,7 +17,18 @@ type Results struct {
 	DurationS float64 `json:"duration_s"`
 	// Partial is true when the run was interrupted (Ctrl-C, error) and the
 	// numbers cover only the part that ran.
-	Partial   bool       `json:"partial"`
+	Partial bool `json:"partial"`
+	// StopReason says why a partial run stopped: "interrupted",
+	// "max-requests", "max-cost-usd", "abort-on-throttle" or "panic";
+	// StopDetail says it in words.
+	StopReason string `json:"stop_reason,omitempty"`
+	StopDetail string `json:"stop_detail,omitempty"`
+	// RunID is the value of the kmsload:run-id tag on the keys the run
+	// created (`kmsload cleanup --run-id`).
+	RunID string `json:"run_id,omitempty"`
+	// Spend counts the requests the run sent and their cost; present on
+	// target aws and when a limit was set.
+	Spend     *Spend     `json:"spend,omitempty"`
 	Workloads []Workload `json:"workloads"`
 	Buckets   []Bucket   `json:"buckets"`
 	// Coupling is present when the run used --isolate.
@@ -28,6 +39,28 @@ type Results struct {
 	// Isolated holds, with --isolate, each workload's results from its
 	// run alone, keyed by workload name.
 	Isolated map[string]Workload `json:"isolated,omitempty"`
+	// Plan is the prediction made for the run; the buckets' predicted
+	// fields are set with it.
+	Plan *PlanSummary `json:"plan,omitempty"`
+}
+
+// Spend is what a run sent and what it cost at list prices (no free tier).
+type Spend struct {
+	// Requests counts every request sent (attempts, provisioning and
+	// clean-up included); CleanupRequests those of the clean-up, which
+	// the caps never stop.
+	Requests           int64 `json:"requests"`
+	SymmetricRequests  int64 `json:"symmetric_requests"`
+	AsymmetricRequests int64 `json:"asymmetric_requests"`
+	CleanupRequests    int64 `json:"cleanup_requests"`
+	// KeyHoursUSD is the key fee of the keys created (and material
+	// rotated), prorated over the run's predicted hours; CostUSD adds
+	// the requests.
+	KeyHoursUSD float64 `json:"key_hours_usd"`
+	CostUSD     float64 `json:"cost_usd"`
+	// MaxRequests and MaxCostUSD are the caps (0 = none).
+	MaxRequests int64   `json:"max_requests,omitempty"`
+	MaxCostUSD  float64 `json:"max_cost_usd,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a run replayed.
@@ -152,6 +185,25 @@ type Bucket struct {
 	Workloads []string `json:"workloads"`
 	// Keys used by those workloads.
 	Keys []string `json:"keys"`
+	// PredictedDemandPerS and PredictedThrottledShare are `kmsload plan`'s
+	// prediction for the run, comparable with DemandPerS (attempts/s) and
+	// the throttled-attempt share; present when Results.Plan is.
+	PredictedDemandPerS     float64 `json:"predicted_demand_per_s,omitempty"`
+	PredictedThrottledShare float64 `json:"predicted_throttled_share,omitempty"`
+}
+
+// PlanSummary is `kmsload plan`'s prediction for the run's scenario,
+// scale and quotas, made before the run.
+type PlanSummary struct {
+	// Model names how the prediction was made (quota algorithm, windows,
+	// retry model).
+	Model string `json:"model"`
+	// FirstToSaturate is the bucket with the smallest growth factor, and
+	// GrowthFactor that factor (quota / busiest second's demand).
+	FirstToSaturate string  `json:"first_to_saturate,omitempty"`
+	GrowthFactor    float64 `json:"growth_factor,omitempty"`
+	// MonthlyCostUSD is the layout's monthly bill at real size.
+	MonthlyCostUSD float64 `json:"monthly_cost_usd"`
 }
 
 // Coupling compares a workload alone and with all others.
@@ -194,10 +246,18 @@ type Impact struct {
 	Errors   map[string]int64 `json:"errors"`
 }
 
-// Threshold is one evaluated threshold expression.
+// Threshold is one evaluated threshold expression. Value and Limit are in
+// the unit the expression was written in (Unit: "ms", "s", "us", "%",
+// "" for a fraction or a count, "/s"); see ParseThreshold.
 type Threshold struct {
 	Workload string  `json:"workload"`
 	Expr     string  `json:"expr"`
 	Value    float64 `json:"value"`
 	Pass     bool    `json:"pass"`
+	Metric   string  `json:"metric,omitempty"`
+	Op       string  `json:"op,omitempty"`
+	Limit    float64 `json:"limit"`
+	Unit     string  `json:"unit,omitempty"`
+	// Note explains a failure that has no measured value (no requests).
+	Note string `json:"note,omitempty"`
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -154,14 +155,26 @@ func (t *textWriter) buckets(r *Results) {
 		if b.QuotaPerS > 0 {
 			quota = f1(b.QuotaPerS)
 		}
-		rows = append(rows, strings.Join([]string{
-			b.Name, quota, f1(b.DemandPerS), util,
+		cells := []string{b.Name, quota, f1(b.DemandPerS), util,
 			pct(b.ThrottledShare(), b.Allowed+b.Throttled > 0),
-			list(b.Workloads), list(b.Keys),
-		}, "\t"))
+			list(b.Workloads), list(b.Keys)}
+		if r.Plan != nil { // predicted next to measured
+			cells = slices.Insert(cells, 5, f1(b.PredictedDemandPerS), f1(100*b.PredictedThrottledShare))
+		}
+		rows = append(rows, strings.Join(cells, "\t"))
 	}
-	t.table("Quota buckets (caller account/Region/class; demand = attempts/s)",
-		"bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tworkloads\tkeys", rows)
+	header := "bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tworkloads\tkeys"
+	if r.Plan != nil {
+		header = "bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tpred-demand/s\tpred-thr-att%\tworkloads\tkeys"
+	}
+	t.table("Quota buckets (caller account/Region/class; demand = attempts/s)", header, rows)
+	if p := r.Plan; p != nil {
+		t.printf("  predicted (pred-*) by kmsload plan: %s", p.Model)
+		if p.FirstToSaturate != "" {
+			t.printf("; first to saturate: %s at %.2fx the load", p.FirstToSaturate, p.GrowthFactor)
+		}
+		t.printf("\n")
+	}
 }
 
 func (t *textWriter) coupling(r *Results) {
@@ -230,9 +243,9 @@ func (t *textWriter) thresholds(r *Results) {
 		if th.Pass {
 			res = "pass"
 		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%g", res, th.Workload, th.Expr, th.Value))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s", res, th.Workload, th.Expr, th.FormatValue()+noteSuffix(th.Note)))
 	}
-	t.table("Thresholds", "result\tworkload\texpression\tvalue", rows)
+	t.table("Thresholds (on the run's totals; rates at real-world size, measured / scale)", "result\tworkload\texpression\tvalue", rows)
 }
 
 func (t *textWriter) verdict(r *Results) {

@@ -68,11 +68,11 @@ func NewScenario() *Scenario {
 	}
 }
 
-// NewKey returns a key holding the defaults: spec SYMMETRIC_DEFAULT. Region
-// ("" = the scenario's Region) and Usage ("" = DefaultUsage(Spec)) are
-// filled in after decoding.
+// NewKey returns a key holding the defaults: spec SYMMETRIC_DEFAULT,
+// managed by the customer. Region ("" = the scenario's Region) and Usage
+// ("" = DefaultUsage(Spec)) are filled in after decoding.
 func NewKey() Key {
-	return Key{Spec: DefaultSpec}
+	return Key{Spec: DefaultSpec, ManagedBy: ManagedByCustomer}
 }
 
 // NewWorkload returns a workload holding the defaults: constant arrival,
@@ -109,6 +109,9 @@ func fillDerived(s *Scenario) {
 		}
 		if k.Usage == "" {
 			k.Usage = DefaultUsage(k.Spec)
+		}
+		if k.ManagedBy == "" {
+			k.ManagedBy = ManagedByCustomer
 		}
 		s.Keys[name] = k
 	}

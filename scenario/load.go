@@ -124,7 +124,7 @@ var (
 	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "quotas", "accounts", "keys", "workloads", "events", "thresholds"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
-	keyFields      = []string{"account", "region", "alias", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
+	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
 	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "payload_bytes", "encryption_context", "data_key_cache", "via"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
@@ -233,6 +233,7 @@ func (d *decoder) keys(s *Scenario, n *yaml.Node) {
 			d.str(join(path, "account"), f["account"], &k.Account)
 			d.str(join(path, "region"), f["region"], &k.Region)
 			d.str(join(path, "alias"), f["alias"], &k.Alias)
+			d.str(join(path, "managed_by"), f["managed_by"], &k.ManagedBy)
 			d.str(join(path, "spec"), f["spec"], &k.Spec)
 			d.str(join(path, "usage"), f["usage"], &k.Usage)
 			d.boolean(join(path, "multi_region"), f["multi_region"], &k.MultiRegion)

@@ -148,6 +148,18 @@ func TestLoadBad(t *testing.T) {
 			{13, 73, `workloads.x.data_key_cache: data-key caching applies to GenerateDataKey and Decrypt, not Sign`},
 			{13, 93, `workloads.x.via: invalid service name "S3!"`},
 		}},
+		{"managed_by.yaml", []want{
+			{4, 3, `keys.a.alias: required by managed_by: aws`},
+			{5, 34, `keys.b.managed_by: unknown managed_by "AWS" (want customer or aws); did you mean "aws"?`},
+			{6, 46, `keys.c.alias: alias "alias/aws/S3": an AWS-managed key is named alias/aws/<service>`},
+			{7, 71, `keys.d.rotation: not allowed with managed_by: aws: AWS rotates AWS-managed keys every year`},
+			{7, 93, `keys.d.grant_accounts: not allowed with managed_by: aws`},
+			{8, 67, `keys.e.spec: AWS-managed keys are SYMMETRIC_DEFAULT (spec is RSA_2048)`},
+			{8, 91, `keys.e.multi_region: not allowed with managed_by: aws: AWS-managed keys are single-Region`},
+			{10, 29, `keys.g.alias: alias "alias/aws/lambda": the alias/aws/ prefix is reserved for AWS managed keys (add managed_by: aws`},
+			{12, 19, `workloads.cross.caller: key f is AWS managed: its fixed policy allows only its own account (prod), not other`},
+			{15, 40, `events[0].key: key f is AWS managed: KMS lets only AWS change its state or policy, so disable-key would fail`},
+		}},
 		{"ranges.yaml", []want{
 			{2, 8, `scale: must be > 0 (got 0)`},
 			{3, 11, `duration: must be > 0 (got -5s)`},
@@ -278,7 +290,7 @@ func TestLoadMinimalDefaults(t *testing.T) {
 		{"Quotas", s.Quotas, scenario.Quotas{Mode: "aws", Algorithm: "fixed-window"}},
 		{"Accounts", s.Accounts, map[string]scenario.Account{"prod": {Name: "prod", ID: "111111111111"}}},
 		{"Keys", s.Keys, map[string]scenario.Key{"k": {
-			Name: "k", Account: "prod", Region: "us-east-1", Spec: "SYMMETRIC_DEFAULT", Usage: "ENCRYPT_DECRYPT",
+			Name: "k", Account: "prod", Region: "us-east-1", ManagedBy: scenario.ManagedByCustomer, Spec: "SYMMETRIC_DEFAULT", Usage: "ENCRYPT_DECRYPT",
 		}}},
 		{"Workloads", s.Workloads, []scenario.Workload{{
 			Name: "w", Caller: "prod", Key: "k", KeyRef: scenario.KeyRefID, Region: "us-east-1",
@@ -316,7 +328,7 @@ func TestLoadFull(t *testing.T) {
 	if got := s.Accounts["tenant"].ID; got != "012345678901" {
 		t.Errorf("Accounts[tenant].ID = %q; want the leading zero kept", got)
 	}
-	central := scenario.Key{Name: "central", Account: "security", Region: "eu-west-1", Alias: "alias/central",
+	central := scenario.Key{Name: "central", Account: "security", Region: "eu-west-1", Alias: "alias/central", ManagedBy: scenario.ManagedByCustomer,
 		Spec: "SYMMETRIC_DEFAULT", Usage: "ENCRYPT_DECRYPT", MultiRegion: true,
 		Replicas: []string{"us-west-2", "ap-southeast-2"}, Rotation: true, AllowAccounts: []string{"prod"}, GrantAccounts: []string{"tenant"}}
 	if got := s.Keys["central"]; !reflect.DeepEqual(got, central) {
@@ -328,6 +340,14 @@ func TestLoadFull(t *testing.T) {
 			t.Errorf("Keys[%s].Usage = %q; want %q", k, got, u)
 		}
 	}
+	s3 := scenario.Key{Name: "s3", Account: "prod", Region: "eu-west-1", Alias: "alias/aws/s3", ManagedBy: scenario.ManagedByAWS,
+		Spec: "SYMMETRIC_DEFAULT", Usage: "ENCRYPT_DECRYPT"}
+	if got := s.Keys["s3"]; !reflect.DeepEqual(got, s3) || !got.AWSManaged() || s.Keys["central"].AWSManaged() {
+		t.Errorf("Keys[s3] = %+v (AWSManaged %v); want %+v, AWS managed", got, got.AWSManaged(), s3)
+	}
+	if got := s.Keys["s3"].String(); !strings.Contains(got, "alias/aws/s3, AWS managed") {
+		t.Errorf("Keys[s3].String() = %q; want it to say AWS managed", got)
+	}
 	if got := s.Keys["rsa-enc"].Region; got != "us-east-2" {
 		t.Errorf("Keys[rsa-enc].Region = %q; want us-east-2", got)
 	}
@@ -338,7 +358,7 @@ func TestLoadFull(t *testing.T) {
 		names = append(names, w.Name)
 		byName[w.Name] = w
 	}
-	wantOrder := []string{"ingest", "reader", "cross", "sign", "verify", "rsa", "macs", "random", "describe", "store"}
+	wantOrder := []string{"ingest", "reader", "cross", "sign", "verify", "rsa", "macs", "random", "describe", "store", "sse-s3"}
 	if !reflect.DeepEqual(names, wantOrder) {
 		t.Errorf("workload order = %v; want file order %v", names, wantOrder)
 	}
@@ -369,7 +389,7 @@ func TestLoadFull(t *testing.T) {
 	if !reflect.DeepEqual(reader.Phases, wantPhases) {
 		t.Errorf("reader.Phases = %v; want %v", reader.Phases, wantPhases)
 	}
-	refs := map[string]string{"cross": "alias-arn", "sign": "id", "macs": "alias", "describe": "arn", "random": ""}
+	refs := map[string]string{"cross": "alias-arn", "sign": "id", "macs": "alias", "describe": "arn", "random": "", "sse-s3": "alias"}
 	for w, ref := range refs {
 		if got := byName[w].KeyRef; got != ref {
 			t.Errorf("%s.KeyRef = %q; want %q", w, got, ref)

@@ -90,6 +90,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"unknown operation", base + "workloads: {w: {caller: prod, key: k, operation: Decrpyt, rate: 1/s}}\n"},
 		{"unquoted account id", "name: x\naccounts: {prod: 111111111111}\nworkloads: {w: {caller: prod, operation: GenerateRandom, rate: 1/s}}\n"},
 		{"reserved alias", "name: x\naccounts: {prod: \"111111111111\"}\nkeys: {k: {account: prod, alias: alias/aws/s3}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"AWS-managed key without its alias/aws/ alias", "name: x\naccounts: {prod: \"111111111111\"}\nkeys: {k: {account: prod, managed_by: aws, alias: alias/k}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"AWS-managed key with grants", "name: x\naccounts: {prod: \"111111111111\", b: \"222222222222\"}\nkeys: {k: {account: prod, managed_by: aws, alias: alias/aws/s3, grant_accounts: [b]}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"unknown managed_by", "name: x\naccounts: {prod: \"111111111111\"}\nkeys: {k: {account: prod, managed_by: partner}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
 		{"event field of another action", base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\nevents: [{at: 1s, action: disable-key, key: k, workload: w}]\n"},
 	}
 	valid := base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"

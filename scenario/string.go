@@ -65,6 +65,9 @@ func (k Key) String() string {
 	if k.Alias != "" {
 		fmt.Fprintf(&b, ", %s", k.Alias)
 	}
+	if k.ManagedBy == ManagedByAWS {
+		b.WriteString(", AWS managed")
+	}
 	if k.MultiRegion {
 		b.WriteString(", multi-Region")
 		if len(k.Replicas) > 0 {

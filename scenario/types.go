@@ -69,8 +69,17 @@ type Key struct {
 	Account string
 	// Region is where the key (its primary, for multi-Region keys) lives.
 	Region string
-	// Alias is an alias name such as "alias/prod" ("" = none).
+	// Alias is an alias name such as "alias/prod" ("" = none). An
+	// AWS-managed key has the alias alias/aws/<service>, and only such a
+	// key may use the alias/aws/ prefix.
 	Alias string
+	// ManagedBy is ManagedByCustomer (the default: the run creates the
+	// key) or ManagedByAWS: the AWS-managed key of a service (aws/s3,
+	// aws/ebs, ...) in the owner account, which KMS creates on first use
+	// and whose policy, state and rotation only AWS controls. It shares
+	// the owner account's request quota like any other key, has no
+	// monthly fee, and only its own account can use it.
+	ManagedBy string
 	// Spec is the KMS KeySpec, e.g. SYMMETRIC_DEFAULT, RSA_2048,
 	// ECC_NIST_P256, HMAC_256.
 	Spec string
@@ -95,6 +104,15 @@ type Key struct {
 	// events, as in KMS.
 	GrantAccounts []string
 }
+
+// Who manages a key (Key.ManagedBy).
+const (
+	ManagedByCustomer = "customer"
+	ManagedByAWS      = "aws"
+)
+
+// AWSManaged reports whether k is an AWS-managed key.
+func (k Key) AWSManaged() bool { return k.ManagedBy == ManagedByAWS }
 
 // Arrival kinds.
 const (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -232,13 +233,24 @@ func (v *validator) keys() {
 				v.errorf(join(path, "usage"), "unknown key usage %q%s", clip(k.Usage), valueHint(k.Usage, usages))
 			}
 		}
+		awsManaged := k.ManagedBy == ManagedByAWS
+		switch k.ManagedBy {
+		case ManagedByCustomer:
+		case ManagedByAWS:
+			v.awsManagedKey(path, k)
+		default:
+			v.errorf(join(path, "managed_by"), "unknown managed_by %q (want customer or aws)%s", clip(k.ManagedBy),
+				suggest(k.ManagedBy, []string{ManagedByCustomer, ManagedByAWS}))
+		}
 		if k.Alias != "" {
 			ap := join(path, "alias")
 			switch {
 			case !strings.HasPrefix(k.Alias, aliasPrefix):
 				v.errorf(ap, "alias %q must start with alias/, such as alias/%s", clip(k.Alias), clip(k.Alias))
-			case strings.HasPrefix(k.Alias, reservedAWSAliasPrefix):
-				v.errorf(ap, "alias %q: the alias/aws/ prefix is reserved for AWS managed keys", clip(k.Alias))
+			case awsManaged && !awsManagedAliasRE.MatchString(k.Alias):
+				v.errorf(ap, "alias %q: an AWS-managed key is named alias/aws/<service>, such as alias/aws/s3", clip(k.Alias))
+			case !awsManaged && strings.HasPrefix(k.Alias, reservedAWSAliasPrefix):
+				v.errorf(ap, "alias %q: the alias/aws/ prefix is reserved for AWS managed keys (add managed_by: aws to use the AWS-managed key of a service)", clip(k.Alias))
 			case !aliasRE.MatchString(k.Alias) || len(k.Alias) > maxAliasLen:
 				v.errorf(ap, "invalid alias %q: after alias/ use letters, digits, '/', '_' and '-' (at most %d characters in all)", clip(k.Alias), maxAliasLen)
 			case aliases[k.Alias] != "":
@@ -286,6 +298,38 @@ func (v *validator) keys() {
 			if v.account(p, a) && a == k.Account {
 				v.errorf(p, "account %s owns key %s and needs no grant", a, k.Name)
 			}
+		}
+	}
+}
+
+// awsManagedAliasRE matches the alias of an AWS-managed key.
+var awsManagedAliasRE = regexp.MustCompile(`^alias/aws/[a-z0-9-]+$`)
+
+// awsManagedKey checks what an AWS-managed key may not have: KMS creates
+// it (symmetric, in one Region) and only AWS sets its policy, rotation and
+// grants for other accounts.
+func (v *validator) awsManagedKey(path string, k Key) {
+	if k.Alias == "" {
+		v.errorf(join(path, "alias"), "required by managed_by: aws: the AWS-managed key's alias, such as alias/aws/s3")
+	}
+	if k.Spec != SpecSymmetricDefault {
+		v.errorf(join(path, "spec"), "AWS-managed keys are SYMMETRIC_DEFAULT (spec is %s)", clip(k.Spec))
+	}
+	fixed := []struct {
+		field string
+		set   bool
+		why   string
+	}{
+		{"multi_region", k.MultiRegion, "AWS-managed keys are single-Region"},
+		{"replicas", len(k.Replicas) > 0, "AWS-managed keys are single-Region"},
+		{"custom_key_store", k.CustomKeyStore != "", "AWS-managed keys live in the AWS KMS key store"},
+		{"rotation", k.Rotation, "AWS rotates AWS-managed keys every year; it cannot be configured"},
+		{"allow_accounts", len(k.AllowAccounts) > 0, "the policy of an AWS-managed key is fixed and allows only its own account"},
+		{"grant_accounts", len(k.GrantAccounts) > 0, "only AWS services create grants on AWS-managed keys, for their own account"},
+	}
+	for _, f := range fixed {
+		if f.set {
+			v.errorf(join(path, f.field), "not allowed with managed_by: aws: %s", f.why)
 		}
 	}
 }
@@ -374,6 +418,10 @@ func (v *validator) workload(w Workload) {
 		}
 	default:
 		k, keyOK = v.key(join(path, "key"), w.Key)
+	}
+	if keyOK && k.ManagedBy == ManagedByAWS && callerOK && w.Caller != k.Account {
+		v.errorf(join(path, "caller"), "key %s is AWS managed: its fixed policy allows only its own account (%s), not %s",
+			k.Name, k.Account, w.Caller)
 	}
 	if keyOK {
 		switch w.KeyRef {
@@ -526,6 +574,10 @@ func (v *validator) events() {
 			continue
 		}
 		k, ok := v.key(join(path, "key"), e.Key)
+		if ok && k.ManagedBy == ManagedByAWS {
+			v.errorf(join(path, "key"), "key %s is AWS managed: KMS lets only AWS change its state or policy, so %s would fail", k.Name, e.Action)
+			continue
+		}
 		switch e.Action {
 		case ActionScheduleDelete:
 			if e.PendingWindowDays < MinPendingWindowDays || e.PendingWindowDays > MaxPendingWindowDays {

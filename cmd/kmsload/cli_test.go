@@ -54,7 +54,7 @@ func TestValidateBrokenFiles(t *testing.T) {
 		{"unknown_field.yaml", []string{"unknown_field.yaml:2:1: ", "unknown_field.yaml:5:22: ", "unknown_field.yaml:11:5: "}},
 		{"rates.yaml", []string{"rates.yaml:5:55: ", "rates.yaml:6:55: ", "rates.yaml:10:55: "}},
 		{"durations.yaml", []string{"durations.yaml:2:11: ", "durations.yaml:11:31: ", "durations.yaml:13:10: "}},
-		{"references.yaml", []string{"references.yaml:6:23: ", "references.yaml:9:27: ", "references.yaml:10:16: "}},
+		{"references.yaml", []string{"references.yaml:6:23: ", "references.yaml:8:55: ", "references.yaml:10:27: ", "references.yaml:11:16: "}},
 		{"operations.yaml", []string{"operations.yaml:9:45: workloads.sign.operation"}},
 		{"cross_account.yaml", []string{"cross_account.yaml:9:50: ", "cross_account.yaml:10:47: "}},
 		{"wrong_types.yaml", []string{"wrong_types.yaml:1:7: ", "wrong_types.yaml:2:8: "}},

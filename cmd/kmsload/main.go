@@ -68,7 +68,8 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid scenario,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath()))
 	})
-	root.AddCommand(newRunCmd(), newValidateCmd(), newSchemaCmd(), newEmulatorCmd(), newReportCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newValidateCmd(), newSchemaCmd(), newEmulatorCmd(), newReportCmd(), newVersionCmd(), newCompareCmd(), newPlanCmd())
+	root.AddCommand(newCleanupCmd())
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -14,10 +15,16 @@ import (
 )
 
 func newReportCmd() *cobra.Command {
-	return &cobra.Command{
+	var htmlOut string
+	cmd := &cobra.Command{
 		Use:   "report RESULTS.json",
 		Short: "Print the summary of a stored run",
-		Args:  exactArgs(1),
+		Long: `Report prints the text summary of a stored run. With --html FILE it also
+writes the HTML report (charts and tables in one self-contained file) to
+FILE; --html - writes the HTML to standard output instead of the summary.`,
+		Example: `  kmsload report kmsload-results/results.json
+  kmsload report kmsload-results/results.json --html report.html`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -28,9 +35,22 @@ func newReportCmd() *cobra.Command {
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: %w", args[0], err))
 			}
+			switch htmlOut {
+			case "":
+			case "-":
+				return report.WriteHTML(cmd.OutOrStdout(), res)
+			default:
+				if err := writeFile(htmlOut, func(w io.Writer) error {
+					return report.WriteHTML(w, res)
+				}); err != nil {
+					return err
+				}
+			}
 			return report.WriteText(cmd.OutOrStdout(), res)
 		},
 	}
+	cmd.Flags().StringVar(&htmlOut, "html", "", "also write the HTML report to this file (- for standard output, instead of the summary)")
+	return cmd
 }
 
 func newVersionCmd() *cobra.Command {

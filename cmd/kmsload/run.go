@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,19 +24,24 @@ import (
 )
 
 type runFlags struct {
-	target       string
-	endpoint     string
-	out          string
-	duration     time.Duration
-	scale        float64
-	isolate      bool
-	retry        string
-	seed         int64
-	quotas       string
-	algorithm    string
-	latency      string
-	quiet        bool
-	drainTimeout time.Duration
+	target        string
+	endpoint      string
+	out           string
+	duration      time.Duration
+	scale         float64
+	isolate       bool
+	retry         string
+	seed          int64
+	quotas        string
+	algorithm     string
+	latency       string
+	quiet         bool
+	drainTimeout  time.Duration
+	junit         string
+	summaryMD     string
+	throttle      bool
+	healthTimeout time.Duration
+	guard         guardFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -47,30 +51,48 @@ func newRunCmd() *cobra.Command {
 		Short: "Replay a scenario and report latency, throttling and coupling",
 		Long: `Run provisions the scenario's keys, aliases and key policies on the target,
 then replays every workload open-loop for the scenario's duration and writes
-DIR/results.json, DIR/summary.txt and one DIR/<workload>.hlog per workload,
+DIR/results.json, DIR/summary.txt, DIR/report.html (charts and tables, one
+self-contained file) and one DIR/<workload>.hlog per workload,
 and prints the summary.
 
 Targets:
   embedded  (default) an in-process KMS emulator on a loopback port, with
             AWS's request quotas scaled by the scenario's scale
   endpoint  any KMS-compatible endpoint: --endpoint URL, or the SDK's
-            AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL
-  aws       real AWS KMS (guarded; not available in this version)
+            AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL (moto_server, local-kms,
+            kmsload emulator, ...); checked before provisioning: a scenario
+            needing what the target lacks fails with the list
+  localstack  LocalStack at http://127.0.0.1:4566 (or --endpoint); waits for
+            /_localstack/health to report KMS, accounts = access key ids
+  aws       real AWS KMS through the default credential chain (and each
+            account's role_arn), guarded: --allow-account must list every
+            account touched; prints predicted requests and cost and asks
+            before starting (--yes); created keys are tagged kmsload:run-id,
+            aliases get the alias/kmsload- prefix, and every created key is
+            scheduled for deletion (7 days) at the end, on Ctrl-C and on a
+            crash (see docs/aws.md; leftovers: kmsload cleanup)
+
+With --throttle, an endpoint or localstack target gets kmsload's quota
+model in front of it (an in-process throttling proxy, armed after
+provisioning): the report says the quotas were applied by kmsload.
 
 Ctrl-C stops the arrivals, waits for requests in flight and writes the
 partial results, marked "partial": true.`,
 		Example: `  kmsload run scenarios/quickstart.yaml --isolate
   kmsload run my.yaml --duration 30s --scale 0.005 --out results/my
-  kmsload run my.yaml --target endpoint --endpoint http://127.0.0.1:4566`,
+  kmsload run my.yaml --target endpoint --endpoint http://127.0.0.1:5000 --throttle
+  kmsload run my.yaml --target localstack --throttle`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScenario(cmd, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.target, "target", "embedded", "where requests go: embedded, endpoint or aws")
+	fl.StringVar(&f.target, "target", "embedded", "where requests go: embedded, endpoint, localstack or aws")
+	fl.BoolVar(&f.throttle, "throttle", false, "endpoint and localstack targets: put kmsload's quota model in front (in-process throttling proxy)")
+	fl.DurationVar(&f.healthTimeout, "health-timeout", 30*time.Second, "--target localstack: how long to wait for /_localstack/health to report KMS")
 	fl.StringVar(&f.endpoint, "endpoint", "", "KMS endpoint URL for --target endpoint (default $AWS_ENDPOINT_URL_KMS, then $AWS_ENDPOINT_URL)")
-	fl.StringVar(&f.out, "out", "kmsload-results", "directory for results.json, summary.txt and .hlog files")
+	fl.StringVar(&f.out, "out", "kmsload-results", "directory for results.json, summary.txt, report.html and .hlog files")
 	fl.DurationVar(&f.duration, "duration", 0, "measured window per run (default: the scenario's duration)")
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: the scenario's scale)")
 	fl.BoolVar(&f.isolate, "isolate", false, "run each workload alone, then all together, and report coupling")
@@ -81,6 +103,9 @@ partial results, marked "partial": true.`,
 	fl.StringVar(&f.latency, "latency", "", "embedded service-time model, e.g. 'lognormal:median=3ms,p99=12ms' (default none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress; print only the summary")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, "how long to wait for requests in flight after arrivals stop")
+	fl.StringVar(&f.junit, "junit", "", "write the scenario's thresholds as JUnit XML test cases to this file")
+	fl.StringVar(&f.summaryMD, "summary-md", "", "append a Markdown summary to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
+	addGuardFlags(fl, &f.guard)
 	return cmd
 }
 
@@ -121,44 +146,48 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		Quota:        qcfg,
 		DrainTimeout: f.drainTimeout,
 	}
+	if f.throttle && f.target != "endpoint" && f.target != "localstack" {
+		return usageErr(fmt.Errorf("--throttle applies to --target endpoint and localstack (the embedded target always applies the quota model), not %q", f.target))
+	}
+	var ept *endpointTarget
 	switch f.target {
 	case "embedded":
-		srv, url, shutdown, err := startEmbedded(f)
+		srv, url, shutdown, err := startEmbedded(f, "")
 		if err != nil {
 			return err
 		}
 		defer shutdown()
 		opts.Target = driver.Target{Kind: "embedded", Endpoint: url}
-		opts.BeforeMeasure = func() {
-			if !quotasOn {
-				srv.SetQuota(nil)
-				return
-			}
-			m, err := quota.New(qcfg)
-			if err != nil { // validated above; cannot happen
-				panic(err)
-			}
-			srv.SetQuota(m)
+		opts.BeforeMeasure = armQuotas(srv, qcfg, quotasOn)
+	case "endpoint", "localstack":
+		t, shutdown, err := setupEndpoint(ctx, f, &opts, qcfg, quotasOn)
+		if err != nil {
+			return err
 		}
-	case "endpoint":
-		ep := firstNonEmpty(f.endpoint, os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
-		if ep == "" {
-			return usageErr(errors.New("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)"))
-		}
-		opts.Target = driver.Target{Kind: "endpoint", Endpoint: ep}
+		defer shutdown()
+		ept = t
 	case "aws":
-		return usageErr(errors.New("--target aws is not available in this version: real-AWS runs need the guards (--allow-account, cost caps, cleanup) first"))
+		opts.Target = driver.Target{Kind: driver.TargetAWS}
+		opts.Quota.Scale = 1 // real quotas: scale shrinks only the rates
 	default:
-		return usageErr(fmt.Errorf("--target %q: want embedded, endpoint or aws", f.target))
+		return usageErr(fmt.Errorf("--target %q: want embedded, endpoint, localstack or aws", f.target))
 	}
 
 	stdout := cmd.OutOrStdout()
 	if !f.quiet {
 		opts.Progress = progressPrinter(os.Stderr)
 	}
+	if err := applyGuardFlags(&opts, f.target, f.guard); err != nil {
+		return err
+	}
 	d, err := driver.New(opts)
 	if err != nil {
 		return usageErr(err)
+	}
+	if f.target == driver.TargetAWS {
+		if err := confirmAWS(ctx, d, opts, f.guard, os.Stdin, os.Stderr); err != nil {
+			return err
+		}
 	}
 	out, err := d.Run(ctx)
 	if err != nil {
@@ -170,15 +199,38 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	res := out.Results
 	res.Scenario.SHA256 = s.SHA256()
 	res.Target.Versions = versions()
+	if ept != nil {
+		ept.annotate(res, qcfg, quotasOn)
+	}
+	if quotasOn { // the prediction `kmsload plan` makes, next to the measurement
+		if p, err := predict(s, f, scale); err == nil {
+			p.Annotate(res)
+		} else {
+			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
+		}
+	}
+	ths, err := report.EvaluateThresholds(s.Thresholds, res)
+	if err != nil { // parsed in loadScenario; cannot happen
+		return err
+	}
 	if err := writeOutputs(f.out, out); err != nil {
+		return err
+	}
+	if err := writeCIOutputs(f.junit, f.summaryMD, res); err != nil {
 		return err
 	}
 	if err := report.WriteText(stdout, res); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", filepath.Join(f.out, "results.json"))
+	if line := thresholdsLine(ths); line != "" {
+		fmt.Fprintln(stdout, line)
+	}
 	if res.Partial {
-		return &exitError{code: exitRuntime, err: errors.New("run interrupted: partial results written")}
+		return partialError(res)
+	}
+	if n := report.ThresholdsFailed(ths); n > 0 {
+		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
 	}
 	return nil
 }
@@ -206,14 +258,15 @@ func quotaConfig(s *scenario.Scenario, f runFlags, scale float64) (quota.Config,
 	return cfg, mode != "off", nil
 }
 
-// startEmbedded starts the emulator on a loopback port. Quotas are armed
-// by the driver's BeforeMeasure hook, after provisioning.
-func startEmbedded(f runFlags) (*emulator.Server, string, func(), error) {
+// startEmbedded starts the emulator on a loopback port; with upstream set
+// it is the throttling proxy in front of that KMS endpoint. Quotas are
+// armed by the driver's BeforeMeasure hook, after provisioning.
+func startEmbedded(f runFlags, upstream string) (*emulator.Server, string, func(), error) {
 	delay, err := emulator.ParseLatency(f.latency)
 	if err != nil {
 		return nil, "", nil, usageErr(fmt.Errorf("--latency: %w", err))
 	}
-	srv, err := emulator.New(emulator.Options{Delay: delay})
+	srv, err := emulator.New(emulator.Options{Delay: delay, Upstream: upstream})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -231,7 +284,8 @@ func startEmbedded(f runFlags) (*emulator.Server, string, func(), error) {
 	return srv, "http://" + ln.Addr().String(), shutdown, nil
 }
 
-// writeOutputs writes results.json, summary.txt and the .hlog files.
+// writeOutputs writes results.json, summary.txt, report.html and the .hlog
+// files.
 func writeOutputs(dir string, out *driver.Output) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
@@ -243,6 +297,11 @@ func writeOutputs(dir string, out *driver.Output) error {
 	}
 	if err := writeFile(filepath.Join(dir, "summary.txt"), func(w io.Writer) error {
 		return report.WriteText(w, out.Results)
+	}); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, "report.html"), func(w io.Writer) error {
+		return report.WriteHTML(w, out.Results)
 	}); err != nil {
 		return err
 	}
@@ -267,6 +326,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// CreateTemp makes the file private; results are meant to be shared.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

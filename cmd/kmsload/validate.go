@@ -46,6 +46,9 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	if err := checkThresholds(path, s); err != nil {
+		return nil, usageErr(err)
+	}
 	return s, nil
 }
 

@@ -1,0 +1,718 @@
+package driver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/time/rate"
+
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// KMS servers Identify recognises behind an endpoint.
+const (
+	// ServerKmsload is kmsload's own emulator (or its throttling proxy).
+	ServerKmsload = "kmsload"
+	// ServerLocalStack is LocalStack (health at /_localstack/health).
+	ServerLocalStack = "localstack"
+	// ServerMoto is moto_server.
+	ServerMoto = "moto"
+	// ServerLocalKMS is nsmithuk/local-kms.
+	ServerLocalKMS = "local-kms"
+)
+
+// MotoAccountHeader is the request header moto_server takes the caller
+// account from (ahead of the access key id, which moto maps to an account
+// only for credentials it issued itself). The driver sends it with the
+// signing account's id on every request when Target.Server is ServerMoto.
+const MotoAccountHeader = "x-moto-account-id"
+
+// ProbeTag is the tag key of the keys Preflight creates; its value is
+// "preflight".
+const ProbeTag = "kmsload:probe"
+
+// ErrTargetLacks is wrapped by the *TargetError that Preflight (and Run)
+// return when the target cannot do something the scenario needs.
+var ErrTargetLacks = errors.New("driver: target lacks what the scenario needs")
+
+// Lack is one thing a target cannot do that a scenario needs.
+type Lack struct {
+	// Feature names it: "accounts", "Regions", "multi-Region keys", "key
+	// states", "cross-account key use", "operation RotateKeyOnDemand", ...
+	Feature string
+	// NeededBy lists the scenario parts that need it ("key prod-key",
+	// "workload orders-api", "event disable-key at 20s on key k").
+	NeededBy []string
+	// Evidence is what the probe saw.
+	Evidence string
+}
+
+// TargetError reports everything a target lacks for a scenario. It wraps
+// ErrTargetLacks.
+type TargetError struct {
+	// Endpoint is the probed URL; Server is what Identify found ("" when
+	// unknown).
+	Endpoint, Server string
+	// Scenario is the scenario's name.
+	Scenario string
+	// Lacks is one entry per missing feature, in the order found.
+	Lacks []Lack
+}
+
+// Error lists each missing feature on its own line.
+func (e *TargetError) Error() string {
+	var b strings.Builder
+	name := "target"
+	if e.Server != "" {
+		name = e.Server
+	}
+	fmt.Fprintf(&b, "driver: %s at %s cannot run scenario %q; it lacks:", name, e.Endpoint, e.Scenario)
+	for _, l := range e.Lacks {
+		fmt.Fprintf(&b, "\n  - %s (needed by %s): %s", l.Feature, strings.Join(l.NeededBy, ", "), l.Evidence)
+	}
+	if h := serverHint(e.Server, e.Lacks); h != "" {
+		b.WriteString("\n  ")
+		b.WriteString(h)
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrTargetLacks.
+func (e *TargetError) Unwrap() error { return ErrTargetLacks }
+
+// serverHint says how the known server maps the missing features, if it
+// can help.
+func serverHint(server string, lacks []Lack) string {
+	has := func(f string) bool {
+		for _, l := range lacks {
+			if l.Feature == f {
+				return true
+			}
+		}
+		return false
+	}
+	switch server {
+	case ServerLocalKMS:
+		if has("accounts") || has("Regions") {
+			return "local-kms serves one account and one Region per process (KMS_ACCOUNT_ID, KMS_REGION): " +
+				"start it with the scenario's account and Region, or use a target with several accounts (moto, LocalStack, kmsload emulator)"
+		}
+	case ServerMoto:
+		var hints []string
+		if has("cross-account key use") {
+			hints = append(hints, "moto keeps one key store per account, so no account can use another's key")
+		}
+		if has("key states") {
+			hints = append(hints, "moto does not enforce key states")
+		}
+		if len(hints) > 0 {
+			return strings.Join(hints, "; ") + "; the kmsload emulator (--target embedded) does both"
+		}
+	}
+	return ""
+}
+
+// Identify names the KMS server behind endpoint by the endpoints it
+// serves besides KMS: ServerKmsload (/_kmsload/health), ServerLocalStack
+// (/_localstack/health), ServerMoto (/moto-api/), ServerLocalKMS (its
+// answer to an operation it does not know), or "" when none of them
+// answers. It sends only GET requests and one request for an unknown KMS
+// operation.
+func Identify(ctx context.Context, hc *http.Client, endpoint string) string {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	base := strings.TrimRight(endpoint, "/")
+	get := func(path string) (int, []byte) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			return 0, nil
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return resp.StatusCode, b
+	}
+	if code, _ := get("/_kmsload/health"); code == http.StatusOK {
+		return ServerKmsload
+	}
+	if code, b := get("/_localstack/health"); code == http.StatusOK && json.Valid(b) {
+		return ServerLocalStack
+	}
+	if code, b := get("/moto-api/"); code == http.StatusOK && strings.Contains(strings.ToLower(string(b)), "moto") {
+		return ServerMoto
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/", strings.NewReader("{}"))
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("X-Amz-Target", "TrentService.KmsloadIdentify")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode == http.StatusNotImplemented && strings.Contains(string(b), "Passed X-Amz-Target") {
+		return ServerLocalKMS
+	}
+	return ""
+}
+
+// serverAPIOptions returns the stack changes the target's server needs
+// for a client signing as account: moto's account header.
+func (d *Driver) serverAPIOptions(account string) []func(*middleware.Stack) error {
+	if d.opts.Target.Server == ServerMoto {
+		return []func(*middleware.Stack) error{smithyhttp.SetHeaderValue(MotoAccountHeader, account)}
+	}
+	return nil
+}
+
+// Preflight checks, before anything is provisioned, that the target can do
+// what the scenario needs: for every scenario key it creates a stand-in
+// key (tagged ProbeTag) with the same spec, usage, multi-Region setting,
+// owner and Region, checks the account and Region in its ARN, and sets its
+// key policy, alias, grants, rotation and replicas as provisioning would;
+// it calls each workload's operation once as the workload's caller in
+// each of its Regions; and for each key event it checks the target honours
+// the key state (a Disabled or PendingDeletion key must refuse use). The
+// stand-in keys are scheduled for deletion afterwards. It returns a
+// *TargetError listing every missing feature, or nil. Run calls it for
+// endpoint targets.
+func (d *Driver) Preflight(ctx context.Context) error {
+	p := &prober{
+		d:        d,
+		clients:  map[string]*kms.Client{},
+		limiters: map[string]*rate.Limiter{},
+		keys:     map[string]*probeKey{},
+		tag:      newRunID(time.Now()),
+	}
+	defer p.cleanup(ctx)
+	for _, name := range sortedKeys(d.sc.Keys) {
+		p.key(ctx, name)
+	}
+	for _, w := range d.wls {
+		p.workload(ctx, w)
+	}
+	p.events(ctx)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("driver: preflight: %w", err)
+	}
+	if len(p.lacks) == 0 {
+		return nil
+	}
+	return &TargetError{Endpoint: d.opts.Target.Endpoint, Server: d.opts.Target.Server, Scenario: d.sc.Name, Lacks: p.lacks}
+}
+
+// prober holds the state of one Preflight.
+type prober struct {
+	d        *Driver
+	clients  map[string]*kms.Client // "account/region"
+	limiters map[string]*rate.Limiter
+	keys     map[string]*probeKey // scenario key name
+	aliases  []probeAlias
+	lacks    []Lack
+	tag      string
+}
+
+type probeKey struct {
+	id, owner, region string
+	replicas          []string
+	alias             string // probe alias standing in for the key's alias
+}
+
+type probeAlias struct{ account, region, name string }
+
+// lack records a missing feature; a feature already recorded only gains
+// needer.
+func (p *prober) lack(feature, needer, evidence string) {
+	for i := range p.lacks {
+		if p.lacks[i].Feature == feature {
+			if !contains(p.lacks[i].NeededBy, needer) {
+				p.lacks[i].NeededBy = append(p.lacks[i].NeededBy, needer)
+			}
+			return
+		}
+	}
+	p.lacks = append(p.lacks, Lack{Feature: feature, NeededBy: []string{needer}, Evidence: evidence})
+}
+
+// probeRetryer retries throttling and transient errors a few times, without
+// a retry quota; an unimplemented operation (HTTP 501) is not retried.
+func probeRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 5
+		o.MaxBackoff = 2 * time.Second
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// call paces op like provisioning, then runs f with the unmeasured client
+// of account in region and returns its error. Preflight discards what it
+// recorded once ctx is done.
+func (p *prober) call(ctx context.Context, account, region, op string, f func(*kms.Client) error) error {
+	l := p.limiters[op]
+	if l == nil {
+		r := rate.Limit(ManagementRate)
+		if quotaCryptoOp(op) {
+			r = CryptoRate
+		}
+		l = rate.NewLimiter(r, 1)
+		p.limiters[op] = l
+	}
+	if err := l.Wait(ctx); err != nil {
+		return err
+	}
+	k := account + "/" + region
+	c := p.clients[k]
+	if c == nil {
+		var err error
+		if c, err = p.d.newClient(ctx, account, region, probeRetryer(), false); err != nil {
+			return err
+		}
+		p.clients[k] = c
+	}
+	return f(c)
+}
+
+// quotaCryptoOp reports whether op is one of the cryptographic calls the
+// probe makes (paced at CryptoRate).
+func quotaCryptoOp(op string) bool { return operations[op] && op != "DescribeKey" }
+
+// describe renders a target's error for a Lack.
+func describe(op string, err error) string {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotImplemented {
+		return op + " is not implemented (HTTP 501)"
+	}
+	switch _, code := Classify(err); code {
+	case CodeConnection:
+		return op + ": the target closed the connection without an answer (each attempt)"
+	case CodeTimeout:
+		return op + ": the target did not answer in time"
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		msg := api.ErrorMessage()
+		if len(msg) > 160 {
+			msg = msg[:160] + "..."
+		}
+		if msg != "" {
+			return fmt.Sprintf("%s: %s: %s", op, api.ErrorCode(), msg)
+		}
+		return fmt.Sprintf("%s: %s", op, api.ErrorCode())
+	}
+	return fmt.Sprintf("%s: %v", op, err)
+}
+
+// arnParts returns the Region and account of a KMS ARN.
+func arnParts(arn string) (region, account string) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) < 6 {
+		return "", ""
+	}
+	return f[3], f[4]
+}
+
+// key creates the stand-in of scenario key name with everything that hangs
+// off it.
+func (p *prober) key(ctx context.Context, name string) {
+	d := p.d
+	k := d.resolveKey(name)
+	owner := d.sc.Accounts[k.Account].ID
+	needer := "key " + name
+	in := &kms.CreateKeyInput{
+		KeySpec:     types.KeySpec(k.Spec),
+		KeyUsage:    types.KeyUsageType(k.Usage),
+		MultiRegion: aws.Bool(k.MultiRegion),
+		Tags:        []types.Tag{{TagKey: aws.String(ProbeTag), TagValue: aws.String("preflight")}},
+		Description: aws.String("kmsload preflight " + p.tag),
+	}
+	what := "CreateKey " + k.Spec
+	if k.MultiRegion {
+		what += " multi-Region"
+	}
+	if k.CustomKeyStore != "" {
+		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
+		what += " in custom key store " + k.CustomKeyStore
+	}
+	var md *types.KeyMetadata
+	err := p.call(ctx, owner, k.Region, "CreateKey", func(c *kms.Client) error {
+		out, err := c.CreateKey(ctx, in)
+		if err == nil {
+			md = out.KeyMetadata
+		}
+		return err
+	})
+	if err != nil || md == nil {
+		feature := "key spec " + k.Spec
+		switch {
+		case k.CustomKeyStore != "":
+			feature = "custom key stores"
+		case k.MultiRegion && k.Spec == "SYMMETRIC_DEFAULT":
+			feature = "multi-Region keys"
+		}
+		p.lack(feature, needer, describe(what, err))
+		return
+	}
+	id := aws.ToString(md.KeyId)
+	pk := &probeKey{id: id, owner: owner, region: k.Region}
+	p.keys[name] = pk
+	region, account := arnParts(aws.ToString(md.Arn))
+	if account != owner {
+		p.lack("accounts", needer+" (account "+owner+")",
+			fmt.Sprintf("CreateKey signed as account %s made %s, a key of account %s", owner, aws.ToString(md.Arn), account))
+	}
+	if region != k.Region {
+		p.lack("Regions", needer+" (Region "+k.Region+")",
+			fmt.Sprintf("CreateKey signed for %s made %s, a key in %s", k.Region, aws.ToString(md.Arn), region))
+	}
+	if k.MultiRegion && (!aws.ToBool(md.MultiRegion) || !strings.HasPrefix(id, "mrk-")) {
+		p.lack("multi-Region keys", needer, fmt.Sprintf("CreateKey with MultiRegion=true made single-Region key %s", id))
+	}
+	policy := keyPolicy(owner, d.allowedAccounts(name))
+	if err := p.call(ctx, owner, k.Region, "PutKeyPolicy", func(c *kms.Client) error {
+		_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(id), PolicyName: aws.String("default"), Policy: aws.String(policy)})
+		return err
+	}); err != nil {
+		p.lack("key policies", needer, describe("PutKeyPolicy", err))
+	}
+	if k.Alias != "" {
+		pk.alias = "alias/kmsload-probe-" + p.tag + "-" + safeAliasPart(name)
+		if err := p.call(ctx, owner, k.Region, "CreateAlias", func(c *kms.Client) error {
+			_, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(pk.alias), TargetKeyId: aws.String(id)})
+			return err
+		}); err != nil {
+			p.lack("aliases", needer, describe("CreateAlias", err))
+		} else {
+			p.aliases = append(p.aliases, probeAlias{owner, k.Region, pk.alias})
+		}
+	}
+	if grantees := d.accountIDs(owner, k.GrantAccounts); len(grantees) > 0 {
+		if err := p.call(ctx, owner, k.Region, "CreateGrant", func(c *kms.Client) error {
+			_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{
+				KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::" + grantees[0] + ":root"),
+				Operations: grantOperations(k.Usage), Name: aws.String("kmsload-probe"),
+			})
+			return err
+		}); err != nil {
+			p.lack("grants", needer, describe("CreateGrant", err))
+		}
+	}
+	if k.Rotation {
+		if err := p.call(ctx, owner, k.Region, "EnableKeyRotation", func(c *kms.Client) error {
+			_, err := c.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)})
+			return err
+		}); err != nil {
+			p.lack("automatic key rotation", needer, describe("EnableKeyRotation", err))
+		}
+	}
+	for _, r := range k.Replicas {
+		p.replica(ctx, pk, r, policy, needer)
+	}
+}
+
+// replica replicates pk into region and checks the replica answers there.
+func (p *prober) replica(ctx context.Context, pk *probeKey, region, policy, needer string) {
+	needer += " (replica in " + region + ")"
+	if err := p.call(ctx, pk.owner, pk.region, "ReplicateKey", func(c *kms.Client) error {
+		_, err := c.ReplicateKey(ctx, &kms.ReplicateKeyInput{KeyId: aws.String(pk.id), ReplicaRegion: aws.String(region), Policy: aws.String(policy)})
+		return err
+	}); err != nil {
+		p.lack("multi-Region replicas", needer, describe("ReplicateKey", err))
+		return
+	}
+	pk.replicas = append(pk.replicas, region)
+	deadline := time.Now().Add(30 * time.Second)
+	for ctx.Err() == nil {
+		var md *types.KeyMetadata
+		err := p.call(ctx, pk.owner, region, "DescribeKey", func(c *kms.Client) error {
+			out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(pk.id)})
+			if err == nil {
+				md = out.KeyMetadata
+			}
+			return err
+		})
+		switch {
+		case err != nil:
+			p.lack("multi-Region replicas", needer, describe("DescribeKey of the replica in "+region, err))
+			return
+		case md.KeyState == types.KeyStateEnabled:
+			if r, _ := arnParts(aws.ToString(md.Arn)); r != region {
+				p.lack("Regions", needer, fmt.Sprintf("DescribeKey in %s of the replica answered %s", region, aws.ToString(md.Arn)))
+			}
+			return
+		case time.Now().After(deadline):
+			p.lack("multi-Region replicas", needer, fmt.Sprintf("replica still %s after 30s", md.KeyState))
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func safeAliasPart(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// workload calls w's operation once as its caller in each of its Regions,
+// on the stand-in of its key.
+func (p *prober) workload(ctx context.Context, w *workload) {
+	needer := "workload " + w.spec.Name
+	op := w.spec.Operation
+	pw := *w
+	var pk *probeKey
+	if w.keyName != "" {
+		if pk = p.keys[w.keyName]; pk == nil {
+			return // the key could not be made: already reported
+		}
+		pw.key.Alias = pk.alias
+		if w.key.Alias != "" && pk.alias == "" && (w.keyRefForm == scenario.KeyRefAlias || w.keyRefForm == scenario.KeyRefAliasARN) {
+			return // the alias could not be made: already reported
+		}
+	}
+	payload := make([]byte, w.payload)
+	var pl *pool
+	if needsPool(op) {
+		it := p.poolItem(ctx, pk, w, payload)
+		if it == nil {
+			return
+		}
+		pl = &pool{items: []poolItem{*it}}
+	}
+	for _, region := range w.regions {
+		ref := ""
+		if pk != nil {
+			ref = pw.keyRef(region, pk.id)
+		}
+		err := p.call(ctx, w.caller.ID, region, op, func(c *kms.Client) error {
+			return pw.newCall(c, ref, payload, pl)(ctx)
+		})
+		if err == nil {
+			continue
+		}
+		what := fmt.Sprintf("%s by account %s in %s", op, w.caller.ID, region)
+		switch {
+		case pk != nil && w.caller.ID != pk.owner:
+			p.lack("cross-account key use", needer, describe(what+" on a key of account "+pk.owner, err))
+		case pk != nil && region != pk.region:
+			p.lack("multi-Region replicas", needer+" (Region "+region+")", describe(what+" on the replica", err))
+		case pk != nil && w.key.Spec != "SYMMETRIC_DEFAULT":
+			p.lack("operation "+op+" on "+w.key.Spec+" keys", needer, describe(what, err))
+		default:
+			p.lack("operation "+op, needer, describe(what, err))
+		}
+	}
+}
+
+// poolItem makes the one ciphertext, MAC or signature a probe of w needs,
+// as the key's owner; nil when the target cannot (recorded as a Lack).
+func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *workload, msg []byte) *poolItem {
+	spec := w.key.Spec
+	id := aws.String(pk.id)
+	it := &poolItem{message: msg}
+	var ec map[string]string
+	if symmetric(spec) && len(w.spec.EncryptionContext) > 0 {
+		ec = w.spec.EncryptionContext
+	}
+	var op string
+	var f func(*kms.Client) error
+	switch w.spec.Operation {
+	case "VerifyMac":
+		op = "GenerateMac"
+		f = func(c *kms.Client) error {
+			out, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(spec)})
+			if err == nil {
+				it.blob = out.Mac
+			}
+			return err
+		}
+	case "Verify":
+		op = "Sign"
+		f = func(c *kms.Client) error {
+			out, err := c.Sign(ctx, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(spec)})
+			if err == nil {
+				it.blob = out.Signature
+			}
+			return err
+		}
+	default: // Decrypt, ReEncrypt
+		op = "Encrypt"
+		f = func(c *kms.Client) error {
+			out, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: msg, EncryptionContext: ec, EncryptionAlgorithm: encryptionAlgorithm(spec)})
+			if err == nil {
+				it.blob = out.CiphertextBlob
+			}
+			return err
+		}
+	}
+	if err := p.call(ctx, pk.owner, pk.region, op, f); err != nil {
+		p.lack("operation "+op+" on "+spec+" keys", "workload "+w.spec.Name+" (its pool)", describe(op, err))
+		return nil
+	}
+	return it
+}
+
+// events checks each key event of the scenario once per key: the API call
+// works and the key state it sets is honoured.
+func (p *prober) events(ctx context.Context) {
+	evs := append([]scenario.Event(nil), p.d.sc.Events...)
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
+	done := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Action == scenario.ActionShiftTraffic {
+			continue
+		}
+		pk := p.keys[ev.Key]
+		kind := ev.Action
+		switch kind {
+		case scenario.ActionEnableKey:
+			kind = scenario.ActionDisableKey // enabling is checked by disabling first
+		case scenario.ActionCancelDeletion:
+			kind = scenario.ActionScheduleDelete
+		}
+		if pk == nil || done[kind+"/"+ev.Key] {
+			continue
+		}
+		done[kind+"/"+ev.Key] = true
+		needer := fmt.Sprintf("event %s at %v on key %s", ev.Action, ev.At, ev.Key)
+		id := aws.String(pk.id)
+		switch kind {
+		case scenario.ActionDisableKey:
+			p.stateEvent(ctx, pk, ev.Key, needer, "DisableKey", types.KeyStateDisabled)
+		case scenario.ActionScheduleDelete:
+			p.stateEvent(ctx, pk, ev.Key, needer, "ScheduleKeyDeletion", types.KeyStatePendingDeletion)
+		case scenario.ActionRotate:
+			p.simple(ctx, pk, needer, "RotateKeyOnDemand", func(c *kms.Client) error {
+				_, err := c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: id})
+				return err
+			})
+		case scenario.ActionPutKeyPolicy:
+			policy := keyPolicy(pk.owner, p.d.accountIDs(pk.owner, ev.AllowAccounts))
+			p.simple(ctx, pk, needer, "PutKeyPolicy", func(c *kms.Client) error {
+				_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(policy)})
+				return err
+			})
+		}
+	}
+}
+
+// simple makes one event call; a failure is recorded as the operation
+// missing.
+func (p *prober) simple(ctx context.Context, pk *probeKey, needer, op string, f func(*kms.Client) error) {
+	if err := p.call(ctx, pk.owner, pk.region, op, f); err != nil {
+		p.lack("operation "+op, needer, describe(op, err))
+	}
+}
+
+// stateEvent puts pk into state through op (DisableKey or
+// ScheduleKeyDeletion), checks that the key then refuses use, and puts it
+// back (CancelKeyDeletion, EnableKey) as the driver does between windows.
+func (p *prober) stateEvent(ctx context.Context, pk *probeKey, name, needer, op string, state types.KeyState) {
+	id := aws.String(pk.id)
+	if err := p.call(ctx, pk.owner, pk.region, op, func(c *kms.Client) error {
+		var err error
+		if op == "DisableKey" {
+			_, err = c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: id})
+		} else {
+			_, err = c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(7)})
+		}
+		return err
+	}); err != nil {
+		p.lack("operation "+op, needer, describe(op, err))
+		return
+	}
+	useOp, use := useCall(p.d.resolveKey(name), id)
+	if err := p.call(ctx, pk.owner, pk.region, useOp, func(c *kms.Client) error { return use(ctx, c) }); err == nil && ctx.Err() == nil {
+		p.lack("key states", needer, fmt.Sprintf("%s on a %s key succeeded: the target ignores key states, so the event would change nothing", useOp, state))
+	}
+	restore := []string{"EnableKey"}
+	if op == "ScheduleKeyDeletion" {
+		restore = []string{"CancelKeyDeletion", "EnableKey"}
+	}
+	for _, rop := range restore {
+		if err := p.call(ctx, pk.owner, pk.region, rop, func(c *kms.Client) error {
+			var err error
+			if rop == "EnableKey" {
+				_, err = c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: id})
+			} else {
+				_, err = c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: id})
+			}
+			return err
+		}); err != nil {
+			p.lack("operation "+rop, needer+" (restoring the key between windows)", describe(rop, err))
+		}
+	}
+}
+
+// useCall returns the natural cryptographic call of key k (Encrypt,
+// GenerateMac or Sign) on key id.
+func useCall(k scenario.Key, id *string) (string, func(context.Context, *kms.Client) error) {
+	msg := []byte("kmsload preflight")
+	switch k.Usage {
+	case scenario.UsageSignVerify:
+		return "Sign", func(ctx context.Context, c *kms.Client) error {
+			_, err := c.Sign(ctx, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(k.Spec)})
+			return err
+		}
+	case scenario.UsageGenerateVerifyMac:
+		return "GenerateMac", func(ctx context.Context, c *kms.Client) error {
+			_, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(k.Spec)})
+			return err
+		}
+	}
+	return "Encrypt", func(ctx context.Context, c *kms.Client) error {
+		_, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: msg, EncryptionAlgorithm: encryptionAlgorithm(k.Spec)})
+		return err
+	}
+}
+
+// cleanup deletes the probe aliases and schedules the stand-in keys for
+// deletion (replicas first). Failures are ignored: these are throwaway
+// keys on an emulator.
+func (p *prober) cleanup(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	for _, a := range p.aliases {
+		_ = p.call(ctx, a.account, a.region, "DeleteAlias", func(c *kms.Client) error {
+			_, err := c.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(a.name)})
+			return err
+		})
+	}
+	for _, name := range sortedKeys(p.keys) {
+		pk := p.keys[name]
+		for _, r := range append(append([]string(nil), pk.replicas...), pk.region) {
+			_ = p.call(ctx, pk.owner, r, "ScheduleKeyDeletion", func(c *kms.Client) error {
+				_, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(pk.id), PendingWindowInDays: aws.Int32(7)})
+				return err
+			})
+		}
+	}
+}

@@ -1,0 +1,571 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"image/color"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Chart geometry in SVG user units (points); the page scales every chart
+// to the width available.
+const (
+	chartW      = 480
+	chartH      = 240
+	smallChartW = 400
+	smallChartH = 220
+)
+
+// chartPalette is the series colours (Tableau 10), in workload order.
+var chartPalette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+
+var (
+	eventColor = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
+	quotaColor = color.RGBA{R: 0xc0, G: 0x1c, B: 0x1c, A: 0xff}
+	gridColor  = color.RGBA{R: 0xe4, G: 0xe4, B: 0xe4, A: 0xff}
+)
+
+// chartFont is the typeface of chart text. Its metrics are those of
+// Arial and Helvetica, which the page names as fallbacks.
+var chartFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// htmlLegend is one legend entry, drawn in HTML below a chart so that it
+// never covers the data and wraps on narrow screens.
+type htmlLegend struct {
+	Name   string
+	Color  string
+	Dashed bool
+}
+
+// seriesColor returns the colour of the i-th series.
+func seriesColor(i int) (color.Color, string) {
+	hex := chartPalette[i%len(chartPalette)]
+	v, _ := strconv.ParseUint(hex[1:], 16, 32)
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}, hex
+}
+
+// newChart returns a plot with the report's fonts and a light grid.
+func newChart(xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.TextStyle.Font = font.From(chartFont, 13)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = font.From(chartFont, 12)
+		a.Tick.Label.Font = font.From(chartFont, 11)
+		a.Tick.Marker = linearTicks{}
+	}
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	g := plotter.NewGrid()
+	g.Vertical.Color = gridColor
+	g.Horizontal.Color = gridColor
+	p.Add(g)
+	return p
+}
+
+var (
+	svgSizeRE   = regexp.MustCompile(`^<svg width="[^"]*" height="[^"]*"`)
+	svgFontFace = "font-family:Liberation Sans;"
+)
+
+// renderSVG draws p as an SVG element that scales to its container.
+func renderSVG(p *plot.Plot, w, h vg.Length, label string) (template.HTML, error) {
+	c := vgsvg.New(w, h)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("chart %q: %w", label, err)
+	}
+	s := buf.String()
+	i := strings.Index(s, "<svg")
+	if i < 0 {
+		return "", fmt.Errorf("chart %q: no svg element", label)
+	}
+	s = s[i:]
+	s = svgSizeRE.ReplaceAllLiteralString(s, `<svg width="100%" role="img" aria-label="`+template.HTMLEscapeString(label)+`"`)
+	s = strings.ReplaceAll(s, svgFontFace, "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
+	return template.HTML(s), nil
+}
+
+// chartLine returns a line plotter of xys in colour c.
+func chartLine(xys plotter.XYs, c color.Color, width vg.Length, dashed bool) (*plotter.Line, error) {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = c
+	l.Width = width
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	}
+	return l, nil
+}
+
+// addEventMarkers draws a dashed vertical line labelled E1, E2, ... at each
+// event, from 0 to yMax, and returns the HTML legend of the events.
+func addEventMarkers(p *plot.Plot, events []Event, yMin, yMax float64) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var lab plotter.XYLabels
+	for i, e := range events {
+		l, err := chartLine(plotter.XYs{{X: e.AtS, Y: yMin}, {X: e.AtS, Y: yMax}}, eventColor, vg.Points(1), true)
+		if err != nil {
+			return err
+		}
+		p.Add(l)
+		lab.XYs = append(lab.XYs, plotter.XY{X: e.AtS, Y: yMax})
+		lab.Labels = append(lab.Labels, fmt.Sprintf("E%d", i+1))
+	}
+	labels, err := plotter.NewLabels(lab)
+	if err != nil {
+		return err
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font = font.From(chartFont, 10)
+		labels.TextStyle[i].Color = eventColor
+		labels.TextStyle[i].YAlign = draw.YTop
+	}
+	labels.Offset = vg.Point{X: vg.Points(2)}
+	p.Add(labels)
+	return nil
+}
+
+// eventLegend describes the events marked on time charts.
+func eventLegend(events []Event) []htmlLegend {
+	var out []htmlLegend
+	for i, e := range events {
+		s := fmt.Sprintf("E%d at %ss: %s", i+1, FormatNumber(KindSeconds, e.AtS), e.Action)
+		if e.Key != "" {
+			s += " " + e.Key
+		}
+		if e.Error != "" {
+			s += " (failed: " + e.Error + ")"
+		}
+		out = append(out, htmlLegend{Name: s, Color: "#555555", Dashed: true})
+	}
+	return out
+}
+
+// seriesLen returns the number of seconds of the longest series.
+func seriesLen(r *Results) int {
+	n := 0
+	for _, w := range r.Workloads {
+		n = max(n, len(w.Series))
+	}
+	return n
+}
+
+// timeChart plots one value per second of every workload, at the middle
+// of each second, with the events marked.
+func timeChart(r *Results, title, yLabel string, value func(Second) float64) (htmlChart, error) {
+	p := newChart("seconds into the measured window", yLabel)
+	yMax := 0.0
+	var legend []htmlLegend
+	for i, w := range r.Workloads {
+		xys := make(plotter.XYs, len(w.Series))
+		for j, s := range w.Series {
+			xys[j] = plotter.XY{X: float64(s.T) + 0.5, Y: value(s)}
+			yMax = math.Max(yMax, xys[j].Y)
+		}
+		c, hex := seriesColor(i)
+		legend = append(legend, htmlLegend{Name: w.Name, Color: hex})
+		if len(xys) == 0 {
+			continue
+		}
+		l, err := chartLine(xys, c, vg.Points(1.5), false)
+		if err != nil {
+			return htmlChart{}, err
+		}
+		p.Add(l)
+	}
+	yMax = niceMax(yMax)
+	p.X.Min, p.X.Max = 0, math.Max(float64(seriesLen(r)), r.DurationS)
+	p.Y.Min, p.Y.Max = 0, yMax
+	if err := addEventMarkers(p, r.Events, 0, yMax); err != nil {
+		return htmlChart{}, err
+	}
+	svg, err := renderSVG(p, chartW, chartH, title)
+	return htmlChart{Caption: title, SVG: svg, Legend: append(legend, eventLegend(r.Events)...)}, err
+}
+
+// niceMax returns a y-axis maximum a little above v (1 when v is 0).
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	return v * 1.1
+}
+
+// spectrumQuantiles are the quantiles plotted in the percentile spectrum:
+// evenly spaced on the 1/(1-q) axis from q = 0 to 0.9999.
+func spectrumQuantiles() []float64 {
+	const n = 120
+	qs := make([]float64, n+1)
+	for i := range qs {
+		// 1/(1-q) goes from 10^0 to 10^4.
+		qs[i] = 1 - math.Pow(10, -4*float64(i)/n)
+	}
+	return qs
+}
+
+// percentileTicks label the 1/(1-q) axis with percentiles.
+var percentileTicks = plot.ConstantTicks{
+	{Value: 1, Label: "0%"}, {Value: 2, Label: "50%"}, {Value: 10, Label: "90%"},
+	{Value: 100, Label: "99%"}, {Value: 1000, Label: "99.9%"}, {Value: 10000, Label: "99.99%"},
+}
+
+// spectrumChart plots each workload's latency against percentile, HDR
+// style: the x axis is 1/(1-q) on a log scale, the y axis milliseconds on
+// a log scale.
+func spectrumChart(r *Results) (htmlChart, string, error) {
+	const title = "Latency by percentile"
+	p := newChart("percentile", "latency ms")
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = percentileTicks
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = msTicks{}
+	var legend []htmlLegend
+	var problems []string
+	yMin, yMax := math.Inf(1), 0.0
+	qs := spectrumQuantiles()
+	for i, w := range r.Workloads {
+		c, hex := seriesColor(i)
+		if w.Histogram == "" {
+			continue
+		}
+		h, err := hdr.Decode([]byte(w.Histogram))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: histogram not readable (%v)", w.Name, err))
+			continue
+		}
+		if h.TotalCount() == 0 {
+			continue
+		}
+		xys := make(plotter.XYs, len(qs))
+		for j, q := range qs {
+			ms := float64(h.ValueAtQuantile(100*q)) / 1000
+			ms = math.Max(ms, 0.001)
+			xys[j] = plotter.XY{X: 1 / (1 - q), Y: ms}
+			yMin, yMax = math.Min(yMin, ms), math.Max(yMax, ms)
+		}
+		l, err := chartLine(xys, c, vg.Points(1.5), false)
+		if err != nil {
+			return htmlChart{}, "", err
+		}
+		p.Add(l)
+		legend = append(legend, htmlLegend{Name: fmt.Sprintf("%s (%s requests)", w.Name, FormatNumber(KindCount, float64(h.TotalCount()))), Color: hex})
+	}
+	if len(legend) == 0 {
+		return htmlChart{}, strings.Join(append(problems, "No latency histograms in these results."), " "), nil
+	}
+	p.X.Min, p.X.Max = 1, 10000
+	p.Y.Min = math.Pow(10, math.Floor(math.Log10(yMin)))
+	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(yMax*1.05)))
+	svg, err := renderSVG(p, chartW, chartH, title)
+	return htmlChart{Caption: title, SVG: svg, Legend: legend}, strings.Join(problems, " "), err
+}
+
+// msTicks labels a log-scale millisecond axis at powers of ten.
+type msTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (msTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		v := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			if m*v < lo*(1-1e-9) || m*v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: m * v}
+			if m == 1 {
+				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// linearTicks labels a linear axis at 1, 2 or 5 times a power of ten,
+// about five labels per axis, with minor ticks between them.
+type linearTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 6, 64)}}
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{2, 5, 10} {
+		if step >= raw {
+			break
+		}
+		step = m * mag
+	}
+	var ts []plot.Tick
+	minor := step / 5
+	if step/mag == 2 || step/mag == 20 {
+		minor = step / 4
+	}
+	first := math.Ceil(lo/minor) * minor
+	for i := 0; ; i++ {
+		v := first + float64(i)*minor
+		if v > hi*(1+1e-9)+1e-12 {
+			break
+		}
+		t := plot.Tick{Value: v}
+		if r := v / step; math.Abs(r-math.Round(r)) < 1e-6 {
+			t.Label = strconv.FormatFloat(math.Round(r)*step, 'f', -1, 64)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// bucketCharts plots, per bucket, the attempts per second of its
+// workloads against its quota, and the attempts it allowed.
+func bucketCharts(r *Results) ([]htmlChart, error) {
+	byName := map[string]Workload{}
+	for _, w := range r.Workloads {
+		byName[w.Name] = w
+	}
+	var out []htmlChart
+	n := seriesLen(r)
+	for _, b := range r.Buckets {
+		demand := make([]float64, n)
+		allowed := make([]float64, n)
+		for _, name := range b.Workloads {
+			for _, s := range byName[name].Series {
+				if s.T >= 0 && s.T < n {
+					demand[s.T] += float64(s.Attempts)
+					allowed[s.T] += float64(s.Attempts - s.ThrottledAttempts)
+				}
+			}
+		}
+		p := newChart("seconds", "attempts/s")
+		yMax := b.QuotaPerS
+		dx, ax := make(plotter.XYs, n), make(plotter.XYs, n)
+		for t := range n {
+			dx[t] = plotter.XY{X: float64(t) + 0.5, Y: demand[t]}
+			ax[t] = plotter.XY{X: float64(t) + 0.5, Y: allowed[t]}
+			yMax = math.Max(yMax, demand[t])
+		}
+		yMax = niceMax(yMax)
+		xMax := math.Max(float64(n), r.DurationS)
+		c0, hex0 := seriesColor(0)
+		c1, hex1 := seriesColor(4)
+		legend := []htmlLegend{{Name: "demand (attempts/s)", Color: hex0}, {Name: "allowed/s", Color: hex1}}
+		if n > 0 {
+			dl, err := chartLine(dx, c0, vg.Points(1.5), false)
+			if err != nil {
+				return nil, err
+			}
+			al, err := chartLine(ax, c1, vg.Points(1.2), false)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(dl, al)
+		}
+		if b.QuotaPerS > 0 {
+			ql, err := chartLine(plotter.XYs{{X: 0, Y: b.QuotaPerS}, {X: xMax, Y: b.QuotaPerS}}, quotaColor, vg.Points(1.5), true)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(ql)
+			legend = append(legend, htmlLegend{Name: "quota " + FormatNumber(KindRate, b.QuotaPerS) + "/s", Color: "#c01c1c", Dashed: true})
+		}
+		p.X.Min, p.X.Max = 0, xMax
+		p.Y.Min, p.Y.Max = 0, yMax
+		if err := addEventMarkers(p, r.Events, 0, yMax); err != nil {
+			return nil, err
+		}
+		caption := "Bucket " + b.Name + ": demand against quota"
+		svg, err := renderSVG(p, smallChartW, smallChartH, caption)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, htmlChart{Caption: caption, SVG: svg, Legend: legend})
+	}
+	return out, nil
+}
+
+// couplingChart draws each workload's goodput alone and together as a
+// pair of bars.
+func couplingChart(r *Results) (htmlChart, error) {
+	const title = "Goodput alone and together"
+	if len(r.Coupling) == 0 {
+		return htmlChart{}, nil
+	}
+	alone := make(plotter.Values, len(r.Coupling))
+	together := make(plotter.Values, len(r.Coupling))
+	names := make([]string, len(r.Coupling))
+	yMax := 0.0
+	for i, c := range r.Coupling {
+		alone[i], together[i], names[i] = c.IsolatedGoodputPerS, c.CombinedGoodputPerS, c.Workload
+		yMax = math.Max(yMax, math.Max(alone[i], together[i]))
+	}
+	p := newChart("", "goodput/s")
+	w := vg.Points(math.Min(40, 360/float64(2*len(names)+1)))
+	ca, hexA := seriesColor(0)
+	ct, hexT := seriesColor(1)
+	ba, err := plotter.NewBarChart(alone, w)
+	if err != nil {
+		return htmlChart{}, err
+	}
+	ba.Color, ba.LineStyle.Width, ba.Offset = ca, 0, -w/2
+	bt, err := plotter.NewBarChart(together, w)
+	if err != nil {
+		return htmlChart{}, err
+	}
+	bt.Color, bt.LineStyle.Width, bt.Offset = ct, 0, w/2
+	p.Add(ba, bt)
+	p.NominalX(names...)
+	p.Y.Min, p.Y.Max = 0, niceMax(yMax)
+	svg, err := renderSVG(p, chartW, chartH, title)
+	return htmlChart{Caption: title, SVG: svg, Legend: []htmlLegend{{Name: "alone", Color: hexA}, {Name: "together", Color: hexT}}}, err
+}
+
+// blastChart draws, per event and affected workload, a bar over the
+// seconds in which the workload's requests failed, with the events marked.
+func blastChart(r *Results) (htmlChart, error) {
+	const title = "Blast radius of lifecycle events"
+	type row struct {
+		label    string
+		from, to float64
+		color    int
+	}
+	colorOf := map[string]int{}
+	for i, w := range r.Workloads {
+		colorOf[w.Name] = i
+	}
+	var rows []row
+	for i, e := range r.Events {
+		for _, im := range e.Affected {
+			rows = append(rows, row{label: fmt.Sprintf("E%d %s", i+1, im.Workload), from: im.FromS, to: im.ToS + 1, color: colorOf[im.Workload]})
+		}
+	}
+	if len(r.Events) == 0 {
+		return htmlChart{}, nil
+	}
+	p := newChart("seconds into the measured window", "")
+	labels := make([]string, len(rows))
+	var legend []htmlLegend
+	seen := map[string]bool{}
+	for i, rw := range rows {
+		// The first row is at the top.
+		y := float64(len(rows) - 1 - i)
+		labels[len(rows)-1-i] = rw.label
+		c, hex := seriesColor(rw.color)
+		bar, err := plotter.NewPolygon(plotter.XYs{{X: rw.from, Y: y - 0.3}, {X: rw.to, Y: y - 0.3}, {X: rw.to, Y: y + 0.3}, {X: rw.from, Y: y + 0.3}})
+		if err != nil {
+			return htmlChart{}, err
+		}
+		bar.Color = c
+		bar.LineStyle.Width = 0
+		p.Add(bar)
+		name := strings.SplitN(rw.label, " ", 2)[1]
+		if !seen[name] {
+			seen[name] = true
+			legend = append(legend, htmlLegend{Name: name, Color: hex})
+		}
+	}
+	if len(rows) == 0 {
+		labels = []string{"no workload failed"}
+	}
+	p.NominalY(labels...)
+	p.Y.Min, p.Y.Max = -0.7, float64(max(len(rows), 1))-0.3
+	p.X.Min, p.X.Max = 0, math.Max(float64(seriesLen(r)), r.DurationS)
+	if err := addEventMarkers(p, r.Events, p.Y.Min, p.Y.Max); err != nil {
+		return htmlChart{}, err
+	}
+	h := vg.Length(math.Max(140, 70+24*float64(len(rows))))
+	svg, err := renderSVG(p, chartW, h, title)
+	return htmlChart{Caption: title, SVG: svg, Legend: append(legend, eventLegend(r.Events)...)}, err
+}
+
+// buildCharts renders every chart of the report.
+func buildCharts(r *Results) ([]htmlChartGroup, error) {
+	var groups []htmlChartGroup
+	good, err := timeChart(r, "Goodput per second", "ok/s", func(s Second) float64 { return float64(s.OK + s.CacheHits) })
+	if err != nil {
+		return nil, err
+	}
+	good.ID = "chart-goodput"
+	thr, err := timeChart(r, "Throttled attempts per second", "throttled attempts/s", func(s Second) float64 { return float64(s.ThrottledAttempts) })
+	if err != nil {
+		return nil, err
+	}
+	thr.ID = "chart-throttled"
+	groups = append(groups, htmlChartGroup{ID: "over-time", Title: "Over time",
+		Note:   "Per workload, per second of the measured window; dashed lines mark lifecycle events.",
+		Charts: []htmlChart{good, thr}})
+
+	spec, problem, err := spectrumChart(r)
+	if err != nil {
+		return nil, err
+	}
+	sg := htmlChartGroup{ID: "spectrum", Title: "Latency percentile spectrum",
+		Note: "Each workload's latency histogram, HdrHistogram style: the percentile axis stretches the tail (1/(1−q), log scale) up to p99.99; latency from each request's intended send time, in milliseconds on a log scale.", Missing: problem}
+	if spec.SVG != "" {
+		spec.ID = "chart-spectrum"
+		sg.Charts = []htmlChart{spec}
+	}
+	groups = append(groups, sg)
+
+	bcs, err := bucketCharts(r)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bcs {
+		bcs[i].ID = fmt.Sprintf("chart-bucket-%d", i)
+	}
+	bg := htmlChartGroup{ID: "bucket-charts", Title: "Demand against quota, per bucket", Grid: true,
+		Note:   "Attempts per second of all workloads charged to the bucket (demand), the attempts it let through, and its quota.",
+		Charts: bcs}
+	if len(bcs) == 0 {
+		bg.Missing = "No buckets in these results."
+	}
+	groups = append(groups, bg)
+
+	cc, err := couplingChart(r)
+	if err != nil {
+		return nil, err
+	}
+	cg := htmlChartGroup{ID: "coupling-chart", Title: "Coupling", Note: "Goodput of each workload run alone, and run with all the others."}
+	if cc.SVG != "" {
+		cc.ID = "chart-coupling"
+		cg.Charts = []htmlChart{cc}
+	} else {
+		cg.Missing = "Run with --isolate to measure each workload alone and together."
+	}
+	groups = append(groups, cg)
+
+	bc, err := blastChart(r)
+	if err != nil {
+		return nil, err
+	}
+	eg := htmlChartGroup{ID: "blast-chart", Title: "Blast radius", Note: "For each event, the seconds in which a workload's requests failed other than by throttling."}
+	if bc.SVG != "" {
+		bc.ID = "chart-blast"
+		eg.Charts = []htmlChart{bc}
+	} else {
+		eg.Missing = "No lifecycle events in this run."
+	}
+	groups = append(groups, eg)
+	return groups, nil
+}
