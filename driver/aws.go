@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -225,7 +226,7 @@ type awsAccess struct {
 // loadAWS loads the default configuration (credential chain, endpoint
 // overrides such as AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_STS) and sets
 // up an assumed-role provider per account with a role ARN.
-func loadAWS(ctx context.Context, hc *http.Client, region, session string, accounts map[string]scenario.Account) (*awsAccess, error) {
+func loadAWS(ctx context.Context, hc aws.HTTPClient, region, session string, accounts map[string]scenario.Account) (*awsAccess, error) {
 	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(hc)}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -283,7 +284,7 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	if region == "" && len(d.wls) > 0 {
 		region = d.wls[0].region
 	}
-	acc, err := loadAWS(ctx, d.http, region, "kmsload-"+d.runID, d.sc.Accounts)
+	acc, err := loadAWS(ctx, d.awsHTTPClient(), region, "kmsload-"+d.runID, d.sc.Accounts)
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +315,31 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	}
 	d.aws, d.identities = acc, ids
 	return ids, nil
+}
+
+// awsHTTPClient is Target.HTTPClient when set, else the SDK's buildable
+// client (which honours AWS_CA_BUNDLE) with as many idle connections per
+// host as the run's own client.
+func (d *Driver) awsHTTPClient() aws.HTTPClient {
+	if d.opts.Target.HTTPClient != nil {
+		return d.opts.Target.HTTPClient
+	}
+	return buildableClient(d.http)
+}
+
+// buildableClient returns the SDK's buildable client with the idle
+// connection limits of like (nil = defaults).
+func buildableClient(like *http.Client) aws.HTTPClient {
+	conns := 1024
+	if like != nil {
+		if tr, ok := like.Transport.(*http.Transport); ok {
+			conns = tr.MaxIdleConnsPerHost
+		}
+	}
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = conns
+		tr.MaxIdleConnsPerHost = conns
+	})
 }
 
 // signers lists the scenario accounts whose credentials sign requests:

@@ -210,6 +210,16 @@ func (d *Driver) Preflight(ctx context.Context) error {
 	for _, name := range sortedKeys(d.sc.Keys) {
 		p.key(ctx, name)
 	}
+	owners := map[string]bool{}
+	for _, pk := range p.keys {
+		owners[pk.owner] = true
+	}
+	for _, w := range d.wls {
+		if !owners[w.caller.ID] {
+			owners[w.caller.ID] = true
+			p.account(ctx, w.caller.ID, w.region, fmt.Sprintf("workload %s (caller account %s)", w.spec.Name, w.caller.ID))
+		}
+	}
 	for _, w := range d.wls {
 		p.workload(ctx, w)
 	}
@@ -238,6 +248,7 @@ type probeKey struct {
 	id, owner, region string
 	replicas          []string
 	alias             string // probe alias standing in for the key's alias
+	managed           bool   // an AWS-managed key: used, never changed
 }
 
 type probeAlias struct{ account, region, name string }
@@ -340,6 +351,18 @@ func (p *prober) key(ctx context.Context, name string) {
 	k := d.resolveKey(name)
 	owner := d.sc.Accounts[k.Account].ID
 	needer := "key " + name
+	if k.AWSManaged() {
+		p.awsManaged(ctx, name, k, owner)
+		return
+	}
+	if k.Alias != "" {
+		if err := p.call(ctx, owner, k.Region, "DescribeKey", func(c *kms.Client) error {
+			_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.Alias)})
+			return err
+		}); err == nil {
+			p.lack("unused alias names", needer, fmt.Sprintf("%s already exists in account %s, %s (an earlier run on this server left it): restart the server", k.Alias, owner, k.Region))
+		}
+	}
 	in := &kms.CreateKeyInput{
 		KeySpec:     types.KeySpec(k.Spec),
 		KeyUsage:    types.KeyUsageType(k.Usage),
@@ -428,6 +451,53 @@ func (p *prober) key(ctx context.Context, name string) {
 	}
 	for _, r := range k.Replicas {
 		p.replica(ctx, pk, r, policy, needer)
+	}
+}
+
+// account checks that the target keeps account apart from the others: a
+// key created as account must belong to it. It is used for caller
+// accounts that own no scenario key.
+func (p *prober) account(ctx context.Context, account, region, needer string) {
+	var md *types.KeyMetadata
+	err := p.call(ctx, account, region, "CreateKey", func(c *kms.Client) error {
+		out, err := c.CreateKey(ctx, &kms.CreateKeyInput{
+			Tags:        []types.Tag{{TagKey: aws.String(ProbeTag), TagValue: aws.String("preflight")}},
+			Description: aws.String("kmsload preflight " + p.tag),
+		})
+		if err == nil {
+			md = out.KeyMetadata
+		}
+		return err
+	})
+	if err != nil {
+		p.lack("accounts", needer, describe("CreateKey", err))
+		return
+	}
+	p.keys["\x00account "+account] = &probeKey{id: aws.ToString(md.KeyId), owner: account, region: region}
+	if _, got := arnParts(aws.ToString(md.Arn)); got != account {
+		p.lack("accounts", needer, fmt.Sprintf("CreateKey signed as account %s made %s, a key of account %s", account, aws.ToString(md.Arn), got))
+	}
+}
+
+// awsManaged finds the AWS-managed key k (alias/aws/<service>) as
+// provisioning does, through DescribeKey of its alias; its stand-in is the
+// key itself, which the probe neither changes nor deletes.
+func (p *prober) awsManaged(ctx context.Context, name string, k scenario.Key, owner string) {
+	var md *types.KeyMetadata
+	err := p.call(ctx, owner, k.Region, "DescribeKey", func(c *kms.Client) error {
+		out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.Alias)})
+		if err == nil {
+			md = out.KeyMetadata
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		p.lack("AWS-managed keys", "key "+name, describe("DescribeKey "+k.Alias, err))
+	case md.KeyManager != types.KeyManagerTypeAws:
+		p.lack("AWS-managed keys", "key "+name, fmt.Sprintf("DescribeKey %s answered a key managed by %s, not AWS", k.Alias, md.KeyManager))
+	default:
+		p.keys[name] = &probeKey{id: aws.ToString(md.KeyId), owner: owner, region: k.Region, alias: k.Alias, managed: true}
 	}
 }
 
@@ -524,6 +594,8 @@ func (p *prober) workload(ctx context.Context, w *workload) {
 			p.lack("cross-account key use", needer, describe(what+" on a key of account "+pk.owner, err))
 		case pk != nil && region != pk.region:
 			p.lack("multi-Region replicas", needer+" (Region "+region+")", describe(what+" on the replica", err))
+		case pk != nil && w.key.MultiRegion:
+			p.lack("operation "+op+" on multi-Region keys", needer, describe(what, err))
 		case pk != nil && w.key.Spec != "SYMMETRIC_DEFAULT":
 			p.lack("operation "+op+" on "+w.key.Spec+" keys", needer, describe(what, err))
 		default:
@@ -598,7 +670,7 @@ func (p *prober) events(ctx context.Context) {
 		case scenario.ActionCancelDeletion:
 			kind = scenario.ActionScheduleDelete
 		}
-		if pk == nil || done[kind+"/"+ev.Key] {
+		if pk == nil || pk.managed || done[kind+"/"+ev.Key] {
 			continue
 		}
 		done[kind+"/"+ev.Key] = true
@@ -708,6 +780,9 @@ func (p *prober) cleanup(ctx context.Context) {
 	}
 	for _, name := range sortedKeys(p.keys) {
 		pk := p.keys[name]
+		if pk.managed {
+			continue
+		}
 		for _, r := range append(append([]string(nil), pk.replicas...), pk.region) {
 			_ = p.call(ctx, pk.owner, r, "ScheduleKeyDeletion", func(c *kms.Client) error {
 				_, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(pk.id), PendingWindowInDays: aws.Int32(7)})

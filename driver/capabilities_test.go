@@ -134,6 +134,11 @@ func TestPreflightMoto(t *testing.T) {
 			wantText: []string{"workload remote", "Encrypt by account 222222222222", "NotFoundException", "one key store per account"},
 		},
 		{
+			name: "AWS-managed key", sc: awsManaged(),
+			want:     []string{"AWS-managed keys"},
+			wantText: []string{"key s3", "DescribeKey alias/aws/s3 answered a key managed by CUSTOMER, not AWS"},
+		},
+		{
 			name: "disable-key", sc: withEvents(
 				scenario.Event{At: 0, Action: scenario.ActionDisableKey, Key: "k"},
 				scenario.Event{At: time.Second / 2, Action: scenario.ActionEnableKey, Key: "k"}),
@@ -149,6 +154,32 @@ func TestPreflightMoto(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { runPreflight(t, target, tc) })
 	}
+	// A run leaves its alias behind on a long-lived server: the next run's
+	// CreateAlias would fail, so the preflight says so first.
+	t.Run("alias left by an earlier run", func(t *testing.T) {
+		sc := withEvents()
+		sc.Duration = 100 * time.Millisecond
+		k := sc.Keys["k"]
+		k.Alias = "alias/left-behind"
+		sc.Keys["k"] = k
+		d, err := driver.New(driver.Options{Scenario: sc, Target: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Run(context.Background()); err != nil {
+			t.Fatalf("first Run: %v", err)
+		}
+		runPreflight(t, target, preflightCase{sc: sc, want: []string{"unused alias names"},
+			wantText: []string{"alias/left-behind already exists in account 111111111111, us-east-1"}})
+	})
+}
+
+// awsManaged: a workload on account a's AWS-managed key for S3.
+func awsManaged() *scenario.Scenario {
+	sc := newScenario(time.Second)
+	sc.Keys["s3"] = scenario.Key{Name: "s3", Account: "a", ManagedBy: scenario.ManagedByAWS, Alias: "alias/aws/s3"}
+	sc.Workloads = []scenario.Workload{{Name: "w", Caller: "a", Key: "s3", Operation: "GenerateDataKey", Rate: 10}}
+	return sc
 }
 
 func TestPreflightLocalKMS(t *testing.T) {
@@ -169,6 +200,12 @@ func TestPreflightLocalKMS(t *testing.T) {
 			name: "two accounts", sc: twoAccounts(),
 			want:     []string{"accounts"},
 			wantText: []string{"key kb (account 222222222222)", "a key of account 111111111111", "KMS_ACCOUNT_ID"},
+		},
+		{
+			// Caller b owns no key: a key created as b shows whose it is.
+			name: "cross-account caller", sc: crossAccount(),
+			want:     []string{"accounts"},
+			wantText: []string{"workload remote (caller account 222222222222)", "a key of account 111111111111"},
 		},
 		{
 			name: "multi-Region key with replica", sc: multiRegion(),
@@ -199,10 +236,12 @@ func TestPreflightEmulator(t *testing.T) {
 	everything := crossAccount()
 	everything.Keys["mrk"] = scenario.Key{Name: "mrk", Account: "a", MultiRegion: true, Replicas: []string{"us-west-2"}, Rotation: true, Alias: "alias/m"}
 	everything.Keys["g"] = scenario.Key{Name: "g", Account: "a", GrantAccounts: []string{"c"}}
+	everything.Keys["s3"] = awsManaged().Keys["s3"]
 	everything.Workloads = append(everything.Workloads,
 		scenario.Workload{Name: "west", Caller: "b", Key: "mrk", KeyRef: scenario.KeyRefARN, Region: "us-west-2", Operation: "Decrypt", Rate: 10},
 		scenario.Workload{Name: "alias", Caller: "a", Key: "mrk", KeyRef: scenario.KeyRefAlias, Operation: "GenerateDataKey", Rate: 10},
 		scenario.Workload{Name: "granted", Caller: "c", Key: "g", KeyRef: scenario.KeyRefARN, Operation: "Encrypt", Rate: 10},
+		scenario.Workload{Name: "managed", Caller: "a", Key: "s3", KeyRef: scenario.KeyRefAlias, Operation: "GenerateDataKey", Rate: 10},
 	)
 	everything.Events = []scenario.Event{
 		{At: 0, Action: scenario.ActionDisableKey, Key: "k"},

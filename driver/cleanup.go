@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"time"
 
@@ -60,13 +59,13 @@ var ErrSweep = errors.New("driver: sweep")
 // NewSweep loads the default credentials (and assumes each account's role)
 // and checks through STS that each account's credentials belong to it.
 // With no accounts, it searches the default credentials' account. hc may
-// be nil; logf receives progress (nil = silent).
-func NewSweep(ctx context.Context, hc *http.Client, accounts []SweepAccount, regions []string, logf func(string, ...any)) (*Sweep, error) {
+// be nil (the SDK's client, which honours AWS_CA_BUNDLE); logf receives progress (nil = silent).
+func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, regions []string, logf func(string, ...any)) (*Sweep, error) {
 	if len(regions) == 0 {
 		return nil, fmt.Errorf("%w: no Region", ErrSweep)
 	}
 	if hc == nil {
-		hc = newHTTPClient(16)
+		hc = buildableClient(nil)
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}

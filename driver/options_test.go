@@ -29,11 +29,11 @@ func TestNewRejects(t *testing.T) {
 		{"endpoint without URL", func() driver.Options {
 			return driver.Options{Scenario: valid(), Target: driver.Target{Kind: driver.TargetEndpoint}}
 		}, driver.ErrBadOptions},
-		{"role_arn on aws", func() driver.Options {
+		{"aws without allowed accounts", func() driver.Options {
 			sc := valid()
 			sc.Accounts["a"] = scenario.Account{Name: "a", ID: acctA, RoleARN: "arn:aws:iam::111111111111:role/load"}
 			return driver.Options{Scenario: sc, Target: driver.Target{Kind: driver.TargetAWS}}
-		}, driver.ErrNotSupported},
+		}, driver.ErrAccountNotAllowed},
 		{"unknown retry", func() driver.Options {
 			return driver.Options{Scenario: valid(), Target: embedded, Retry: "forever"}
 		}, driver.ErrBadOptions},

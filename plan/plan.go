@@ -256,12 +256,9 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 
 	sps := stepsPerSecond(dur.Seconds())
 	nsteps := int(math.Ceil(dur.Seconds() * float64(sps)))
-	stepLen := func(i int) float64 {
-		return math.Min(float64(i+1)/float64(sps), dur.Seconds()) - float64(i)/float64(sps)
-	}
-	dts := make([]float64, nsteps)
+	dts := make([]float64, nsteps) // step lengths: the last may be short
 	for i := range dts {
-		dts[i] = stepLen(i)
+		dts[i] = math.Min(float64(i+1)/float64(sps), dur.Seconds()) - float64(i)/float64(sps)
 	}
 
 	// Demand per client per step.
@@ -277,7 +274,7 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 			maxAtt = firstNonZero(w.MaxAttempts, DefaultMaxAttempts)
 		}
 		for i := range nsteps {
-			l := stepLen(i)
+			l := dts[i]
 			t := float64(i)/float64(sps) + l/2
 			rate := pr.rate(t) * scale
 			calls := pr.calls(rate) * l

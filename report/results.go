@@ -187,7 +187,8 @@ type Bucket struct {
 	Keys []string `json:"keys"`
 	// PredictedDemandPerS and PredictedThrottledShare are `kmsload plan`'s
 	// prediction for the run, comparable with DemandPerS (attempts/s) and
-	// the throttled-attempt share; present when Results.Plan is.
+	// the throttled-attempt share; set when Results.Plan is (a zero value
+	// is omitted from JSON).
 	PredictedDemandPerS     float64 `json:"predicted_demand_per_s,omitempty"`
 	PredictedThrottledShare float64 `json:"predicted_throttled_share,omitempty"`
 }

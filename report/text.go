@@ -90,6 +90,9 @@ func (t *textWriter) header(r *Results) {
 		add("file", r.Scenario.File)
 	}
 	target := orDash(r.Target.Kind)
+	if srv := r.Target.Versions["target_server"]; srv != "" {
+		target += ": " + srv
+	}
 	if r.Target.Endpoint != "" {
 		target += " (" + r.Target.Endpoint + ")"
 	}
@@ -101,7 +104,11 @@ func (t *textWriter) header(r *Results) {
 	add("quota model", qm)
 	scale := fmt.Sprintf("%g", r.Scenario.Scale)
 	if r.Scenario.Scale != 0 && r.Scenario.Scale != 1 {
-		scale += " (quotas and rates scaled together)"
+		if r.Target.QuotasAppliedBy == "kmsload" {
+			scale += " (quotas and rates scaled together)"
+		} else {
+			scale += " (rates scaled; the target's quotas are its own)"
+		}
 	}
 	add("scale", scale)
 	dur := fmt.Sprintf("%.1f s", r.DurationS)
@@ -110,7 +117,14 @@ func (t *textWriter) header(r *Results) {
 	}
 	add("duration", dur)
 	if r.Partial {
-		add("PARTIAL", "the run was interrupted; numbers cover only the part that ran")
+		why := "the run was interrupted"
+		switch {
+		case r.StopDetail != "":
+			why = "the run stopped early: " + r.StopDetail
+		case r.StopReason != "" && r.StopReason != "interrupted":
+			why = "the run stopped early (" + r.StopReason + ")"
+		}
+		add("PARTIAL", why+"; numbers cover only the part that ran")
 	}
 	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
 	for _, row := range rows {

@@ -94,3 +94,25 @@ func TestWriteTextErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteTextPartialReason(t *testing.T) {
+	tests := []struct {
+		res  report.Results
+		want string
+	}{
+		{report.Results{Partial: true}, "the run was interrupted; numbers cover"},
+		{report.Results{Partial: true, StopReason: "interrupted"}, "the run was interrupted; numbers cover"},
+		{report.Results{Partial: true, StopReason: "max-requests"}, "the run stopped early (max-requests); numbers cover"},
+		{report.Results{Partial: true, StopReason: "max-requests", StopDetail: "200 requests sent (--max-requests 200)"},
+			"the run stopped early: 200 requests sent (--max-requests 200); numbers cover"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		if err := report.WriteText(&b, &tt.res); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("WriteText(stop %q/%q) lacks %q:\n%s", tt.res.StopReason, tt.res.StopDetail, tt.want, b.String())
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/study"
+)
+
+type studyFlags struct {
+	duration time.Duration
+	scale    float64
+	markdown bool
+	title    string
+	intro    string
+	quiet    bool
+}
+
+func newStudyCmd() *cobra.Command {
+	var f studyFlags
+	cmd := &cobra.Command{
+		Use:   "study SCENARIO.yaml...",
+		Short: "Run several key layouts and compare coupling, throttling, p99, blast radius and cost",
+		Long: `Study runs each scenario on its own embedded emulator (AWS quotas, scaled),
+each workload alone and then all together, and prints one comparison:
+per layout the coupling of each workload (1 - goodput together / goodput
+alone), the worst throttled share, the worst p99, the blast radius of
+losing one key (the workloads on the most used key), and the monthly cost
+at real size (as 'kmsload plan' predicts it); then, per scenario, its
+claim (the description) and a verdict drawn from the numbers.
+
+With --markdown it writes the same as a Markdown document, with the
+capacity-planning reading of each layout (make layouts writes
+docs/layouts.md so).`,
+		Example: `  kmsload study scenarios/single-env-key.yaml scenarios/per-service-keys.yaml scenarios/per-account-keys.yaml
+  kmsload study scenarios/*.yaml --duration 4s --markdown > layouts.md`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr(fmt.Errorf("study needs at least one scenario file\nusage: %s", cmd.UseLine()))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStudy(cmd, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.DurationVar(&f.duration, "duration", 0, "measured window of each run (default: each scenario's duration)")
+	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: each scenario's scale)")
+	fl.BoolVar(&f.markdown, "markdown", false, "write a Markdown document instead of the text tables")
+	fl.StringVar(&f.title, "title", "Key layouts, measured", "title of the Markdown document")
+	fl.StringVar(&f.intro, "intro", "", "paragraph after the Markdown title")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr")
+	return cmd
+}
+
+func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
+	if f.scale < 0 {
+		return usageErr(fmt.Errorf("--scale %g: must be positive", f.scale))
+	}
+	if f.duration < 0 {
+		return usageErr(fmt.Errorf("--duration %v: must be positive", f.duration))
+	}
+	scs := make([]*scenario.Scenario, 0, len(paths))
+	for _, p := range paths {
+		s, err := loadScenario(p)
+		if err != nil {
+			return err
+		}
+		scs = append(scs, s)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var layouts []study.Layout
+	for _, s := range scs {
+		if !f.quiet {
+			fmt.Fprintf(os.Stderr, "kmsload study: %s (%d workloads, each alone, then together)\n", s.File, len(s.Workloads))
+		}
+		run, err := studyRun(ctx, s, f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.File, err)
+		}
+		if run.Results.Partial {
+			return &exitError{code: exitRuntime, err: errors.New("study interrupted")}
+		}
+		layouts = append(layouts, study.Summarize(run))
+	}
+	out := cmd.OutOrStdout()
+	if f.markdown {
+		return study.WriteMarkdown(out, f.title, f.intro, layouts)
+	}
+	return study.WriteText(out, layouts)
+}
+
+// studyRun runs scenario s with --isolate on a fresh embedded emulator and
+// predicts its monthly cost.
+func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Run, error) {
+	scale := s.Scale
+	if f.scale > 0 {
+		scale = f.scale
+	}
+	rf := runFlags{duration: f.duration}
+	qcfg, quotasOn, err := quotaConfig(s, rf, scale)
+	if err != nil {
+		return study.Run{}, usageErr(err)
+	}
+	srv, err := emulator.New(emulator.Options{})
+	if err != nil {
+		return study.Run{}, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return study.Run{}, fmt.Errorf("embedded emulator: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln) //nolint:errcheck // ends with Shutdown below
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx) //nolint:errcheck
+	}()
+	url := "http://" + ln.Addr().String()
+	d, err := driver.New(driver.Options{
+		Scenario: s,
+		Target:   driver.Target{Kind: driver.TargetEmbedded, Endpoint: url},
+		Duration: f.duration,
+		Scale:    scale,
+		Isolate:  true,
+		Quota:    qcfg,
+		BeforeMeasure: func() {
+			if !quotasOn {
+				srv.SetQuota(nil)
+				return
+			}
+			m, err := quota.New(qcfg)
+			if err != nil { // validated by quotaConfig; cannot happen
+				panic(err)
+			}
+			srv.SetQuota(m)
+		},
+	})
+	if err != nil {
+		return study.Run{}, usageErr(err)
+	}
+	out, err := d.Run(ctx)
+	if err != nil {
+		return study.Run{}, err
+	}
+	run := study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}
+	if p, err := predict(s, rf, scale); err == nil {
+		run.MonthlyCostUSD = p.Cost.TotalUSD
+	} else if !f.quiet {
+		fmt.Fprintln(os.Stderr, "kmsload study: plan:", err)
+	}
+	return run, nil
+}

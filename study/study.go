@@ -1,0 +1,417 @@
+package study
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// CoupledAbove is the coupling from which a workload counts as coupled to
+// the others in a verdict: it lost at least this share of its goodput
+// when they ran.
+const CoupledAbove = 0.05
+
+// Run is one measured layout: the scenario, the results of its run
+// (with Isolate, for coupling), and its monthly cost at real size.
+type Run struct {
+	Scenario *scenario.Scenario
+	Results  *report.Results
+	// MonthlyCostUSD is the layout's predicted monthly bill at real size;
+	// negative when unknown.
+	MonthlyCostUSD float64
+}
+
+// Layout is one run summarised for the comparison.
+type Layout struct {
+	Name string
+	File string
+	// Claim is the scenario's description: the claim under test.
+	Claim string
+	// Scale and DurationS are the run's.
+	Scale     float64
+	DurationS float64
+	Workloads []Workload
+	Buckets   []Bucket
+	// MaxCoupling is the largest coupling of a workload (when
+	// HasCoupling), reached by MaxCouplingWorkload.
+	HasCoupling         bool
+	MaxCoupling         float64
+	MaxCouplingWorkload string
+	// WorstThrottled is the largest throttled share of attempts of a
+	// workload in the combined run, reached by WorstThrottledWorkload.
+	WorstThrottled         float64
+	WorstThrottledWorkload string
+	// WorstP99Ms is the largest p99 latency of a workload in the combined
+	// run, reached by WorstP99Workload.
+	WorstP99Ms       float64
+	WorstP99Workload string
+	// Blast is the largest blast radius of losing one key.
+	Blast Blast
+	// MonthlyCostUSD is the predicted monthly bill at real size; negative
+	// when unknown.
+	MonthlyCostUSD float64
+	// Events are the lifecycle events as they happened, with the
+	// workloads that failed after them.
+	Events []report.Event
+	// Verdict states, from the numbers, what the run found.
+	Verdict []string
+	// Planning states what the numbers mean for capacity planning.
+	Planning []string
+}
+
+// Workload is one workload's row of a layout.
+type Workload struct {
+	Name   string
+	Caller string
+	Key    string
+	Bucket string
+	// Coupling = 1 - goodput together / goodput alone (when HasCoupling).
+	HasCoupling    bool
+	Coupling       float64
+	ThrottledShare float64
+	P99Ms          float64
+	GoodputPerS    float64
+	TargetPerS     float64
+	// AloneThrottledShare and AloneP99Ms are from the workload's run
+	// alone (when HasCoupling).
+	AloneThrottledShare float64
+	AloneP99Ms          float64
+	// KeyStore is the custom key store of the workload's key ("" = none).
+	KeyStore string
+}
+
+// Bucket is one quota bucket of a layout, at the run's scale.
+type Bucket struct {
+	Name           string
+	QuotaPerS      float64
+	DemandPerS     float64
+	ThrottledShare float64
+	Workloads      []string
+	Keys           []string
+}
+
+// Utilisation returns demand / quota (0 without a quota).
+func (b Bucket) Utilisation() float64 {
+	if b.QuotaPerS <= 0 {
+		return 0
+	}
+	return b.DemandPerS / b.QuotaPerS
+}
+
+// Blast is the blast radius of losing one key: the workloads that use it.
+type Blast struct {
+	Key string
+	// Workloads on the key, in file order; Total is the layout's number of
+	// workloads.
+	Workloads []string
+	Total     int
+	// Accounts are the distinct caller accounts of those workloads.
+	Accounts []string
+	// TrafficShare is their share of the layout's intended requests.
+	TrafficShare float64
+}
+
+// String describes the blast radius, e.g. "env-prod: 5 of 7 workloads
+// (95% of traffic, 1 account)".
+func (b Blast) String() string {
+	if b.Key == "" {
+		return "-"
+	}
+	acc := "accounts"
+	if len(b.Accounts) == 1 {
+		acc = "account"
+	}
+	return fmt.Sprintf("%s: %d of %d workloads (%.0f%% of traffic, %d %s)", b.Key, len(b.Workloads), b.Total,
+		100*b.TrafficShare, len(b.Accounts), acc)
+}
+
+// Summarize builds the layout of run r. r.Results must hold the combined
+// run; coupling is read from r.Results.Coupling when present.
+func Summarize(r Run) Layout {
+	res := r.Results
+	s := r.Scenario
+	l := Layout{
+		Name:           res.Scenario.Name,
+		File:           res.Scenario.File,
+		Claim:          res.Scenario.Description,
+		Scale:          res.Scenario.Scale,
+		DurationS:      res.DurationS,
+		MonthlyCostUSD: r.MonthlyCostUSD,
+		Events:         res.Events,
+	}
+	if s != nil {
+		l.Name = firstNonEmpty(l.Name, s.Name)
+		l.File = firstNonEmpty(l.File, s.File)
+		l.Claim = firstNonEmpty(l.Claim, s.Description)
+	}
+	coupling := map[string]report.Coupling{}
+	for _, c := range res.Coupling {
+		coupling[c.Workload] = c
+	}
+	l.WorstThrottled, l.WorstP99Ms, l.MaxCoupling = -1, -1, math.Inf(-1)
+	for _, w := range res.Workloads {
+		row := Workload{
+			Name: w.Name, Caller: w.Caller, Key: w.Key, Bucket: w.Bucket,
+			ThrottledShare: w.ThrottledShare(), P99Ms: w.LatencyMs.P99,
+			GoodputPerS: w.GoodputPerS, TargetPerS: w.TargetPerS,
+		}
+		if s != nil {
+			row.KeyStore = s.Keys[w.Key].CustomKeyStore
+		}
+		if c, ok := coupling[w.Name]; ok {
+			row.HasCoupling, row.Coupling = true, c.Coupling
+			row.AloneThrottledShare, row.AloneP99Ms = c.IsolatedThrottledShare, c.IsolatedP99Ms
+			l.HasCoupling = true
+			if c.Coupling > l.MaxCoupling {
+				l.MaxCoupling, l.MaxCouplingWorkload = c.Coupling, w.Name
+			}
+		}
+		if row.ThrottledShare > l.WorstThrottled {
+			l.WorstThrottled, l.WorstThrottledWorkload = row.ThrottledShare, w.Name
+		}
+		if row.P99Ms > l.WorstP99Ms {
+			l.WorstP99Ms, l.WorstP99Workload = row.P99Ms, w.Name
+		}
+		l.Workloads = append(l.Workloads, row)
+	}
+	if !l.HasCoupling {
+		l.MaxCoupling = 0
+	}
+	l.WorstThrottled, l.WorstP99Ms = math.Max(l.WorstThrottled, 0), math.Max(l.WorstP99Ms, 0)
+	for _, b := range res.Buckets {
+		l.Buckets = append(l.Buckets, Bucket{Name: b.Name, QuotaPerS: b.QuotaPerS, DemandPerS: b.DemandPerS,
+			ThrottledShare: b.ThrottledShare(), Workloads: b.Workloads, Keys: b.Keys})
+	}
+	l.Blast = largestBlast(l.Workloads)
+	l.Verdict = verdict(l)
+	l.Planning = planning(l)
+	return l
+}
+
+// largestBlast returns the key whose loss stops the most workloads (ties:
+// the most traffic, then the key name).
+func largestBlast(ws []Workload) Blast {
+	var total float64
+	byKey := map[string]*Blast{}
+	for _, w := range ws {
+		total += w.TargetPerS
+		if w.Key == "" {
+			continue
+		}
+		b := byKey[w.Key]
+		if b == nil {
+			b = &Blast{Key: w.Key, Total: len(ws)}
+			byKey[w.Key] = b
+		}
+		b.Workloads = append(b.Workloads, w.Name)
+		b.TrafficShare += w.TargetPerS
+		if !contains(b.Accounts, w.Caller) {
+			b.Accounts = append(b.Accounts, w.Caller)
+		}
+	}
+	var best *Blast
+	for _, b := range byKey {
+		if total > 0 {
+			b.TrafficShare /= total
+		}
+		if best == nil || len(b.Workloads) > len(best.Workloads) ||
+			len(b.Workloads) == len(best.Workloads) && (b.TrafficShare > best.TrafficShare ||
+				b.TrafficShare == best.TrafficShare && b.Key < best.Key) {
+			best = b
+		}
+	}
+	if best == nil {
+		return Blast{Total: len(ws)}
+	}
+	sort.Strings(best.Accounts)
+	return *best
+}
+
+// verdict states what the run found about throughput coupling, throttling,
+// blast radius and lifecycle events.
+func verdict(l Layout) []string {
+	var out []string
+	byName := map[string]Workload{}
+	for _, w := range l.Workloads {
+		byName[w.Name] = w
+	}
+	switch {
+	case l.HasCoupling && l.MaxCoupling >= CoupledAbove:
+		w := byName[l.MaxCouplingWorkload]
+		others, keys := bucketPeers(l, w)
+		line := fmt.Sprintf("Throughput is coupled: %s lost %.0f%% of its goodput when the others ran; it shares bucket %s with %s",
+			w.Name, 100*l.MaxCoupling, w.Bucket, orNone(others))
+		if len(keys) > 1 {
+			line += fmt.Sprintf(", on %d different keys (%s): the bucket couples, not the key", len(keys), strings.Join(keys, ", "))
+		} else if len(keys) == 1 {
+			line += " on the same key " + keys[0]
+		}
+		out = append(out, line+".")
+	case l.HasCoupling:
+		out = append(out, fmt.Sprintf("Throughput is not coupled: no workload lost more than %.1f%% of its goodput when the others ran.",
+			100*math.Max(l.MaxCoupling, 0)))
+	}
+	var together []string
+	for _, w := range l.Workloads {
+		if w.HasCoupling && w.AloneThrottledShare < 0.01 && w.ThrottledShare >= CoupledAbove {
+			together = append(together, fmt.Sprintf("%s (throttled %.0f%% alone, %.0f%% together; p99 %.0f ms, then %.0f ms)",
+				w.Name, 100*w.AloneThrottledShare, 100*w.ThrottledShare, w.AloneP99Ms, w.P99Ms))
+		}
+	}
+	if len(together) > 0 {
+		out = append(out, "Throttled only beside the others: "+strings.Join(together, "; ")+".")
+	}
+	if hot, ok := hottest(l); ok && l.WorstThrottled > 0 {
+		worst := byName[l.WorstThrottledWorkload]
+		line := fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts; bucket %s ran at %.0f%% of its quota and throttled %.0f%% (workloads %s)",
+			worst.Name, 100*l.WorstThrottled, hot.Name, 100*hot.Utilisation(), 100*hot.ThrottledShare, strings.Join(hot.Workloads, ", "))
+		if worst.KeyStore != "" && hot.Utilisation() < 1 {
+			line += fmt.Sprintf("; the key of %s is in custom key store %s, whose own quota, charged besides the account's, throttled while the account's bucket had headroom",
+				worst.Name, worst.KeyStore)
+		}
+		out = append(out, line+".")
+	} else {
+		out = append(out, "No quota bucket throttled.")
+	}
+	if l.Blast.Key != "" {
+		out = append(out, fmt.Sprintf("Blast radius: losing key %s stops %s.", l.Blast.Key, blastText(l.Blast)))
+	}
+	for _, ev := range l.Events {
+		if ev.Action == scenario.ActionShiftTraffic || ev.Action == scenario.ActionRotate {
+			continue
+		}
+		if ev.Error != "" {
+			out = append(out, fmt.Sprintf("Event %s %s at %.1f s failed: %s.", ev.Action, ev.Key, ev.AtS, ev.Error))
+			continue
+		}
+		var names []string
+		for _, im := range ev.Affected {
+			names = append(names, im.Workload)
+		}
+		out = append(out, fmt.Sprintf("Event %s %s at %.1f s: workloads failing from then on: %s.", ev.Action, ev.Key, ev.AtS, orNone(names)))
+	}
+	return out
+}
+
+// planning states what the layout's numbers mean for capacity planning,
+// at real size.
+func planning(l Layout) []string {
+	scale := l.Scale
+	if !(scale > 0) {
+		scale = 1
+	}
+	bs := append([]Bucket(nil), l.Buckets...)
+	sort.SliceStable(bs, func(i, j int) bool { return bs[i].Utilisation() > bs[j].Utilisation() })
+	var out []string
+	var over []string
+	for i, b := range bs {
+		if b.QuotaPerS <= 0 {
+			continue
+		}
+		if i < 3 {
+			out = append(out, fmt.Sprintf("%s: %s attempts/s against a quota of %s/s at real size (%.0f%%), %d workload(s) on %d key(s).",
+				b.Name, thousands(b.DemandPerS/scale), thousands(b.QuotaPerS/scale), 100*b.Utilisation(), len(b.Workloads), len(b.Keys)))
+		}
+		if b.Utilisation() > 1 || b.ThrottledShare > 0.01 {
+			over = append(over, b.Name)
+		}
+	}
+	switch {
+	case len(over) > 0:
+		out = append(out, fmt.Sprintf("Over quota: %s. More keys in the same account and Region add no capacity; a quota increase for that account and Region, callers in other accounts, or fewer calls (data-key caching, S3 Bucket Keys) do.",
+			strings.Join(over, ", ")))
+	case len(bs) > 0 && bs[0].QuotaPerS > 0 && bs[0].DemandPerS > 0:
+		out = append(out, fmt.Sprintf("Every bucket has headroom: the busiest, %s, can take %.2fx its load before it throttles.",
+			bs[0].Name, bs[0].QuotaPerS/bs[0].DemandPerS))
+	}
+	return out
+}
+
+// hottest returns the bucket with the largest throttled share (ties: the
+// highest utilisation).
+func hottest(l Layout) (Bucket, bool) {
+	if len(l.Buckets) == 0 {
+		return Bucket{}, false
+	}
+	best := l.Buckets[0]
+	for _, b := range l.Buckets[1:] {
+		if b.ThrottledShare > best.ThrottledShare || b.ThrottledShare == best.ThrottledShare && b.Utilisation() > best.Utilisation() {
+			best = b
+		}
+	}
+	return best, true
+}
+
+// bucketPeers returns the other workloads in w's bucket and the keys used
+// in that bucket (w's included), sorted.
+func bucketPeers(l Layout, w Workload) (others, keys []string) {
+	for _, o := range l.Workloads {
+		if o.Bucket != w.Bucket {
+			continue
+		}
+		if o.Name != w.Name {
+			others = append(others, o.Name)
+		}
+		if o.Key != "" && !contains(keys, o.Key) {
+			keys = append(keys, o.Key)
+		}
+	}
+	sort.Strings(keys)
+	return others, keys
+}
+
+func blastText(b Blast) string {
+	acc := "accounts"
+	if len(b.Accounts) == 1 {
+		acc = "account"
+	}
+	return fmt.Sprintf("%d of %d workloads (%s; %.0f%% of the traffic, from %d %s)", len(b.Workloads), b.Total,
+		strings.Join(b.Workloads, ", "), 100*b.TrafficShare, len(b.Accounts), acc)
+}
+
+// thousands formats v rounded to an integer with thousands separators.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
