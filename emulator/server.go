@@ -352,7 +352,6 @@ func init() {
 	}
 }
 
-
 // isAccount reports whether s is a 12-digit AWS account id.
 func isAccount(s string) bool {
 	if len(s) != 12 {

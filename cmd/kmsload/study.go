@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -42,6 +43,9 @@ losing one key (the workloads on the most used key), and the monthly cost
 at real size (as 'kmsload plan' predicts it); then, per scenario, its
 claim (the description) and a verdict drawn from the numbers.
 
+--duration shortens every run to the same window and moves each event to
+the same fraction of it (a failover halfway through stays halfway through).
+
 With --markdown it writes the same as a Markdown document, with the
 capacity-planning reading of each layout (make layouts writes
 docs/layouts.md so).`,
@@ -58,7 +62,7 @@ docs/layouts.md so).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.DurationVar(&f.duration, "duration", 0, "measured window of each run (default: each scenario's duration)")
+	fl.DurationVar(&f.duration, "duration", 0, "measured window of each run, events moved to the same fraction of it (default: each scenario's duration)")
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: each scenario's scale)")
 	fl.BoolVar(&f.markdown, "markdown", false, "write a Markdown document instead of the text tables")
 	fl.StringVar(&f.title, "title", "Key layouts, measured", "title of the Markdown document")
@@ -108,6 +112,8 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 // studyRun runs scenario s with --isolate on a fresh embedded emulator and
 // predicts its monthly cost.
 func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Run, error) {
+	s = withDuration(s, f.duration)
+	f.duration = 0
 	scale := s.Scale
 	if f.scale > 0 {
 		scale = f.scale
@@ -166,4 +172,20 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Ru
 		fmt.Fprintln(os.Stderr, "kmsload study: plan:", err)
 	}
 	return run, nil
+}
+
+// withDuration returns s shortened (or lengthened) to d, with every event
+// moved to the same fraction of the run, so that a failover halfway
+// through stays halfway through. d <= 0 keeps s.
+func withDuration(s *scenario.Scenario, d time.Duration) *scenario.Scenario {
+	if d <= 0 || d == s.Duration || s.Duration <= 0 {
+		return s
+	}
+	c := *s
+	c.Events = slices.Clone(s.Events)
+	for i := range c.Events {
+		c.Events[i].At = time.Duration(float64(c.Events[i].At) * float64(d) / float64(s.Duration))
+	}
+	c.Duration = d
+	return &c
 }
