@@ -303,6 +303,70 @@ func meanRate(a Arrival, d time.Duration) (mean, peak float64) {
 			return 0, a.Peak()
 		}
 		return a.Count(d) / d.Seconds(), a.Peak()
+	case strided:
+		mean, peak := meanRate(a.a, d)
+		return mean / float64(a.count), peak / float64(a.count)
 	}
 	return 0, 0
+}
+
+// Share is one agent's part of every workload's arrivals in a run spread
+// over Count agents (cluster/): agent Index (0 ≤ Index < Count) sends
+// 1/Count of each workload's rate, so that the agents together send the
+// workload's process. A deterministic process (constant, phases) is
+// split by arrival number: the agent takes arrivals Index, Index+Count,
+// Index+2·Count, ... of the whole schedule, so the merged schedule is the
+// single-machine one, constant spacing included. A Poisson process of rate
+// r becomes an independent Poisson process of rate r/Count per agent,
+// seeded from the workload's seed and Index; the sum of independent
+// Poisson processes is a Poisson process of rate r. The zero Share (and
+// Count 1) is the whole process.
+type Share struct {
+	Index, Count int
+}
+
+// Whole reports whether s is the whole process.
+func (s Share) Whole() bool { return s.Count <= 1 }
+
+// Validate checks 0 ≤ Index < Count.
+func (s Share) Validate() error {
+	if s.Count < 0 || (s.Count > 1 && (s.Index < 0 || s.Index >= s.Count)) || (s.Count <= 1 && s.Index != 0) {
+		return fmt.Errorf("%w: share %d of %d", ErrBadArrival, s.Index, s.Count)
+	}
+	return nil
+}
+
+// NewSharedArrival is NewArrival for agent share.Index of share.Count.
+func NewSharedArrival(w scenario.Workload, scale float64, seed int64, share Share) (Arrival, error) {
+	if err := share.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := NewArrival(w, scale, seed)
+	if err != nil || share.Whole() {
+		return a, err
+	}
+	if p, ok := a.(*Poisson); ok {
+		s := workloadSeed(seed, w.Name) ^ int64(uint64(share.Index+1)*0x9e3779b97f4a7c15)
+		return NewPoisson(p.rate/float64(share.Count), s), nil
+	}
+	return strided{a: a, index: int64(share.Index), count: int64(share.Count)}, nil
+}
+
+// strided takes arrivals index, index+count, ... of a.
+type strided struct {
+	a            Arrival
+	index, count int64
+}
+
+// Next returns the offset of arrival n·count+index of the whole process.
+func (s strided) Next(n int64) (time.Duration, bool) {
+	if n < 0 || n > (math.MaxInt64-s.index)/s.count {
+		return 0, false
+	}
+	return s.a.Next(n*s.count + s.index)
+}
+
+// String describes the share, e.g. "constant 300/s, arrivals 1 mod 3".
+func (s strided) String() string {
+	return fmt.Sprintf("%v, arrivals %d mod %d", s.a, s.index, s.count)
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
-	"github.com/kmsload/kmsload/scenario"
 )
 
 // Request-level codes that are not KMS error codes.
@@ -127,28 +126,6 @@ func addAttemptMiddleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(attemptMiddleware, "Retry", middleware.After)
 }
 
-// newRetryer returns the SDK retryer of a retry mode.
-func newRetryer(mode string, maxAttempts int) aws.Retryer {
-	switch mode {
-	case scenario.RetryNone:
-		return aws.NopRetryer{}
-	case scenario.RetryAdaptive:
-		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-			if maxAttempts > 0 {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = maxAttempts
-				})
-			}
-		})
-	default:
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			if maxAttempts > 0 {
-				o.MaxAttempts = maxAttempts
-			}
-		})
-	}
-}
-
 // provisionRetryer retries patiently and has no retry quota: provisioning
 // must not fail because it met its own throttling.
 func provisionRetryer() aws.Retryer {
@@ -175,6 +152,7 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		}
 		return kms.NewFromConfig(d.aws.config(account, region), func(o *kms.Options) {
 			o.Retryer = retryer
+			o.RetryMaxAttempts, o.RetryMode = 0, "" // in retryer already (resolveClient)
 			o.APIOptions = append(o.APIOptions, apiOptions...)
 		}), nil
 	}

@@ -82,8 +82,19 @@ type Options struct {
 	Duration time.Duration
 	// Scale multiplies workload rates; 0 = the scenario's (1 when unset).
 	Scale float64
-	// Retry overrides every workload's retry mode when not "".
+	// Retry overrides every workload's retry mode when not "" (kmsload
+	// run --retry): sdk-standard (or standard), none or adaptive.
 	Retry string
+	// Client overrides the scenario's client settings of every workload:
+	// each field that is set wins over the workload's and the scenario's
+	// (a study variant). ClientSource names the override in the results;
+	// "" = report.SourceStudyVariant.
+	Client       scenario.Client
+	ClientSource string
+	// SDKEnv, when set, stands for the SDK's environment (AWS_RETRY_MODE,
+	// AWS_MAX_ATTEMPTS, the shared config file), which decides what
+	// neither the override nor the scenario sets; nil = LoadSDKEnv.
+	SDKEnv *SDKEnv
 	// Seed of Poisson arrivals and payloads; 0 = the scenario's.
 	Seed int64
 	// Isolate runs each workload alone, then all together, and fills
@@ -95,6 +106,12 @@ type Options struct {
 	// window with the phase ("combined", "isolated 1/2: orders-api") and
 	// the live view of the last second.
 	Progress func(phase string, p report.Progress)
+	// Observer, when set, is called as each measured window starts, with
+	// the window's name ("isolated:orders-api", "combined") and its
+	// workloads (BucketQuotaPerS filled in); the observer it returns (nil:
+	// none) sees every observation of that window's recorder, with
+	// workload indexes into workloads.
+	Observer func(window string, workloads []report.WorkloadInfo) report.Observer
 	// DrainTimeout bounds the wait for in-flight requests after arrivals
 	// stop; 0 = DefaultDrainTimeout.
 	DrainTimeout time.Duration
@@ -116,6 +133,14 @@ type Options struct {
 	ExistingKeys map[string]string
 	// RunID tags the keys the run creates (RunIDTag); "" = NewRunID.
 	RunID string
+	// Share makes this driver send its part of each workload's arrivals
+	// in a run spread over several agents (see Share); zero = all.
+	Share Share
+	// Start, when set, gives the instant a measured window starts; it is
+	// called after BeforeMeasure, and the window waits until then (an
+	// instant already past starts it at once, and so does ctx ending).
+	// Agents of a distributed run start together this way.
+	Start func() time.Time
 }
 
 // Output is the result of a run.
@@ -154,7 +179,8 @@ type workload struct {
 	region     string   // initial Region of requests
 	regions    []string // every Region the workload may send to (shift-traffic)
 	keyRefForm string
-	retry      string
+	retry      string     // effective retry mode (client.retry)
+	client     clientConf // effective SDK client settings
 	payload    int
 	inFlight   int
 	mean       float64 // scaled mean intended rate
@@ -197,9 +223,16 @@ func New(opts Options) (*Driver, error) {
 	d.seed = firstNonZero(opts.Seed, sc.Seed)
 	d.drain = firstNonZero(opts.DrainTimeout, DefaultDrainTimeout)
 	switch opts.Retry {
-	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
+	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive, scenario.RetryStandardName:
 	default:
 		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
+	}
+	if opts.SDKEnv == nil {
+		env, err := LoadSDKEnv(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		d.opts.SDKEnv = &env
 	}
 	if len(sc.Workloads) == 0 {
 		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
@@ -234,6 +267,9 @@ func New(opts Options) (*Driver, error) {
 	d.http = opts.Target.HTTPClient
 	if d.http == nil {
 		d.http = newHTTPClient(maxInFlight * len(d.wls))
+	}
+	if err := d.checkSharedClients(); err != nil {
+		return nil, err
 	}
 	if err := d.initGuards(); err != nil {
 		return nil, err
@@ -287,14 +323,18 @@ func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
 	default:
 		return nil, bad("unknown key_ref %q", w.keyRefForm)
 	}
-	w.retry = firstNonZero(d.opts.Retry, sw.Retry, scenario.RetryStandard)
+	c, err := d.resolveClient(sw, *d.opts.SDKEnv)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	w.client, w.retry = c, c.retry
 	switch w.retry {
 	case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
 	default:
 		return nil, bad("unknown retry mode %q", w.retry)
 	}
 	w.payload = firstNonZero(sw.PayloadBytes, DefaultPayloadBytes)
-	arr, err := NewArrival(sw, d.scale, d.seed)
+	arr, err := NewSharedArrival(sw, d.scale, d.seed, d.opts.Share)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
@@ -471,6 +511,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 				res.StartedAt = m.start
 			}
 			if len(m.workloads) == 1 {
+				d.annotateClients(m.workloads)
 				res.Isolated[w.spec.Name] = m.workloads[0]
 			}
 			d.restore(ctx, prov, m.touched)
@@ -493,6 +534,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 	res.DurationS = m.elapsed.Seconds()
 	res.Partial = m.partial
 	res.Workloads = m.workloads
+	d.annotateClients(res.Workloads)
 	res.Events = m.events
 	for i := range res.Events {
 		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -41,11 +43,12 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	}
 	rws := make([]*runWorkload, len(idxs))
 	infos := make([]report.WorkloadInfo, len(idxs))
+	clients := map[clientKey]*kms.Client{} // shared clients of this window
 	for ri, i := range idxs {
 		w := d.wls[i]
 		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, sem: make(chan struct{}, w.inFlight), g: d.g}
 		for _, region := range w.regions {
-			c, err := d.newClient(ctx, w.caller.ID, region, newRetryer(w.retry, w.spec.MaxAttempts), true)
+			c, err := d.windowClient(ctx, clients, w, region)
 			if err != nil {
 				return nil, err
 			}
@@ -58,10 +61,16 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		}
 		rws[ri] = rw
 		infos[ri] = w.info()
+		infos[ri].BucketQuotaPerS = d.quotaPerS(w.bucket.String())
+	}
+	var obs report.Observer
+	if d.opts.Observer != nil {
+		obs = d.opts.Observer(windowName(phase, rws), infos)
 	}
 
-	start := time.Now()
+	start := d.waitStart(ctx)
 	rec := report.NewRecorder(start, infos)
+	rec.SetObserver(obs)
 	winCtx, stop := context.WithDeadline(ctx, start.Add(d.duration))
 	defer stop()
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
@@ -128,12 +137,21 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	return win, nil
 }
 
+// windowName names a measured window for observers: "combined", or
+// "isolated:NAME" for a workload measured alone.
+func windowName(phase string, rws []*runWorkload) string {
+	if phase == "combined" || len(rws) != 1 {
+		return phase
+	}
+	return "isolated:" + rws[0].w.spec.Name
+}
+
 // schedule is the arrival loop of one workload: it waits for each intended
 // time (dispatching at once when behind, so late arrivals catch up and are
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
 func (d *Driver) schedule(ctx, reqCtx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time, inflight *sync.WaitGroup) {
-	arr, err := NewArrival(rw.w.spec, d.scale, d.seed)
+	arr, err := NewSharedArrival(rw.w.spec, d.scale, d.seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
 	}
@@ -188,4 +206,26 @@ func (rw *runWorkload) arrive(reqCtx context.Context, rec *report.Recorder, inte
 			rw.cache.Refresh(done)
 		}
 	})
+}
+
+// waitStart waits for the instant Options.Start gives (when set) and
+// returns the window's start: that instant, or now when it has passed or
+// ctx ended first.
+func (d *Driver) waitStart(ctx context.Context) time.Time {
+	if d.opts.Start == nil {
+		return time.Now()
+	}
+	at := d.opts.Start()
+	wait := time.Until(at)
+	if wait <= 0 {
+		return time.Now()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return time.Now()
+	case <-ctx.Done():
+		return time.Now()
+	}
 }

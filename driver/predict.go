@@ -102,8 +102,8 @@ func (d *Driver) Predict(prices Prices) Prediction {
 		switch {
 		case w.retry == scenario.RetryNone:
 			attempts = 1
-		case w.spec.MaxAttempts > 0:
-			attempts = int64(w.spec.MaxAttempts)
+		case w.client.maxAttempts > 0:
+			attempts = int64(w.client.maxAttempts)
 		}
 		p.MeasuredRequests += n
 		measRetries += n * attempts

@@ -32,6 +32,16 @@
 // key's deletion date the key is gone (NotFoundException) and so is every
 // way to decrypt its ciphertexts.
 //
+// AWS-managed keys: a request naming alias/aws/<service> (by name or alias
+// ARN) in the caller's own account and Region creates that account's
+// AWS-managed key on first use, as KMS does when a service first uses it
+// or DescribeKey names a predefined AWS alias: KeyManager AWS, yearly
+// rotation, and a fixed policy letting only its own account use it and
+// read it. Changing it (DisableKey, ScheduleKeyDeletion, PutKeyPolicy,
+// rotation settings, tags) fails with AccessDeniedException. The AWS
+// policy's kms:ViaService condition is not modelled: the account's direct
+// calls are allowed as if they came through the service.
+//
 // # Quotas
 //
 // With [Options].Quota set (or [Server.SetQuota]), every request is charged

@@ -67,7 +67,27 @@ func (o Outcome) String() string {
 type WorkloadInfo struct {
 	Name, Operation, Key, Caller, CallerAccount, Region, Bucket string
 	TargetPerS                                                  float64
+	// BucketQuotaPerS is the quota of Bucket per second, 0 when unknown.
+	// The recorder does not use it; it is passed on for observers.
+	BucketQuotaPerS float64
 }
+
+// Observer sees every observation a Recorder records, with the same
+// arguments, right after the recorder has counted it (see SetObserver).
+// Its methods are called concurrently from the recording goroutines, so
+// they must be safe for concurrent use, and cheap: they run on the request
+// path. A *Recorder is itself an Observer.
+type Observer interface {
+	Sent(w int, intended time.Time)
+	Dropped(w int, intended time.Time)
+	CacheHit(w int, intended time.Time)
+	Attempt(w int, sent time.Time, service time.Duration, o Outcome, code string)
+	// Done receives the code the recorder counted: ThrottlingException or
+	// Unknown in place of an empty code of a Throttled or Failed outcome.
+	Done(w int, intended, done time.Time, attempts int, o Outcome, code string)
+}
+
+var _ Observer = (*Recorder)(nil)
 
 // Recorder aggregates per-attempt and per-request observations of a run
 // into HDR histograms and per-second series, with memory that does not grow
@@ -98,7 +118,14 @@ type Recorder struct {
 	start   time.Time
 	startMs int64
 	ws      []*wstate
+	obs     Observer // nil: none
 }
+
+// SetObserver makes o see every observation recorded from now on (nil
+// removes it). Call it before recording starts: it is not safe to call
+// concurrently with the recording methods. Without an observer, recording
+// costs one nil check more.
+func (r *Recorder) SetObserver(o Observer) { r.obs = o }
 
 // wstate is one workload's state. Fields under mu are touched on the hot
 // path; the interval log is written under logMu, outside mu.
@@ -223,6 +250,9 @@ func (r *Recorder) Sent(w int, intended time.Time) {
 	ws.requests++
 	ws.at(s).Sent++
 	ws.mu.Unlock()
+	if r.obs != nil {
+		r.obs.Sent(w, intended)
+	}
 }
 
 // Dropped records an arrival of w that found the in-flight bound full.
@@ -233,6 +263,9 @@ func (r *Recorder) Dropped(w int, intended time.Time) {
 	ws.dropped++
 	ws.at(s).Dropped++
 	ws.mu.Unlock()
+	if r.obs != nil {
+		r.obs.Dropped(w, intended)
+	}
 }
 
 // CacheHit records an arrival of w served by the data-key cache.
@@ -243,6 +276,9 @@ func (r *Recorder) CacheHit(w int, intended time.Time) {
 	ws.cacheHits++
 	ws.at(s).CacheHits++
 	ws.mu.Unlock()
+	if r.obs != nil {
+		r.obs.CacheHit(w, intended)
+	}
 }
 
 // Attempt records one attempt of w sent at sent, answered after service.
@@ -263,6 +299,9 @@ func (r *Recorder) Attempt(w int, sent time.Time, service time.Duration, o Outco
 		sec.ThrottledAttempts++
 	}
 	ws.mu.Unlock()
+	if r.obs != nil {
+		r.obs.Attempt(w, sent, service, o, code)
+	}
 }
 
 // Done records the final outcome of a request of w intended at intended
@@ -309,6 +348,9 @@ func (r *Recorder) Done(w int, intended, done time.Time, attempts int, o Outcome
 		ws.failedBySec[secCode{s, code}]++
 	}
 	ws.mu.Unlock()
+	if r.obs != nil {
+		r.obs.Done(w, intended, done, attempts, o, code)
+	}
 	if rotated {
 		ws.flush(r.startMs)
 	}

@@ -18,8 +18,12 @@ type Results struct {
 	// Partial is true when the run was interrupted (Ctrl-C, error) and the
 	// numbers cover only the part that ran.
 	Partial bool `json:"partial"`
+	// Simulated is true when the run was replayed in virtual time
+	// (`kmsload simulate`, Target.Kind "simulated"): no request was sent.
+	Simulated bool `json:"simulated,omitempty"`
 	// StopReason says why a partial run stopped: "interrupted",
-	// "max-requests", "max-cost-usd", "abort-on-throttle" or "panic";
+	// "max-requests", "max-cost-usd", "abort-on-throttle", "panic" or
+	// "agent-lost" (a distributed run lost an agent; see Cluster);
 	// StopDetail says it in words.
 	StopReason string `json:"stop_reason,omitempty"`
 	StopDetail string `json:"stop_detail,omitempty"`
@@ -42,6 +46,9 @@ type Results struct {
 	// Plan is the prediction made for the run; the buckets' predicted
 	// fields are set with it.
 	Plan *PlanSummary `json:"plan,omitempty"`
+	// Cluster is present for a distributed run (agents, clock offsets,
+	// lost agents); see snapshot.go.
+	Cluster *Cluster `json:"cluster,omitempty"`
 }
 
 // Spend is what a run sent and what it cost at list prices (no free tier).
@@ -138,6 +145,12 @@ type Workload struct {
 	// FailedBySecond splits each second's Failed by error code, sorted by
 	// second then code; seconds without failures are absent.
 	FailedBySecond []SecondCode `json:"failed_by_second,omitempty"`
+	// Client is the SDK client the workload sent through, with each
+	// retry setting and where it came from.
+	Client *ClientInfo `json:"client,omitempty"`
+	// RetryQuotaExhausted is set when the SDK's retry quota ran dry for
+	// this workload: requests failed with QuotaExceededError.
+	RetryQuotaExhausted *QuotaExhaustion `json:"retry_quota_exhausted,omitempty"`
 }
 
 // Second is one second of a workload's time series.

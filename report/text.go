@@ -31,6 +31,7 @@ func WriteText(w io.Writer, r *Results) error {
 	tw := &textWriter{w: w}
 	tw.header(r)
 	tw.workloads(r)
+	tw.clients(r)
 	tw.buckets(r)
 	tw.coupling(r)
 	tw.events(r)
@@ -95,6 +96,9 @@ func (t *textWriter) header(r *Results) {
 	}
 	if r.Target.Endpoint != "" {
 		target += " (" + r.Target.Endpoint + ")"
+	}
+	if r.Simulated {
+		target += " (virtual time, no request sent)"
 	}
 	add("target", target)
 	qm := orDash(r.Target.QuotaModel)
@@ -320,6 +324,7 @@ func (t *textWriter) verdict(r *Results) {
 	if len(paras) == 0 {
 		paras = append(paras, fmt.Sprintf("No quota bucket throttled more than %.1f%% of its attempts.", 100*VerdictMinThrottledShare))
 	}
+	paras = append(paras, quotaExhaustionParagraphs(r)...)
 	for _, c := range r.Coupling {
 		if c.Coupling <= VerdictMinCoupling {
 			continue

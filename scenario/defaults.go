@@ -17,7 +17,7 @@ const (
 	DefaultQuotaAlgorithm    = "fixed-window"
 	DefaultSpec              = SpecSymmetricDefault
 	DefaultArrival           = ArrivalConstant
-	DefaultRetry             = RetryStandard
+	DefaultRetry             = RetryStandard // the SDK's, when nothing sets a mode
 	DefaultMaxInFlight       = 1000
 	DefaultPayloadBytes      = 32
 	DefaultPendingWindowDays = 7
@@ -76,7 +76,10 @@ func NewKey() Key {
 }
 
 // NewWorkload returns a workload holding the defaults: constant arrival,
-// sdk-standard retries, at most 1000 requests in flight, 32-byte payloads.
+// at most 1000 requests in flight, 32-byte payloads. Retry settings have
+// no default here: what the scenario leaves unset is left to the SDK's
+// environment (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) and defaults
+// (DefaultRetry, 3 attempts).
 // KeyRef and Region are filled in after decoding: KeyRef is id when the
 // caller owns the key and arn otherwise (alias and alias-arn when the file
 // names the key by its alias); Region is the key's Region (the scenario's
@@ -84,7 +87,6 @@ func NewKey() Key {
 func NewWorkload() Workload {
 	return Workload{
 		Arrival:      DefaultArrival,
-		Retry:        DefaultRetry,
 		MaxInFlight:  DefaultMaxInFlight,
 		PayloadBytes: DefaultPayloadBytes,
 	}
@@ -115,8 +117,10 @@ func fillDerived(s *Scenario) {
 		}
 		s.Keys[name] = k
 	}
+	s.Client.Retry = canonicalRetry(s.Client.Retry)
 	for i := range s.Workloads {
 		w := &s.Workloads[i]
+		w.Client.Retry = canonicalRetry(w.Client.Retry)
 		name, byAlias := s.resolveKey(w.Key)
 		w.Key = name
 		k, known := s.Keys[w.Key]
@@ -169,4 +173,13 @@ func (s *Scenario) resolveKey(ref string) (name string, byAlias bool) {
 		return ref, false
 	}
 	return found, true
+}
+
+// canonicalRetry returns the canonical spelling of a known retry mode and
+// anything else unchanged, for validate to report.
+func canonicalRetry(mode string) string {
+	if m, ok := ParseRetryMode(mode); ok {
+		return m
+	}
+	return mode
 }

@@ -121,11 +121,11 @@ func (d *decoder) syntax(err error) {
 
 // Field names of each mapping in the file format.
 var (
-	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "quotas", "accounts", "keys", "workloads", "events", "thresholds"}
+	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
 	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
-	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "payload_bytes", "encryption_context", "data_key_cache", "via"}
+	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
 	eventFields    = []string{"at", "action", "key", "allow_accounts", "workload", "to_region", "pending_window_days"}
@@ -166,6 +166,9 @@ func (d *decoder) scenario(s *Scenario, root *yaml.Node) {
 			d.str("quotas.algorithm", q["algorithm"], &s.Quotas.Algorithm)
 		}
 	}
+	if n := f["client"]; n != nil {
+		d.client("client", n, &s.Client)
+	}
 	if n := f["accounts"]; n != nil {
 		d.accounts(s, n)
 	}
@@ -180,6 +183,9 @@ func (d *decoder) scenario(s *Scenario, root *yaml.Node) {
 	}
 	if n := f["thresholds"]; n != nil {
 		d.thresholds(s, n)
+	}
+	if n := f["variants"]; n != nil {
+		d.variants(s, n)
 	}
 }
 
@@ -268,6 +274,9 @@ func (d *decoder) workloads(s *Scenario, n *yaml.Node) {
 			d.integer(join(path, "max_in_flight"), f["max_in_flight"], &w.MaxInFlight)
 			d.str(join(path, "retry"), f["retry"], &w.Retry)
 			d.integer(join(path, "max_attempts"), f["max_attempts"], &w.MaxAttempts)
+			if c := f["client"]; c != nil {
+				d.client(join(path, "client"), c, &w.Client)
+			}
 			d.integer(join(path, "payload_bytes"), f["payload_bytes"], &w.PayloadBytes)
 			if c := f["encryption_context"]; c != nil {
 				w.EncryptionContext = d.stringMap(join(path, "encryption_context"), c)
@@ -398,5 +407,62 @@ func (d *decoder) thresholds(s *Scenario, n *yaml.Node) {
 		var list []string
 		d.strList(path, e.val, &list)
 		s.Thresholds[e.name] = list
+	}
+}
+
+// client decodes a client: block (the scenario's default or a workload's).
+func (d *decoder) client(path string, n *yaml.Node, c *Client) {
+	f, ok := d.fields(path, n, clientFields...)
+	if !ok {
+		return
+	}
+	d.str(join(path, ClientRetry), f[ClientRetry], &c.Retry)
+	d.integer(join(path, ClientMaxAttempts), f[ClientMaxAttempts], &c.MaxAttempts)
+	d.duration(join(path, ClientMaxBackoff), f[ClientMaxBackoff], &c.MaxBackoff)
+	if b := f[ClientRetryBucket]; b != nil {
+		p := join(path, ClientRetryBucket)
+		v, ok := d.scalar(p, b, "a number of tokens or none")
+		switch {
+		case !ok:
+		case v.ShortTag() == "!!str" && v.Value == "none":
+			c.RetryBucket = RetryBucketNone
+		case v.ShortTag() == "!!int":
+			d.integer(p, b, &c.RetryBucket)
+		default:
+			d.errorf(b, p, "want a number of tokens (the SDK's default is 500) or none for no retry quota, got %s", describe(v))
+		}
+	}
+	d.str(join(path, ClientShared), f[ClientShared], &c.Shared)
+}
+
+// variants decodes the variants: block, a mapping from a client setting
+// ("client.retry") to the list of values a study tries.
+func (d *decoder) variants(s *Scenario, n *yaml.Node) {
+	es, _ := d.entries("variants", n)
+	for _, e := range es {
+		path := join("variants", e.name)
+		d.mark(path, e.key)
+		va := Variant{Field: e.name}
+		v := deref(e.val)
+		if v == nil || v.Kind != yaml.SequenceNode {
+			d.errorf(e.val, path, "want a list of values such as [standard, adaptive, none], got %s", describe(v))
+			s.Variants = append(s.Variants, va)
+			continue
+		}
+		for i, c := range v.Content {
+			p := index(path, i)
+			d.mark(p, c)
+			val := "" // positions stay aligned; a bad value is marked bad
+			if sv, ok := d.scalar(p, c, "a value such as adaptive, 10 or 5s"); ok {
+				switch sv.ShortTag() {
+				case "!!str", "!!int", "!!float":
+					val = sv.Value
+				default:
+					d.errorf(c, p, "want a value such as adaptive, 10 or 5s, got %s", describe(sv))
+				}
+			}
+			va.Values = append(va.Values, val)
+		}
+		s.Variants = append(s.Variants, va)
 	}
 }

@@ -93,6 +93,10 @@ func TestSchemaRejects(t *testing.T) {
 		{"AWS-managed key without its alias/aws/ alias", "name: x\naccounts: {prod: \"111111111111\"}\nkeys: {k: {account: prod, managed_by: aws, alias: alias/k}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
 		{"AWS-managed key with grants", "name: x\naccounts: {prod: \"111111111111\", b: \"222222222222\"}\nkeys: {k: {account: prod, managed_by: aws, alias: alias/aws/s3, grant_accounts: [b]}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
 		{"unknown managed_by", "name: x\naccounts: {prod: \"111111111111\"}\nkeys: {k: {account: prod, managed_by: partner}}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"unknown client field", base + "client: {retries: 3}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"unknown retry mode in a workload client", base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s, client: {retry: eager}}}\n"},
+		{"retry bucket of zero tokens", base + "client: {retry_bucket: 0}\nworkloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"},
+		{"unknown variant", base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\nvariants: {client.retries: [standard]}\n"},
 		{"event field of another action", base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\nevents: [{at: 1s, action: disable-key, key: k, workload: w}]\n"},
 	}
 	valid := base + "workloads: {w: {caller: prod, key: k, operation: Encrypt, rate: 1/s}}\n"

@@ -107,8 +107,8 @@ func (w Workload) String() string {
 	} else {
 		fmt.Fprintf(&b, " %s %s", w.Rate, w.Arrival)
 	}
-	if w.Retry != RetryStandard {
-		fmt.Fprintf(&b, ", retry %s", w.Retry)
+	if c := w.ClientSettings(); c != (Client{}) {
+		fmt.Fprintf(&b, ", client {%s}", c)
 	}
 	if w.DataKeyCache != nil {
 		fmt.Fprintf(&b, ", data-key cache %s/%d uses", w.DataKeyCache.MaxAge, w.DataKeyCache.MaxUses)

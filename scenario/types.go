@@ -37,6 +37,13 @@ type Scenario struct {
 	// Thresholds maps a workload name (or "all") to threshold expressions
 	// such as "p99 < 50ms". Evaluated by report/.
 	Thresholds map[string][]string
+	// Client is the run-wide default of every workload's SDK client
+	// settings (the top-level client: block); a workload's own Client
+	// wins field by field.
+	Client Client
+	// Variants are the client settings `kmsload study` tries, one run per
+	// combination of their values; `kmsload run` ignores them.
+	Variants []Variant
 
 	// sha256 is the hex SHA-256 of the bytes the scenario was parsed from.
 	sha256 string
@@ -160,10 +167,19 @@ type Workload struct {
 	// MaxInFlight bounds concurrent requests; arrivals that find it full are
 	// counted as dropped.
 	MaxInFlight int
-	// Retry is the SDK retry mode: sdk-standard, none or adaptive.
+	// Retry is the workload's retry: field, the older spelling of
+	// Client.Retry: sdk-standard (or standard), none or adaptive; "" when
+	// the file does not give it. Parse copies it into Client.Retry.
 	Retry string
-	// MaxAttempts overrides the SDK's attempt count (0 = SDK default).
+	// MaxAttempts is the workload's max_attempts: field, the older
+	// spelling of Client.MaxAttempts (0 = not given).
 	MaxAttempts int
+	// Client configures the workload's SDK client: retry mode, attempts,
+	// backoff, retry token bucket, and sharing the client with other
+	// workloads. Fields left unset take the scenario's Client, then the
+	// SDK's environment (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS), then the
+	// SDK's defaults.
+	Client Client
 	// PayloadBytes is the plaintext size for Encrypt and the data key size
 	// for GenerateDataKey / GenerateRandom when not 32.
 	PayloadBytes int

@@ -112,6 +112,8 @@ func (v *validator) check(s *Scenario) {
 	v.workloads()
 	v.events()
 	v.thresholds()
+	v.clients()
+	v.variants()
 }
 
 func (v *validator) top() {
@@ -454,18 +456,7 @@ func (v *validator) workload(w Workload) {
 	if w.MaxInFlight < 1 {
 		v.errorf(join(path, "max_in_flight"), "must be >= 1 (got %d)", w.MaxInFlight)
 	}
-	switch w.Retry {
-	case RetryStandard, RetryNone, RetryAdaptive:
-	default:
-		v.errorf(join(path, "retry"), "unknown retry mode %q (want sdk-standard, none or adaptive)%s", clip(w.Retry),
-			suggest(w.Retry, []string{RetryStandard, RetryNone, RetryAdaptive}))
-	}
-	switch {
-	case w.MaxAttempts < 0:
-		v.errorf(join(path, "max_attempts"), "must be >= 1 (got %d)", w.MaxAttempts)
-	case w.Retry == RetryNone && w.MaxAttempts > 1:
-		v.errorf(join(path, "max_attempts"), "retry none sends one attempt per request; max_attempts %d contradicts it", w.MaxAttempts)
-	}
+	v.workloadClient(path, w)
 	if w.PayloadBytes < 1 {
 		v.errorf(join(path, "payload_bytes"), "must be >= 1 (got %d)", w.PayloadBytes)
 	} else if limit := payloadLimit(w.Operation); limit > 0 && w.PayloadBytes > limit {

@@ -57,6 +57,9 @@ type Layout struct {
 	// Events are the lifecycle events as they happened, with the
 	// workloads that failed after them.
 	Events []report.Event
+	// Moves are the shift-traffic events with the moved workload's
+	// throttling before and after.
+	Moves []Move
 	// Verdict states, from the numbers, what the run found.
 	Verdict []string
 	// Planning states what the numbers mean for capacity planning.
@@ -82,6 +85,16 @@ type Workload struct {
 	AloneP99Ms          float64
 	// KeyStore is the custom key store of the workload's key ("" = none).
 	KeyStore string
+}
+
+// Move is a shift-traffic event: a workload's requests moved to another
+// Region at AtS, with its throttled share of attempts before and after.
+type Move struct {
+	Workload        string
+	ToRegion        string
+	AtS             float64
+	ThrottledBefore float64
+	ThrottledAfter  float64
 }
 
 // Bucket is one quota bucket of a layout, at the run's scale.
@@ -187,6 +200,9 @@ func Summarize(r Run) Layout {
 			ThrottledShare: b.ThrottledShare(), Workloads: b.Workloads, Keys: b.Keys})
 	}
 	l.Blast = largestBlast(l.Workloads)
+	if s != nil {
+		l.Moves = moves(s, res.Workloads)
+	}
 	l.Verdict = verdict(l)
 	l.Planning = planning(l)
 	return l
@@ -245,6 +261,11 @@ func verdict(l Layout) []string {
 		others, keys := bucketPeers(l, w)
 		line := fmt.Sprintf("Throughput is coupled: %s lost %.0f%% of its goodput when the others ran; it shares bucket %s with %s",
 			w.Name, 100*l.MaxCoupling, w.Bucket, orNone(others))
+		if w.KeyStore != "" {
+			others, keys = storePeers(l, w)
+			line = fmt.Sprintf("Throughput is coupled: %s lost %.0f%% of its goodput when the others ran; its key is in custom key store %s, whose quota it shares with %s",
+				w.Name, 100*l.MaxCoupling, w.KeyStore, orNone(others))
+		}
 		if len(keys) > 1 {
 			line += fmt.Sprintf(", on %d different keys (%s): the bucket couples, not the key", len(keys), strings.Join(keys, ", "))
 		} else if len(keys) == 1 {
@@ -265,7 +286,14 @@ func verdict(l Layout) []string {
 	if len(together) > 0 {
 		out = append(out, "Throttled only beside the others: "+strings.Join(together, "; ")+".")
 	}
-	if hot, ok := hottest(l); ok && l.WorstThrottled > 0 {
+	for _, m := range l.Moves {
+		out = append(out, fmt.Sprintf("%s moved to %s at %.1f s: %.0f%% of its attempts throttled before, %.0f%% after.",
+			m.Workload, m.ToRegion, m.AtS, 100*m.ThrottledBefore, 100*m.ThrottledAfter))
+	}
+	if hot, ok := hottest(l); ok && l.WorstThrottled > 0 && moved(l, l.WorstThrottledWorkload) {
+		out = append(out, fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts, after its traffic moved Region (the results charge its attempts to %s, the bucket of its first Region; the throttling happened in the new Region's bucket).",
+			l.WorstThrottledWorkload, 100*l.WorstThrottled, hot.Name))
+	} else if hot, ok := hottest(l); ok && l.WorstThrottled > 0 {
 		worst := byName[l.WorstThrottledWorkload]
 		line := fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts; bucket %s ran at %.0f%% of its quota and throttled %.0f%% (workloads %s)",
 			worst.Name, 100*l.WorstThrottled, hot.Name, 100*hot.Utilisation(), 100*hot.ThrottledShare, strings.Join(hot.Workloads, ", "))
@@ -344,6 +372,69 @@ func hottest(l Layout) (Bucket, bool) {
 		}
 	}
 	return best, true
+}
+
+// storePeers returns the other workloads whose keys are in w's custom key
+// store and the keys they use (w's included), sorted.
+func storePeers(l Layout, w Workload) (others, keys []string) {
+	for _, o := range l.Workloads {
+		if o.KeyStore != w.KeyStore {
+			continue
+		}
+		if o.Name != w.Name {
+			others = append(others, o.Name)
+		}
+		if o.Key != "" && !contains(keys, o.Key) {
+			keys = append(keys, o.Key)
+		}
+	}
+	sort.Strings(keys)
+	return others, keys
+}
+
+func moved(l Layout, workload string) bool {
+	for _, m := range l.Moves {
+		if m.Workload == workload {
+			return true
+		}
+	}
+	return false
+}
+
+// moves measures each shift-traffic event of s: the workload's throttled
+// share of attempts in the seconds before and after it.
+func moves(s *scenario.Scenario, ws []report.Workload) []Move {
+	var out []Move
+	for _, ev := range s.Events {
+		if ev.Action != scenario.ActionShiftTraffic {
+			continue
+		}
+		m := Move{Workload: ev.Workload, ToRegion: ev.ToRegion, AtS: ev.At.Seconds()}
+		for _, w := range ws {
+			if w.Name != ev.Workload {
+				continue
+			}
+			var att, thr [2]int64
+			for _, sec := range w.Series {
+				i := 0
+				if float64(sec.T) >= m.AtS {
+					i = 1
+				} else if float64(sec.T+1) > m.AtS {
+					continue // the second of the move
+				}
+				att[i] += sec.Attempts
+				thr[i] += sec.ThrottledAttempts
+			}
+			if att[0] > 0 {
+				m.ThrottledBefore = float64(thr[0]) / float64(att[0])
+			}
+			if att[1] > 0 {
+				m.ThrottledAfter = float64(thr[1]) / float64(att[1])
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // bucketPeers returns the other workloads in w's bucket and the keys used

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -163,4 +164,29 @@ func Example() {
 	//               Throttled only beside the others: ingest (throttled 0% alone, 30% together; p99 2 ms, then 1500 ms); orders (throttled 0% alone, 30% together; p99 3 ms, then 1900 ms).
 	//               Worst throttling: ingest, 30% of its attempts; bucket 111111111111/us-east-1/symmetric ran at 117% of its quota and throttled 30% (workloads ingest, orders).
 	//               Blast radius: losing key env-prod stops 2 of 3 workloads (ingest, orders; 80% of the traffic, from 1 account).
+}
+
+func TestSummarizeShiftTraffic(t *testing.T) {
+	s := scenario.NewScenario()
+	s.Events = []scenario.Event{{At: 2 * time.Second, Action: scenario.ActionShiftTraffic, Workload: "reports", ToRegion: "ca-central-1"}}
+	ws := []report.Workload{{Name: "reports", Caller: "prod", Key: "k", Bucket: "1/us-east-1/symmetric", TargetPerS: 100,
+		Attempts: 500, ThrottledAttempts: 100, Series: []report.Second{
+			{T: 0, Attempts: 100}, {T: 1, Attempts: 100}, {T: 2, Attempts: 150, ThrottledAttempts: 50}, {T: 3, Attempts: 150, ThrottledAttempts: 50},
+		}}}
+	l := study.Summarize(study.Run{Scenario: s, MonthlyCostUSD: -1, Results: &report.Results{
+		Scenario: report.ScenarioInfo{Name: "dr", Scale: 0.01}, DurationS: 4, Workloads: ws,
+		Buckets: report.Buckets(ws, 4, func(string) float64 { return 1000 }),
+	}})
+	if len(l.Moves) != 1 || l.Moves[0].ThrottledBefore != 0 || l.Moves[0].ThrottledAfter != 1.0/3 {
+		t.Fatalf("Moves = %+v; want reports: 0 before, 1/3 after", l.Moves)
+	}
+	v := strings.Join(l.Verdict, "\n")
+	for _, want := range []string{
+		"reports moved to ca-central-1 at 2.0 s: 0% of its attempts throttled before, 33% after.",
+		"Worst throttling: reports, 20% of its attempts, after its traffic moved Region",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("Verdict lacks %q:\n%s", want, v)
+		}
+	}
 }

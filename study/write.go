@@ -73,11 +73,7 @@ func WriteMarkdown(w io.Writer, title, intro string, ls []Layout) error {
 	}
 	ew.printf("\n## Verdicts\n\n")
 	for _, l := range ls {
-		first := ""
-		if len(l.Verdict) > 0 {
-			first = l.Verdict[0]
-		}
-		ew.printf("- **%s**: %s\n", md(l.Name), md(first))
+		ew.printf("- **%s**: %s\n", md(l.Name), md(strings.Join(l.Verdict, " ")))
 	}
 	for _, l := range ls {
 		ew.printf("\n## %s\n\n", md(l.Name))

@@ -71,6 +71,8 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid scenario,
 	root.AddCommand(newRunCmd(), newValidateCmd(), newSchemaCmd(), newEmulatorCmd(), newReportCmd(), newVersionCmd(), newCompareCmd(), newPlanCmd())
 	root.AddCommand(newCleanupCmd())
 	root.AddCommand(newStudyCmd())
+	root.AddCommand(newAgentCmd())
+	root.AddCommand(newSimulateCmd(), newCapacityCmd())
 	return root
 }
 

@@ -42,6 +42,10 @@ type runFlags struct {
 	throttle      bool
 	healthTimeout time.Duration
 	guard         guardFlags
+	agents        int          // distributed run over this many agents (cluster.go)
+	cluster       clusterFlags // nsqd of a distributed run
+	metricsAddr   string
+	metricsLinger time.Duration
 }
 
 func newRunCmd() *cobra.Command {
@@ -96,7 +100,7 @@ partial results, marked "partial": true.`,
 	fl.DurationVar(&f.duration, "duration", 0, "measured window per run (default: the scenario's duration)")
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: the scenario's scale)")
 	fl.BoolVar(&f.isolate, "isolate", false, "run each workload alone, then all together, and report coupling")
-	fl.StringVar(&f.retry, "retry", "", "SDK retry mode for every workload: sdk-standard, none or adaptive (default: per workload, sdk-standard)")
+	fl.StringVar(&f.retry, "retry", "", "SDK retry mode for every workload: standard, none or adaptive (default: the scenario's client settings, then AWS_RETRY_MODE, then standard)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals (default: the scenario's seed)")
 	fl.StringVar(&f.quotas, "quotas", "", "embedded quota model: aws, off, or a quota override file (default: the scenario's, aws)")
 	fl.StringVar(&f.algorithm, "quota-algorithm", "", "embedded quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
@@ -106,6 +110,12 @@ partial results, marked "partial": true.`,
 	fl.StringVar(&f.junit, "junit", "", "write the scenario's thresholds as JUnit XML test cases to this file")
 	fl.StringVar(&f.summaryMD, "summary-md", "", "append a Markdown summary to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	addGuardFlags(fl, &f.guard)
+	fl.IntVar(&f.agents, "agents", 0, "run on this many `kmsload agent`s through nsqd (--nsqd) and merge their results (see docs/distributed.md)")
+	fl.StringVar(&f.cluster.nsqd, "nsqd", "", "nsqd TCP address HOST:PORT of a distributed run (--agents)")
+	fl.StringSliceVar(&f.cluster.lookupd, "nsqlookupd", nil, "nsqlookupd HTTP address of a distributed run (repeatable)")
+	fl.StringVar(&f.cluster.topic, "topic", "kmsload", "NSQ topic prefix of a distributed run, shared with the agents")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics on this address during the run, e.g. 127.0.0.1:9464 (bound exactly as given; default off)")
+	fl.DurationVar(&f.metricsLinger, "metrics-linger", 0, "after the results are written, keep serving the final metrics this long (Ctrl-C ends it)")
 	return cmd
 }
 
@@ -115,11 +125,11 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		return err
 	}
 	if f.retry != "" {
-		switch f.retry {
-		case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
-		default:
-			return usageErr(fmt.Errorf("--retry %q: want sdk-standard, none or adaptive", f.retry))
+		m, ok := scenario.ParseRetryMode(f.retry)
+		if !ok {
+			return usageErr(fmt.Errorf("--retry %q: want standard, none or adaptive", f.retry))
 		}
+		f.retry = m
 	}
 	if f.scale < 0 {
 		return usageErr(fmt.Errorf("--scale %g: must be positive", f.scale))
@@ -131,6 +141,9 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	qcfg, quotasOn, err := quotaConfig(s, f, scale)
 	if err != nil {
 		return usageErr(err)
+	}
+	if f.agents > 0 {
+		return runCluster(cmd, path, s, f, scale, qcfg)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -180,6 +193,14 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err := applyGuardFlags(&opts, f.target, f.guard); err != nil {
 		return err
 	}
+	ms, err := startMetrics(f.metricsAddr, f.metricsLinger, s.Name, f.target, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer ms.close()
+	if ms != nil {
+		opts.Observer = ms.m.Window
+	}
 	d, err := driver.New(opts)
 	if err != nil {
 		return usageErr(err)
@@ -190,6 +211,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		}
 	}
 	out, err := d.Run(ctx)
+	ms.runDone()
 	if err != nil {
 		return err
 	}
@@ -216,6 +238,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err := writeOutputs(f.out, out); err != nil {
 		return err
 	}
+	defer ms.wait(ctx) // --metrics-linger: before the server closes, after the summary
 	if err := writeCIOutputs(f.junit, f.summaryMD, res); err != nil {
 		return err
 	}

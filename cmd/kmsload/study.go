@@ -28,6 +28,8 @@ type studyFlags struct {
 	title    string
 	intro    string
 	quiet    bool
+	vary     []string
+	slo      string
 }
 
 func newStudyCmd() *cobra.Command {
@@ -48,9 +50,19 @@ the same fraction of it (a failover halfway through stays halfway through).
 
 With --markdown it writes the same as a Markdown document, with the
 capacity-planning reading of each layout (make layouts writes
-docs/layouts.md so).`,
+docs/layouts.md so).
+
+With --vary (or a variants: block in the scenario file) study runs one
+scenario once per combination of client settings, on the same layout and
+load (no isolated runs), and prints one table: goodput, throttled
+attempts, failed requests, retry-quota exhaustions (QuotaExceededError),
+p99/p999, and the extra load retries put on the quota bucket (attempts /
+requests - 1); with --slo, the best variant that meets it. A variant's
+settings apply to every workload; --vary flags replace the file's
+variants.`,
 		Example: `  kmsload study scenarios/single-env-key.yaml scenarios/per-service-keys.yaml scenarios/per-account-keys.yaml
-  kmsload study scenarios/*.yaml --duration 4s --markdown > layouts.md`,
+  kmsload study scenarios/*.yaml --duration 4s --markdown > layouts.md
+  kmsload study --vary client.retry=standard,adaptive,none --vary client.max_attempts=3,10 --slo "p99<50ms,throttled_requests<0.1%" app.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr(fmt.Errorf("study needs at least one scenario file\nusage: %s", cmd.UseLine()))
@@ -68,6 +80,8 @@ docs/layouts.md so).`,
 	fl.StringVar(&f.title, "title", "Key layouts, measured", "title of the Markdown document")
 	fl.StringVar(&f.intro, "intro", "", "paragraph after the Markdown title")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr")
+	fl.StringArrayVar(&f.vary, "vary", nil, "client setting and values to try, one run per combination, e.g. client.retry=standard,adaptive,none (repeatable)")
+	fl.StringVar(&f.slo, "slo", "", `with --vary: objective for the best variant, e.g. "p99<50ms,throttled_requests<0.1%"`)
 	return cmd
 }
 
@@ -88,12 +102,15 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(f.vary) > 0 || f.slo != "" || (len(scs) == 1 && len(scs[0].Variants) > 0) {
+		return runVariants(ctx, cmd, scs, f)
+	}
 	var layouts []study.Layout
 	for _, s := range scs {
 		if !f.quiet {
 			fmt.Fprintf(os.Stderr, "kmsload study: %s (%d workloads, each alone, then together)\n", s.File, len(s.Workloads))
 		}
-		run, err := studyRun(ctx, s, f)
+		run, err := studyRun(ctx, s, f, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.File, err)
 		}
@@ -111,7 +128,7 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 
 // studyRun runs scenario s with --isolate on a fresh embedded emulator and
 // predicts its monthly cost.
-func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Run, error) {
+func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.Variant) (study.Run, error) {
 	s = withDuration(s, f.duration)
 	f.duration = 0
 	scale := s.Scale
@@ -144,8 +161,9 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Ru
 		Target:   driver.Target{Kind: driver.TargetEmbedded, Endpoint: url},
 		Duration: f.duration,
 		Scale:    scale,
-		Isolate:  true,
+		Isolate:  v == nil,
 		Quota:    qcfg,
+		Client:   variantClient(v),
 		BeforeMeasure: func() {
 			if !quotasOn {
 				srv.SetQuota(nil)
@@ -166,6 +184,9 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags) (study.Ru
 		return study.Run{}, err
 	}
 	run := study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}
+	if v != nil { // a variant: the combined run only, no cost
+		return run, nil
+	}
 	if p, err := predict(s, rf, scale); err == nil {
 		run.MonthlyCostUSD = p.Cost.TotalUSD
 	} else if !f.quiet {
@@ -188,4 +209,60 @@ func withDuration(s *scenario.Scenario, d time.Duration) *scenario.Scenario {
 	}
 	c.Duration = d
 	return &c
+}
+
+// variantClient is the client override of variant v (none for nil).
+func variantClient(v *study.Variant) scenario.Client {
+	if v == nil {
+		return scenario.Client{}
+	}
+	return v.Client
+}
+
+// runVariants runs the one scenario of scs once per combination of the
+// --vary flags (or its variants: block) and prints the variants table.
+func runVariants(ctx context.Context, cmd *cobra.Command, scs []*scenario.Scenario, f studyFlags) error {
+	if len(scs) != 1 {
+		return usageErr(fmt.Errorf("--vary, --slo and variants: compare client settings on one scenario; got %d scenario files", len(scs)))
+	}
+	s := scs[0]
+	dims := s.Variants
+	if len(f.vary) > 0 {
+		var err error
+		if dims, err = study.ParseVary(f.vary); err != nil {
+			return usageErr(err)
+		}
+	}
+	if len(dims) == 0 {
+		return usageErr(fmt.Errorf("--slo needs --vary or a variants: block in %s", s.File))
+	}
+	vs, err := study.Combinations(dims)
+	if err != nil {
+		return usageErr(err)
+	}
+	slo, err := study.ParseSLO(f.slo)
+	if err != nil {
+		return usageErr(err)
+	}
+	rows := make([]study.VariantRow, 0, len(vs))
+	var durationS float64
+	for i := range vs {
+		if !f.quiet {
+			fmt.Fprintf(os.Stderr, "kmsload study: %s: variant %d/%d: %s\n", s.File, i+1, len(vs), vs[i].Name)
+		}
+		run, err := studyRun(ctx, s, f, &vs[i])
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.File, vs[i].Name, err)
+		}
+		if run.Results.Partial {
+			return &exitError{code: exitRuntime, err: errors.New("study interrupted")}
+		}
+		row, err := study.SummarizeVariant(vs[i], run.Results, slo)
+		if err != nil {
+			return usageErr(err)
+		}
+		rows = append(rows, row)
+		durationS = run.Results.DurationS
+	}
+	return study.WriteVariantsText(cmd.OutOrStdout(), s.Name, durationS, rows, slo)
 }

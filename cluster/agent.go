@@ -1,0 +1,396 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// Agent defaults.
+const (
+	DefaultHeartbeatInterval = time.Second
+	DefaultSnapshotInterval  = time.Second
+	DefaultResendAfter       = 3 * time.Second
+)
+
+// AgentOptions configure an Agent.
+type AgentOptions struct {
+	// Conn says how to reach nsqd.
+	Conn Conn
+	// Name identifies the agent; "" = hostname-pid. Names must be unique
+	// among the agents of one nsqd topic.
+	Name string
+	// Prepare sets up the target of a plan: it fills opts.Target and, as
+	// needed, opts.Quota and opts.BeforeMeasure (arming an emulator's
+	// quotas); cleanup (which may be nil) runs after the run. nil:
+	// endpoint and aws targets as the plan names them, embedded refused.
+	Prepare func(ctx context.Context, p *Plan, opts *driver.Options) (cleanup func(), err error)
+	// HeartbeatInterval, SnapshotInterval and ResendAfter (a snapshot not
+	// acknowledged this long after it was sent is sent again); 0 = the
+	// Default* values.
+	HeartbeatInterval, SnapshotInterval, ResendAfter time.Duration
+	// Logf receives the agent's log lines; nil = silent.
+	Logf func(format string, args ...any)
+	// Finished, when set, is called with each run's own output (the
+	// agent's view, before merging) after its final snapshot is taken.
+	Finished func(run string, out *driver.Output, err error)
+}
+
+// Agent runs the plans a coordinator sends: its share of every workload,
+// through the same driver as `kmsload run`, publishing a snapshot of its
+// observations every second. It keeps every snapshot of a run until the
+// coordinator ends the run, sends again those not acknowledged, and those
+// the coordinator asks for again, so a lost message or an nsqd restart
+// loses nothing.
+type Agent struct {
+	opts AgentOptions
+	name string
+	logf func(string, ...any)
+}
+
+// NewAgent checks opts. It connects nothing.
+func NewAgent(opts AgentOptions) (*Agent, error) {
+	if opts.Conn.NSQD == "" {
+		return nil, fmt.Errorf("%w: no nsqd address", ErrBadOptions)
+	}
+	a := &Agent{opts: opts, name: opts.Name, logf: opts.Logf}
+	if a.name == "" {
+		h, _ := os.Hostname()
+		a.name = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	if a.logf == nil {
+		a.logf = func(string, ...any) {}
+	}
+	a.opts.HeartbeatInterval = orDefault(opts.HeartbeatInterval, DefaultHeartbeatInterval)
+	a.opts.SnapshotInterval = orDefault(opts.SnapshotInterval, DefaultSnapshotInterval)
+	a.opts.ResendAfter = orDefault(opts.ResendAfter, DefaultResendAfter)
+	return a, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Name is the agent's name.
+func (a *Agent) Name() string { return a.name }
+
+// agentRun is the run an agent works on; owned by Run's loop.
+type agentRun struct {
+	id      string
+	plan    *Plan
+	state   string
+	err     string
+	cancel  context.CancelFunc
+	startCh chan time.Time // to the driver: local start time
+	started bool
+	snap    *report.Snapshotter
+	seq     int64
+	acked   int64
+	store   map[int64]*storedSnapshot
+	resent  int
+}
+
+type storedSnapshot struct {
+	tries  int
+	msg    *Message
+	sentAt time.Time // zero: never published
+}
+
+// events from the driver goroutine to Run's loop.
+type (
+	readyEvent struct{ run string }
+	snapEvent  struct {
+		run  string
+		snap *report.Snapshotter
+	}
+	doneEvent struct {
+		run string
+		out *driver.Output
+		err error
+	}
+)
+
+// Run connects to nsqd and serves plans until ctx ends. When ctx ends the
+// agent stops at once: a run in progress is abandoned (its driver is
+// cancelled and drained) and nothing more is published.
+func (a *Agent) Run(ctx context.Context) error {
+	b, err := dial(ctx, a.opts.Conn, a.opts.Conn.topic("agents"), a.opts.Conn.topic("control"), channelName(a.name), a.logf)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	g := newGroup(ctx)
+	defer g.stop()
+	events := make(chan any)
+	var r *agentRun
+
+	send := func(m *Message) error {
+		m.From = a.name
+		return b.publishTimeout(g.ctx, 2*time.Second, m)
+	}
+	heartbeat := func() {
+		hb := &Message{Kind: KindHeartbeat, Heartbeat: &Heartbeat{State: StateIdle}}
+		if r != nil {
+			hb.Run, hb.Heartbeat.State, hb.Heartbeat.LastSeq, hb.Heartbeat.Error = r.id, r.state, r.seq, r.err
+		}
+		if err := send(hb); err != nil {
+			a.logf("agent %s: heartbeat: %v", a.name, err)
+		}
+	}
+	publishSnap := func(s *storedSnapshot) {
+		if s.tries > 0 {
+			r.resent++
+		}
+		s.tries++
+		if err := send(s.msg); err != nil {
+			a.logf("agent %s: snapshot %d: %v (kept, sent again later)", a.name, s.msg.Snapshot.Seq, err)
+			return
+		}
+		s.sentAt = time.Now()
+	}
+	takeSnapshot := func(final bool, meta *FinalMeta) {
+		var iv report.Snapshot
+		if r.snap != nil {
+			s, err := r.snap.Snapshot(time.Now())
+			if err != nil {
+				a.logf("agent %s: %v", a.name, err)
+				return
+			}
+			iv = s
+		}
+		if !final && len(iv.Workloads) == 0 {
+			return
+		}
+		r.seq++
+		s := &storedSnapshot{msg: &Message{Kind: KindSnapshot, Run: r.id,
+			Snapshot: &Snapshot{Seq: r.seq, Final: final, Interval: iv, Meta: meta}}}
+		r.store[r.seq] = s
+		publishSnap(s)
+	}
+	endRun := func() {
+		if r != nil && r.cancel != nil {
+			r.cancel()
+		}
+		r = nil
+	}
+
+	hbT := time.NewTicker(a.opts.HeartbeatInterval)
+	defer hbT.Stop()
+	snapT := time.NewTicker(a.opts.SnapshotInterval)
+	defer snapT.Stop()
+	resendT := time.NewTicker(time.Second)
+	defer resendT.Stop()
+	heartbeat()
+	for {
+		select {
+		case <-ctx.Done():
+			endRun()
+			return nil
+		case <-hbT.C:
+			heartbeat()
+		case <-snapT.C:
+			if r != nil && r.state == StateRunning && r.snap != nil {
+				takeSnapshot(false, nil)
+			}
+		case <-resendT.C:
+			if r == nil {
+				continue
+			}
+			seqs := make([]int64, 0, len(r.store))
+			for seq, s := range r.store {
+				if seq > r.acked && time.Since(s.sentAt) >= a.opts.ResendAfter {
+					seqs = append(seqs, seq)
+				}
+			}
+			sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+			for _, seq := range seqs {
+				publishSnap(r.store[seq])
+			}
+		case ev := <-events:
+			switch ev := ev.(type) {
+			case readyEvent:
+				if r != nil && r.id == ev.run && r.state == StateProvisioning {
+					r.state = StateReady
+					heartbeat()
+				}
+			case snapEvent:
+				if r != nil && r.id == ev.run {
+					r.snap = ev.snap
+				}
+			case doneEvent:
+				if r == nil || r.id != ev.run {
+					continue
+				}
+				meta := &FinalMeta{}
+				if ev.err != nil {
+					meta.Error = ev.err.Error()
+					r.err = meta.Error
+				} else {
+					res := ev.out.Results
+					meta.StartedAt, meta.DurationS, meta.Partial = res.StartedAt, res.DurationS, res.Partial
+					meta.StopReason, meta.StopDetail = res.StopReason, res.StopDetail
+					meta.Target, meta.Events = res.Target, res.Events
+				}
+				r.state = StateFinished
+				meta.Resent = r.resent
+				takeSnapshot(true, meta)
+				heartbeat()
+				if a.opts.Finished != nil {
+					a.opts.Finished(r.id, ev.out, ev.err)
+				}
+			}
+		case m := <-b.inbox:
+			if m.To != "" && m.To != a.name {
+				continue
+			}
+			switch m.Kind {
+			case KindPing:
+				if m.Ping == nil {
+					continue
+				}
+				p := &Pong{ID: m.Ping.ID, T0: m.Ping.T0, T1: m.received, T2: time.Now()}
+				if err := send(&Message{Kind: KindPong, Run: m.Run, To: "", Pong: p}); err != nil {
+					a.logf("agent %s: pong: %v", a.name, err)
+				}
+			case KindPlan:
+				if m.Plan == nil || m.Plan.Index(a.name) < 0 {
+					continue
+				}
+				if r != nil && r.id == m.Run {
+					heartbeat() // the plan again: say again that it is taken
+					continue
+				}
+				if r != nil && r.state != StateFinished {
+					continue // busy with another run; heartbeats say so
+				}
+				endRun()
+				r = &agentRun{id: m.Run, plan: m.Plan, state: StateProvisioning,
+					startCh: make(chan time.Time, 1), store: map[int64]*storedSnapshot{}}
+				rctx, cancel := context.WithCancel(g.ctx)
+				r.cancel = cancel
+				run := r
+				g.Go(func(gctx context.Context) {
+					out, err := a.runPlan(rctx, run, events)
+					select {
+					case events <- doneEvent{run.id, out, err}:
+					case <-gctx.Done():
+					}
+				})
+				a.logf("agent %s: run %s: share %d of %d", a.name, m.Run, m.Plan.Index(a.name)+1, len(m.Plan.Agents))
+				heartbeat()
+			case KindStart:
+				if r == nil || r.id != m.Run || m.Start == nil || r.started {
+					continue
+				}
+				r.started = true
+				r.startCh <- m.Start.At.Add(m.Start.Offsets[a.name])
+				r.state = StateRunning
+				heartbeat()
+			case KindAck:
+				if r != nil && r.id == m.Run && m.Ack != nil && m.Ack.Upto > r.acked {
+					r.acked = m.Ack.Upto
+				}
+			case KindRerequest:
+				if r == nil || r.id != m.Run || m.Rerequest == nil {
+					continue
+				}
+				for _, seq := range m.Rerequest.Seqs {
+					if s := r.store[seq]; s != nil {
+						publishSnap(s)
+					}
+				}
+			case KindEnd:
+				if r != nil && r.id == m.Run {
+					a.logf("agent %s: run %s ended", a.name, m.Run)
+					endRun()
+					heartbeat()
+				}
+			}
+		}
+	}
+}
+
+// runPlan runs the agent's share of plan r.plan with the driver. It tells
+// Run's loop when provisioning is done and waits there for the start time.
+func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*driver.Output, error) {
+	p := r.plan
+	sc, err := scenario.Parse(p.ScenarioFile, p.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	opts := driver.Options{
+		Scenario: sc, Duration: p.Duration, Scale: p.Scale, Seed: p.Seed, Retry: p.Retry,
+		DrainTimeout: p.DrainTimeout, Logf: a.logf,
+		Share: driver.Share{Index: p.Index(a.name), Count: len(p.Agents)},
+	}
+	cleanup, err := a.prepare(ctx, p, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	var start time.Time
+	prepared := opts.BeforeMeasure
+	opts.BeforeMeasure = func() {
+		if prepared != nil {
+			prepared()
+		}
+		select {
+		case events <- readyEvent{r.id}:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case start = <-r.startCh:
+		case <-ctx.Done():
+		}
+	}
+	opts.Start = func() time.Time {
+		if start.IsZero() {
+			return time.Now()
+		}
+		return start
+	}
+	opts.Observer = func(_ string, infos []report.WorkloadInfo) report.Observer {
+		base := start
+		if base.IsZero() {
+			base = time.Now()
+		}
+		s := report.NewSnapshotter(base, infos)
+		select {
+		case events <- snapEvent{r.id, s}:
+		case <-ctx.Done():
+		}
+		return s
+	}
+	d, err := driver.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return d.Run(ctx)
+}
+
+func (a *Agent) prepare(ctx context.Context, p *Plan, opts *driver.Options) (func(), error) {
+	if a.opts.Prepare != nil {
+		return a.opts.Prepare(ctx, p, opts)
+	}
+	switch p.Target.Kind {
+	case driver.TargetEndpoint:
+		opts.Target = driver.Target{Kind: driver.TargetEndpoint, Endpoint: p.Target.Endpoint}
+	case driver.TargetAWS:
+		opts.Target = driver.Target{Kind: driver.TargetAWS}
+	default:
+		return nil, fmt.Errorf("%w: agent %s cannot prepare target %q", ErrBadOptions, a.name, p.Target.Kind)
+	}
+	return nil, nil
+}

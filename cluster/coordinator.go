@@ -1,0 +1,521 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kmsload/kmsload/report"
+)
+
+// Coordinator defaults.
+const (
+	DefaultWaitAgents     = time.Minute
+	DefaultProvision      = 2 * time.Minute
+	DefaultSilenceTimeout = 10 * time.Second
+	DefaultStartLead      = time.Second
+	DefaultPings          = 5
+)
+
+// CoordinatorOptions configure a Coordinator.
+type CoordinatorOptions struct {
+	// Conn says how to reach nsqd.
+	Conn Conn
+	// Agents is how many agents the run needs.
+	Agents int
+	// WaitAgents bounds the wait for Agents idle agents; Provision the
+	// wait for them to accept the plan and prepare; SilenceTimeout is how
+	// long an agent may say nothing, after the window ended, before it is
+	// declared lost; StartLead is how far ahead of sending it the start
+	// time lies. 0 = the Default* values.
+	WaitAgents, Provision, SilenceTimeout, StartLead time.Duration
+	// Pings is how many clock probes each agent gets; 0 = DefaultPings.
+	Pings int
+	// Logf receives progress lines; nil = silent.
+	Logf func(format string, args ...any)
+}
+
+// Coordinator runs a scenario on several agents and merges their results.
+type Coordinator struct {
+	opts CoordinatorOptions
+	logf func(string, ...any)
+}
+
+// NewCoordinator checks opts. It connects nothing.
+func NewCoordinator(opts CoordinatorOptions) (*Coordinator, error) {
+	if opts.Conn.NSQD == "" {
+		return nil, fmt.Errorf("%w: no nsqd address", ErrBadOptions)
+	}
+	if opts.Agents < 1 {
+		return nil, fmt.Errorf("%w: %d agents", ErrBadOptions, opts.Agents)
+	}
+	c := &Coordinator{opts: opts, logf: opts.Logf}
+	if c.logf == nil {
+		c.logf = func(string, ...any) {}
+	}
+	c.opts.WaitAgents = orDefault(opts.WaitAgents, DefaultWaitAgents)
+	c.opts.Provision = orDefault(opts.Provision, DefaultProvision)
+	c.opts.SilenceTimeout = orDefault(opts.SilenceTimeout, DefaultSilenceTimeout)
+	c.opts.StartLead = orDefault(opts.StartLead, DefaultStartLead)
+	if c.opts.Pings <= 0 {
+		c.opts.Pings = DefaultPings
+	}
+	return c, nil
+}
+
+// Spec is what to run: the plan without its agents, plus what the
+// coordinator needs to build the results.
+type Spec struct {
+	Plan Plan
+	// ScenarioInfo is copied into the results.
+	ScenarioInfo report.ScenarioInfo
+	// QuotaPerS gives each bucket's quota for the bucket table; nil = 0.
+	QuotaPerS func(bucket string) float64
+}
+
+// Result is a merged run.
+type Result struct {
+	// Results is the merged result model (results.json).
+	Results *report.Results
+	// Hlog maps a workload to its merged HdrHistogram interval log.
+	Hlog map[string][]byte
+	// Merge holds the merged snapshots, per agent as well
+	// (Merge.SourceWorkloads).
+	Merge *report.Merge
+}
+
+// agentTrack is what the coordinator knows of one agent.
+type agentTrack struct {
+	name      string
+	index     int
+	lastSeen  time.Time
+	state     string
+	run       string
+	lastSeq   int64
+	err       string
+	offset    time.Duration
+	rtt       time.Duration
+	pongs     int
+	got       map[int64]bool
+	through   map[int64]int // seq -> Snapshot.Through
+	final     int64         // seq of the final snapshot, 0 until seen
+	meta      *FinalMeta
+	acked     int64
+	dups      int
+	rereq     int
+	lastRereq time.Time
+	lost      bool
+}
+
+// complete reports whether every snapshot up to the final one arrived.
+func (t *agentTrack) complete() bool {
+	return t.final > 0 && int64(len(t.got)) == t.final
+}
+
+// contiguous returns the highest n with snapshots 1..n all received.
+func (t *agentTrack) contiguous() int64 {
+	n := int64(0)
+	for t.got[n+1] {
+		n++
+	}
+	return n
+}
+
+// NewRunID returns a random run id.
+func NewRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Run waits for the agents, measures their clock offsets, sends the plan
+// and the common start time, collects and merges the agents' snapshots
+// (dropping duplicates, asking again for missing ones) and returns the
+// merged results. An agent that falls silent for SilenceTimeout after the
+// window should have ended is declared lost: the results are then partial
+// (stop reason "agent-lost"), naming the agent and the seconds missing.
+// Run returns an error when the run could not start (too few agents,
+// agents not preparing in time) or ctx ended before it started.
+func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
+	run := NewRunID()
+	b, err := dial(ctx, c.opts.Conn, c.opts.Conn.topic("control"), c.opts.Conn.topic("agents"), channelName("coordinator-"+run), c.logf)
+	if err != nil {
+		return nil, err
+	}
+	defer b.stop()
+	send := func(m *Message) {
+		m.Run = run
+		if err := b.publishTimeout(ctx, 2*time.Second, m); err != nil {
+			c.logf("coordinator: %v", err)
+		}
+	}
+	tracks := map[string]*agentTrack{}
+	track := func(name string) *agentTrack {
+		t := tracks[name]
+		if t == nil {
+			t = &agentTrack{name: name, index: -1, got: map[int64]bool{}, through: map[int64]int{}}
+			tracks[name] = t
+		}
+		return t
+	}
+	merge := report.NewMerge()
+	var chosen []*agentTrack
+
+	// handle updates the tracks with one message; snapshots of this run
+	// are merged once each.
+	handle := func(m *Message) {
+		if m.From == "" {
+			return
+		}
+		t := track(m.From)
+		t.lastSeen = time.Now()
+		switch m.Kind {
+		case KindHeartbeat:
+			if m.Heartbeat != nil {
+				t.state, t.run, t.err = m.Heartbeat.State, m.Run, m.Heartbeat.Error
+				if m.Run == run && m.Heartbeat.LastSeq > t.lastSeq {
+					t.lastSeq = m.Heartbeat.LastSeq
+				}
+			}
+		case KindPong:
+			if m.Pong == nil || m.Run != run {
+				return
+			}
+			p := m.Pong
+			rtt := m.received.Sub(p.T0) - p.T2.Sub(p.T1)
+			off := (p.T1.Sub(p.T0) + p.T2.Sub(m.received)) / 2
+			if t.pongs == 0 || rtt < t.rtt {
+				t.rtt, t.offset = rtt, off
+			}
+			t.pongs++
+		case KindSnapshot:
+			s := m.Snapshot
+			if s == nil || m.Run != run || t.index < 0 {
+				return
+			}
+			if t.got[s.Seq] {
+				t.dups++
+				return
+			}
+			if err := merge.Add(t.name, s.Interval); err != nil {
+				c.logf("coordinator: agent %s snapshot %d: %v", t.name, s.Seq, err)
+				return
+			}
+			t.got[s.Seq] = true
+			t.through[s.Seq] = s.Interval.Through
+			if s.Seq > t.lastSeq {
+				t.lastSeq = s.Seq
+			}
+			if s.Final {
+				t.final, t.meta = s.Seq, s.Meta
+			}
+			if n := t.contiguous(); n > t.acked {
+				t.acked = n
+				send(&Message{Kind: KindAck, To: t.name, Ack: &Ack{Upto: n}})
+			}
+		}
+	}
+	// wait runs handle on incoming messages until cond holds, calling
+	// tick every tickEvery, or fails after timeout.
+	wait := func(what string, timeout, tickEvery time.Duration, cond func() bool, tick func()) error {
+		deadline := time.NewTimer(timeout)
+		defer deadline.Stop()
+		tk := time.NewTicker(tickEvery)
+		defer tk.Stop()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("cluster: %s: %w", what, context.Cause(ctx))
+			case <-deadline.C:
+				return fmt.Errorf("cluster: %s: timed out after %v", what, timeout)
+			case m := <-b.inbox:
+				handle(m)
+			case <-tk.C:
+				if tick != nil {
+					tick()
+				}
+			}
+		}
+		return nil
+	}
+	fresh := func(t *agentTrack) bool { return time.Since(t.lastSeen) < 3*DefaultHeartbeatInterval+time.Second }
+
+	// 1. Agents.
+	n := c.opts.Agents
+	c.logf("coordinator: run %s: waiting for %d agents on %s", run, n, c.opts.Conn.NSQD)
+	idle := func() []*agentTrack {
+		var out []*agentTrack
+		for _, t := range tracks {
+			if t.state == StateIdle && fresh(t) {
+				out = append(out, t)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+		return out
+	}
+	if err := wait("waiting for agents", c.opts.WaitAgents, 200*time.Millisecond, func() bool { return len(idle()) >= n }, nil); err != nil {
+		return nil, fmt.Errorf("%w: %d of %d idle: %w", ErrNoAgents, len(idle()), n, err)
+	}
+	chosen = idle()[:n]
+	plan := spec.Plan
+	plan.Agents = nil
+	for i, t := range chosen {
+		t.index = i
+		plan.Agents = append(plan.Agents, t.name)
+	}
+	c.logf("coordinator: run %s: agents %s", run, strings.Join(plan.Agents, ", "))
+
+	// 2. Clock offsets.
+	pinged := 0
+	pingAll := func() {
+		if pinged < c.opts.Pings {
+			pinged++
+			send(&Message{Kind: KindPing, Ping: &Ping{ID: pinged, T0: time.Now()}})
+		}
+	}
+	allPonged := func() bool {
+		if pinged < c.opts.Pings {
+			return false
+		}
+		for _, t := range chosen {
+			if t.pongs == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if err := wait("clock offsets", c.opts.WaitAgents, 50*time.Millisecond, allPonged, pingAll); err != nil {
+		return nil, fmt.Errorf("%w: %w (agents without an answer: %s)", ErrNoAgents, err, names(chosen, func(t *agentTrack) bool { return t.pongs == 0 }))
+	}
+	for _, t := range chosen {
+		c.logf("coordinator: agent %s: clock offset %v (round trip %v)", t.name, t.offset.Round(time.Microsecond), t.rtt.Round(time.Microsecond))
+	}
+
+	// 3. Plan, until every agent is ready.
+	planMsg := &Message{Kind: KindPlan, Plan: &plan}
+	send(planMsg)
+	ready := func() bool {
+		for _, t := range chosen {
+			if t.run != run || t.state != StateReady {
+				return false
+			}
+		}
+		return true
+	}
+	failed := func() string {
+		for _, t := range chosen {
+			if t.run == run && t.err != "" {
+				return t.name + ": " + t.err
+			}
+		}
+		return ""
+	}
+	err = wait("agents preparing", c.opts.Provision, time.Second, func() bool { return ready() || failed() != "" }, func() {
+		for _, t := range chosen {
+			if t.run != run {
+				send(planMsg)
+				return
+			}
+		}
+	})
+	if err == nil && failed() != "" {
+		err = fmt.Errorf("cluster: agent %s", failed())
+	}
+	if err != nil {
+		send(&Message{Kind: KindEnd})
+		return nil, fmt.Errorf("%w (not ready: %s)", err, names(chosen, func(t *agentTrack) bool { return t.run != run || t.state != StateReady }))
+	}
+
+	// 4. Start.
+	start := &Start{At: time.Now().Add(c.opts.StartLead), Offsets: map[string]time.Duration{}}
+	for _, t := range chosen {
+		start.Offsets[t.name] = t.offset
+	}
+	startMsg := &Message{Kind: KindStart, Start: start}
+	send(startMsg)
+	c.logf("coordinator: run %s: start at %s", run, start.At.Format(time.RFC3339Nano))
+
+	// 5. Collect until every agent is complete or lost.
+	dur := plan.Duration
+	windowEnd := start.At.Add(dur).Add(plan.DrainTimeout)
+	settled := func() bool {
+		for _, t := range chosen {
+			if !t.complete() && !t.lost {
+				return false
+			}
+		}
+		return true
+	}
+	tick := func() {
+		now := time.Now()
+		for _, t := range chosen {
+			if t.complete() || t.lost {
+				continue
+			}
+			if t.run == run && (t.state == StateReady || t.state == StateProvisioning) {
+				send(startMsg) // lost on the way
+			}
+			// Missing snapshots: below the highest known sequence number.
+			var missing []int64
+			for s := int64(1); s <= max(t.lastSeq, t.final); s++ {
+				if !t.got[s] {
+					missing = append(missing, s)
+				}
+			}
+			if len(missing) > 0 && now.Sub(t.lastRereq) >= time.Second {
+				t.rereq += len(missing)
+				t.lastRereq = now
+				send(&Message{Kind: KindRerequest, To: t.name, Rerequest: &Rerequest{Seqs: missing}})
+			}
+			if now.After(windowEnd) && now.Sub(t.lastSeen) > c.opts.SilenceTimeout {
+				t.lost = true
+				c.logf("coordinator: agent %s silent for %v: lost", t.name, now.Sub(t.lastSeen).Round(time.Second))
+			}
+		}
+	}
+	hardEnd := windowEnd.Add(c.opts.SilenceTimeout + 30*time.Second)
+	err = wait("collecting", time.Until(hardEnd), 250*time.Millisecond, settled, tick)
+	if err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	for _, t := range chosen {
+		if !t.complete() {
+			t.lost = true
+		}
+	}
+	send(&Message{Kind: KindEnd})
+	return c.result(spec, plan, start, chosen, merge)
+}
+
+func names(ts []*agentTrack, f func(*agentTrack) bool) string {
+	var out []string
+	for _, t := range ts {
+		if f(t) {
+			out = append(out, t.name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// result builds the merged results.
+func (c *Coordinator) result(spec Spec, plan Plan, start *Start, agents []*agentTrack, m *report.Merge) (*Result, error) {
+	durS := plan.Duration.Seconds()
+	res := &report.Results{
+		Schema:    report.Schema,
+		Scenario:  spec.ScenarioInfo,
+		StartedAt: start.At.UTC(),
+		DurationS: durS,
+		Target:    report.TargetInfo{Kind: plan.Target.Kind, Endpoint: plan.Target.Endpoint},
+	}
+	cl := &report.Cluster{StartedAt: start.At.UTC()}
+	var lost []string
+	var metaEvents []report.Event
+	haveMeta := false
+	endSec := int(durS + 0.999999)
+	for _, t := range agents {
+		a := report.ClusterAgent{
+			Name: t.name, Index: t.index,
+			ClockOffsetMs: ms(t.offset), RTTMs: ms(t.rtt),
+			Snapshots: len(t.got), Duplicates: t.dups, Rerequested: t.rereq, Lost: t.lost,
+		}
+		if t.meta != nil {
+			a.Error = t.meta.Error
+			a.Resent = t.meta.Resent
+			a.Partial = t.meta.Partial
+			if !t.meta.StartedAt.IsZero() {
+				// Agent clock -> coordinator clock.
+				a.StartLagMs = ms(t.meta.StartedAt.Add(-t.offset).Sub(start.At))
+			}
+			if t.meta.Error == "" && !haveMeta {
+				haveMeta = true
+				res.Target = t.meta.Target
+				metaEvents = t.meta.Events
+			}
+			if t.meta.Partial && t.meta.DurationS < res.DurationS {
+				res.DurationS = t.meta.DurationS
+			}
+		}
+		if t.lost || (t.meta != nil && t.meta.Error != "") {
+			from := 0
+			if n := t.contiguous(); n > 0 {
+				from = t.through[n]
+			}
+			if t.meta != nil && t.meta.Error != "" {
+				from = 0
+			}
+			if from < endSec {
+				a.MissingFromS, a.MissingToS = from, endSec
+			}
+			lost = append(lost, fmt.Sprintf("agent %s (share %d of %d) %s: seconds %d-%d of %d missing",
+				t.name, t.index+1, len(agents), lostWhy(t), from, endSec, endSec))
+		}
+		cl.Agents = append(cl.Agents, a)
+	}
+	res.Cluster = cl
+	if plan.Target.Kind == "embedded" {
+		res.Target.Endpoint = "" // one emulator per agent
+	}
+	ws := m.Workloads(res.DurationS)
+	// The full target rate: each agent sends rate/N.
+	for i := range ws {
+		for _, t := range agents {
+			for _, sw := range m.SourceWorkloads(t.name) {
+				if sw.Name == ws[i].Name {
+					ws[i].TargetPerS = sw.TargetPerS * float64(len(agents))
+				}
+			}
+			if ws[i].TargetPerS > 0 {
+				break
+			}
+		}
+	}
+	res.Workloads = ws
+	res.Events = metaEvents
+	for i := range res.Events {
+		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
+	}
+	qps := spec.QuotaPerS
+	if qps == nil {
+		qps = func(string) float64 { return 0 }
+	}
+	res.Buckets = report.Buckets(res.Workloads, res.DurationS, qps)
+	for _, a := range cl.Agents {
+		if a.Partial && !a.Lost {
+			res.Partial = true
+			res.StopReason = "interrupted"
+			res.StopDetail = "agent " + a.Name + " stopped early"
+		}
+	}
+	if len(lost) > 0 {
+		res.Partial = true
+		res.StopReason = report.StopAgentLost
+		res.StopDetail = strings.Join(lost, "; ")
+	}
+	out := &Result{Results: res, Hlog: map[string][]byte{}, Merge: m}
+	for _, w := range ws {
+		var buf bytes.Buffer
+		if err := m.WriteHlog(w.Name, start.At, res.DurationS, &buf); err != nil {
+			return nil, err
+		}
+		out.Hlog[w.Name] = buf.Bytes()
+	}
+	return out, nil
+}
+
+func lostWhy(t *agentTrack) string {
+	switch {
+	case t.meta != nil && t.meta.Error != "":
+		return "failed: " + t.meta.Error
+	case t.final > 0:
+		return "lost snapshots"
+	default:
+		return "went silent"
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsload/kmsload/cluster"
+	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// clusterFlags are the flags of `kmsload agent` and of a distributed
+// `kmsload run`.
+type clusterFlags struct {
+	nsqd    string
+	lookupd []string
+	topic   string
+}
+
+func (c clusterFlags) conn() cluster.Conn {
+	return cluster.Conn{NSQD: c.nsqd, Lookupd: c.lookupd, Topic: c.topic}
+}
+
+func newAgentCmd() *cobra.Command {
+	var f clusterFlags
+	var name string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "agent --nsqd HOST:PORT",
+		Short: "Serve as a driver of distributed runs (kmsload run --agents N)",
+		Long: `Agent connects to nsqd and waits for plans from a coordinator
+(kmsload run SCENARIO --agents N --nsqd HOST:PORT). For each plan it runs its
+share of every workload's rate (1/N) through the same driver as kmsload run,
+against the plan's target: embedded (its own in-process emulator, with each
+quota divided by N) or endpoint (one KMS endpoint all agents share). It
+publishes 1-second snapshots of its observations for the coordinator to
+merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
+		Example: `  kmsload agent --nsqd 127.0.0.1:4150
+  kmsload agent --nsqd nsqd.internal:4150 --nsqlookupd nsqlookupd.internal:4161 --name $(hostname)`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.nsqd == "" {
+				return usageErr(fmt.Errorf("--nsqd HOST:PORT is required"))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+			if quiet {
+				logf = func(string, ...any) {}
+			}
+			a, err := cluster.NewAgent(cluster.AgentOptions{Conn: f.conn(), Name: name, Prepare: prepareAgent, Logf: logf})
+			if err != nil {
+				return usageErr(err)
+			}
+			fmt.Fprintf(os.Stderr, "kmsload agent %s: waiting for plans on nsqd %s\n", a.Name(), f.nsqd)
+			return a.Run(ctx)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.nsqd, "nsqd", "", "nsqd TCP address, HOST:PORT (required)")
+	fl.StringSliceVar(&f.lookupd, "nsqlookupd", nil, "nsqlookupd HTTP address to discover nsqd through (repeatable)")
+	fl.StringVar(&f.topic, "topic", cluster.DefaultTopic, "NSQ topic prefix shared with the coordinator")
+	fl.StringVar(&name, "name", "", "agent name, unique per topic (default HOSTNAME-PID)")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "no log lines")
+	return cmd
+}
+
+// prepareAgent sets up an agent's target for plan p, as `kmsload run`
+// does: embedded starts an emulator (quotas divided among the agents, so
+// that together they meet the scenario's quota), endpoint uses the plan's
+// URL.
+func prepareAgent(ctx context.Context, p *cluster.Plan, opts *driver.Options) (func(), error) {
+	f := runFlags{quotas: p.Target.Quotas, algorithm: p.Target.QuotaAlgorithm, latency: p.Target.Latency}
+	scale := p.Scale
+	if scale == 0 {
+		scale = opts.Scenario.Scale
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	qcfg, quotasOn, err := quotaConfig(opts.Scenario, f, scale/float64(len(p.Agents)))
+	if err != nil {
+		return nil, err
+	}
+	opts.Quota = qcfg
+	switch p.Target.Kind {
+	case "embedded":
+		srv, url, shutdown, err := startEmbedded(f, "")
+		if err != nil {
+			return nil, err
+		}
+		opts.Target = driver.Target{Kind: driver.TargetEmbedded, Endpoint: url}
+		opts.BeforeMeasure = armQuotas(srv, qcfg, quotasOn)
+		return shutdown, nil
+	case "endpoint":
+		opts.Target = driver.Target{Kind: driver.TargetEndpoint, Endpoint: p.Target.Endpoint}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("agent: target %q is not supported in distributed runs", p.Target.Kind)
+}
+
+// runCluster is `kmsload run --agents N`: it coordinates the agents and
+// writes the merged results like a local run.
+func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlags, scale float64, qcfg quota.Config) error {
+	if f.cluster.nsqd == "" {
+		return usageErr(fmt.Errorf("--agents needs --nsqd HOST:PORT"))
+	}
+	if f.isolate {
+		return usageErr(fmt.Errorf("--isolate is not supported with --agents"))
+	}
+	endpoint := f.endpoint
+	switch f.target {
+	case "embedded":
+	case "endpoint":
+		if endpoint == "" {
+			endpoint = firstNonEmpty(os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
+		}
+		if endpoint == "" {
+			return usageErr(fmt.Errorf("--target endpoint needs --endpoint URL"))
+		}
+	default:
+		return usageErr(fmt.Errorf("--agents supports --target embedded or endpoint, not %q", f.target))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dur := f.duration
+	if dur == 0 {
+		dur = s.Duration
+	}
+	seed := f.seed
+	if seed == 0 {
+		seed = s.Seed
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	if f.quiet {
+		logf = func(string, ...any) {}
+	}
+	c, err := cluster.NewCoordinator(cluster.CoordinatorOptions{Conn: f.cluster.conn(), Agents: f.agents, Logf: logf})
+	if err != nil {
+		return usageErr(err)
+	}
+	res, err := c.Run(ctx, cluster.Spec{
+		Plan: cluster.Plan{
+			ScenarioFile: filepath.Base(path), Scenario: data, Duration: dur, Scale: scale, Seed: seed,
+			Retry: f.retry, DrainTimeout: f.drainTimeout,
+			Target: cluster.Target{Kind: f.target, Endpoint: endpoint, Quotas: f.quotas, QuotaAlgorithm: f.algorithm, Latency: f.latency},
+		},
+		ScenarioInfo: report.ScenarioInfo{Name: s.Name, File: s.File, SHA256: s.SHA256(), Description: s.Description, Scale: scale, Seed: seed},
+		QuotaPerS:    bucketQuota(qcfg),
+	})
+	if err != nil {
+		return err
+	}
+	r := res.Results
+	r.Target.Versions = versions()
+	ths, err := report.EvaluateThresholds(s.Thresholds, r)
+	if err != nil {
+		return err
+	}
+	if err := writeOutputs(f.out, &driver.Output{Results: r, Hlog: res.Hlog}); err != nil {
+		return err
+	}
+	if err := writeCIOutputs(f.junit, f.summaryMD, r); err != nil {
+		return err
+	}
+	stdout := cmd.OutOrStdout()
+	if err := report.WriteText(stdout, r); err != nil {
+		return err
+	}
+	for _, a := range r.Cluster.Agents {
+		fmt.Fprintf(stdout, "agent %-20s share %d/%d  clock offset %+.3f ms (rtt %.3f ms)  start lag %.1f ms  snapshots %d  duplicates %d  resent %d%s\n",
+			a.Name, a.Index+1, len(r.Cluster.Agents), a.ClockOffsetMs, a.RTTMs, a.StartLagMs, a.Snapshots, a.Duplicates, a.Resent+a.Rerequested, lostNote(a))
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", filepath.Join(f.out, "results.json"))
+	if line := thresholdsLine(ths); line != "" {
+		fmt.Fprintln(stdout, line)
+	}
+	if r.Partial {
+		return partialError(r)
+	}
+	if n := report.ThresholdsFailed(ths); n > 0 {
+		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
+	}
+	return nil
+}
+
+func lostNote(a report.ClusterAgent) string {
+	if !a.Lost {
+		return ""
+	}
+	return fmt.Sprintf("  LOST (seconds %d-%d missing)", a.MissingFromS, a.MissingToS)
+}
+
+// bucketQuota reads a bucket name "account/region/class" back into its
+// key and gives its limit under cfg.
+func bucketQuota(cfg quota.Config) func(string) float64 {
+	return func(name string) float64 {
+		parts := strings.SplitN(name, "/", 3)
+		if len(parts) != 3 {
+			return 0
+		}
+		return cfg.Limit(quota.BucketKey{Account: parts[0], Region: parts[1], Class: quota.Class(parts[2])})
+	}
+}

@@ -1,0 +1,301 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// SDKEnv holds the retry settings the AWS SDK itself takes from its
+// environment when a program configures nothing: AWS_RETRY_MODE and
+// AWS_MAX_ATTEMPTS, then retry_mode and max_attempts of the shared config
+// file's profile (AWS_PROFILE, default "default"), as
+// config.LoadDefaultConfig resolves them.
+type SDKEnv struct {
+	// RetryMode is the canonical scenario retry mode (RetryStandard,
+	// RetryAdaptive); "" = not set. RetryModeSource names where it came
+	// from, such as "environment AWS_RETRY_MODE".
+	RetryMode       string
+	RetryModeSource string
+	// MaxAttempts is the attempt bound; 0 = not set. MaxAttemptsSource
+	// names where it came from.
+	MaxAttempts       int
+	MaxAttemptsSource string
+}
+
+// LoadSDKEnv reads the SDK's retry settings from the environment and the
+// shared config file with aws-sdk-go-v2/config, as the SDK does: the
+// environment wins over the file. A missing file or profile is not an
+// error; an invalid value is, as it is for the SDK.
+func LoadSDKEnv(ctx context.Context) (SDKEnv, error) {
+	var e SDKEnv
+	env, err := config.NewEnvConfig()
+	if err != nil {
+		return e, fmt.Errorf("driver: SDK environment: %w", err)
+	}
+	if env.RetryMode != "" {
+		e.RetryMode, e.RetryModeSource = string(env.RetryMode), report.SourceEnvironment+" AWS_RETRY_MODE"
+	}
+	if env.RetryMaxAttempts != 0 {
+		e.MaxAttempts, e.MaxAttemptsSource = env.RetryMaxAttempts, report.SourceEnvironment+" AWS_MAX_ATTEMPTS"
+	}
+	if e.RetryMode == "" || e.MaxAttempts == 0 {
+		profile := env.SharedConfigProfile
+		if profile == "" {
+			profile = config.DefaultSharedConfigProfile
+		}
+		sc, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
+			if env.SharedConfigFile != "" { // AWS_CONFIG_FILE, as LoadDefaultConfig honours it
+				o.ConfigFiles = []string{env.SharedConfigFile}
+			}
+			if env.SharedCredentialsFile != "" {
+				o.CredentialsFiles = []string{env.SharedCredentialsFile}
+			}
+		})
+		var notExist config.SharedConfigProfileNotExistError
+		switch {
+		case errors.As(err, &notExist):
+		case err != nil:
+			return e, fmt.Errorf("driver: SDK shared config: %w", err)
+		default:
+			where := fmt.Sprintf("%s (profile %s)", report.SourceSharedConfig, profile)
+			if e.RetryMode == "" && sc.RetryMode != "" {
+				e.RetryMode, e.RetryModeSource = string(sc.RetryMode), where+" retry_mode"
+			}
+			if e.MaxAttempts == 0 && sc.RetryMaxAttempts != 0 {
+				e.MaxAttempts, e.MaxAttemptsSource = sc.RetryMaxAttempts, where+" max_attempts"
+			}
+		}
+	}
+	if e.RetryMode != "" {
+		m, ok := scenario.ParseRetryMode(e.RetryMode)
+		if !ok || m == scenario.RetryNone { // the SDK knows standard and adaptive only
+			return e, fmt.Errorf("%w: %s: unknown retry mode %q", ErrBadOptions, e.RetryModeSource, e.RetryMode)
+		}
+		e.RetryMode = m
+	}
+	if e.MaxAttempts < 0 {
+		return e, fmt.Errorf("%w: %s: max attempts %d", ErrBadOptions, e.MaxAttemptsSource, e.MaxAttempts)
+	}
+	return e, nil
+}
+
+// clientConf is a workload's effective SDK client: each setting with its
+// source.
+type clientConf struct {
+	name        string // shared name, or the workload's name
+	shared      bool
+	retry       string
+	maxAttempts int // 0 = the SDK's default
+	maxBackoff  time.Duration
+	bucket      int // 0 = the SDK's default, scenario.RetryBucketNone = none
+	info        report.ClientInfo
+}
+
+// resolveClient works out w's client settings, field by field: the
+// driver's override (--retry, a study variant), the workload, the
+// scenario's default, the SDK's environment, the SDK's default.
+func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, error) {
+	override, overrideSrc := d.opts.Client, firstNonZero(d.opts.ClientSource, report.SourceStudyVariant)
+	own, def := sw.ClientSettings(), d.sc.Client
+	pick := func(get func(scenario.Client) string) (string, string) {
+		switch {
+		case get(override) != "":
+			return get(override), overrideSrc
+		case get(own) != "":
+			return get(own), report.SourceWorkload
+		case get(def) != "":
+			return get(def), report.SourceDefault
+		}
+		return "", ""
+	}
+	c := clientConf{name: sw.Name}
+	var src string
+
+	var mode string
+	mode, src = pick(func(c scenario.Client) string { return c.Retry })
+	switch {
+	case d.opts.Retry != "":
+		mode, src = d.opts.Retry, report.SourceRetryFlag
+	case mode != "":
+	case env.RetryMode != "":
+		mode, src = env.RetryMode, env.RetryModeSource
+	default:
+		mode, src = scenario.DefaultRetry, report.SourceSDK
+	}
+	m, ok := scenario.ParseRetryMode(mode)
+	if !ok {
+		return c, fmt.Errorf("unknown retry mode %q (%s)", mode, src)
+	}
+	c.retry = m
+	c.info.Retry = report.ClientSetting{Value: m, Source: src}
+
+	itoa := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	var v string
+	v, src = pick(func(c scenario.Client) string { return itoa(c.MaxAttempts) })
+	switch {
+	case c.retry == scenario.RetryNone:
+		c.maxAttempts = 1
+		c.info.MaxAttempts = report.ClientSetting{Value: "1", Source: "retry none"}
+	case v != "":
+		c.maxAttempts, _ = strconv.Atoi(v)
+		c.info.MaxAttempts = report.ClientSetting{Value: v, Source: src}
+	case env.MaxAttempts != 0:
+		c.maxAttempts = env.MaxAttempts
+		c.info.MaxAttempts = report.ClientSetting{Value: strconv.Itoa(env.MaxAttempts), Source: env.MaxAttemptsSource}
+	default:
+		c.info.MaxAttempts = report.ClientSetting{Value: strconv.Itoa(retry.DefaultMaxAttempts), Source: report.SourceSDK}
+	}
+
+	v, src = pick(func(c scenario.Client) string {
+		if c.MaxBackoff == 0 {
+			return ""
+		}
+		return c.MaxBackoff.String()
+	})
+	if v != "" {
+		c.maxBackoff, _ = time.ParseDuration(v)
+		c.info.MaxBackoff = report.ClientSetting{Value: v, Source: src}
+	} else {
+		c.info.MaxBackoff = report.ClientSetting{Value: retry.DefaultMaxBackoff.String(), Source: report.SourceSDK}
+	}
+
+	v, src = pick(func(c scenario.Client) string {
+		if c.RetryBucket == scenario.RetryBucketNone {
+			return "none"
+		}
+		return itoa(c.RetryBucket)
+	})
+	switch {
+	case v == "none":
+		c.bucket = scenario.RetryBucketNone
+		c.info.RetryBucket = report.ClientSetting{Value: v, Source: src}
+	case v != "":
+		c.bucket, _ = strconv.Atoi(v)
+		c.info.RetryBucket = report.ClientSetting{Value: v, Source: src}
+	default:
+		c.info.RetryBucket = report.ClientSetting{Value: strconv.Itoa(int(retry.DefaultRetryRateTokens)), Source: report.SourceSDK}
+	}
+
+	shared, _ := pick(func(c scenario.Client) string { return c.Shared })
+	if shared != "" && shared != scenario.SharedNone {
+		c.name, c.shared = shared, true
+	}
+	c.info.Name, c.info.Shared = c.name, c.shared
+	return c, nil
+}
+
+// retryer returns a new SDK retryer with c's settings. Workloads that
+// share a client share the one retryer of that client.
+func (c clientConf) retryer() aws.Retryer {
+	if c.retry == scenario.RetryNone {
+		return aws.NopRetryer{}
+	}
+	std := func(o *retry.StandardOptions) {
+		if c.maxAttempts > 0 {
+			o.MaxAttempts = c.maxAttempts
+		}
+		if c.maxBackoff > 0 {
+			o.MaxBackoff = c.maxBackoff
+		}
+		switch {
+		case c.bucket == scenario.RetryBucketNone:
+			o.RateLimiter = ratelimit.None
+		case c.bucket > 0:
+			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(c.bucket))
+		}
+	}
+	if c.retry == scenario.RetryAdaptive {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, std)
+		})
+	}
+	return retry.NewStandard(std)
+}
+
+// clientKey identifies one SDK client of a measured window: a shared
+// client has one per caller account and Region.
+type clientKey struct {
+	name, account, region string
+	shared                bool
+}
+
+// annotateClients fills each workload result's Client and
+// RetryQuotaExhausted.
+func (d *Driver) annotateClients(ws []report.Workload) {
+	members := map[string][]string{}
+	for _, w := range d.wls {
+		if w.client.shared {
+			members[w.client.name] = append(members[w.client.name], w.spec.Name)
+		}
+	}
+	for i := range ws {
+		w := d.workloadByName(ws[i].Name)
+		if w == nil {
+			continue
+		}
+		info := w.client.info
+		if info.Shared {
+			info.Workloads = members[info.Name]
+		}
+		ws[i].Client = &info
+		ws[i].RetryQuotaExhausted = report.ComputeQuotaExhaustion(ws[i], info.Name)
+	}
+}
+
+// windowClient returns the SDK client of workload w in region for one
+// measured window: a new client (and retryer) for a workload with a client
+// of its own, the one client of the window per shared name, caller account
+// and Region otherwise.
+func (d *Driver) windowClient(ctx context.Context, clients map[clientKey]*kms.Client, w *workload, region string) (*kms.Client, error) {
+	k := clientKey{name: w.client.name, account: w.caller.ID, region: region, shared: w.client.shared}
+	if !k.shared {
+		k.name = "workload:" + w.spec.Name
+	}
+	if c, ok := clients[k]; ok {
+		return c, nil
+	}
+	c, err := d.newClient(ctx, w.caller.ID, region, w.client.retryer(), true)
+	if err != nil {
+		return nil, err
+	}
+	clients[k] = c
+	return c, nil
+}
+
+// checkSharedClients refuses workloads that share a client with different
+// retry settings: one client has one retryer.
+func (d *Driver) checkSharedClients() error {
+	first := map[string]*workload{}
+	for _, w := range d.wls {
+		if !w.client.shared {
+			continue
+		}
+		f, ok := first[w.client.name]
+		if !ok {
+			first[w.client.name] = w
+			continue
+		}
+		a, b := f.client, w.client
+		if a.retry != b.retry || a.maxAttempts != b.maxAttempts || a.maxBackoff != b.maxBackoff || a.bucket != b.bucket {
+			return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, f.spec.Name, w.spec.Name, a.name)
+		}
+	}
+	return nil
+}

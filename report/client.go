@@ -1,0 +1,209 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Where a client setting came from (ClientSetting.Source).
+const (
+	// SourceWorkload: the workload's client: block (or its older retry:
+	// and max_attempts: fields).
+	SourceWorkload = "scenario workload"
+	// SourceDefault: the scenario's top-level client: block.
+	SourceDefault = "scenario default"
+	// SourceEnvironment: the SDK's environment variable (AWS_RETRY_MODE,
+	// AWS_MAX_ATTEMPTS); the value names the variable.
+	SourceEnvironment = "environment"
+	// SourceSharedConfig: the SDK's shared config file (retry_mode,
+	// max_attempts of the profile).
+	SourceSharedConfig = "shared config"
+	// SourceSDK: the SDK's own default.
+	SourceSDK = "SDK default"
+	// SourceRetryFlag: kmsload run --retry.
+	SourceRetryFlag = "--retry flag"
+	// SourceStudyVariant: a variant of kmsload study (--vary or variants:).
+	SourceStudyVariant = "study variant"
+)
+
+// ClientInfo describes the SDK client a workload sent through.
+type ClientInfo struct {
+	// Name is the shared client's name, or the workload's name for a
+	// client of its own.
+	Name string `json:"name"`
+	// Shared is true when the workloads in Workloads send through this
+	// one client (per Region): one retry token bucket, one adaptive rate
+	// limiter.
+	Shared    bool     `json:"shared"`
+	Workloads []string `json:"workloads,omitempty"`
+	// Retry is the retry mode (sdk-standard, adaptive, none);
+	// MaxAttempts a whole number; MaxBackoff a duration; RetryBucket the
+	// number of tokens or "none".
+	Retry       ClientSetting `json:"retry"`
+	MaxAttempts ClientSetting `json:"max_attempts"`
+	MaxBackoff  ClientSetting `json:"max_backoff"`
+	RetryBucket ClientSetting `json:"retry_bucket"`
+}
+
+// ClientSetting is one effective client setting and where it came from.
+type ClientSetting struct {
+	Value string `json:"value"`
+	// Source is one of the Source* constants, for the environment and
+	// the shared config file followed by the variable or key, such as
+	// "environment AWS_RETRY_MODE".
+	Source string `json:"source"`
+}
+
+// String formats the setting as "adaptive (environment AWS_RETRY_MODE)".
+func (s ClientSetting) String() string {
+	if s.Source == "" {
+		return orDash(s.Value)
+	}
+	return fmt.Sprintf("%s (%s)", orDash(s.Value), s.Source)
+}
+
+// QuotaExhaustion says when the SDK's retry quota (its retry token
+// bucket) ran dry for a workload's requests: the requests that met a
+// throttle or error then failed with QuotaExceededError, without the
+// SDK sending their retry.
+type QuotaExhaustion struct {
+	// Client names the client whose bucket ran dry (ClientInfo.Name).
+	Client string `json:"client"`
+	// FirstS and LastS are the first and last second of the run in
+	// which such a request failed (Second.T).
+	FirstS int `json:"first_s"`
+	LastS  int `json:"last_s"`
+	// Requests counts those requests.
+	Requests int64 `json:"requests"`
+}
+
+// ComputeQuotaExhaustion returns when and how often w's requests failed
+// with QuotaExceededError, from w.FailedBySecond, charged to client; nil
+// when none did.
+func ComputeQuotaExhaustion(w Workload, client string) *QuotaExhaustion {
+	var q *QuotaExhaustion
+	for _, sc := range w.FailedBySecond {
+		if sc.Code != CodeQuotaExceeded || sc.Count <= 0 {
+			continue
+		}
+		if q == nil {
+			q = &QuotaExhaustion{Client: client, FirstS: sc.T, LastS: sc.T}
+		}
+		q.FirstS, q.LastS = min(q.FirstS, sc.T), max(q.LastS, sc.T)
+		q.Requests += sc.Count
+	}
+	if q == nil && w.Errors[CodeQuotaExceeded] > 0 { // no per-second data
+		q = &QuotaExhaustion{Client: client, FirstS: -1, LastS: -1, Requests: w.Errors[CodeQuotaExceeded]}
+	}
+	return q
+}
+
+// clientGroup is one client of a run and its workloads' exhaustion.
+type clientGroup struct {
+	info      ClientInfo
+	workloads []Workload
+}
+
+// clientGroups returns the run's clients in the order of their first
+// workload; workloads without client information are left out.
+func clientGroups(r *Results) []*clientGroup {
+	var out []*clientGroup
+	byName := map[string]*clientGroup{}
+	for _, w := range r.Workloads {
+		if w.Client == nil {
+			continue
+		}
+		g := byName[w.Client.Name]
+		if g == nil {
+			g = &clientGroup{info: *w.Client}
+			byName[w.Client.Name] = g
+			out = append(out, g)
+		}
+		g.workloads = append(g.workloads, w)
+	}
+	return out
+}
+
+// clients writes the table of SDK clients: one row per client, each
+// setting with its source.
+func (t *textWriter) clients(r *Results) {
+	gs := clientGroups(r)
+	if len(gs) == 0 {
+		return
+	}
+	rows := make([]string, 0, len(gs))
+	for _, g := range gs {
+		names := make([]string, len(g.workloads))
+		for i, w := range g.workloads {
+			names[i] = w.Name
+		}
+		name := g.info.Name
+		if g.info.Shared {
+			name += " (shared)"
+		}
+		rows = append(rows, strings.Join([]string{name, list(names),
+			g.info.Retry.String(), g.info.MaxAttempts.String(), g.info.MaxBackoff.String(), g.info.RetryBucket.String()}, "\t"))
+	}
+	t.table("SDK clients (each setting with where it came from)",
+		"client\tworkloads\tretry\tmax-attempts\tmax-backoff\tretry-bucket", rows)
+}
+
+// quotaExhaustionParagraphs explains, per client, when its retry quota ran
+// dry and how many requests failed without their retry being sent.
+func quotaExhaustionParagraphs(r *Results) []string {
+	var out []string
+	type exhausted struct {
+		name string
+		q    QuotaExhaustion
+	}
+	for _, g := range clientGroups(r) {
+		var es []exhausted
+		var total int64
+		first, last := -1, -1
+		for _, w := range g.workloads {
+			q := w.RetryQuotaExhausted
+			if q == nil || q.Requests == 0 {
+				continue
+			}
+			es = append(es, exhausted{w.Name, *q})
+			total += q.Requests
+			if q.FirstS >= 0 && (first < 0 || q.FirstS < first) {
+				first = q.FirstS
+			}
+			last = max(last, q.LastS)
+		}
+		if len(es) == 0 {
+			continue
+		}
+		var s strings.Builder
+		who := "The SDK client of " + g.info.Name
+		if g.info.Shared {
+			names := make([]string, len(g.workloads))
+			for i, w := range g.workloads {
+				names[i] = w.Name
+			}
+			who = fmt.Sprintf("Shared SDK client %s (used by %s)", g.info.Name, and(names))
+		}
+		fmt.Fprintf(&s, "%s ran out of retry quota", who)
+		if first >= 0 {
+			fmt.Fprintf(&s, " from second %d to second %d", first, last)
+		}
+		fmt.Fprintf(&s, ": %d requests failed with QuotaExceededError, without the SDK sending their retry", total)
+		if len(es) > 1 || g.info.Shared {
+			parts := make([]string, len(es))
+			for i, e := range es {
+				parts[i] = fmt.Sprintf("%d of %s", e.q.Requests, e.name)
+			}
+			fmt.Fprintf(&s, " (%s)", and(parts))
+		}
+		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s; a retry after a throttle costs 5, other retries 14, a first-attempt success gives 1 back) was empty",
+			orDash(g.info.RetryBucket.Value), g.info.RetryBucket.Source)
+		if g.info.Shared {
+			s.WriteString("; its workloads drain one bucket together, as goroutines sharing one client in one application do")
+		}
+		s.WriteString(". A larger retry_bucket, retry_bucket: none, separate clients or adaptive mode (fewer throttled attempts) change this; `kmsload study --vary` measures each.")
+		out = append(out, s.String())
+	}
+	return slices.Clip(out)
+}

@@ -1,0 +1,168 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// The SDK's retry settings, as in aws-sdk-go-v2 v1.48.0 aws/retry
+// (standard.go, jitter_backoff.go, adaptive_ratelimit.go).
+const (
+	// RetryQuotaTokens is the capacity of a client's retry token bucket
+	// (retry.DefaultRetryRateTokens).
+	RetryQuotaTokens = 500
+	// ThrottleRetryCost is what a retry after a throttle takes from the
+	// bucket (retry.DefaultThrottlingRetryCost).
+	ThrottleRetryCost = 5
+	// RetryCost is what a retry after any other retryable error takes
+	// (the unexported defaultRetryCost of v1.48.0).
+	RetryCost = 14
+	// NoRetryIncrement is what a request that succeeds on its first
+	// attempt gives back to the bucket (retry.DefaultNoRetryIncrement).
+	NoRetryIncrement = 1
+	// DefaultMaxAttempts is the SDK's attempt count (retry.DefaultMaxAttempts).
+	DefaultMaxAttempts = 3
+	// ThrottleBackoffBase is the base delay of the backoff after a throttle
+	// in the retry behaviour of v1.48.0 (throttles always use 1 s).
+	ThrottleBackoffBase = time.Second
+	// BackoffBase is the base delay after other retryable errors
+	// (StandardOptions.BaseDelay's default).
+	BackoffBase = 50 * time.Millisecond
+	// MaxBackoff caps the delay before jitter (retry.DefaultMaxBackoff).
+	MaxBackoff = 20 * time.Second
+)
+
+// backoff returns the SDK's delay before the retry that follows failed
+// attempt number attempt (1-based): full jitter over
+// min(base x 2^(attempt-1), MaxBackoff), with base ThrottleBackoffBase
+// after a throttle and BackoffBase otherwise.
+func backoff(rng *rand.Rand, attempt int, throttle bool) int64 {
+	base := BackoffBase
+	if throttle {
+		base = ThrottleBackoffBase
+	}
+	i := max(attempt-1, 0)
+	d := base.Seconds() * math.Pow(2, float64(i))
+	d = min(d, MaxBackoff.Seconds())
+	return int64(rng.Float64() * d * float64(time.Second))
+}
+
+// retryBucket is the standard retryer's retry quota
+// (ratelimit.TokenRateLimit with its TokenBucket).
+type retryBucket struct {
+	tokens, capacity uint
+}
+
+// take removes cost tokens, or reports false and leaves the bucket as it
+// was when it holds fewer (the SDK's QuotaExceededError).
+func (b *retryBucket) take(cost uint) bool {
+	if cost > b.tokens {
+		return false
+	}
+	b.tokens -= cost
+	return true
+}
+
+// refund gives back n tokens, up to the capacity.
+func (b *retryBucket) refund(n uint) { b.tokens = min(b.tokens+n, b.capacity) }
+
+// adaptive is the client-side rate limiter of the SDK's adaptive retry
+// mode (retry.adaptiveRateLimit and adaptiveTokenBucket), reproduced with
+// the virtual clock: times are absolute Unix nanoseconds.
+type adaptive struct {
+	enabled          bool
+	fillRate         float64
+	calculatedRate   float64
+	lastRefilled     int64
+	refilled         bool
+	measuredTxRate   float64
+	lastTxRateBucket float64
+	requestCount     int64
+	lastMaxRate      float64
+	lastThrottle     int64
+	timeWindow       float64
+	tokens, capacity float64
+}
+
+// Constants of adaptiveRateLimit.
+const (
+	adSmooth        = 0.8
+	adBeta          = 0.7
+	adScaleConstant = 0.4
+	adMinFillRate   = 0.5
+	adMinCapacity   = 1
+)
+
+func newAdaptive(now int64) *adaptive {
+	return &adaptive{
+		lastTxRateBucket: math.Floor(seconds(now)),
+		lastThrottle:     now,
+	}
+}
+
+func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
+
+// acquire takes one attempt token at now, or returns how long to wait
+// before trying again (AcquireToken).
+func (a *adaptive) acquire(now int64, amount float64) (bool, int64) {
+	if !a.enabled {
+		return true, 0
+	}
+	a.refill(now)
+	if amount > a.tokens {
+		wait := (amount - a.tokens) / a.fillRate
+		return false, int64(wait * float64(time.Second))
+	}
+	a.tokens -= amount
+	return true, 0
+}
+
+// update adjusts the rate after an attempt's answer at now (Update).
+func (a *adaptive) update(now int64, throttled bool) {
+	a.updateMeasuredRate(now)
+	if throttled {
+		rate := a.measuredTxRate
+		if a.enabled {
+			rate = math.Min(a.measuredTxRate, a.fillRate)
+		}
+		a.lastMaxRate = rate
+		a.calculateTimeWindow()
+		a.lastThrottle = now
+		a.calculatedRate = rate * adBeta
+		a.enabled = true
+	} else {
+		a.calculateTimeWindow()
+		dt := seconds(now - a.lastThrottle)
+		a.calculatedRate = adScaleConstant*math.Pow(dt-a.timeWindow, 3) + a.lastMaxRate
+	}
+	newRate := math.Min(a.calculatedRate, 2*a.measuredTxRate)
+	a.refill(now)
+	a.fillRate = math.Max(newRate, adMinFillRate)
+	a.capacity = math.Max(newRate, adMinCapacity)
+	a.tokens = math.Min(a.tokens, a.capacity)
+}
+
+func (a *adaptive) calculateTimeWindow() {
+	a.timeWindow = math.Pow(a.lastMaxRate*(1-adBeta)/adScaleConstant, 1.0/3)
+}
+
+func (a *adaptive) updateMeasuredRate(now int64) {
+	bucket := math.Floor(seconds(now)*2) / 2
+	a.requestCount++
+	if bucket > a.lastTxRateBucket {
+		cur := float64(a.requestCount) / (bucket - a.lastTxRateBucket)
+		a.measuredTxRate = cur*adSmooth + a.measuredTxRate*(1-adSmooth)
+		a.requestCount = 0
+		a.lastTxRateBucket = bucket
+	}
+}
+
+func (a *adaptive) refill(now int64) {
+	if !a.refilled {
+		a.lastRefilled, a.refilled = now, true
+		return
+	}
+	a.tokens = math.Min(a.tokens+seconds(now-a.lastRefilled)*a.fillRate, a.capacity)
+	a.lastRefilled = now
+}

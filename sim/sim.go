@@ -1,0 +1,756 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// TargetKind is the Results.Target.Kind of a simulated run.
+const TargetKind = "simulated"
+
+// ErrBadOptions is wrapped by New for unusable options.
+var ErrBadOptions = errors.New("sim: invalid options")
+
+// Error codes of simulated answers; index 0 is success.
+const (
+	codeOK uint8 = iota
+	codeThrottled
+	codeDisabled
+	codeInvalidState
+	codeAccessDenied
+	codeNotFound
+	codeQuotaExceeded
+	codeCanceled
+)
+
+var codes = [...]string{
+	codeOK:            "",
+	codeThrottled:     "ThrottlingException",
+	codeDisabled:      "DisabledException",
+	codeInvalidState:  "KMSInvalidStateException",
+	codeAccessDenied:  "AccessDeniedException",
+	codeNotFound:      "NotFoundException",
+	codeQuotaExceeded: report.CodeQuotaExceeded,
+	codeCanceled:      driver.CodeCanceled,
+}
+
+// Outcomes of an attempt, as report.Outcome values.
+const (
+	outcomeOK        = uint8(report.OK)
+	outcomeThrottled = uint8(report.Throttled)
+	outcomeFailed    = uint8(report.Failed)
+)
+
+// Options configure a Simulator. Zero values of optional fields take the
+// scenario's values or the defaults named.
+type Options struct {
+	// Scenario is the validated scenario to replay.
+	Scenario *scenario.Scenario
+	// Duration of each measured window; 0 = the scenario's.
+	Duration time.Duration
+	// Scale multiplies workload rates; 0 = 1, real size: the simulation
+	// needs no scaling. Quota.Scale should be the same number.
+	Scale float64
+	// Quota is the quota configuration applied (already scaled); a zero
+	// Config (no Algorithm) means quota.DefaultConfig at Scale.
+	Quota quota.Config
+	// QuotasOff turns throttling off, as `--quotas off` does.
+	QuotasOff bool
+	// Retry overrides every workload's retry mode when not "".
+	Retry string
+	// Seed of Poisson arrivals and of the SDK's backoff jitter; 0 = the
+	// scenario's.
+	Seed int64
+	// Isolate runs each workload alone, then all together, and fills
+	// Results.Isolated and Results.Coupling.
+	Isolate bool
+	// Latency is the service time of each attempt, the emulator's model
+	// (emulator.ParseLatency); nil = 0, every answer at the instant of
+	// the request.
+	Latency func(op string, now time.Time) time.Duration
+	// Start is the virtual start of every measured window; zero = the
+	// current time truncated to a whole second (so quota windows start
+	// with the measured window).
+	Start time.Time
+	// DrainTimeout bounds the virtual wait for requests in flight after
+	// arrivals stop; 0 = driver.DefaultDrainTimeout. Requests still in
+	// flight then fail with the code "Canceled".
+	DrainTimeout time.Duration
+	// Progress, when set, is called after each virtual second of each
+	// window with the phase and the view of the last second.
+	Progress func(phase string, p report.Progress)
+}
+
+// workload is a scenario workload with its defaults resolved, as the
+// driver resolves them.
+type workload struct {
+	spec       scenario.Workload
+	key        scenario.Key // resolved Region and Spec; zero when none
+	caller     scenario.Account
+	region     string
+	regions    []string
+	retry      string
+	maxAtt     int
+	inFlight   int
+	mean, peak float64
+	bucket     quota.BucketKey
+}
+
+// Simulator replays one scenario in virtual time. Build it with New and
+// call Run.
+type Simulator struct {
+	opts     Options
+	sc       *scenario.Scenario
+	duration time.Duration
+	scale    float64
+	seed     int64
+	drain    time.Duration
+	qcfg     quota.Config
+	start    time.Time
+	wls      []*workload
+}
+
+// New checks opts and resolves the scenario's defaults. It runs nothing.
+func New(opts Options) (*Simulator, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		return nil, fmt.Errorf("%w: no scenario", ErrBadOptions)
+	}
+	s := &Simulator{opts: opts, sc: sc}
+	s.duration = firstNonZero(opts.Duration, sc.Duration)
+	if s.duration <= 0 {
+		return nil, fmt.Errorf("%w: no duration", ErrBadOptions)
+	}
+	s.scale = firstNonZero(opts.Scale, 1)
+	if !(s.scale > 0) || math.IsInf(s.scale, 1) {
+		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, s.scale)
+	}
+	s.seed = firstNonZero(opts.Seed, sc.Seed)
+	s.drain = firstNonZero(opts.DrainTimeout, driver.DefaultDrainTimeout)
+	s.qcfg = opts.Quota
+	if s.qcfg.Algorithm == "" {
+		s.qcfg = quota.DefaultConfig()
+		s.qcfg.Scale = s.scale
+	}
+	if err := s.qcfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	s.start = opts.Start
+	if s.start.IsZero() {
+		s.start = time.Now().Truncate(time.Second)
+	}
+	s.start = time.Unix(0, s.start.UnixNano()).UTC() // no monotonic reading
+	switch opts.Retry {
+	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
+	default:
+		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
+	}
+	if len(sc.Workloads) == 0 {
+		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
+	}
+	for _, sw := range sc.Workloads {
+		w, err := s.resolve(sw)
+		if err != nil {
+			return nil, err
+		}
+		s.wls = append(s.wls, w)
+	}
+	for _, ev := range sc.Events {
+		if ev.Action != scenario.ActionShiftTraffic {
+			if _, ok := sc.Keys[ev.Key]; !ok {
+				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
+			}
+			continue
+		}
+		w := s.workloadByName(ev.Workload)
+		if w == nil {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
+		}
+		if ev.ToRegion == "" {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
+		}
+		if !contains(w.regions, ev.ToRegion) {
+			w.regions = append(w.regions, ev.ToRegion)
+		}
+	}
+	return s, nil
+}
+
+func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
+	sc := s.sc
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: workload %q: %s", ErrBadOptions, sw.Name, fmt.Sprintf(format, args...))
+	}
+	w := &workload{spec: sw}
+	caller, ok := sc.Accounts[sw.Caller]
+	if !ok {
+		return nil, bad("unknown caller %q", sw.Caller)
+	}
+	w.caller = caller
+	if sw.Key != "" {
+		k, ok := sc.Keys[sw.Key]
+		if !ok {
+			return nil, bad("unknown key %q", sw.Key)
+		}
+		k.Name = sw.Key
+		k.Region = firstNonZero(k.Region, sc.Region)
+		k.Spec = firstNonZero(k.Spec, "SYMMETRIC_DEFAULT")
+		w.key = k
+	} else if sw.Operation != "GenerateRandom" {
+		return nil, bad("operation %s needs a key", sw.Operation)
+	}
+	w.region = firstNonZero(sw.Region, w.key.Region, sc.Region)
+	if w.region == "" {
+		return nil, bad("no region")
+	}
+	w.regions = []string{w.region}
+	w.retry = firstNonZero(s.opts.Retry, sw.Retry, scenario.RetryStandard)
+	switch w.retry {
+	case scenario.RetryStandard, scenario.RetryAdaptive:
+		w.maxAtt = firstNonZero(sw.MaxAttempts, DefaultMaxAttempts)
+	case scenario.RetryNone:
+		w.maxAtt = 1
+	default:
+		return nil, bad("unknown retry mode %q", w.retry)
+	}
+	arr, err := driver.NewArrival(sw, s.scale, s.seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	switch a := arr.(type) {
+	case *driver.Phases:
+		w.mean, w.peak = a.Count(s.duration)/s.duration.Seconds(), a.Peak()
+	default:
+		w.mean = sw.Rate.PerSecond() * s.scale
+		w.peak = w.mean
+	}
+	w.inFlight = sw.MaxInFlight
+	if w.inFlight <= 0 {
+		w.inFlight = max(driver.DefaultMinInFlight, int(driver.DefaultInFlightFactor*w.peak+0.5))
+	}
+	w.bucket = bucketOf(w.caller.ID, w.region, sw.Operation, w.key.Spec)
+	return w, nil
+}
+
+func (s *Simulator) workloadByName(name string) *workload {
+	for _, w := range s.wls {
+		if w.spec.Name == name {
+			return w
+		}
+	}
+	return nil
+}
+
+// bucketOf names the bucket a request is charged to first, as the driver
+// names it in results.
+func bucketOf(account, region, op, spec string) quota.BucketKey {
+	class := quota.APIClass(op)
+	if quota.IsCryptographic(op) {
+		class = quota.KeyClass(spec)
+	}
+	return quota.BucketKey{Account: account, Region: region, Class: class}
+}
+
+// Run simulates the measured windows (with Options.Isolate each workload
+// alone, then all together) and returns the results, marked Simulated,
+// and each workload's HdrHistogram interval log of the combined window.
+// When ctx is cancelled it stops at the next virtual second and returns
+// the partial results with StopReason "interrupted".
+func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
+	res := &report.Results{
+		Schema: report.Schema,
+		Scenario: report.ScenarioInfo{
+			Name:        s.sc.Name,
+			File:        s.sc.File,
+			Description: s.sc.Description,
+			Scale:       s.scale,
+			Seed:        s.seed,
+		},
+		Target:    report.TargetInfo{Kind: TargetKind, QuotaModel: s.quotaModel(), QuotasAppliedBy: "kmsload"},
+		StartedAt: s.start,
+		Simulated: true,
+	}
+	out := &driver.Output{Results: res, Hlog: map[string][]byte{}}
+	interrupted := func(elapsed time.Duration) {
+		res.Partial = true
+		res.StopReason = "interrupted"
+		res.StopDetail = "the simulation was interrupted"
+		res.DurationS = elapsed.Seconds()
+	}
+	if s.opts.Isolate {
+		res.Isolated = map[string]report.Workload{}
+		for i, w := range s.wls {
+			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(s.wls), w.spec.Name)
+			win := s.window(ctx, []int{i}, phase)
+			if len(win.workloads) == 1 {
+				res.Isolated[w.spec.Name] = win.workloads[0]
+			}
+			if win.partial {
+				interrupted(win.elapsed)
+				res.Workloads = []report.Workload{}
+				res.Buckets = []report.Bucket{}
+				return out, nil
+			}
+		}
+	}
+	all := make([]int, len(s.wls))
+	for i := range all {
+		all[i] = i
+	}
+	win := s.window(ctx, all, "combined")
+	res.DurationS = win.elapsed.Seconds()
+	if win.partial {
+		interrupted(win.elapsed)
+	}
+	res.Workloads = win.workloads
+	res.Events = win.events
+	for i := range res.Events {
+		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
+	}
+	res.Buckets = report.Buckets(res.Workloads, res.DurationS, s.quotaPerS)
+	if s.opts.Isolate {
+		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
+	}
+	out.Hlog = win.hlog
+	return out, nil
+}
+
+func (s *Simulator) quotaModel() string {
+	if s.opts.QuotasOff {
+		return "off"
+	}
+	return string(s.qcfg.Algorithm)
+}
+
+func (s *Simulator) quotaPerS(name string) float64 {
+	for _, w := range s.wls {
+		if w.bucket.String() == name {
+			return s.qcfg.Limit(w.bucket)
+		}
+	}
+	return 0
+}
+
+// client is one SDK client: a workload's in one Region, with its own
+// retry quota and (adaptive) rate limiter, as the driver builds them.
+type client struct {
+	rw      int // index of the run workload
+	req     quota.Request
+	key     *keyState // nil: no key (GenerateRandom) or not in this Region
+	noKey   bool      // the key does not exist in this Region
+	op      string
+	account string
+	retry   bool // retries on (sdk-standard or adaptive)
+	maxAtt  int
+	bucket  retryBucket
+	ad      *adaptive
+}
+
+// runWorkload is a workload during one window.
+type runWorkload struct {
+	w        *workload
+	arr      driver.Arrival
+	n        int64 // index of the next arrival
+	next     int64 // offset of the next arrival, ns; never when none
+	inflight int
+	cache    *driver.KeyCache
+	clients  []int // client per Region of w.regions
+	cur      int   // index into clients of the current Region
+}
+
+const never = math.MaxInt64
+
+// run is one measured window in progress.
+type run struct {
+	s       *Simulator
+	start   int64 // Unix ns of the window start
+	startT  time.Time
+	rec     *report.Recorder
+	pipe    *pipe
+	model   *quota.Model
+	rws     []runWorkload
+	clients []client
+	q       queue
+	rng     *rand.Rand
+	keys    map[string]map[string]*keyState
+	latency func(op string, now time.Time) time.Duration
+}
+
+// window is the outcome of one measured window.
+type window struct {
+	elapsed   time.Duration
+	partial   bool
+	workloads []report.Workload
+	events    []report.Event
+	hlog      map[string][]byte
+}
+
+// window simulates one measured window with the workloads idxs.
+func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *window {
+	r := &run{
+		s:       s,
+		start:   s.start.UnixNano(),
+		startT:  s.start,
+		rng:     rand.New(rand.NewPCG(uint64(s.seed), uint64(len(idxs))^0x5851f42d4c957f2d)),
+		keys:    newKeyStates(s.sc),
+		latency: s.opts.Latency,
+	}
+	if !s.opts.QuotasOff {
+		m, err := quota.New(s.qcfg)
+		if err != nil { // validated by New
+			panic(err)
+		}
+		r.model = m
+	}
+	infos := make([]report.WorkloadInfo, len(idxs))
+	r.rws = make([]runWorkload, len(idxs))
+	for ri, i := range idxs {
+		w := s.wls[i]
+		arr, _ := driver.NewArrival(w.spec, s.scale, s.seed) // checked by New
+		rw := runWorkload{w: w, arr: arr}
+		if dc := w.spec.DataKeyCache; dc != nil {
+			rw.cache = driver.NewKeyCache(dc.MaxAge, dc.MaxUses)
+		}
+		for _, region := range w.regions {
+			rw.clients = append(rw.clients, len(r.clients))
+			r.clients = append(r.clients, r.newClient(ri, w, region))
+		}
+		rw.next = r.arrival(&rw)
+		r.rws[ri] = rw
+		infos[ri] = report.WorkloadInfo{
+			Name: w.spec.Name, Operation: w.spec.Operation, Key: w.spec.Key, Caller: w.spec.Caller,
+			CallerAccount: w.caller.ID, Region: w.region, Bucket: w.bucket.String(), TargetPerS: w.mean,
+		}
+	}
+	r.rec = report.NewRecorder(s.start, infos)
+	r.pipe = newPipe(r.rec, r.start)
+	win := &window{hlog: map[string][]byte{}}
+	evs := s.events(idxs)
+	end, partial := r.loop(ctx, phase, evs, win)
+	r.pipe.close()
+	win.partial = partial
+	win.elapsed = time.Duration(end)
+	win.workloads = r.rec.Finish(s.start.Add(win.elapsed))
+	for ri, rw := range r.rws {
+		var buf bytes.Buffer
+		if err := r.rec.WriteHlog(ri, &buf); err == nil {
+			win.hlog[rw.w.spec.Name] = buf.Bytes()
+		}
+	}
+	return win
+}
+
+// events returns the scenario's events that concern the workloads idxs,
+// in time order, before the end of the window.
+func (s *Simulator) events(idxs []int) []scenario.Event {
+	names, keys := map[string]bool{}, map[string]bool{}
+	for _, i := range idxs {
+		names[s.wls[i].spec.Name] = true
+		if k := s.wls[i].spec.Key; k != "" {
+			keys[k] = true
+		}
+	}
+	var out []scenario.Event
+	for _, ev := range s.sc.Events {
+		if ev.At >= s.duration {
+			continue
+		}
+		if ev.Action == scenario.ActionShiftTraffic && names[ev.Workload] ||
+			ev.Action != scenario.ActionShiftTraffic && keys[ev.Key] {
+			out = append(out, ev)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
+}
+
+func (r *run) newClient(ri int, w *workload, region string) client {
+	c := client{
+		rw:      ri,
+		op:      w.spec.Operation,
+		account: w.caller.ID,
+		retry:   w.retry != scenario.RetryNone,
+		maxAtt:  w.maxAtt,
+		bucket:  retryBucket{tokens: RetryQuotaTokens, capacity: RetryQuotaTokens},
+		req:     quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation},
+	}
+	if w.retry == scenario.RetryAdaptive {
+		c.ad = newAdaptive(r.start)
+	}
+	if w.spec.Key != "" {
+		c.key = r.keys[w.spec.Key][region]
+		if c.key == nil {
+			c.noKey = true // charged as symmetric, answered NotFoundException
+		} else {
+			c.req.KeySpec = w.key.Spec
+			c.req.CustomKeyStore = w.key.CustomKeyStore
+		}
+	}
+	return c
+}
+
+// arrival returns the offset of rw's next arrival (rw.n), or never.
+func (r *run) arrival(rw *runWorkload) int64 {
+	at, ok := rw.arr.Next(rw.n)
+	if !ok || at >= r.s.duration {
+		return never
+	}
+	return int64(at)
+}
+
+// loop runs the window's events until arrivals have stopped and requests
+// have drained (or the drain timeout passed), or ctx is cancelled. It
+// returns the window's length and whether it was cut short.
+func (r *run) loop(ctx context.Context, phase string, evs []scenario.Event, win *window) (int64, bool) {
+	dur := int64(r.s.duration)
+	drainEnd := dur + int64(r.s.drain)
+	nextSec := int64(time.Second)
+	ei := 0
+	for {
+		ta, wi := int64(never), -1
+		for i := range r.rws {
+			if r.rws[i].next < ta {
+				ta, wi = r.rws[i].next, i
+			}
+		}
+		th := int64(never)
+		if r.q.len() > 0 {
+			th = r.q.top()
+		}
+		te := int64(never)
+		if ei < len(evs) {
+			te = int64(evs[ei].At)
+		}
+		t := min(ta, th, te)
+		if t >= nextSec && nextSec <= dur {
+			// A virtual second ended: report it and look at ctx.
+			if r.s.opts.Progress != nil {
+				r.pipe.sync()
+				r.s.opts.Progress(phase, r.rec.Progress(r.startT.Add(time.Duration(nextSec))))
+			}
+			if ctx.Err() != nil {
+				r.cancelAll(nextSec)
+				return nextSec, true
+			}
+			nextSec += int64(time.Second)
+			continue
+		}
+		switch {
+		case t == never:
+			return dur, false
+		case t > drainEnd:
+			r.cancelAll(drainEnd)
+			return dur, false
+		case te == t:
+			win.events = append(win.events, r.apply(evs[ei]))
+			ei++
+		case th == t:
+			e := r.q.pop()
+			if e.kind == evSend {
+				r.send(e.client, e.intended, e.at, int(e.attempt), e.retryTok)
+			} else {
+				r.complete(e.client, e.intended, e.at, int(e.attempt), e.outcome, e.code, e.retryTok)
+			}
+		default:
+			r.arrive(wi, ta)
+		}
+	}
+}
+
+// at converts a window offset to an instant.
+func (r *run) at(off int64) time.Time { return time.Unix(0, r.start+off) }
+
+// arrive handles arrival rw.n of workload wi at offset t.
+func (r *run) arrive(wi int, t int64) {
+	rw := &r.rws[wi]
+	rw.n++
+	rw.next = r.arrival(rw)
+	if rw.cache != nil && rw.cache.Use(r.at(t)) {
+		r.pipe.add(recOp{kind: opCacheHit, w: int32(wi), t1: t})
+		return
+	}
+	if rw.inflight >= rw.w.inFlight {
+		r.pipe.add(recOp{kind: opDropped, w: int32(wi), t1: t})
+		return
+	}
+	rw.inflight++
+	r.pipe.add(recOp{kind: opSent, w: int32(wi), t1: t})
+	r.send(int32(rw.clients[rw.cur]), t, t, 1, 0)
+}
+
+// send makes attempt number attempt of a request of client ci at offset
+// t: the adaptive rate limiter may make it wait; the quota model and the
+// key decide the answer, which comes after the service time.
+func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
+	c := &r.clients[ci]
+	if c.ad != nil {
+		if ok, wait := c.ad.acquire(r.start+t, 1); !ok {
+			r.q.push(event{at: t + max(wait, 1), intended: intended, client: ci, attempt: int16(attempt), kind: evSend, retryTok: retryTok})
+			return
+		}
+	}
+	now := r.at(t)
+	outcome, code := outcomeOK, codeOK
+	if err := r.model.Allow(now, c.req); err != nil {
+		outcome, code = outcomeThrottled, codeThrottled
+	} else if c.noKey {
+		outcome, code = outcomeFailed, codeNotFound
+	} else if c.key != nil {
+		if code = c.key.code(c.account); code != codeOK {
+			outcome = outcomeFailed
+		}
+	}
+	var svc time.Duration
+	if r.latency != nil {
+		svc = max(r.latency(c.op, now), 0)
+	}
+	r.pipe.add(recOp{kind: opAttempt, w: int32(c.rw), t1: t, t2: int64(svc), outcome: outcome, code: code})
+	if svc == 0 {
+		r.complete(ci, intended, t, attempt, outcome, code, retryTok)
+		return
+	}
+	r.q.push(event{at: t + int64(svc), intended: intended, sent: t, client: ci, attempt: int16(attempt),
+		kind: evComplete, outcome: outcome, code: code, retryTok: retryTok})
+}
+
+// complete handles the answer to attempt number attempt at offset t as the
+// SDK's retry middleware does: release tokens, then retry (after taking a
+// retry token and backing off) or finish the request.
+func (r *run) complete(ci int32, intended, t int64, attempt int, outcome, code uint8, retryTok uint8) {
+	c := &r.clients[ci]
+	if c.ad != nil {
+		c.ad.update(r.start+t, outcome == outcomeThrottled)
+	}
+	if outcome == outcomeOK {
+		if c.retry {
+			if retryTok > 0 {
+				c.bucket.refund(uint(retryTok))
+			} else if attempt == 1 {
+				c.bucket.refund(NoRetryIncrement)
+			}
+		}
+		r.done(c, intended, t, attempt, outcomeOK, codeOK)
+		return
+	}
+	// Throttles are the only retryable answers the model gives.
+	if outcome != outcomeThrottled || !c.retry || attempt >= c.maxAtt {
+		r.done(c, intended, t, attempt, outcome, code)
+		return
+	}
+	if !c.bucket.take(ThrottleRetryCost) {
+		r.done(c, intended, t, attempt, outcomeFailed, codeQuotaExceeded)
+		return
+	}
+	d := backoff(r.rng, attempt, true)
+	r.q.push(event{at: t + d, intended: intended, client: ci, attempt: int16(attempt + 1), kind: evSend, retryTok: ThrottleRetryCost})
+}
+
+// done records the final outcome of a request.
+func (r *run) done(c *client, intended, t int64, attempts int, outcome, code uint8) {
+	rw := &r.rws[c.rw]
+	rw.inflight--
+	r.pipe.add(recOp{kind: opDone, w: int32(c.rw), t1: intended, t2: t, attempts: int16(attempts), outcome: outcome, code: code})
+	if outcome == outcomeOK && rw.cache != nil {
+		rw.cache.Refresh(r.at(t))
+	}
+}
+
+// cancelAll ends every request still in flight at offset t, as the
+// driver's drain timeout does.
+func (r *run) cancelAll(t int64) {
+	for r.q.len() > 0 {
+		e := r.q.pop()
+		c := &r.clients[e.client]
+		attempts := int(e.attempt)
+		if e.kind == evSend {
+			attempts--
+		}
+		r.done(c, e.intended, t, attempts, outcomeFailed, codeCanceled)
+	}
+}
+
+// apply performs a lifecycle event at its time and returns it as it
+// happened.
+func (r *run) apply(ev scenario.Event) report.Event {
+	re := report.Event{AtS: ev.At.Seconds(), Action: ev.Action, Key: ev.Key}
+	if ev.Action == scenario.ActionShiftTraffic {
+		for i := range r.rws {
+			rw := &r.rws[i]
+			if rw.w.spec.Name != ev.Workload {
+				continue
+			}
+			for j, region := range rw.w.regions {
+				if region == ev.ToRegion {
+					rw.cur = j
+				}
+			}
+		}
+		return re
+	}
+	k := r.keys[ev.Key][firstNonZero(r.s.sc.Keys[ev.Key].Region, r.s.sc.Region)]
+	fail := func(code string) report.Event {
+		re.Error = fmt.Sprintf("sim: %s: %s", ev.Action, code)
+		return re
+	}
+	if k.managed && ev.Action != scenario.ActionRotate {
+		return fail("AccessDeniedException")
+	}
+	pending := k.state == statePendingDeletion
+	switch ev.Action {
+	case scenario.ActionDisableKey:
+		if pending {
+			return fail("KMSInvalidStateException")
+		}
+		k.state = stateDisabled
+	case scenario.ActionEnableKey:
+		if pending {
+			return fail("KMSInvalidStateException")
+		}
+		k.state = stateEnabled
+	case scenario.ActionScheduleDelete:
+		if pending {
+			return fail("KMSInvalidStateException")
+		}
+		k.state = statePendingDeletion
+	case scenario.ActionCancelDeletion:
+		if !pending {
+			return fail("KMSInvalidStateException")
+		}
+		k.state = stateDisabled
+	case scenario.ActionRotate:
+		// Rotation keeps every version of the material: no request notices.
+	case scenario.ActionPutKeyPolicy:
+		if pending {
+			return fail("KMSInvalidStateException")
+		}
+		k.policy = map[string]bool{k.owner: true}
+		for _, n := range ev.AllowAccounts {
+			if id := r.s.sc.Accounts[n].ID; id != "" {
+				k.policy[id] = true
+			}
+		}
+	default:
+		return fail("unknown action")
+	}
+	return re
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

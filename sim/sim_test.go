@@ -1,0 +1,145 @@
+package sim_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/sim"
+)
+
+func simulate(t *testing.T, yaml string, opts sim.Options) *report.Results {
+	t.Helper()
+	opts.Scenario = parse(t, yaml)
+	opts.Start = time.Unix(1_800_000_000, 0)
+	sm, err := sim.New(opts)
+	if err != nil {
+		t.Fatalf("sim.New: %v", err)
+	}
+	out, err := sm.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return out.Results
+}
+
+func workload(t *testing.T, r *report.Results, name string) report.Workload {
+	t.Helper()
+	for _, w := range r.Workloads {
+		if w.Name == name {
+			return w
+		}
+	}
+	t.Fatalf("no workload %q", name)
+	return report.Workload{}
+}
+
+// TestSimKnownShares checks the simulation against shares worked out by
+// hand for constant arrivals on the fixed-window quota.
+func TestSimKnownShares(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		check func(t *testing.T, r *report.Results)
+	}{{
+		name: "shared bucket at 120%, retries off: 1/6 throttled",
+		yaml: `keys: {k1: {account: a}, k2: {account: a}}
+workloads:
+  enc: {caller: a, key: k1, operation: Encrypt, rate: 60000/s, retry: none}
+  gdk: {caller: a, key: k2, operation: GenerateDataKey, rate: 60000/s, retry: none}
+`,
+		check: func(t *testing.T, r *report.Results) {
+			var thr, att int64
+			for _, w := range r.Workloads {
+				thr += w.ThrottledAttempts
+				att += w.Attempts
+				if w.Attempts != w.Requests {
+					t.Errorf("%s: attempts %d, requests %d; want equal with retries off", w.Name, w.Attempts, w.Requests)
+				}
+			}
+			if got := float64(thr) / float64(att); math.Abs(got-1.0/6) > 0.001 {
+				t.Errorf("throttled share = %.4f; want 1/6", got)
+			}
+		},
+	}, {
+		name: "cross-account calls are charged to the caller",
+		yaml: `keys: {k1: {account: a}}
+workloads:
+  own: {caller: a, key: k1, operation: Encrypt, rate: 90000/s, retry: none}
+  cross: {caller: b, key: k1, operation: Encrypt, rate: 90000/s, retry: none}
+`,
+		check: func(t *testing.T, r *report.Results) {
+			for _, w := range r.Workloads {
+				if w.ThrottledAttempts != 0 || w.OK != w.Requests {
+					t.Errorf("%s: %d throttled, %d of %d ok; want none throttled", w.Name, w.ThrottledAttempts, w.OK, w.Requests)
+				}
+			}
+		},
+	}, {
+		name: "standard retries drain the retry quota",
+		yaml: `keys: {k1: {account: a}}
+workloads:
+  hot: {caller: a, key: k1, operation: Encrypt, rate: 200000/s}
+`,
+		check: func(t *testing.T, r *report.Results) {
+			w := workload(t, r, "hot")
+			if w.Errors[report.CodeQuotaExceeded] == 0 {
+				t.Errorf("errors = %v; want QuotaExceededError at twice the quota", w.Errors)
+			}
+			if w.Attempts <= w.Requests {
+				t.Errorf("attempts %d, requests %d; want retries", w.Attempts, w.Requests)
+			}
+			if w.LatencyMs.Max < 100 {
+				t.Errorf("max latency %.1f ms; want backoff of the order of a second", w.LatencyMs.Max)
+			}
+		},
+	}, {
+		name: "disable-key fails requests until enable-key",
+		yaml: `duration: 4s
+keys: {k1: {account: a}}
+workloads:
+  app: {caller: a, key: k1, operation: Decrypt, rate: 1000/s}
+events:
+  - {at: 1s, action: disable-key, key: k1}
+  - {at: 2s, action: enable-key, key: k1}
+`,
+		check: func(t *testing.T, r *report.Results) {
+			w := workload(t, r, "app")
+			if got := w.Errors["DisabledException"]; got != 1000 {
+				t.Errorf("DisabledException = %d; want 1000 (one second at 1000/s)", got)
+			}
+			if len(r.Events) != 2 || len(r.Events[0].Affected) != 1 {
+				t.Errorf("events = %+v; want 2 with app affected by the first", r.Events)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := simulate(t, tt.yaml, sim.Options{})
+			if !r.Simulated || r.Target.Kind != sim.TargetKind {
+				t.Errorf("Simulated = %v, Target.Kind = %q; want true, %q", r.Simulated, r.Target.Kind, sim.TargetKind)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+// TestSimIsolateCoupling checks that --isolate fills the coupling table.
+func TestSimIsolateCoupling(t *testing.T) {
+	r := simulate(t, `keys: {k1: {account: a}, k2: {account: a}}
+workloads:
+  noisy: {caller: a, key: k1, operation: Encrypt, rate: 90000/s, retry: none}
+  quiet: {caller: a, key: k2, operation: Decrypt, rate: 30000/s, retry: none}
+`, sim.Options{Isolate: true})
+	if len(r.Coupling) != 2 {
+		t.Fatalf("coupling = %+v; want 2 entries", r.Coupling)
+	}
+	for _, c := range r.Coupling {
+		// Together 120,000/s against 100,000/s: each loses 1/6.
+		if math.Abs(c.Coupling-1.0/6) > 0.005 {
+			t.Errorf("%s: coupling = %.4f; want 1/6", c.Workload, c.Coupling)
+		}
+	}
+}
