@@ -268,10 +268,11 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 	clientIdx := map[[2]string]int{}
 	for wi, w := range s.Workloads {
 		pr := profiles[wi]
-		mode := firstNonZero(opts.Retry, w.Retry, scenario.RetryStandard)
+		wc := s.ClientOf(w) // the scenario's client settings; the SDK's defaults otherwise
+		mode := firstNonZero(opts.Retry, wc.Retry, scenario.RetryStandard)
 		maxAtt := 1
 		if mode != scenario.RetryNone {
-			maxAtt = firstNonZero(w.MaxAttempts, DefaultMaxAttempts)
+			maxAtt = firstNonZero(wc.MaxAttempts, DefaultMaxAttempts)
 		}
 		for i := range nsteps {
 			l := dts[i]
@@ -451,7 +452,7 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 
 	for wi, w := range s.Workloads {
 		pr := profiles[wi]
-		out := Workload{Name: w.Name, Retry: firstNonZero(opts.Retry, w.Retry, scenario.RetryStandard),
+		out := Workload{Name: w.Name, Retry: firstNonZero(opts.Retry, s.ClientOf(w).Retry, scenario.RetryStandard),
 			RatePerS: pr.meanRate(scale, sps)}
 		var a acc
 		retries := false

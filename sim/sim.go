@@ -72,6 +72,9 @@ type Options struct {
 	// Seed of Poisson arrivals and of the SDK's backoff jitter; 0 = the
 	// scenario's.
 	Seed int64
+	// JitterSeed seeds the SDK's backoff jitter alone; 0 = from Seed. Runs
+	// that differ only in JitterSeed have the same arrivals.
+	JitterSeed int64
 	// Isolate runs each workload alone, then all together, and fills
 	// Results.Isolated and Results.Coupling.
 	Isolate bool
@@ -402,7 +405,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		s:       s,
 		start:   s.start.UnixNano(),
 		startT:  s.start,
-		rng:     rand.New(rand.NewPCG(uint64(s.seed), uint64(len(idxs))^0x5851f42d4c957f2d)),
+		rng:     rand.New(rand.NewPCG(uint64(firstNonZero(s.opts.JitterSeed, s.seed)), uint64(len(idxs))^0x5851f42d4c957f2d)),
 		keys:    newKeyStates(s.sc),
 		latency: s.opts.Latency,
 	}
