@@ -117,7 +117,7 @@ var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
 		service := time.Since(sent)
 		t.attempts++
 		o, code := Classify(err)
-		t.rec.Attempt(t.w, sent, service, o, code)
+		t.rec.AttemptIn(t.w, t.bucket.String(), sent, service, o, code)
 		return out, md, err
 	})
 

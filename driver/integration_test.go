@@ -482,6 +482,16 @@ func TestShiftTrafficToReplica(t *testing.T) {
 	if len(r.Events) != 2 || r.Events[1].Error != "" {
 		t.Errorf("Events = %+v; want disable-key and shift-traffic without error", r.Events)
 	}
+	// The attempts after the shift are charged to the caller's us-west-2
+	// bucket, the ones before to its us-east-1 bucket.
+	east, west := acctB+"/us-east-1/symmetric", acctB+"/us-west-2/symmetric"
+	got := map[string]int64{}
+	for _, b := range r.Buckets {
+		got[b.Name] = b.Allowed + b.Throttled
+	}
+	if got[east] < 40 || got[east] > 60 || got[west] < 40 || got[west] > 60 || got[east]+got[west] != w.Attempts {
+		t.Errorf("bucket attempts = %v; want about 50 in %s and 50 in %s, %d in all", got, east, west, w.Attempts)
+	}
 }
 
 func TestDrainTimeoutCancelsInFlight(t *testing.T) {

@@ -1,13 +1,17 @@
 package report
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// Buckets aggregates workloads by quota bucket (Workload.Bucket), sorted by
-// bucket name. Workloads with an empty Bucket are left out.
+// Buckets aggregates workloads by quota bucket (Workload.Bucket, or each
+// bucket of Workload.BucketAttempts when the workload's traffic moved
+// between buckets), sorted by bucket name. Workloads with an empty Bucket
+// are left out.
 //
 // For each bucket: Allowed is the sum of attempts minus throttled attempts,
 // Throttled the sum of throttled attempts, DemandPerS the attempts per
@@ -24,28 +28,37 @@ func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) flo
 	}
 	by := map[string]*agg{}
 	var names []string
-	for _, w := range ws {
-		if w.Bucket == "" {
-			continue
-		}
-		a := by[w.Bucket]
+	add := func(w Workload, bucket string, attempts, throttled int64) {
+		a := by[bucket]
 		if a == nil {
-			a = &agg{b: Bucket{Name: w.Bucket, Workloads: []string{}, Keys: []string{}}, keys: map[string]bool{}}
-			parts := strings.SplitN(w.Bucket, "/", 3)
+			a = &agg{b: Bucket{Name: bucket, Workloads: []string{}, Keys: []string{}}, keys: map[string]bool{}}
+			parts := strings.SplitN(bucket, "/", 3)
 			fields := []*string{&a.b.Account, &a.b.Region, &a.b.Class}
 			for i, p := range parts {
 				*fields[i] = p
 			}
-			by[w.Bucket] = a
-			names = append(names, w.Bucket)
+			by[bucket] = a
+			names = append(names, bucket)
 		}
-		a.attempts += w.Attempts
-		a.b.Allowed += w.Attempts - w.ThrottledAttempts
-		a.b.Throttled += w.ThrottledAttempts
+		a.attempts += attempts
+		a.b.Allowed += attempts - throttled
+		a.b.Throttled += throttled
 		a.b.Workloads = append(a.b.Workloads, w.Name)
 		if w.Key != "" && !a.keys[w.Key] {
 			a.keys[w.Key] = true
 			a.b.Keys = append(a.b.Keys, w.Key)
+		}
+	}
+	for _, w := range ws {
+		if len(w.BucketAttempts) > 0 {
+			for _, name := range slices.Sorted(maps.Keys(w.BucketAttempts)) {
+				b := w.BucketAttempts[name]
+				add(w, name, b.Attempts, b.Throttled)
+			}
+			continue
+		}
+		if w.Bucket != "" {
+			add(w, w.Bucket, w.Attempts, w.ThrottledAttempts)
 		}
 	}
 	sort.Strings(names)

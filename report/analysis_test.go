@@ -3,6 +3,7 @@ package report_test
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/kmsload/kmsload/report"
 )
@@ -140,5 +141,51 @@ func TestBlastRadius(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("BlastRadius(%v) =\n%+v\nwant\n%+v", tt.at, got, tt.want)
 		}
+	}
+}
+
+func TestBucketsSplitByBucketAttempts(t *testing.T) {
+	ws := []report.Workload{
+		{Name: "moved", Key: "mrk", Bucket: "1/us-east-1/symmetric", Attempts: 100, ThrottledAttempts: 30,
+			BucketAttempts: map[string]report.BucketAttempts{
+				"1/us-east-1/symmetric": {Attempts: 40, Throttled: 0},
+				"1/us-west-2/symmetric": {Attempts: 60, Throttled: 30},
+			}},
+		{Name: "stayed", Key: "k", Bucket: "1/us-east-1/symmetric", Attempts: 10, ThrottledAttempts: 1},
+	}
+	got := report.Buckets(ws, 10, nil)
+	want := []report.Bucket{
+		{Name: "1/us-east-1/symmetric", Account: "1", Region: "us-east-1", Class: "symmetric",
+			DemandPerS: 5, Allowed: 49, Throttled: 1, Workloads: []string{"moved", "stayed"}, Keys: []string{"k", "mrk"}},
+		{Name: "1/us-west-2/symmetric", Account: "1", Region: "us-west-2", Class: "symmetric",
+			DemandPerS: 6, Allowed: 30, Throttled: 30, Workloads: []string{"moved"}, Keys: []string{"mrk"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Buckets = %+v;\nwant %+v", got, want)
+	}
+}
+
+func TestRecorderAttemptIn(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	r := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
+	r.AttemptIn(0, "1/us-east-1/symmetric", t0, time.Millisecond, report.OK, "")
+	r.AttemptIn(0, "1/us-east-1/symmetric", t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	for range 3 {
+		r.AttemptIn(0, "1/us-west-2/symmetric", t0.Add(time.Second), time.Millisecond, report.Throttled, "ThrottlingException")
+	}
+	r.AttemptIn(0, "1/us-west-2/symmetric", t0.Add(time.Second), time.Millisecond, report.OK, "")
+	w := r.Finish(t0.Add(2 * time.Second))[0]
+	want := map[string]report.BucketAttempts{
+		"1/us-east-1/symmetric": {Attempts: 2, Throttled: 1},
+		"1/us-west-2/symmetric": {Attempts: 4, Throttled: 3},
+	}
+	if w.Attempts != 6 || w.ThrottledAttempts != 4 || !reflect.DeepEqual(w.BucketAttempts, want) {
+		t.Errorf("Attempts %d, ThrottledAttempts %d, BucketAttempts %v; want 6, 4, %v", w.Attempts, w.ThrottledAttempts, w.BucketAttempts, want)
+	}
+	// A workload that never left its bucket has no split.
+	r2 := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "b"}})
+	r2.AttemptIn(0, "b", t0, time.Millisecond, report.OK, "")
+	if w := r2.Finish(t0.Add(time.Second))[0]; w.BucketAttempts != nil {
+		t.Errorf("BucketAttempts = %v; want nil when every attempt went to the workload's bucket", w.BucketAttempts)
 	}
 }

@@ -142,6 +142,7 @@ type wstate struct {
 
 	requests, ok, throttledReqs int64
 	attempts, throttledAttempts int64
+	elsewhere                   map[string]*BucketAttempts // attempts charged to buckets other than info.Bucket
 	dropped, cacheHits          int64
 	doneAttempts                int64
 	errors                      map[string]int64
@@ -302,6 +303,33 @@ func (r *Recorder) Attempt(w int, sent time.Time, service time.Duration, o Outco
 	if r.obs != nil {
 		r.obs.Attempt(w, sent, service, o, code)
 	}
+}
+
+// AttemptIn records one attempt of w, as Attempt does, charged to quota
+// bucket bucket: a workload whose traffic moved to another Region (a
+// shift-traffic event) is charged to that Region's bucket from then on.
+// Attempts in the workload's own bucket (WorkloadInfo.Bucket) cost nothing
+// more than Attempt.
+func (r *Recorder) AttemptIn(w int, bucket string, sent time.Time, service time.Duration, o Outcome, code string) {
+	r.Attempt(w, sent, service, o, code)
+	ws := r.ws[w]
+	if bucket == "" || bucket == ws.info.Bucket {
+		return
+	}
+	ws.mu.Lock()
+	if ws.elsewhere == nil {
+		ws.elsewhere = map[string]*BucketAttempts{}
+	}
+	b := ws.elsewhere[bucket]
+	if b == nil {
+		b = &BucketAttempts{}
+		ws.elsewhere[bucket] = b
+	}
+	b.Attempts++
+	if o == Throttled {
+		b.Throttled++
+	}
+	ws.mu.Unlock()
 }
 
 // Done records the final outcome of a request of w intended at intended
@@ -563,6 +591,16 @@ func (w *wstate) result(dur float64, n int) Workload {
 	if wl.Attempts == 0 {
 		wl.Attempts = w.doneAttempts
 	}
+	if len(w.elsewhere) > 0 {
+		own := BucketAttempts{Attempts: w.attempts, Throttled: w.throttledAttempts}
+		wl.BucketAttempts = map[string]BucketAttempts{}
+		for name, b := range w.elsewhere {
+			wl.BucketAttempts[name] = *b
+			own.Attempts -= b.Attempts
+			own.Throttled -= b.Throttled
+		}
+		wl.BucketAttempts[w.info.Bucket] = own
+	}
 	for k, v := range w.errors {
 		wl.Errors[k] = v
 	}
@@ -600,6 +638,13 @@ func copyWorkload(wl Workload) Workload {
 	wl.Errors = errs
 	wl.Series = append([]Second(nil), wl.Series...)
 	wl.FailedBySecond = append([]SecondCode(nil), wl.FailedBySecond...)
+	if wl.BucketAttempts != nil {
+		ba := make(map[string]BucketAttempts, len(wl.BucketAttempts))
+		for k, v := range wl.BucketAttempts {
+			ba[k] = v
+		}
+		wl.BucketAttempts = ba
+	}
 	return wl
 }
 

@@ -115,7 +115,11 @@ type Workload struct {
 	Region        string `json:"region"`
 	// Bucket is the quota bucket the workload's requests are charged to
 	// (the caller's), e.g. "111111111111/us-east-1/symmetric".
-	Bucket     string  `json:"bucket"`
+	Bucket string `json:"bucket"`
+	// BucketAttempts splits the attempts by quota bucket when some were
+	// charged to another bucket than Bucket (traffic moved to another
+	// Region); absent when every attempt went to Bucket.
+	BucketAttempts map[string]BucketAttempts `json:"bucket_attempts,omitempty"`
 	TargetPerS float64 `json:"target_per_s"`
 	// Requests is the number of requests that were sent (arrivals that
 	// found room in flight and missed the data-key cache).
@@ -274,4 +278,10 @@ type Threshold struct {
 	Unit     string  `json:"unit,omitempty"`
 	// Note explains a failure that has no measured value (no requests).
 	Note string `json:"note,omitempty"`
+}
+
+// BucketAttempts counts a workload's attempts charged to one quota bucket.
+type BucketAttempts struct {
+	Attempts  int64 `json:"attempts"`
+	Throttled int64 `json:"throttled"`
 }
