@@ -120,7 +120,7 @@ type Workload struct {
 	// charged to another bucket than Bucket (traffic moved to another
 	// Region); absent when every attempt went to Bucket.
 	BucketAttempts map[string]BucketAttempts `json:"bucket_attempts,omitempty"`
-	TargetPerS float64 `json:"target_per_s"`
+	TargetPerS     float64                   `json:"target_per_s"`
 	// Requests is the number of requests that were sent (arrivals that
 	// found room in flight and missed the data-key cache).
 	Requests          int64 `json:"requests"`
