@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -91,7 +92,7 @@ func (d *Driver) TouchedAccounts() []Touched {
 			t = &Touched{ID: id, Name: name}
 			by[id] = t
 		}
-		if !contains(t.Reasons, reason) {
+		if !slices.Contains(t.Reasons, reason) {
 			t.Reasons = append(t.Reasons, reason)
 		}
 	}
@@ -142,7 +143,7 @@ func (d *Driver) checkAWS() error {
 	for _, name := range d.signers() {
 		a := d.sc.Accounts[name]
 		if a.RoleARN == "" {
-			if !contains(defaults, a.ID) {
+			if !slices.Contains(defaults, a.ID) {
 				defaults = append(defaults, a.ID)
 			}
 			continue

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -258,7 +259,7 @@ type probeAlias struct{ account, region, name string }
 func (p *prober) lack(feature, needer, evidence string) {
 	for i := range p.lacks {
 		if p.lacks[i].Feature == feature {
-			if !contains(p.lacks[i].NeededBy, needer) {
+			if !slices.Contains(p.lacks[i].NeededBy, needer) {
 				p.lacks[i].NeededBy = append(p.lacks[i].NeededBy, needer)
 			}
 			return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -246,22 +247,15 @@ func New(opts Options) (*Driver, error) {
 		d.wls = append(d.wls, w)
 		maxInFlight = max(maxInFlight, w.inFlight)
 	}
-	for _, ev := range sc.Events {
-		if ev.Action != scenario.ActionShiftTraffic {
-			if _, ok := sc.Keys[ev.Key]; !ok {
-				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
+	shifts, err := ShiftRegions(sc)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range d.wls {
+		for _, r := range shifts[w.spec.Name] {
+			if !slices.Contains(w.regions, r) {
+				w.regions = append(w.regions, r)
 			}
-			continue
-		}
-		w := d.workloadByName(ev.Workload)
-		if w == nil {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
-		}
-		if ev.ToRegion == "" {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
-		}
-		if !contains(w.regions, ev.ToRegion) {
-			w.regions = append(w.regions, ev.ToRegion)
 		}
 	}
 	d.http = opts.Target.HTTPClient
@@ -424,13 +418,27 @@ func firstNonZero[T comparable](vs ...T) T {
 	return zero
 }
 
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
+// ShiftRegions checks that every event of sc names a known key, or for
+// shift-traffic a known workload and a Region, and returns, per workload
+// name, the Regions shift-traffic events send it to, in event order.
+func ShiftRegions(sc *scenario.Scenario) (map[string][]string, error) {
+	shifts := map[string][]string{}
+	for _, ev := range sc.Events {
+		if ev.Action != scenario.ActionShiftTraffic {
+			if _, ok := sc.Keys[ev.Key]; !ok {
+				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
+			}
+			continue
 		}
+		if !slices.ContainsFunc(sc.Workloads, func(w scenario.Workload) bool { return w.Name == ev.Workload }) {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
+		}
+		if ev.ToRegion == "" {
+			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
+		}
+		shifts[ev.Workload] = append(shifts[ev.Workload], ev.ToRegion)
 	}
-	return false
+	return shifts, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -67,7 +68,7 @@ func (d *Driver) runEvents(winCtx context.Context, prov *provisioned, rws []*run
 		switch ev.Action {
 		case scenario.ActionShiftTraffic, scenario.ActionRotate:
 		default:
-			if !contains(touched, ev.Key) {
+			if !slices.Contains(touched, ev.Key) {
 				touched = append(touched, ev.Key)
 			}
 		}

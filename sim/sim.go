@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -169,22 +170,15 @@ func New(opts Options) (*Simulator, error) {
 		}
 		s.wls = append(s.wls, w)
 	}
-	for _, ev := range sc.Events {
-		if ev.Action != scenario.ActionShiftTraffic {
-			if _, ok := sc.Keys[ev.Key]; !ok {
-				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
+	shifts, err := driver.ShiftRegions(sc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	for _, w := range s.wls {
+		for _, r := range shifts[w.spec.Name] {
+			if !slices.Contains(w.regions, r) {
+				w.regions = append(w.regions, r)
 			}
-			continue
-		}
-		w := s.workloadByName(ev.Workload)
-		if w == nil {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
-		}
-		if ev.ToRegion == "" {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
-		}
-		if !contains(w.regions, ev.ToRegion) {
-			w.regions = append(w.regions, ev.ToRegion)
 		}
 	}
 	return s, nil
@@ -244,15 +238,6 @@ func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
 	}
 	w.bucket = bucketOf(w.caller.ID, w.region, sw.Operation, w.key.Spec)
 	return w, nil
-}
-
-func (s *Simulator) workloadByName(name string) *workload {
-	for _, w := range s.wls {
-		if w.spec.Name == name {
-			return w
-		}
-	}
-	return nil
 }
 
 // bucketOf names the bucket a request is charged to first, as the driver
@@ -747,13 +732,4 @@ func (r *run) apply(ev scenario.Event) report.Event {
 		return fail("unknown action")
 	}
 	return re
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

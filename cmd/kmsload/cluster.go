@@ -184,17 +184,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 		fmt.Fprintf(stdout, "agent %-20s share %d/%d  clock offset %+.3f ms (rtt %.3f ms)  start lag %.1f ms  snapshots %d  duplicates %d  resent %d%s\n",
 			a.Name, a.Index+1, len(r.Cluster.Agents), a.ClockOffsetMs, a.RTTMs, a.StartLagMs, a.Snapshots, a.Duplicates, a.Resent+a.Rerequested, lostNote(a))
 	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", filepath.Join(f.out, "results.json"))
-	if line := thresholdsLine(ths); line != "" {
-		fmt.Fprintln(stdout, line)
-	}
-	if r.Partial {
-		return partialError(r)
-	}
-	if n := report.ThresholdsFailed(ths); n > 0 {
-		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
-	}
-	return nil
+	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", r, ths)
 }
 
 func lostNote(a report.ClusterAgent) string {

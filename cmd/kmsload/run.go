@@ -245,17 +245,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err := report.WriteText(stdout, res); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", filepath.Join(f.out, "results.json"))
-	if line := thresholdsLine(ths); line != "" {
-		fmt.Fprintln(stdout, line)
-	}
-	if res.Partial {
-		return partialError(res)
-	}
-	if n := report.ThresholdsFailed(ths); n > 0 {
-		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
-	}
-	return nil
+	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", res, ths)
 }
 
 // quotaConfig builds the embedded emulator's quota configuration from the

@@ -154,18 +154,8 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	if err := report.WriteText(stdout, res); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nresults: %s (simulated %.0f s in %.1f s of wall time)\n",
-		filepath.Join(f.out, "results.json"), simulatedSeconds(res), wall.Seconds())
-	if line := thresholdsLine(ths); line != "" {
-		fmt.Fprintln(stdout, line)
-	}
-	if res.Partial {
-		return partialError(res)
-	}
-	if n := report.ThresholdsFailed(ths); n > 0 {
-		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
-	}
-	return nil
+	return runOutcome(stdout, filepath.Join(f.out, "results.json"),
+		fmt.Sprintf(" (simulated %.0f s in %.1f s of wall time)", simulatedSeconds(res), wall.Seconds()), res, ths)
 }
 
 // simulatedSeconds is the virtual time of all the run's windows.

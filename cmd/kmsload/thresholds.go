@@ -62,3 +62,20 @@ func thresholdsLine(ts []report.Threshold) string {
 	}
 	return fmt.Sprintf("thresholds: %d of %d FAILED", failed, len(ts))
 }
+
+// runOutcome prints the line naming results.json (with extra after it),
+// the threshold outcome, and returns the command's exit error: exit 1 for
+// a run that stopped early, 99 when a threshold failed, nil otherwise.
+func runOutcome(w io.Writer, resultsPath, extra string, res *report.Results, ths []report.Threshold) error {
+	fmt.Fprintf(w, "\nresults: %s%s\n", resultsPath, extra)
+	if line := thresholdsLine(ths); line != "" {
+		fmt.Fprintln(w, line)
+	}
+	if res.Partial {
+		return partialError(res)
+	}
+	if n := report.ThresholdsFailed(ths); n > 0 {
+		return &exitError{code: exitThresholds, err: fmt.Errorf("%d of %d thresholds failed", n, len(ths))}
+	}
+	return nil
+}
