@@ -5,6 +5,9 @@
 #     local-kms, and a null handler that returns a fixed response.
 #  2. Memory with run length: peak RSS of `kmsload run` for 30 s and for
 #     BENCH_LONG (default 5m) of the same scenario.
+#  3. Driver speed on the null handler: kmsload run's highest sustained
+#     open-loop rate (bench/null.yaml, searched with --scale) against
+#     vegeta's max rate and a naive aws-sdk-go-v2 closed loop (bench/naivesdk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,3 +88,50 @@ PY
 }
 short=$(rss 30s); long=$(rss "$LONG")
 python3 -c "import sys; s,l=map(int,sys.argv[1:]); print(f'peak RSS: 30s run {s/1024:.1f} MiB, $LONG run {l/1024:.1f} MiB, ratio {l/s:.2f}x (goal: within 10%)')" "$short" "$long"
+
+echo
+echo "== driver speed: kmsload run open-loop vs vegeta vs a naive SDK closed loop, GenerateDataKey on the null handler =="
+# kmsload's highest sustained rate: bench/null.yaml (1,000/s, retries and
+# quotas off) at --scale S, 5 s per probe; sustained = sent/s >= 99% of
+# target/s, none dropped, no errors. Double S until a probe fails, then
+# bisect BENCH_BISECT (default 4) steps between the last pass and the fail.
+go build -o "$work/naivesdk" ./bench/naivesdk
+uptime
+p=$(free_port); "$work/nullkms" -addr "127.0.0.1:$p" & pids+=($!); wait_port "$p"
+probe() { # probe SCALE -> prints one line; exit status 0 when sustained
+	local out="$work/drv-$1"
+	bin/kmsload run bench/null.yaml --target endpoint --endpoint "http://127.0.0.1:$p" --quiet --retry none \
+		--duration 5s --scale "$1" --out "$out" > "$out.log" 2>&1 || true
+	python3 - "$out/results.json" "$1" <<'PY'
+import json, sys
+try:
+    w = json.load(open(sys.argv[1]))["workloads"][0]
+except (OSError, ValueError, KeyError, IndexError) as e:
+    print(f"  scale {sys.argv[2]:>6}: run failed ({e})"); sys.exit(1)
+errs = sum(w["errors"].values()) if w["errors"] else 0
+ok = w["sent_per_s"] >= 0.99 * w["target_per_s"] and w["dropped"] == 0 and errs == 0
+print(f'  target {w["target_per_s"]:>8.0f}/s  sent {w["sent_per_s"]:>8.0f}/s ({100*w["sent_per_s"]/w["target_per_s"]:5.1f}%)  '
+      f'dropped {w["dropped"]:>6}  errors {errs:>5}  p99 {w["latency_ms"]["p99"]:7.2f} ms  {"sustained" if ok else "NOT sustained"}')
+sys.exit(0 if ok else 1)
+PY
+}
+good=0; bad=0; s=1
+while probe "$s"; do good=$s; s=$((s * 2)); [ "$s" -le 1024 ] || break; done
+bad=$s
+for _ in $(seq 1 "${BENCH_BISECT:-4}"); do
+	[ "$good" != 0 ] || break
+	mid=$(python3 -c "import sys; g,b=map(float,sys.argv[1:]); print(round((g+b)/2, 3))" "$good" "$bad")
+	if probe "$mid"; then good=$mid; else bad=$mid; fi
+done
+kmsload_rps=$(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$good")
+echo "kmsload highest sustained open-loop rate: $kmsload_rps/s (first failing probe: $(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$bad")/s; max_in_flight 1000)"
+attack null-driver "$p" "00000000-0000-0000-0000-000000000000"
+naive=$("$work/naivesdk" -endpoint "http://127.0.0.1:$p" -workers "$WORKERS" -duration "$DUR")
+echo "naive SDK loop ($WORKERS goroutines, $DUR): $naive"
+python3 - "$kmsload_rps" "$(val null-driver rps)" "${naive%% *}" <<'PY'
+import sys
+k, v, n = map(float, sys.argv[1:])
+print(f"driver: kmsload/vegeta = {k/v:.2f}x (goal >= 0.50x)   kmsload/naive SDK = {k/n:.2f}x (goal >= 1.30x)"
+      f"   [kmsload {k:.0f}/s, vegeta {v:.0f}/s, naive SDK {n:.0f}/s]")
+PY
+uptime
