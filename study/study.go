@@ -290,10 +290,7 @@ func verdict(l Layout) []string {
 		out = append(out, fmt.Sprintf("%s moved to %s at %.1f s: %.0f%% of its attempts throttled before, %.0f%% after.",
 			m.Workload, m.ToRegion, m.AtS, 100*m.ThrottledBefore, 100*m.ThrottledAfter))
 	}
-	if hot, ok := hottest(l); ok && l.WorstThrottled > 0 && moved(l, l.WorstThrottledWorkload) {
-		out = append(out, fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts, after its traffic moved Region (the results charge its attempts to %s, the bucket of its first Region; the throttling happened in the new Region's bucket).",
-			l.WorstThrottledWorkload, 100*l.WorstThrottled, hot.Name))
-	} else if hot, ok := hottest(l); ok && l.WorstThrottled > 0 {
+	if hot, ok := hottest(l); ok && l.WorstThrottled > 0 {
 		worst := byName[l.WorstThrottledWorkload]
 		line := fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts; bucket %s ran at %.0f%% of its quota and throttled %.0f%% (workloads %s)",
 			worst.Name, 100*l.WorstThrottled, hot.Name, 100*hot.Utilisation(), 100*hot.ThrottledShare, strings.Join(hot.Workloads, ", "))
@@ -390,15 +387,6 @@ func storePeers(l Layout, w Workload) (others, keys []string) {
 	}
 	sort.Strings(keys)
 	return others, keys
-}
-
-func moved(l Layout, workload string) bool {
-	for _, m := range l.Moves {
-		if m.Workload == workload {
-			return true
-		}
-	}
-	return false
 }
 
 // moves measures each shift-traffic event of s: the workload's throttled

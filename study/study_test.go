@@ -170,7 +170,10 @@ func TestSummarizeShiftTraffic(t *testing.T) {
 	s := scenario.NewScenario()
 	s.Events = []scenario.Event{{At: 2 * time.Second, Action: scenario.ActionShiftTraffic, Workload: "reports", ToRegion: "ca-central-1"}}
 	ws := []report.Workload{{Name: "reports", Caller: "prod", Key: "k", Bucket: "1/us-east-1/symmetric", TargetPerS: 100,
-		Attempts: 500, ThrottledAttempts: 100, Series: []report.Second{
+		Attempts: 500, ThrottledAttempts: 100, BucketAttempts: map[string]report.BucketAttempts{
+			"1/us-east-1/symmetric":    {Attempts: 200},
+			"1/ca-central-1/symmetric": {Attempts: 300, Throttled: 100},
+		}, Series: []report.Second{
 			{T: 0, Attempts: 100}, {T: 1, Attempts: 100}, {T: 2, Attempts: 150, ThrottledAttempts: 50}, {T: 3, Attempts: 150, ThrottledAttempts: 50},
 		}}}
 	l := study.Summarize(study.Run{Scenario: s, MonthlyCostUSD: -1, Results: &report.Results{
@@ -183,7 +186,8 @@ func TestSummarizeShiftTraffic(t *testing.T) {
 	v := strings.Join(l.Verdict, "\n")
 	for _, want := range []string{
 		"reports moved to ca-central-1 at 2.0 s: 0% of its attempts throttled before, 33% after.",
-		"Worst throttling: reports, 20% of its attempts, after its traffic moved Region",
+		// The throttling is charged to the bucket of the Region the traffic moved to.
+		"Worst throttling: reports, 20% of its attempts; bucket 1/ca-central-1/symmetric",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("Verdict lacks %q:\n%s", want, v)
