@@ -46,6 +46,19 @@ func (c *call) aliasTarget(ref string) (*key, *apiError) {
 	return k, nil
 }
 
+// customerAlias checks that name is a valid alias name a caller may
+// change (verb: create, update, delete): aliases under alias/aws/ belong
+// to AWS-managed keys.
+func customerAlias(name, verb string) *apiError {
+	if e := validAliasName(name); e != nil {
+		return e
+	}
+	if strings.HasPrefix(name, "alias/aws/") {
+		return kerr("NotAuthorizedException", "Cannot %s alias with prefix 'alias/aws/'", verb)
+	}
+	return nil
+}
+
 type aliasIn struct {
 	AliasName   string
 	TargetKeyId string
@@ -56,11 +69,8 @@ func opCreateAlias(c *call) (any, *apiError) {
 	if e := decodeBody(c.body, &in); e != nil {
 		return nil, e
 	}
-	if e := validAliasName(in.AliasName); e != nil {
+	if e := customerAlias(in.AliasName, "create"); e != nil {
 		return nil, e
-	}
-	if strings.HasPrefix(in.AliasName, "alias/aws/") {
-		return nil, kerr("NotAuthorizedException", "Cannot create alias with prefix 'alias/aws/'")
 	}
 	s := c.s
 	s.mu.Lock()
@@ -86,11 +96,8 @@ func opUpdateAlias(c *call) (any, *apiError) {
 	if e := decodeBody(c.body, &in); e != nil {
 		return nil, e
 	}
-	if e := validAliasName(in.AliasName); e != nil {
+	if e := customerAlias(in.AliasName, "update"); e != nil {
 		return nil, e
-	}
-	if strings.HasPrefix(in.AliasName, "alias/aws/") {
-		return nil, kerr("NotAuthorizedException", "Cannot update alias with prefix 'alias/aws/'")
 	}
 	s := c.s
 	s.mu.Lock()
@@ -124,11 +131,8 @@ func opDeleteAlias(c *call) (any, *apiError) {
 	if e := decodeBody(c.body, &in); e != nil {
 		return nil, e
 	}
-	if e := validAliasName(in.AliasName); e != nil {
+	if e := customerAlias(in.AliasName, "delete"); e != nil {
 		return nil, e
-	}
-	if strings.HasPrefix(in.AliasName, "alias/aws/") {
-		return nil, kerr("NotAuthorizedException", "Cannot delete alias with prefix 'alias/aws/'")
 	}
 	s := c.s
 	s.mu.Lock()
