@@ -325,21 +325,23 @@ func (d *Driver) awsHTTPClient() aws.HTTPClient {
 	if d.opts.Target.HTTPClient != nil {
 		return d.opts.Target.HTTPClient
 	}
-	return buildableClient(d.http)
+	return buildableClient(d.http, d.conns)
 }
 
 // buildableClient returns the SDK's buildable client with the idle
-// connection limits of like (nil = defaults).
-func buildableClient(like *http.Client) aws.HTTPClient {
-	conns := 1024
+// connection limits of like (nil = defaults), its connections counted and
+// capped by conns.
+func buildableClient(like *http.Client, conns *connCounter) aws.HTTPClient {
+	idle := 1024
 	if like != nil {
 		if tr, ok := like.Transport.(*http.Transport); ok {
-			conns = tr.MaxIdleConnsPerHost
+			idle = tr.MaxIdleConnsPerHost
 		}
 	}
 	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = conns
-		tr.MaxIdleConnsPerHost = conns
+		tr.MaxIdleConns = idle
+		tr.MaxIdleConnsPerHost = idle
+		conns.apply(tr)
 	})
 }
 

@@ -65,7 +65,7 @@ func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, r
 		return nil, fmt.Errorf("%w: no Region", ErrSweep)
 	}
 	if hc == nil {
-		hc = buildableClient(nil)
+		hc = buildableClient(nil, nil)
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}

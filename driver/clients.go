@@ -95,7 +95,14 @@ type tracker struct {
 	rec      *report.Recorder
 	w        int
 	attempts int
-	bucket   quota.BucketKey // for the throttle watch
+	bucket   *regionBucket // where the attempts are charged
+}
+
+// regionBucket is the quota bucket of a workload's requests in one Region,
+// with its name computed once rather than per attempt.
+type regionBucket struct {
+	key  quota.BucketKey // for the throttle watch
+	name string          // key.String()
 }
 
 type trackerKey struct{}
@@ -117,7 +124,7 @@ var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
 		service := time.Since(sent)
 		t.attempts++
 		o, code := Classify(err)
-		t.rec.AttemptIn(t.w, t.bucket.String(), sent, service, o, code)
+		t.rec.AttemptIn(t.w, t.bucket.name, sent, service, o, code)
 		return out, md, err
 	})
 
@@ -142,6 +149,9 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 	var apiOptions []func(*middleware.Stack) error
 	if measured {
 		apiOptions = append(apiOptions, addAttemptMiddleware)
+		if d.opts.Target.Kind != TargetAWS {
+			apiOptions = append(apiOptions, trimStack)
+		}
 	}
 	if d.guarded() {
 		apiOptions = append(apiOptions, d.g.addGuard) // after the attempt recorder: runs before it
@@ -157,12 +167,17 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		}), nil
 	}
 	endpoint := d.opts.Target.Endpoint
+	resolver, err := newFixedEndpoint(endpoint)
+	if err != nil {
+		return nil, err
+	}
 	return kms.New(kms.Options{
-		Region:       region,
-		BaseEndpoint: &endpoint,
-		Credentials:  credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
-		HTTPClient:   d.http,
-		Retryer:      retryer,
-		APIOptions:   append(apiOptions, d.serverAPIOptions(account)...),
+		Region:             region,
+		BaseEndpoint:       &endpoint,
+		EndpointResolverV2: resolver,
+		Credentials:        credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
+		HTTPClient:         bufferedBodies{d.http},
+		Retryer:            retryer,
+		APIOptions:         append(apiOptions, d.serverAPIOptions(account)...),
 	}), nil
 }

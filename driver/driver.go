@@ -96,6 +96,15 @@ type Options struct {
 	// AWS_MAX_ATTEMPTS, the shared config file), which decides what
 	// neither the override nor the scenario sets; nil = LoadSDKEnv.
 	SDKEnv *SDKEnv
+	// MaxConns caps the connections open to each KMS endpoint host; 0 =
+	// DefaultMaxConns, negative = no cap. A request that finds every
+	// connection busy waits for one (the wait is part of its service time)
+	// instead of dialling: without a cap, a short stall of the machine at
+	// a high rate makes every queued request dial at once, and the dialling
+	// costs the CPU the requests need. Results.Target reports the cap and
+	// the most connections open; Run warns when the cap was reached.
+	// Ignored when Target.HTTPClient is set.
+	MaxConns int
 	// Seed of Poisson arrivals and payloads; 0 = the scenario's.
 	Seed int64
 	// Isolate runs each workload alone, then all together, and fills
@@ -162,6 +171,7 @@ type Driver struct {
 	seed     int64
 	drain    time.Duration
 	http     *http.Client
+	conns    *connCounter // connections of http; nil when Target.HTTPClient is given
 	wls      []*workload
 	logf     func(format string, args ...any)
 	runID    string
@@ -260,7 +270,8 @@ func New(opts Options) (*Driver, error) {
 	}
 	d.http = opts.Target.HTTPClient
 	if d.http == nil {
-		d.http = newHTTPClient(maxInFlight * len(d.wls))
+		d.conns = newConnCounter(opts.MaxConns)
+		d.http = newHTTPClient(maxInFlight*len(d.wls), d.conns)
 	}
 	if err := d.checkSharedClients(); err != nil {
 		return nil, err
@@ -393,18 +404,20 @@ func (w *workload) info() report.WorkloadInfo {
 }
 
 // newHTTPClient returns a client tuned for many concurrent requests to one
-// host over HTTP/1.1.
-func newHTTPClient(conns int) *http.Client {
-	conns = max(conns, 1024)
-	return &http.Client{Transport: &http.Transport{
+// host over HTTP/1.1, its connections counted and capped by conns.
+func newHTTPClient(idle int, conns *connCounter) *http.Client {
+	idle = max(idle, 1024)
+	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          conns,
-		MaxIdleConnsPerHost:   conns,
+		MaxIdleConns:          idle,
+		MaxIdleConnsPerHost:   idle,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-	}}
+	}
+	conns.apply(tr)
+	return &http.Client{Transport: tr}
 }
 
 // firstNonZero returns the first of vs that is not the zero value.
@@ -552,7 +565,20 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
 	}
 	out.Hlog = m.hlog
+	d.reportConns(res)
 	return out, nil
+}
+
+// reportConns records the most connections open in res and warns when
+// they reached the cap.
+func (d *Driver) reportConns(res *report.Results) {
+	if d.conns == nil {
+		return
+	}
+	res.Target.PeakConns = int(d.conns.peak.Load())
+	if d.conns.max > 0 && res.Target.PeakConns >= d.conns.max {
+		d.logf("connections: the cap of %d per endpoint was reached; requests that found every connection busy waited for one, and that wait is in their service time (raise --max-conns if the target's latency needs more)", d.conns.max)
+	}
 }
 
 // quotaPerS returns the configured limit of the bucket named name.
@@ -579,6 +605,9 @@ func bucketOf(account, region, op string, key scenario.Key) quota.BucketKey {
 // targetInfo describes the target for the results.
 func (d *Driver) targetInfo() report.TargetInfo {
 	t := report.TargetInfo{Kind: d.opts.Target.Kind, Endpoint: d.opts.Target.Endpoint}
+	if d.conns != nil {
+		t.MaxConns = d.conns.max
+	}
 	switch d.opts.Target.Kind {
 	case TargetEmbedded:
 		t.QuotasAppliedBy = "kmsload"

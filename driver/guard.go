@@ -329,7 +329,7 @@ func (g *guard) middleware() middleware.FinalizeMiddleware {
 			out, md, err := next.HandleFinalize(ctx, in)
 			if t, _ := ctx.Value(trackerKey{}).(*tracker); t != nil {
 				o, _ := Classify(err)
-				g.observe(time.Now(), t.bucket, o == report.Throttled)
+				g.observe(time.Now(), t.bucket.key, o == report.Throttled)
 			}
 			return out, md, err
 		})

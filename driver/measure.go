@@ -14,13 +14,14 @@ import (
 
 // runWorkload is a workload during one measured window.
 type runWorkload struct {
-	w      *workload
-	ri     int             // index in the window's recorder
-	calls  map[string]call // Region -> bound request
-	region atomic.Pointer[string]
-	sem    chan struct{}
-	cache  *KeyCache
-	g      *guard
+	w       *workload
+	ri      int                      // index in the window's recorder
+	calls   map[string]call          // Region -> bound request
+	buckets map[string]*regionBucket // Region -> quota bucket charged
+	region  atomic.Pointer[string]
+	workers *workers
+	cache   *KeyCache
+	g       *guard
 }
 
 // window is the outcome of one measured window.
@@ -38,16 +39,15 @@ type window struct {
 // when arrivals have stopped (end of the window or ctx cancelled) and
 // in-flight requests have drained.
 func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, phase string) (*window, error) {
-	if d.opts.BeforeMeasure != nil {
-		d.opts.BeforeMeasure()
-	}
 	rws := make([]*runWorkload, len(idxs))
 	infos := make([]report.WorkloadInfo, len(idxs))
 	clients := map[clientKey]*kms.Client{} // shared clients of this window
 	for ri, i := range idxs {
 		w := d.wls[i]
-		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, sem: make(chan struct{}, w.inFlight), g: d.g}
+		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, buckets: map[string]*regionBucket{}, g: d.g}
 		for _, region := range w.regions {
+			b := w.bucketIn(region)
+			rw.buckets[region] = &regionBucket{key: b, name: b.String()}
 			c, err := d.windowClient(ctx, clients, w, region)
 			if err != nil {
 				return nil, err
@@ -63,6 +63,17 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		infos[ri] = w.info()
 		infos[ri].BucketQuotaPerS = d.quotaPerS(w.bucket.String())
 	}
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	for _, rw := range rws {
+		rw.workers = newWorkers(rw.w.inFlight, func(r request) { rw.send(reqCtx, r) })
+	}
+	if d.opts.Target.Kind != TargetAWS {
+		warmUp(rws)
+	}
+	if d.opts.BeforeMeasure != nil {
+		d.opts.BeforeMeasure()
+	}
 	var obs report.Observer
 	if d.opts.Observer != nil {
 		obs = d.opts.Observer(windowName(phase, rws), infos)
@@ -73,14 +84,13 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	rec.SetObserver(obs)
 	winCtx, stop := context.WithDeadline(ctx, start.Add(d.duration))
 	defer stop()
-	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelReqs()
 
-	var inflight, loops sync.WaitGroup
+	var loops sync.WaitGroup
 	for _, rw := range rws {
 		loops.Go(func() {
+			defer rw.workers.close()
 			defer d.g.recovered("the arrival loop of workload", rw.w.spec.Name)
-			d.schedule(ctx, reqCtx, rec, rw, start, &inflight)
+			d.schedule(ctx, rec, rw, start)
 		})
 	}
 	win := &window{start: start, hlog: map[string][]byte{}}
@@ -114,7 +124,12 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	win.elapsed = end.Sub(start)
 
 	drained := make(chan struct{})
-	go func() { inflight.Wait(); close(drained) }()
+	go func() {
+		for _, rw := range rws {
+			rw.workers.wait()
+		}
+		close(drained)
+	}()
 	t := time.NewTimer(d.drain)
 	select {
 	case <-drained:
@@ -137,6 +152,35 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	return win, nil
 }
 
+// Warm-up before a window: a workload at R requests/s starts with
+// R/warmPerWorker workers and connections, between 1 and warmMaxWorkers
+// (and its in-flight bound).
+const (
+	warmPerWorker  = 250 // requests/s per worker started before the window
+	warmMaxWorkers = 256
+)
+
+// warmUp sends each workload's request, unmeasured, through enough of its
+// workers at once to carry the window's first milliseconds, so that the
+// window does not start with every arrival starting a worker (and growing
+// its stack through the SDK) and dialling a connection: at high rates that
+// start-up queue fills the in-flight bound and drops arrivals that a warm
+// driver sends on time. It runs before the window's quota model is armed
+// (Options.BeforeMeasure), so the requests count against no quota;
+// outcomes are ignored. Real AWS is not warmed: its requests cost money
+// and count against real quotas.
+func warmUp(rws []*runWorkload) {
+	var wg sync.WaitGroup
+	for _, rw := range rws {
+		n := min(max(int(rw.w.mean/warmPerWorker), 1), warmMaxWorkers, rw.w.inFlight)
+		wg.Add(n)
+		for range n {
+			rw.workers.dispatch(request{region: rw.w.region, warmed: &wg})
+		}
+	}
+	wg.Wait()
+}
+
 // windowName names a measured window for observers: "combined", or
 // "isolated:NAME" for a workload measured alone.
 func windowName(phase string, rws []*runWorkload) string {
@@ -150,7 +194,7 @@ func windowName(phase string, rws []*runWorkload) string {
 // time (dispatching at once when behind, so late arrivals catch up and are
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
-func (d *Driver) schedule(ctx, reqCtx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time, inflight *sync.WaitGroup) {
+func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time) {
 	arr, err := NewSharedArrival(rw.w.spec, d.scale, d.seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
@@ -174,39 +218,107 @@ func (d *Driver) schedule(ctx, reqCtx context.Context, rec *report.Recorder, rw 
 		} else if ctx.Err() != nil {
 			return
 		}
-		rw.arrive(reqCtx, rec, intended, inflight)
+		rw.arrive(rec, intended)
 	}
 }
 
 // arrive handles one arrival: served by the data-key cache, dropped when
-// the in-flight bound is full, or sent on its own goroutine.
-func (rw *runWorkload) arrive(reqCtx context.Context, rec *report.Recorder, intended time.Time, inflight *sync.WaitGroup) {
+// the in-flight bound is full, or handed to one of the workload's workers.
+func (rw *runWorkload) arrive(rec *report.Recorder, intended time.Time) {
 	if rw.cache != nil && rw.cache.Use(intended) {
 		rec.CacheHit(rw.ri, intended)
 		return
 	}
-	select {
-	case rw.sem <- struct{}{}:
-	default:
+	region := *rw.region.Load()
+	if !rw.workers.dispatch(request{intended: intended, region: region, rec: rec}) {
 		rec.Dropped(rw.ri, intended)
 		return
 	}
 	rec.Sent(rw.ri, intended)
-	region := *rw.region.Load()
-	c := rw.calls[region]
-	inflight.Go(func() {
-		defer rw.g.recovered("a request of workload", rw.w.spec.Name)
-		defer func() { <-rw.sem }()
-		t := &tracker{rec: rec, w: rw.ri, bucket: rw.w.bucketIn(region)}
-		err := c(context.WithValue(reqCtx, trackerKey{}, t))
-		done := time.Now()
-		o, code := Classify(err)
-		rec.Done(rw.ri, intended, done, t.attempts, o, code)
-		if err == nil && rw.cache != nil {
-			rw.cache.Refresh(done)
-		}
-	})
 }
+
+// request is one arrival handed to a worker, or a warm-up request.
+type request struct {
+	intended time.Time
+	region   string
+	rec      *report.Recorder // where to record; nil for a warm-up request
+	warmed   *sync.WaitGroup  // of a warm-up request: Done when answered
+}
+
+// send makes one request through the SDK and records its outcome; a
+// warm-up request is sent unmeasured.
+func (rw *runWorkload) send(reqCtx context.Context, r request) {
+	defer rw.g.recovered("a request of workload", rw.w.spec.Name)
+	if r.rec == nil {
+		defer r.warmed.Done()
+		_ = rw.calls[r.region](reqCtx)
+		return
+	}
+	rec := r.rec
+	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region]}
+	err := rw.calls[r.region](context.WithValue(reqCtx, trackerKey{}, t))
+	done := time.Now()
+	o, code := Classify(err)
+	rec.Done(rw.ri, r.intended, done, t.attempts, o, code)
+	if err == nil && rw.cache != nil {
+		rw.cache.Refresh(done)
+	}
+}
+
+// workers runs one workload's requests on goroutines that outlive a
+// request, so that each grows its stack through the SDK's deep middleware
+// chain once rather than once per request. Workers start as arrivals need
+// them, at most max, and every one of them holds an in-flight slot while
+// it sends: max is the workload's in-flight bound. One goroutine (the
+// arrival loop) calls dispatch and close.
+//
+// idle counts the receives workers have promised and no request has
+// claimed yet. A worker promises its next receive before it gives back its
+// slot, so every request sent finds a receiver already promised or starts
+// one, and the number of workers never exceeds max.
+type workers struct {
+	slots chan struct{} // in-flight bound
+	queue chan request  // capacity max: a request holds a slot until received and sent
+	idle  atomic.Int64
+	wg    sync.WaitGroup
+	serve func(request)
+}
+
+func newWorkers(max int, serve func(request)) *workers {
+	return &workers{slots: make(chan struct{}, max), queue: make(chan request, max), serve: serve}
+}
+
+// dispatch hands r to a worker, starting one when none is idle; it returns
+// false, and sends nothing, when max requests are in flight.
+func (ws *workers) dispatch(r request) bool {
+	select {
+	case ws.slots <- struct{}{}:
+	default:
+		return false
+	}
+	ws.queue <- r // never blocks: at most max requests hold slots
+	if ws.idle.Add(-1) < 0 {
+		ws.idle.Add(1)
+		ws.wg.Go(ws.loop)
+	}
+	return true
+}
+
+// loop serves requests until close.
+func (ws *workers) loop() {
+	for r := range ws.queue {
+		ws.serve(r)
+		ws.idle.Add(1)
+		<-ws.slots
+	}
+}
+
+// close ends the workers once the requests handed to them are done;
+// wait waits for that.
+func (ws *workers) close() { close(ws.queue) }
+
+// wait waits until every worker has ended (after close).
+func (ws *workers) wait() { ws.wg.Wait() }
 
 // waitStart waits for the instant Options.Start gives (when set) and
 // returns the window's start: that instant, or now when it has passed or

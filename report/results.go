@@ -93,6 +93,10 @@ type TargetInfo struct {
 	QuotasAppliedBy string `json:"quotas_applied_by,omitempty"`
 	// Versions of kmsload, Go and the AWS SDK.
 	Versions map[string]string `json:"versions,omitempty"`
+	// MaxConns is the cap on connections per endpoint host (0: none or
+	// unknown); PeakConns the most connections open at once during the run.
+	MaxConns  int `json:"max_conns,omitempty"`
+	PeakConns int `json:"peak_conns,omitempty"`
 }
 
 // Percentiles are latency percentiles in milliseconds.

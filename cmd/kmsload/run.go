@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,8 @@ type runFlags struct {
 	cluster       clusterFlags // nsqd of a distributed run
 	metricsAddr   string
 	metricsLinger time.Duration
+	cpuProfile    string // write a pprof CPU profile of the run here
+	maxConns      int
 }
 
 func newRunCmd() *cobra.Command {
@@ -116,10 +119,19 @@ partial results, marked "partial": true.`,
 	fl.StringVar(&f.cluster.topic, "topic", "kmsload", "NSQ topic prefix of a distributed run, shared with the agents")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics on this address during the run, e.g. 127.0.0.1:9464 (bound exactly as given; default off)")
 	fl.DurationVar(&f.metricsLinger, "metrics-linger", 0, "after the results are written, keep serving the final metrics this long (Ctrl-C ends it)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	fl.IntVar(&f.maxConns, "max-conns", driver.DefaultMaxConns, "connections per KMS endpoint host; a request finding all busy waits for one (in its service time); 0 = no cap")
 	return cmd
 }
 
 func runScenario(cmd *cobra.Command, path string, f runFlags) error {
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := loadScenario(path)
 	if err != nil {
 		return err
@@ -158,6 +170,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		Isolate:      f.isolate,
 		Quota:        qcfg,
 		DrainTimeout: f.drainTimeout,
+		MaxConns:     maxConnsOption(f.maxConns),
 	}
 	if f.throttle && f.target != "endpoint" && f.target != "localstack" {
 		return usageErr(fmt.Errorf("--throttle applies to --target endpoint and localstack (the embedded target always applies the quota model), not %q", f.target))
@@ -385,4 +398,30 @@ func progressPrinter(w *os.File) func(string, report.Progress) {
 		}
 		last = phase
 	}
+}
+
+// startCPUProfile starts a pprof CPU profile written to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(fh); err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		fh.Close()
+	}, nil
+}
+
+// maxConnsOption turns --max-conns (0 = no cap) into driver.Options.MaxConns
+// (0 = the default, negative = no cap).
+func maxConnsOption(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
