@@ -176,7 +176,7 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		BaseEndpoint:       &endpoint,
 		EndpointResolverV2: resolver,
 		Credentials:        credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
-		HTTPClient:         bufferedBodies{d.http},
+		HTTPClient:         d.endpoint,
 		Retryer:            retryer,
 		APIOptions:         append(apiOptions, d.serverAPIOptions(account)...),
 	}), nil

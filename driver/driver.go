@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"context"
 	"errors"
 	"fmt"
@@ -171,7 +173,9 @@ type Driver struct {
 	seed     int64
 	drain    time.Duration
 	http     *http.Client
-	conns    *connCounter // connections of http; nil when Target.HTTPClient is given
+	conns    *connCounter   // connections of http and h1; nil when Target.HTTPClient is given
+	h1       *h1Client      // the endpoint's client when it is plain HTTP, else nil
+	endpoint aws.HTTPClient // what emulator and endpoint targets' SDK clients send through
 	wls      []*workload
 	logf     func(format string, args ...any)
 	runID    string
@@ -272,6 +276,13 @@ func New(opts Options) (*Driver, error) {
 	if d.http == nil {
 		d.conns = newConnCounter(opts.MaxConns)
 		d.http = newHTTPClient(maxInFlight*len(d.wls), d.conns)
+		if opts.Target.Kind != TargetAWS {
+			d.h1 = plainHTTPClient(opts.Target.Endpoint, d.conns)
+		}
+	}
+	d.endpoint = bufferedBodies{d.http}
+	if d.h1 != nil {
+		d.endpoint = bufferedBodies{d.h1}
 	}
 	if err := d.checkSharedClients(); err != nil {
 		return nil, err
@@ -487,6 +498,7 @@ func (d *Driver) Run(ctx context.Context) (*Output, error) {
 	if _, err := d.CheckAccess(ctx); err != nil {
 		return nil, err
 	}
+	defer d.closeIdle()
 	out, err := d.run(ctx)
 	return d.finish(ctx, out, err)
 }
@@ -567,6 +579,25 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 	out.Hlog = m.hlog
 	d.reportConns(res)
 	return out, nil
+}
+
+// infof logs what a real-AWS run does to the accounts (keys created or
+// resolved); other targets' runs keep quiet about their own provisioning.
+func (d *Driver) infof(format string, args ...any) {
+	if d.opts.Target.Kind == TargetAWS {
+		d.logf(format, args...)
+	}
+}
+
+// closeIdle closes the idle connections of the clients the driver made.
+func (d *Driver) closeIdle() {
+	if d.conns == nil { // Target.HTTPClient is the caller's
+		return
+	}
+	d.http.CloseIdleConnections()
+	if d.h1 != nil {
+		d.h1.CloseIdleConnections()
+	}
 }
 
 // reportConns records the most connections open in res and warns when

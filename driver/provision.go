@@ -108,7 +108,7 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 		pacer:    &pacer{off: d.opts.Target.Kind == TargetEmbedded, limiters: map[string]*rate.Limiter{}},
 		clients:  map[string]*kms.Client{},
 	}
-	d.logf("provisioning run %s: %d keys", prov.runID, len(d.sc.Keys))
+	d.infof("provisioning run %s: %d keys", prov.runID, len(d.sc.Keys))
 	for _, name := range sortedKeys(d.sc.Keys) {
 		if err := d.createKey(ctx, prov, name); err != nil {
 			return prov, fmt.Errorf("%w: key %q: %w", ErrProvision, name, err)
@@ -178,7 +178,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	}
 	prov.keyIDs[name] = id
 	prov.created = append(prov.created, createdKey{owner.ID, k.Region, id})
-	d.logf("created key %s (%s) in %s/%s", name, id, owner.ID, k.Region)
+	d.infof("created key %s (%s) in %s/%s", name, id, owner.ID, k.Region)
 	policy := keyPolicy(owner.ID, d.allowedAccounts(name))
 	if err := putPolicy(ctx, prov, c, id, policy); err != nil {
 		return err
@@ -249,7 +249,7 @@ func (d *Driver) resolveAWSManaged(ctx context.Context, prov *provisioned, c *km
 	if err != nil {
 		return err
 	}
-	d.logf("resolved AWS-managed key %s (%s) in %s/%s", name, prov.keyIDs[name], owner, k.Region)
+	d.infof("resolved AWS-managed key %s (%s) in %s/%s", name, prov.keyIDs[name], owner, k.Region)
 	return nil
 }
 

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // maxInMemoryBody is the largest request body bufferedBodies copies into
@@ -121,11 +123,16 @@ func (c *connCounter) apply(tr *http.Transport) {
 		if err != nil {
 			return nil, err
 		}
-		n := c.open.Add(1)
-		for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
-		}
-		return &countedConn{Conn: conn, c: c}, nil
+		return c.opened(conn), nil
 	}
+}
+
+// opened counts conn open until its first Close.
+func (c *connCounter) opened(conn net.Conn) net.Conn {
+	n := c.open.Add(1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	return &countedConn{Conn: conn, c: c}
 }
 
 // countedConn is a connection counted open until its first Close.
@@ -141,4 +148,23 @@ func (cc *countedConn) Close() error {
 		cc.c.open.Add(-1)
 	}
 	return cc.Conn.Close()
+}
+
+// plainHTTPClient returns an h1Client for endpoint when it is a plain
+// http:// URL that no proxy of the environment applies to, else nil (the
+// net/http transport then carries the requests).
+func plainHTTPClient(endpoint string, conns *connCounter) *h1Client {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil
+	}
+	if p, err := httpproxy.FromEnvironment().ProxyFunc()(u); err != nil || p != nil {
+		return nil
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return newH1Client(addr, dialer.DialContext, conns)
 }

@@ -75,7 +75,7 @@ func applyGuardFlags(opts *driver.Options, target string, g guardFlags) error {
 		opts.ExistingKeys[name] = arn
 	}
 	opts.RunID = driver.NewRunID(time.Now())
-	opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "kmsload: "+format+"\n", args...) }
+	opts.Logf = stderrLogf
 	return nil
 }
 

@@ -103,7 +103,7 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "kmsload: "+format+"\n", args...) }
+	logf := stderrLogf
 	sw, err := driver.NewSweep(ctx, nil, dedupAccounts(accts), regions, logf)
 	if err != nil {
 		return err

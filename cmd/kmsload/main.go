@@ -30,6 +30,11 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// stderrLogf prints one line, prefixed "kmsload: ", to stderr.
+func stderrLogf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "kmsload: "+format+"\n", args...)
+}
+
 // usageErr marks err as bad usage or an invalid scenario (exit 2).
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 

@@ -171,6 +171,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		Quota:        qcfg,
 		DrainTimeout: f.drainTimeout,
 		MaxConns:     maxConnsOption(f.maxConns),
+		Logf:         stderrLogf,
 	}
 	if f.throttle && f.target != "endpoint" && f.target != "localstack" {
 		return usageErr(fmt.Errorf("--throttle applies to --target endpoint and localstack (the embedded target always applies the quota model), not %q", f.target))

@@ -1,0 +1,248 @@
+package driver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// maxResponseBody bounds a response body h1Client reads into memory. KMS
+// responses are small (the largest, GenerateDataKeyPair, is a few KB).
+const maxResponseBody = 8 << 20
+
+// h1Client is a plain-HTTP/1.1 client for one KMS endpoint (emulator and
+// endpoint targets over http://). The worker that sends a request writes
+// it and reads the answer on its own goroutine, on a pooled keep-alive
+// connection: net/http's Transport hands every request to two goroutines
+// per connection (a writer and a reader) and copies the request and its
+// headers, which at tens of thousands of requests a second costs the
+// driver more CPU than the SDK's signing does. What the SDK sees is the
+// same: an *http.Response with status, headers and body.
+//
+// Connections are capped by conns (nil: no cap, nothing counted): a
+// request that finds every connection busy waits for one to come back or
+// for a slot to dial. Nothing reads an idle connection, so one idle for
+// longer than idleCheck is checked before reuse, and dropped when the
+// server has closed it. Failed requests are not sent again here: the
+// SDK's retryer decides, as it does for any connection error.
+type h1Client struct {
+	addr  string // host:port dialled
+	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
+	conns *connCounter
+
+	slots chan struct{} // one per open connection when capped; nil: no cap
+
+	mu   sync.Mutex
+	idle []*h1Conn      // most recently used last
+	wait []chan *h1Conn // requests waiting for a connection, oldest first
+}
+
+// idleCheck is how long a connection may sit idle before it is checked for
+// a close by the server ahead of reuse.
+const idleCheck = time.Second
+
+// h1Conn is one keep-alive connection with its buffers.
+type h1Conn struct {
+	c        net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	lastUsed time.Time
+}
+
+// newH1Client returns a client dialling addr (host:port) through dial,
+// capped and counted by conns.
+func newH1Client(addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error), conns *connCounter) *h1Client {
+	h := &h1Client{addr: addr, dial: dial, conns: conns}
+	if conns != nil && conns.max > 0 {
+		h.slots = make(chan struct{}, conns.max)
+	}
+	return h
+}
+
+// aLongTimeAgo is a deadline in the past: it makes blocked I/O return.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Do sends req and returns its response with the body read into memory.
+func (h *h1Client) Do(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	cn, err := h.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = cn.c.SetDeadline(aLongTimeAgo) })
+	resp, err := cn.roundTrip(req)
+	cancelled := !stop()
+	if err != nil || cancelled || resp.Close || req.Close {
+		h.discard(cn)
+	} else {
+		cn.lastUsed = time.Now()
+		h.put(cn)
+	}
+	if cancelled {
+		return nil, fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return resp, err
+}
+
+// roundTrip writes req on cn and reads the whole answer.
+func (cn *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
+	if err := req.Write(cn.bw); err != nil {
+		return nil, fmt.Errorf("write request: %w", err)
+	}
+	if err := cn.bw.Flush(); err != nil {
+		return nil, fmt.Errorf("write request: %w", err)
+	}
+	resp, err := http.ReadResponse(cn.br, req)
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	resp.Body.Close()
+	if err == nil && len(body) > maxResponseBody {
+		err = fmt.Errorf("response body over %d bytes", maxResponseBody)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// usable reports whether an idle connection can carry a request: one idle
+// for longer than idleCheck is unusable when the server has closed it (or
+// sent something unasked), which peerClosed sees without blocking.
+func (cn *h1Conn) usable(now time.Time) bool {
+	return now.Sub(cn.lastUsed) < idleCheck || !peerClosed(cn.c)
+}
+
+// get returns an idle connection or a new one, waiting for one when the
+// cap is reached.
+func (h *h1Client) get(ctx context.Context) (cn *h1Conn, err error) {
+	h.mu.Lock()
+	for n := len(h.idle); n > 0; n = len(h.idle) {
+		cn = h.idle[n-1]
+		h.idle = h.idle[:n-1]
+		if cn.usable(time.Now()) {
+			h.mu.Unlock()
+			return cn, nil
+		}
+		h.mu.Unlock()
+		h.discard(cn)
+		h.mu.Lock()
+	}
+	if h.slots == nil {
+		h.mu.Unlock()
+		cn, err = h.dialConn(ctx)
+		return cn, err
+	}
+	select {
+	case h.slots <- struct{}{}:
+		h.mu.Unlock()
+		cn, err = h.dialConn(ctx)
+		if err != nil {
+			h.release()
+		}
+		return cn, err
+	default:
+	}
+	ch := make(chan *h1Conn, 1)
+	h.wait = append(h.wait, ch)
+	h.mu.Unlock()
+	select {
+	case cn = <-ch:
+		if cn == nil { // a connection closed: its slot is ours to dial
+			cn, err = h.dialConn(ctx)
+			if err != nil {
+				h.release()
+			}
+			return cn, err
+		}
+		return cn, nil
+	case <-ctx.Done():
+		h.mu.Lock()
+		for i, w := range h.wait {
+			if w == ch {
+				h.wait = append(h.wait[:i], h.wait[i+1:]...)
+				break
+			}
+		}
+		h.mu.Unlock()
+		select { // handed over meanwhile: pass it on
+		case cn = <-ch:
+			if cn == nil {
+				h.release()
+			} else {
+				h.put(cn)
+			}
+		default:
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// dialConn opens a counted connection.
+func (h *h1Client) dialConn(ctx context.Context) (*h1Conn, error) {
+	c, err := h.dial(ctx, "tcp", h.addr)
+	if err != nil {
+		return nil, err
+	}
+	if h.conns != nil {
+		c = h.conns.opened(c)
+	}
+	return &h1Conn{c: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}, nil
+}
+
+// put hands cn to the oldest waiting request, or makes it idle.
+func (h *h1Client) put(cn *h1Conn) {
+	h.mu.Lock()
+	if len(h.wait) > 0 {
+		ch := h.wait[0]
+		h.wait = h.wait[1:]
+		h.mu.Unlock()
+		ch <- cn
+		return
+	}
+	h.idle = append(h.idle, cn)
+	h.mu.Unlock()
+}
+
+// discard closes cn and frees its slot.
+func (h *h1Client) discard(cn *h1Conn) {
+	cn.c.Close()
+	h.release()
+}
+
+// release frees a connection slot: a waiting request may dial.
+func (h *h1Client) release() {
+	if h.slots == nil {
+		return
+	}
+	h.mu.Lock()
+	if len(h.wait) > 0 {
+		ch := h.wait[0]
+		h.wait = h.wait[1:]
+		h.mu.Unlock()
+		ch <- nil // the slot passes to the waiter
+		return
+	}
+	<-h.slots
+	h.mu.Unlock()
+}
+
+// CloseIdleConnections closes the idle connections.
+func (h *h1Client) CloseIdleConnections() {
+	h.mu.Lock()
+	idle := h.idle
+	h.idle = nil
+	h.mu.Unlock()
+	for _, cn := range idle {
+		h.discard(cn)
+	}
+}

@@ -1,0 +1,249 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// h1Server is an httptest server counting the connections it accepted.
+type h1Server struct {
+	*httptest.Server
+	accepted atomic.Int64
+}
+
+func newH1Server(t *testing.T, h http.HandlerFunc) *h1Server {
+	t.Helper()
+	s := &h1Server{}
+	s.Server = httptest.NewUnstartedServer(h)
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.accepted.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *h1Server) client(t *testing.T, maxConns int) *h1Client {
+	t.Helper()
+	h := plainHTTPClient(s.URL, newConnCounter(maxConns))
+	if h == nil {
+		t.Fatalf("plainHTTPClient(%q) = nil", s.URL)
+	}
+	t.Cleanup(h.CloseIdleConnections)
+	return h
+}
+
+func post(t *testing.T, ctx context.Context, h *h1Client, url, body string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b), nil
+}
+
+func TestH1ClientRoundTripReusesOneConnection(t *testing.T) {
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Target", r.Header.Get("X-Amz-Target"))
+		w.WriteHeader(http.StatusTeapot)
+		w.Write([]byte("echo:" + string(b)))
+	})
+	h := s.client(t, 4)
+	for i := range 10 {
+		req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(`{"n":1}`))
+		req.Header.Set("X-Amz-Target", "TrentService.Encrypt")
+		resp, err := h.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusTeapot || string(b) != `echo:{"n":1}` || resp.Header.Get("X-Target") != "TrentService.Encrypt" {
+			t.Fatalf("request %d: got %d %q %q", i, resp.StatusCode, b, resp.Header.Get("X-Target"))
+		}
+	}
+	if got := s.accepted.Load(); got != 1 {
+		t.Errorf("connections accepted = %d, want 1 (sequential requests reuse one)", got)
+	}
+}
+
+func TestH1ClientChunkedAndConnectionClose(t *testing.T) {
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("close") != "" {
+			w.Header().Set("Connection", "close")
+		}
+		w.Write([]byte("part1,"))
+		w.(http.Flusher).Flush() // chunked from here
+		w.Write([]byte("part2"))
+	})
+	h := s.client(t, 4)
+	for i, u := range []string{s.URL + "/?close=1", s.URL, s.URL} {
+		resp, body, err := post(t, context.Background(), h, u, "x")
+		if err != nil || body != "part1,part2" {
+			t.Fatalf("request %d: body %q, err %v", i, body, err)
+		}
+		if i == 0 && !resp.Close {
+			t.Errorf("request 0: resp.Close = false, want true")
+		}
+	}
+	if got := s.accepted.Load(); got != 2 {
+		t.Errorf("connections accepted = %d, want 2 (the closed one is not reused)", got)
+	}
+}
+
+func TestH1ClientCapsConnections(t *testing.T) {
+	release := make(chan struct{})
+	var busy, most atomic.Int64
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
+		n := busy.Add(1)
+		for p := most.Load(); n > p && !most.CompareAndSwap(p, n); p = most.Load() {
+		}
+		<-release
+		busy.Add(-1)
+		w.Write([]byte("ok"))
+	})
+	h := s.client(t, 2)
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for range 5 {
+		wg.Go(func() {
+			_, body, err := post(t, context.Background(), h, s.URL, "x")
+			if err == nil && body != "ok" {
+				err = errors.New("body " + body)
+			}
+			errs <- err
+		})
+	}
+	waitFor(t, func() bool { return busy.Load() == 2 })
+	time.Sleep(50 * time.Millisecond) // a third connection would show now
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if most.Load() != 2 || s.accepted.Load() != 2 || h.conns.peak.Load() != 2 {
+		t.Errorf("most busy %d, accepted %d, peak %d; want 2, 2, 2", most.Load(), s.accepted.Load(), h.conns.peak.Load())
+	}
+}
+
+func TestH1ClientCancelFreesTheConnection(t *testing.T) {
+	release := make(chan struct{})
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // then the server notices a client gone
+		if r.URL.Query().Get("block") != "" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte("ok"))
+	})
+	h := s.client(t, 1)
+
+	// Cancelled while its request is on the wire.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := post(t, ctx, h, s.URL+"/?block=1", "x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled request: err = %v, want DeadlineExceeded", err)
+	}
+	if got := h.conns.open.Load(); got != 0 {
+		t.Errorf("open connections after a cancelled request = %d, want 0 (closed)", got)
+	}
+	if _, body, err := post(t, context.Background(), h, s.URL, "x"); err != nil || body != "ok" {
+		t.Fatalf("after cancel: %q, %v (the slot must be free)", body, err)
+	}
+
+	// Cancelled while waiting for the only connection.
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := post(t, context.Background(), h, s.URL+"/?block=1", "x")
+		done <- err
+	}()
+	waitFor(t, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.conns.open.Load() == 1 && len(h.idle) == 0
+	})
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if _, _, err := post(t, ctx2, h, s.URL, "x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting request: err = %v, want DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("blocked request: %v", err)
+	}
+	if _, body, err := post(t, context.Background(), h, s.URL, "x"); err != nil || body != "ok" {
+		t.Fatalf("after a waiter gave up: %q, %v", body, err)
+	}
+}
+
+func TestH1ClientDropsIdleConnectionClosedByServer(t *testing.T) {
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	h := s.client(t, 4)
+	if _, _, err := post(t, context.Background(), h, s.URL, "x"); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseClientConnections()
+	h.mu.Lock()
+	h.idle[0].lastUsed = time.Now().Add(-2 * idleCheck)
+	h.mu.Unlock()
+	time.Sleep(20 * time.Millisecond) // let the FIN arrive
+	if _, body, err := post(t, context.Background(), h, s.URL, "x"); err != nil || body != "ok" {
+		t.Fatalf("after the server closed the idle connection: %q, %v", body, err)
+	}
+	if got := s.accepted.Load(); got != 2 {
+		t.Errorf("connections accepted = %d, want 2", got)
+	}
+}
+
+func TestPlainHTTPClientOnlyForPlainHTTP(t *testing.T) {
+	t.Setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+	t.Setenv("NO_PROXY", "")
+	for _, tc := range []struct {
+		endpoint string
+		want     bool
+	}{
+		{"http://127.0.0.1:4599", true}, // loopback is never proxied
+		{"https://127.0.0.1:4599", false},
+		{"http://kms.internal.example:4599", false}, // HTTP_PROXY applies
+		{"://bad", false},
+	} {
+		if got := plainHTTPClient(tc.endpoint, nil) != nil; got != tc.want {
+			t.Errorf("plainHTTPClient(%q) != nil = %v, want %v", tc.endpoint, got, tc.want)
+		}
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 5 s")
+}
