@@ -3,7 +3,6 @@ package sim_test
 import (
 	"context"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -20,48 +19,65 @@ import (
 	"github.com/kmsload/kmsload/sim"
 )
 
-// Equivalence runs: each library scenario at a quarter of its own scale
-// (its rates and quotas together), for a few seconds, with --isolate.
+// Equivalence runs: each library scenario at half its own scale (its
+// rates and quotas together), for a few seconds, with --isolate.
 const (
 	equivScaleDiv = 2
 	equivDuration = 4 * time.Second
-	// equivPoints is the agreement required. The goal is 2 points; one
-	// emulator run of a few seconds on a busy 2-core machine was seen to
-	// differ from the (deterministic, retries off) simulation and from the
-	// plan by up to 2.4 points in workloads of a few hundred requests, when
-	// a few arrivals reach the emulator late enough to cross into the next
-	// quota second. 3 points keeps the test from failing on that noise.
-	equivPoints = 0.03
+	// equivPoints is the agreement required of throttled shares and
+	// coupling: 2 points.
+	equivPoints = 0.02
 	// equivSimRuns is how many simulations, differing in backoff jitter
-	// only, each emulator run is compared with.
+	// only, an emulator run with retries is compared with.
 	equivSimRuns = 8
+	// equivSDs and equivMinRetried apply with retries, where the emulator
+	// run is one draw of the SDK's backoff jitter. Measured in three runs
+	// of this test: the 8 simulations' standard deviation is 0.3 to 1
+	// point for workloads of a few hundred attempts and 2 to 9 points for
+	// those of 16 to 64; the emulator was within 3 sd except once (3.2 sd,
+	// orders-api coupling, 3.1 points), and it throttled 0.5 to 2 points
+	// less than the simulations' mean in most workloads (a bias whose
+	// cause is not found yet). Workloads with fewer than equivMinRetried
+	// attempts are logged, not compared: one request is several points and
+	// the jitter of a few retries decides their share.
+	equivSDs        = 4
+	equivMinRetried = 100
+	// equivPointsRetried is the agreement required with retries: the 2
+	// points of the issue are not met yet. On a 2-core machine running
+	// other tests, log-pipeline coupling came out 3.0 points off (sd 0.57)
+	// besides the bias above; 5 points still catches a simulation whose
+	// retry model departs from the SDK's.
+	equivPointsRetried = 0.05
 )
 
-// alignLead is how far after a whole second the emulator's clock puts the
-// first request of a window, and the simulation its first arrival. A
-// request reaches the emulator a few milliseconds after its intended time,
-// and the first one of a window later than most (a new connection); with
-// the quota windows starting alignLead before the intended second
-// boundaries, an arrival intended on a boundary lands in the same window in
-// both, however its lag differs from the first request's (up to alignLead).
-// 37 ms keeps the sensitive instant (alignLead before each boundary) off the
-// arrival grid of the library's low-rate constant workloads.
-const alignLead = 37 * time.Millisecond
+// alignLead is how far after a whole second of the quota clock both the
+// simulation and the emulator start each measured window: the quota
+// windows start alignLead before each whole second of the window. An
+// arrival reaches the emulator a little after its intended time (its lag)
+// and lands in the next quota window when it was intended less than its
+// lag before a boundary. Constant arrivals at the library's rates fall on
+// every whole second of the window, so with the boundary just before
+// them (1 ms, which absorbs rounding of arrival times) an arrival must be
+// late by almost its workload's spacing to cross.
+const alignLead = time.Millisecond
+
+// equivStart is the simulation's start and the emulator's quota clock at
+// the driver's window start.
+var equivStart = time.Unix(1_800_000_000, 0).Add(alignLead)
 
 // notModelled lists library scenarios whose features the simulation does
 // not model, with the reason; they are skipped by the equivalence test.
 var notModelled = map[string]string{}
 
-// alignedEmulator is the emulator on httptest with a clock shifted so that
-// the first KMS request of each measured window falls alignLead after a
-// whole second, as the simulation's first arrival does (Options.Start):
-// both then see the same fixed quota windows.
+// alignedEmulator is the emulator on httptest with a clock that reads
+// equivStart at the instant each measured window of the driver starts
+// (driver.Options.Start), so that the emulator and the simulation see the
+// same fixed quota windows.
 type alignedEmulator struct {
-	srv       *emulator.Server
-	url       string
-	close     func()
-	offset    atomic.Int64
-	alignNext atomic.Bool
+	srv    *emulator.Server
+	url    string
+	close  func()
+	offset atomic.Int64
 }
 
 func newAlignedEmulator() (*alignedEmulator, error) {
@@ -73,16 +89,18 @@ func newAlignedEmulator() (*alignedEmulator, error) {
 		return nil, err
 	}
 	e.srv = srv
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" && e.alignNext.CompareAndSwap(true, false) {
-			now := time.Now()
-			e.offset.Store(int64(now.Truncate(time.Second).Add(time.Second + alignLead).Sub(now)))
-		}
-		srv.ServeHTTP(w, r)
-	}))
+	ts := httptest.NewServer(srv)
 	e.close = ts.Close
 	e.url = ts.URL
 	return e, nil
+}
+
+// startWindow returns the instant the driver's next window is to start,
+// a little ahead, and sets the emulator clock to read equivStart then.
+func (e *alignedEmulator) startWindow() time.Time {
+	at := time.Now().Add(20 * time.Millisecond)
+	e.offset.Store(int64(equivStart.Sub(at)))
+	return at
 }
 
 // quotaOf returns the quota configuration a run of s at scale applies,
@@ -111,23 +129,21 @@ func quotaOf(s *scenario.Scenario, scale float64) (quota.Config, bool, error) {
 
 // TestSimMatchesEmulator replays every scenario of the library (glob
 // scenarios/*.yaml) at half its scale for a few seconds, with --isolate,
-// on the emulator through the driver and in the simulation, with retries
-// off: every workload's throttled-attempt share and coupling must agree
-// within 2 points (the simulation is then deterministic: same arrivals,
-// same quota windows).
+// on the emulator through the driver and in the simulation, twice: with
+// retries off, and with the scenario's own SDK retry settings. Every
+// workload's throttled-attempt share and coupling must agree within 2
+// points (see compare for the two exceptions and their measured spread).
 //
-// With the scenarios' own SDK retries the two are not compared here: in a
-// 4 s window with 1 s throttle backoffs, which retries land in which quota
-// second depends on the driver's timing on a busy machine, and one emulator
-// run differed from the mean of 8 jittered simulations by up to 4 points
-// in throttled share and 2.5 in coupling. The retry model itself is tested
-// against the SDK's rules in sim_test.go.
+// With retries off the simulation is deterministic (same arrivals, same
+// quota windows); with retries the SDK's backoff jitter is random, so the
+// emulator run is compared with the mean of equivSimRuns simulations that
+// differ in jitter only.
 //
-// The scenarios run side by side (their rates are small), not limited by
+// The runs go side by side (their rates are small), not limited by
 // -parallel.
 func TestSimMatchesEmulator(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the driver against the emulator for about a minute")
+		t.Skip("runs the driver against the emulator for about half a minute")
 	}
 	files, err := filepath.Glob("../scenarios/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -140,46 +156,54 @@ func TestSimMatchesEmulator(t *testing.T) {
 		measured  *report.Results
 		simulated []*report.Results
 	}
-	outs := make([]outcome, len(files))
+	modes := []struct{ name, retry string }{{"retries-off", scenario.RetryNone}, {"sdk-retries", ""}}
+	outs := make([][]outcome, len(files))
 	var wg sync.WaitGroup
 	for i, file := range files {
-		wg.Go(func() {
-			o := &outs[i]
-			s, err := scenario.Load(file)
-			if err != nil {
-				o.err = err
-				return
-			}
-			if why, ok := notModelled[s.Name]; ok {
-				o.skip = why
-				return
-			}
-			o.scenario = s
-			o.measured, o.simulated, o.err = equivRun(s, scenario.RetryNone)
-		})
+		outs[i] = make([]outcome, len(modes))
+		for j, mode := range modes {
+			wg.Go(func() {
+				o := &outs[i][j]
+				s, err := scenario.Load(file)
+				if err != nil {
+					o.err = err
+					return
+				}
+				if why, ok := notModelled[s.Name]; ok {
+					o.skip = why
+					return
+				}
+				o.scenario = s
+				o.measured, o.simulated, o.err = equivRun(s, mode.retry)
+			})
+		}
 	}
 	wg.Wait()
 	for i, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			o := outs[i]
-			switch {
-			case o.skip != "":
-				t.Skipf("not modelled by the simulation: %s", o.skip)
-			case o.err != nil:
-				t.Fatal(o.err)
-			}
-			for _, r := range o.simulated {
-				if !r.Simulated || r.Target.Kind != sim.TargetKind {
-					t.Errorf("simulated results: Simulated = %v, Target.Kind = %q; want true, %q",
-						r.Simulated, r.Target.Kind, sim.TargetKind)
+		for j, mode := range modes {
+			t.Run(filepath.Base(file)+"/"+mode.name, func(t *testing.T) {
+				o := outs[i][j]
+				switch {
+				case o.skip != "":
+					t.Skipf("not modelled by the simulation: %s", o.skip)
+				case o.err != nil:
+					t.Fatal(o.err)
 				}
-			}
-			if o.measured.Simulated {
-				t.Errorf("emulator results: Simulated = true; want false")
-			}
-			compare(t, o.measured, o.simulated)
-			comparePlan(t, o.scenario, o.measured)
-		})
+				for _, r := range o.simulated {
+					if !r.Simulated || r.Target.Kind != sim.TargetKind {
+						t.Errorf("simulated results: Simulated = %v, Target.Kind = %q; want true, %q",
+							r.Simulated, r.Target.Kind, sim.TargetKind)
+					}
+				}
+				if o.measured.Simulated {
+					t.Errorf("emulator results: Simulated = true; want false")
+				}
+				compare(t, o.measured, o.simulated)
+				if mode.retry == scenario.RetryNone {
+					comparePlan(t, o.scenario, o.measured)
+				}
+			})
+		}
 	}
 }
 
@@ -231,7 +255,8 @@ func comparePlan(t *testing.T, s *scenario.Scenario, measured *report.Results) {
 }
 
 // equivRun runs s at half its scale for equivDuration with --isolate on
-// an aligned emulator and in the simulation.
+// an aligned emulator and in the simulation: once with retries off,
+// equivSimRuns times (jitter seeds 1, 2, ...) otherwise.
 // retry overrides every workload's retry mode ("" = the scenario's).
 func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, simulated []*report.Results, err error) {
 	scale := firstPositive(s.Scale, 1) / equivScaleDiv
@@ -264,8 +289,8 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 				return
 			}
 			e.srv.SetQuota(m)
-			e.alignNext.Store(true)
 		},
+		Start: e.startWindow,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -277,10 +302,14 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 	if armErr != nil {
 		return nil, nil, armErr
 	}
-	for k := range equivSimRuns {
+	runs := equivSimRuns
+	if retry == scenario.RetryNone {
+		runs = 1
+	}
+	for k := range runs {
 		sm, err := sim.New(sim.Options{
 			Scenario: s, Scale: scale, Quota: cfg, QuotasOff: !quotasOn, Isolate: true, Retry: retry,
-			Start: time.Unix(1_800_000_000, 0).Add(alignLead), JitterSeed: int64(k + 1),
+			Start: equivStart, JitterSeed: int64(k + 1),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -296,25 +325,38 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 
 // compare checks every workload's throttled-attempt share and coupling
 // in the emulator run against the mean of the simulations, within
-// equivPoints, or within the share of two requests when a workload has so
-// few that two requests are more (an arrival a few milliseconds late on the
+// equivPoints, or within one request's share when a workload has so few
+// attempts that one is more (an arrival a few milliseconds late on the
 // emulator can land in the next quota second, and the request it displaces
-// in that second is throttled instead), or within three times the spread of
-// the simulations when that is larger.
+// in that second is throttled instead), or within equivSDs times the spread
+// of the simulations when that is larger (with retries: the emulator run is
+// one draw of the backoff jitter, the simulations' mean is compared; see
+// equivMinRetried).
 func compare(t *testing.T, measured *report.Results, simulated []*report.Results) {
 	t.Helper()
 	attempts := map[string]int64{}
 	for _, m := range measured.Workloads {
 		attempts[m.Name] = m.Attempts
 	}
+	retried := len(simulated) > 1
 	check := func(what, name string, got float64, sims []float64) {
 		mean, sd := meanSD(sims)
-		tol := max(equivPoints, 3*sd*math.Sqrt(1+1/float64(len(sims))))
-		if n := attempts[name]; n > 0 {
-			tol = max(tol, 2.01/float64(n))
+		floor := equivPoints
+		if retried {
+			floor = equivPointsRetried
 		}
-		t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (sd %.2f, tolerance %.1f points)",
-			name, what, 100*got, 100*mean, 100*sd, 100*tol)
+		tol := max(floor, equivSDs*sd*math.Sqrt(1+1/float64(len(sims))))
+		n := attempts[name]
+		if n > 0 {
+			tol = max(tol, 1.01/float64(n))
+		}
+		if retried && n < equivMinRetried {
+			t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (sd %.2f, delta %+.2f; %d attempts: not compared)",
+				name, what, 100*got, 100*mean, 100*sd, 100*(got-mean), n)
+			return
+		}
+		t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (sd %.2f, delta %+.2f, tolerance %.1f points)",
+			name, what, 100*got, 100*mean, 100*sd, 100*(got-mean), 100*tol)
 		if math.Abs(got-mean) > tol {
 			t.Errorf("%s: %s: emulator %.2f%%, simulation %.2f%%; want within %.1f points", name, what, 100*got, 100*mean, 100*tol)
 		}

@@ -19,6 +19,7 @@ const (
 type recOp struct {
 	t1, t2   int64 // Sent, Dropped, CacheHit: t1 intended; Attempt: t1 sent, t2 service; Done: t1 intended, t2 done
 	w        int32
+	bucket   int32 // Attempt: index of the quota bucket charged
 	attempts int16
 	kind     uint8
 	outcome  uint8
@@ -34,23 +35,25 @@ const recBatch = 8192
 // newPipe and ended by close; sync waits until every recording so far is
 // in the Recorder.
 type pipe struct {
-	rec   *report.Recorder
-	start int64
-	buf   []recOp
-	full  chan []recOp // nil batch: acknowledge on ack
-	free  chan []recOp
-	ack   chan struct{}
-	done  chan struct{}
+	rec     *report.Recorder
+	start   int64
+	buckets []string // quota bucket names, by recOp.bucket
+	buf     []recOp
+	full    chan []recOp // nil batch: acknowledge on ack
+	free    chan []recOp
+	ack     chan struct{}
+	done    chan struct{}
 }
 
-func newPipe(rec *report.Recorder, start int64) *pipe {
+func newPipe(rec *report.Recorder, start int64, buckets []string) *pipe {
 	p := &pipe{
-		rec:   rec,
-		start: start,
-		full:  make(chan []recOp, 4),
-		free:  make(chan []recOp, 5),
-		ack:   make(chan struct{}),
-		done:  make(chan struct{}),
+		rec:     rec,
+		start:   start,
+		buckets: buckets,
+		full:    make(chan []recOp, 4),
+		free:    make(chan []recOp, 5),
+		ack:     make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	for range 4 {
 		p.free <- make([]recOp, 0, recBatch)
@@ -104,7 +107,7 @@ func (p *pipe) consume() {
 			case opCacheHit:
 				p.rec.CacheHit(int(op.w), p.at(op.t1))
 			case opAttempt:
-				p.rec.Attempt(int(op.w), p.at(op.t1), time.Duration(op.t2), report.Outcome(op.outcome), codes[op.code])
+				p.rec.AttemptIn(int(op.w), p.buckets[op.bucket], p.at(op.t1), time.Duration(op.t2), report.Outcome(op.outcome), codes[op.code])
 			case opDone:
 				p.rec.Done(int(op.w), p.at(op.t1), p.at(op.t2), int(op.attempts), report.Outcome(op.outcome), codes[op.code])
 			}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kmsload/kmsload/driver"
@@ -321,13 +322,14 @@ func (s *Simulator) quotaModel() string {
 	return string(s.qcfg.Algorithm)
 }
 
+// quotaPerS is the quota of the bucket named name ("account/region/class"),
+// 0 when the name is not a bucket's.
 func (s *Simulator) quotaPerS(name string) float64 {
-	for _, w := range s.wls {
-		if w.bucket.String() == name {
-			return s.qcfg.Limit(w.bucket)
-		}
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) != 3 {
+		return 0
 	}
-	return 0
+	return s.qcfg.Limit(quota.BucketKey{Account: parts[0], Region: parts[1], Class: quota.Class(parts[2])})
 }
 
 // client is one SDK client: a workload's in one Region, with its own
@@ -343,6 +345,7 @@ type client struct {
 	maxAtt  int
 	bucket  retryBucket
 	ad      *adaptive
+	bucket0 int32 // index into run.buckets of the quota bucket its attempts are charged to
 }
 
 // runWorkload is a workload during one window.
@@ -373,6 +376,7 @@ type run struct {
 	rng     *rand.Rand
 	keys    map[string]map[string]*keyState
 	latency func(op string, now time.Time) time.Duration
+	buckets []string // names of the quota buckets attempts are charged to
 }
 
 // window is the outcome of one measured window.
@@ -422,7 +426,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		}
 	}
 	r.rec = report.NewRecorder(s.start, infos)
-	r.pipe = newPipe(r.rec, r.start)
+	r.pipe = newPipe(r.rec, r.start, r.buckets)
 	win := &window{hlog: map[string][]byte{}}
 	evs := s.events(idxs)
 	end, partial := r.loop(ctx, phase, evs, win)
@@ -472,6 +476,14 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		maxAtt:  w.maxAtt,
 		bucket:  retryBucket{tokens: RetryQuotaTokens, capacity: RetryQuotaTokens},
 		req:     quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation},
+	}
+	// Attempts are charged, in results, to the bucket of the Region the
+	// client sends to, as the driver charges them (report.Recorder.AttemptIn).
+	name := bucketOf(w.caller.ID, region, w.spec.Operation, w.key.Spec).String()
+	c.bucket0 = int32(slices.Index(r.buckets, name))
+	if c.bucket0 < 0 {
+		c.bucket0 = int32(len(r.buckets))
+		r.buckets = append(r.buckets, name)
 	}
 	if w.retry == scenario.RetryAdaptive {
 		c.ad = newAdaptive(r.start)
@@ -603,7 +615,7 @@ func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 	if r.latency != nil {
 		svc = max(r.latency(c.op, now), 0)
 	}
-	r.pipe.add(recOp{kind: opAttempt, w: int32(c.rw), t1: t, t2: int64(svc), outcome: outcome, code: code})
+	r.pipe.add(recOp{kind: opAttempt, w: int32(c.rw), bucket: c.bucket0, t1: t, t2: int64(svc), outcome: outcome, code: code})
 	if svc == 0 {
 		r.complete(ci, intended, t, attempt, outcome, code, retryTok)
 		return

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,6 +141,66 @@ workloads:
 		// Together 120,000/s against 100,000/s: each loses 1/6.
 		if math.Abs(c.Coupling-1.0/6) > 0.005 {
 			t.Errorf("%s: coupling = %.4f; want 1/6", c.Workload, c.Coupling)
+		}
+	}
+}
+
+// TestSimShiftTrafficBuckets checks that attempts after a shift-traffic
+// event are charged to the quota bucket of the Region the traffic moved
+// to, per workload (Workload.BucketAttempts) and per bucket, as the driver
+// charges them.
+func TestSimShiftTrafficBuckets(t *testing.T) {
+	r := simulate(t, `duration: 4s
+keys: {k: {account: a, multi_region: true, replicas: [ca-central-1]}}
+workloads:
+  moved: {caller: a, key: k, operation: Decrypt, rate: 30000/s, retry: none}
+  stays: {caller: a, key: k, operation: Encrypt, rate: 10000/s, retry: none}
+events:
+  - {at: 1s, action: shift-traffic, workload: moved, to_region: ca-central-1}
+`, sim.Options{})
+	const (
+		east    = "111111111111/us-east-1/symmetric"
+		central = "111111111111/ca-central-1/symmetric"
+	)
+	moved := workload(t, r, "moved")
+	// 1 s in us-east-1 (quota 100,000/s: nothing throttled), then 3 s of
+	// 30,000/s against ca-central-1's 10,000/s quota: 2/3 throttled.
+	want := map[string]report.BucketAttempts{
+		east:    {Attempts: 30000, Throttled: 0},
+		central: {Attempts: 90000, Throttled: 60000},
+	}
+	if len(moved.BucketAttempts) != len(want) {
+		t.Fatalf("moved: BucketAttempts = %v; want %v", moved.BucketAttempts, want)
+	}
+	for name, w := range want {
+		if got := moved.BucketAttempts[name]; got != w {
+			t.Errorf("moved: BucketAttempts[%s] = %+v; want %+v", name, got, w)
+		}
+	}
+	if stays := workload(t, r, "stays"); stays.BucketAttempts != nil {
+		t.Errorf("stays: BucketAttempts = %v; want nil (all in its own bucket)", stays.BucketAttempts)
+	}
+	got := map[string]report.Bucket{}
+	for _, b := range r.Buckets {
+		got[b.Name] = b
+	}
+	for name, w := range map[string]struct {
+		allowed, throttled int64
+		quota              float64
+		workloads          []string
+	}{
+		east:    {allowed: 30000 + 40000, quota: 100000, workloads: []string{"moved", "stays"}},
+		central: {allowed: 30000, throttled: 60000, quota: 10000, workloads: []string{"moved"}},
+	} {
+		b, ok := got[name]
+		if !ok {
+			t.Errorf("bucket %s missing from %v", name, r.Buckets)
+			continue
+		}
+		if b.Allowed != w.allowed || b.Throttled != w.throttled || b.QuotaPerS != w.quota ||
+			strings.Join(b.Workloads, ",") != strings.Join(w.workloads, ",") {
+			t.Errorf("bucket %s: allowed %d, throttled %d, quota %g/s, workloads %v; want %d, %d, %g/s, %v",
+				name, b.Allowed, b.Throttled, b.QuotaPerS, b.Workloads, w.allowed, w.throttled, w.quota, w.workloads)
 		}
 	}
 }
