@@ -4,7 +4,7 @@ BIN     := bin/kmsload
 OUT     ?= kmsload-results/quickstart
 FUZZTIME ?= 5s
 
-.PHONY: all build run test vet fuzz bench clean layouts cluster
+.PHONY: all build run test vet fuzz bench bench-cluster clean layouts cluster
 
 all: build
 
@@ -42,6 +42,13 @@ clean:
 # run. Takes about 7 minutes.
 bench:
 	./bench/bench.sh
+	./bench/cluster.sh
+
+# Distributed runs on loopback (docs/distributed.md): one agent against
+# four at the same total rate through nsqd, and what coordination costs in
+# CPU. About 1.5 minutes; also part of make bench.
+bench-cluster:
+	./bench/cluster.sh
 
 # A distributed run on loopback (docs/distributed.md): nsqd through
 # `go tool nsqd`, two `kmsload agent`s, and scenarios/quickstart.yaml

@@ -90,9 +90,11 @@ type agentRun struct {
 	state   string
 	err     string
 	cancel  context.CancelFunc
-	startCh chan time.Time // to the driver: local start time
-	started bool
+	startCh chan time.Time // to the driver: local start time of the next window
+	window  int            // the window ready for or measuring
 	snap    *report.Snapshotter
+	snapWin int    // the window snap belongs to
+	snapNm  string // and its name
 	seq     int64
 	acked   int64
 	store   map[int64]*storedSnapshot
@@ -107,10 +109,15 @@ type storedSnapshot struct {
 
 // events from the driver goroutine to Run's loop.
 type (
-	readyEvent struct{ run string }
-	snapEvent  struct {
-		run  string
-		snap *report.Snapshotter
+	readyEvent struct {
+		run    string
+		window int
+	}
+	snapEvent struct {
+		run    string
+		snap   *report.Snapshotter
+		window int
+		name   string
 	}
 	doneEvent struct {
 		run string
@@ -141,6 +148,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		hb := &Message{Kind: KindHeartbeat, Heartbeat: &Heartbeat{State: StateIdle}}
 		if r != nil {
 			hb.Run, hb.Heartbeat.State, hb.Heartbeat.LastSeq, hb.Heartbeat.Error = r.id, r.state, r.seq, r.err
+			hb.Heartbeat.Window = r.window
 		}
 		if err := send(hb); err != nil {
 			a.logf("agent %s: heartbeat: %v", a.name, err)
@@ -172,7 +180,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		r.seq++
 		s := &storedSnapshot{msg: &Message{Kind: KindSnapshot, Run: r.id,
-			Snapshot: &Snapshot{Seq: r.seq, Final: final, Interval: iv, Meta: meta}}}
+			Snapshot: &Snapshot{Seq: r.seq, Final: final, Window: r.snapWin, WindowName: r.snapNm, Interval: iv, Meta: meta}}}
 		r.store[r.seq] = s
 		publishSnap(s)
 	}
@@ -218,13 +226,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		case ev := <-events:
 			switch ev := ev.(type) {
 			case readyEvent:
-				if r != nil && r.id == ev.run && r.state == StateProvisioning {
-					r.state = StateReady
+				if r != nil && r.id == ev.run && (r.state == StateProvisioning || r.state == StateRunning) {
+					if r.snap != nil { // the rest of the window before
+						takeSnapshot(false, nil)
+						r.snap = nil
+					}
+					r.state, r.window = StateReady, ev.window
 					heartbeat()
 				}
 			case snapEvent:
 				if r != nil && r.id == ev.run {
-					r.snap = ev.snap
+					r.snap, r.snapWin, r.snapNm = ev.snap, ev.window, ev.name
 				}
 			case doneEvent:
 				if r == nil || r.id != ev.run {
@@ -288,10 +300,9 @@ func (a *Agent) Run(ctx context.Context) error {
 				a.logf("agent %s: run %s: share %d of %d", a.name, m.Run, m.Plan.Index(a.name)+1, len(m.Plan.Agents))
 				heartbeat()
 			case KindStart:
-				if r == nil || r.id != m.Run || m.Start == nil || r.started {
+				if r == nil || r.id != m.Run || m.Start == nil || r.state != StateReady || m.Start.Window != r.window {
 					continue
 				}
-				r.started = true
 				r.startCh <- m.Start.At.Add(m.Start.Offsets[a.name])
 				r.state = StateRunning
 				heartbeat()
@@ -329,7 +340,7 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*d
 	}
 	opts := driver.Options{
 		Scenario: sc, Duration: p.Duration, Scale: p.Scale, Seed: p.Seed, Retry: p.Retry,
-		DrainTimeout: p.DrainTimeout, Logf: a.logf,
+		DrainTimeout: p.DrainTimeout, Isolate: p.Isolate, Logf: a.logf,
 		Share: driver.Share{Index: p.Index(a.name), Count: len(p.Agents)},
 	}
 	cleanup, err := a.prepare(ctx, p, &opts)
@@ -339,14 +350,19 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*d
 	if cleanup != nil {
 		defer cleanup()
 	}
+	// The driver calls BeforeMeasure, Observer and Start once per
+	// measured window, in that order, from one goroutine.
 	var start time.Time
+	window := -1
 	prepared := opts.BeforeMeasure
 	opts.BeforeMeasure = func() {
 		if prepared != nil {
 			prepared()
 		}
+		window++
+		start = time.Time{}
 		select {
-		case events <- readyEvent{r.id}:
+		case events <- readyEvent{r.id, window}:
 		case <-ctx.Done():
 			return
 		}
@@ -361,14 +377,12 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*d
 		}
 		return start
 	}
-	opts.Observer = func(_ string, infos []report.WorkloadInfo) report.Observer {
-		base := start
-		if base.IsZero() {
-			base = time.Now()
-		}
-		s := report.NewSnapshotter(base, infos)
+	opts.Observer = func(name string, _ []report.WorkloadInfo) report.Observer {
+		// The window's recorder takes it as its observer: its snapshots
+		// are read from the recorder itself.
+		s := report.NewSnapshotter()
 		select {
-		case events <- snapEvent{r.id, s}:
+		case events <- snapEvent{r.id, s, window, name}:
 		case <-ctx.Done():
 		}
 		return s

@@ -46,8 +46,23 @@ type env struct {
 
 func newEnv(t *testing.T, agents ...string) *env {
 	t.Helper()
-	e := &env{t: t, nsqd: nsqdtest.Start(t), own: map[string]*driver.Output{}, stops: map[string]context.CancelFunc{}, agents: agents}
-	e.conn = cluster.Conn{NSQD: e.nsqd.Addr(), ReconnectInterval: 200 * time.Millisecond}
+	return newEnvLookupd(t, false, agents...)
+}
+
+// newEnvLookupd is newEnv; with lookupd, nsqd registers with an
+// nsqlookupd, and agents and coordinator find it through that
+// nsqlookupd.
+func newEnvLookupd(t *testing.T, lookupd bool, agents ...string) *env {
+	t.Helper()
+	e := &env{t: t, own: map[string]*driver.Output{}, stops: map[string]context.CancelFunc{}, agents: agents}
+	if lookupd {
+		l := nsqdtest.StartLookupd(t)
+		e.nsqd = nsqdtest.StartRegistered(t, l.TCPAddr())
+		e.conn = cluster.Conn{NSQD: e.nsqd.Addr(), Lookupd: []string{l.HTTPAddr()}, ReconnectInterval: time.Second}
+	} else {
+		e.nsqd = nsqdtest.Start(t)
+		e.conn = cluster.Conn{NSQD: e.nsqd.Addr(), ReconnectInterval: 200 * time.Millisecond}
+	}
 	srv, err := emulator.New(emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +114,12 @@ func newEnv(t *testing.T, agents ...string) *env {
 // sent.
 func (e *env) run(silence time.Duration, started chan<- struct{}) *cluster.Result {
 	e.t.Helper()
+	return e.runPlan(silence, started, nil)
+}
+
+// runPlan is run with the plan changed by edit (when not nil).
+func (e *env) runPlan(silence time.Duration, started chan<- struct{}, edit func(*cluster.Plan)) *cluster.Result {
+	e.t.Helper()
 	var once sync.Once
 	c, err := cluster.NewCoordinator(cluster.CoordinatorOptions{
 		Conn: e.conn, Agents: len(e.agents), WaitAgents: 20 * time.Second, SilenceTimeout: silence,
@@ -115,10 +136,11 @@ func (e *env) run(silence time.Duration, started chan<- struct{}) *cluster.Resul
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	res, err := c.Run(ctx, cluster.Spec{
-		Plan:         cluster.Plan{ScenarioFile: "cluster.yaml", Scenario: []byte(testScenario), Duration: 3 * time.Second, DrainTimeout: time.Second, Target: cluster.Target{Kind: "embedded"}},
-		ScenarioInfo: report.ScenarioInfo{Name: "cluster-test", Scale: 1},
-	})
+	plan := cluster.Plan{ScenarioFile: "cluster.yaml", Scenario: []byte(testScenario), Duration: 3 * time.Second, DrainTimeout: time.Second, Target: cluster.Target{Kind: "embedded"}}
+	if edit != nil {
+		edit(&plan)
+	}
+	res, err := c.Run(ctx, cluster.Spec{Plan: plan, ScenarioInfo: report.ScenarioInfo{Name: "cluster-test", Scale: 1}})
 	if err != nil {
 		e.t.Fatalf("Coordinator.Run: %v", err)
 	}
@@ -173,14 +195,21 @@ func (a totals) add(b totals) totals {
 // checkExact checks that the merged workloads are the sum of the named
 // agents' own workloads: counters, and counts at every histogram value.
 func (e *env) checkExact(res *cluster.Result, agents ...string) {
+	e.t.Helper()
+	e.checkExactIn(res.Results.Workloads, func(r *report.Results) []report.Workload { return r.Workloads }, agents...)
+}
+
+// checkExactIn checks that merged is the sum of what of reads from the
+// named agents' own results.
+func (e *env) checkExactIn(merged []report.Workload, of func(*report.Results) []report.Workload, agents ...string) {
 	t := e.t
 	t.Helper()
-	for _, w := range res.Results.Workloads {
+	for _, w := range merged {
 		var want totals
 		wantHist := map[int64]int64{}
 		for _, name := range agents {
 			out := e.ownOutput(name)
-			for _, ow := range out.Results.Workloads {
+			for _, ow := range of(out.Results) {
 				if ow.Name != w.Name {
 					continue
 				}
@@ -360,5 +389,64 @@ func TestClusterNSQDRestart(t *testing.T) {
 	}
 	if again == 0 {
 		t.Errorf("no snapshot was sent again: the restart hit no message")
+	}
+}
+
+// TestClusterThroughLookupd: nsqd registers with an nsqlookupd, and the
+// agents and the coordinator consume through it (Conn.Lookupd): the run
+// completes and merges exactly.
+func TestClusterThroughLookupd(t *testing.T) {
+	e := newEnvLookupd(t, true, "l1", "l2")
+	res := e.run(5*time.Second, nil)
+	if res.Results.Partial {
+		t.Fatalf("partial run: %s", res.Results.StopDetail)
+	}
+	e.checkExact(res, "l1", "l2")
+	for _, a := range res.Results.Cluster.Agents {
+		if a.Snapshots < 3 {
+			t.Errorf("agent %s: %d snapshots; want >= 3", a.Name, a.Snapshots)
+		}
+	}
+}
+
+// TestClusterIsolate: with Plan.Isolate the agents measure each workload
+// alone, then both together, each window from its own common start; the
+// isolated and combined windows are each merged exactly, and the coupling
+// table is computed from them.
+func TestClusterIsolate(t *testing.T) {
+	e := newEnv(t, "i1", "i2")
+	res := e.runPlan(5*time.Second, nil, func(p *cluster.Plan) {
+		p.Isolate = true
+		p.Duration = 2 * time.Second
+		p.DrainTimeout = 500 * time.Millisecond
+	})
+	r := res.Results
+	if r.Partial {
+		t.Fatalf("partial run: %s", r.StopDetail)
+	}
+	e.checkExact(res, "i1", "i2")
+	if len(r.Isolated) != 2 {
+		t.Fatalf("Isolated has %d workloads; want 2 (steady, bursty)", len(r.Isolated))
+	}
+	for _, name := range []string{"steady", "bursty"} {
+		iso, ok := r.Isolated[name]
+		if !ok {
+			t.Fatalf("Isolated lacks %s", name)
+		}
+		e.checkExactIn([]report.Workload{iso}, func(own *report.Results) []report.Workload {
+			return []report.Workload{own.Isolated[name]}
+		}, "i1", "i2")
+	}
+	// Constant 240/s over 2 s alone: 480 arrivals over both agents.
+	if s := r.Isolated["steady"]; s.Requests+s.Dropped != 480 || s.TargetPerS != 240 {
+		t.Errorf("isolated steady: %d arrivals at target %g/s; want 480 at 240/s", s.Requests+s.Dropped, s.TargetPerS)
+	}
+	if len(r.Coupling) != 2 {
+		t.Errorf("Coupling has %d rows; want 2", len(r.Coupling))
+	}
+	for _, a := range r.Cluster.Agents {
+		if a.Lost || a.Snapshots < 6 { // at least two per window
+			t.Errorf("agent %s: lost %v, %d snapshots; want kept, >= 6", a.Name, a.Lost, a.Snapshots)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
 )
 
 // Coordinator defaults.
@@ -34,7 +35,7 @@ type CoordinatorOptions struct {
 	// declared lost; StartLead is how far ahead of sending it the start
 	// time lies. 0 = the Default* values.
 	WaitAgents, Provision, SilenceTimeout, StartLead time.Duration
-	// Pings is how many clock probes each agent gets; 0 = DefaultPings.
+	// Pings is how many clock probes each agent answers; 0 = DefaultPings.
 	Pings int
 	// Logf receives progress lines; nil = silent.
 	Logf func(format string, args ...any)
@@ -97,12 +98,14 @@ type agentTrack struct {
 	state     string
 	run       string
 	lastSeq   int64
+	window    int // the window the agent is ready for or measuring
 	err       string
 	offset    time.Duration
 	rtt       time.Duration
 	pongs     int
 	got       map[int64]bool
 	through   map[int64]int // seq -> Snapshot.Through
+	windowOf  map[int64]int // seq -> Snapshot.Window
 	final     int64         // seq of the final snapshot, 0 until seen
 	meta      *FinalMeta
 	acked     int64
@@ -158,12 +161,26 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 	track := func(name string) *agentTrack {
 		t := tracks[name]
 		if t == nil {
-			t = &agentTrack{name: name, index: -1, got: map[int64]bool{}, through: map[int64]int{}}
+			t = &agentTrack{name: name, index: -1, got: map[int64]bool{}, through: map[int64]int{}, windowOf: map[int64]int{}}
 			tracks[name] = t
 		}
 		return t
 	}
-	merge := report.NewMerge()
+	// One merge per measured window: with Plan.Isolate, one per workload
+	// in the scenario's order, then the combined window (the last).
+	windows := 1
+	if spec.Plan.Isolate {
+		sc, err := scenario.Parse(spec.Plan.ScenarioFile, spec.Plan.Scenario)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		windows += len(sc.Workloads)
+	}
+	merges := make([]*report.Merge, windows)
+	winNames := make([]string, windows)
+	for i := range merges {
+		merges[i] = report.NewMerge()
+	}
 	var chosen []*agentTrack
 
 	// handle updates the tracks with one message; snapshots of this run
@@ -177,7 +194,7 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 		switch m.Kind {
 		case KindHeartbeat:
 			if m.Heartbeat != nil {
-				t.state, t.run, t.err = m.Heartbeat.State, m.Run, m.Heartbeat.Error
+				t.state, t.run, t.err, t.window = m.Heartbeat.State, m.Run, m.Heartbeat.Error, m.Heartbeat.Window
 				if m.Run == run && m.Heartbeat.LastSeq > t.lastSeq {
 					t.lastSeq = m.Heartbeat.LastSeq
 				}
@@ -202,12 +219,20 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 				t.dups++
 				return
 			}
-			if err := merge.Add(t.name, s.Interval); err != nil {
+			if s.Window < 0 || s.Window >= windows {
+				c.logf("coordinator: agent %s snapshot %d: window %d of %d", t.name, s.Seq, s.Window, windows)
+				return
+			}
+			if err := merges[s.Window].Add(t.name, s.Interval); err != nil {
 				c.logf("coordinator: agent %s snapshot %d: %v", t.name, s.Seq, err)
 				return
 			}
+			if s.WindowName != "" {
+				winNames[s.Window] = s.WindowName
+			}
 			t.got[s.Seq] = true
 			t.through[s.Seq] = s.Interval.Through
+			t.windowOf[s.Seq] = s.Window
 			if s.Seq > t.lastSeq {
 				t.lastSeq = s.Seq
 			}
@@ -270,20 +295,25 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	c.logf("coordinator: run %s: agents %s", run, strings.Join(plan.Agents, ", "))
 
-	// 2. Clock offsets.
+	// 2. Clock offsets. Probes go to every agent at once, one per tick,
+	// until each agent answered Pings of them: an agent that finds nsqd
+	// through nsqlookupd subscribes to the control topic only once the
+	// first probe has created it, and misses the probes before. After
+	// maxPings probes, one answer per agent is enough.
 	pinged := 0
+	maxPings := 20 * c.opts.Pings
 	pingAll := func() {
-		if pinged < c.opts.Pings {
-			pinged++
-			send(&Message{Kind: KindPing, Ping: &Ping{ID: pinged, T0: time.Now()}})
+		for _, t := range chosen {
+			if t.pongs < c.opts.Pings && pinged < maxPings {
+				pinged++
+				send(&Message{Kind: KindPing, Ping: &Ping{ID: pinged, T0: time.Now()}})
+				return
+			}
 		}
 	}
 	allPonged := func() bool {
-		if pinged < c.opts.Pings {
-			return false
-		}
 		for _, t := range chosen {
-			if t.pongs == 0 {
+			if t.pongs < c.opts.Pings && (pinged < maxPings || t.pongs == 0) {
 				return false
 			}
 		}
@@ -301,7 +331,7 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 	send(planMsg)
 	ready := func() bool {
 		for _, t := range chosen {
-			if t.run != run || t.state != StateReady {
+			if t.run != run || t.state != StateReady || t.window != 0 {
 				return false
 			}
 		}
@@ -331,18 +361,22 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("%w (not ready: %s)", err, names(chosen, func(t *agentTrack) bool { return t.run != run || t.state != StateReady }))
 	}
 
-	// 4. Start.
-	start := &Start{At: time.Now().Add(c.opts.StartLead), Offsets: map[string]time.Duration{}}
-	for _, t := range chosen {
-		start.Offsets[t.name] = t.offset
-	}
-	startMsg := &Message{Kind: KindStart, Start: start}
-	send(startMsg)
-	c.logf("coordinator: run %s: start at %s", run, start.At.Format(time.RFC3339Nano))
-
-	// 5. Collect until every agent is complete or lost.
+	// 4. Start each window when every agent still running is ready for
+	// it, and collect until every agent is complete or lost.
 	dur := plan.Duration
-	windowEnd := start.At.Add(dur).Add(plan.DrainTimeout)
+	var starts []*Start
+	var windowEnd time.Time
+	startWindow := func(k int) {
+		st := &Start{At: time.Now().Add(c.opts.StartLead), Offsets: map[string]time.Duration{}, Window: k}
+		for _, t := range chosen {
+			st.Offsets[t.name] = t.offset
+		}
+		starts = append(starts, st)
+		windowEnd = st.At.Add(dur).Add(plan.DrainTimeout)
+		send(&Message{Kind: KindStart, Start: st})
+		c.logf("coordinator: run %s: window %d of %d: start at %s", run, k+1, windows, st.At.Format(time.RFC3339Nano))
+	}
+	startWindow(0)
 	settled := func() bool {
 		for _, t := range chosen {
 			if !t.complete() && !t.lost {
@@ -353,12 +387,29 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	tick := func() {
 		now := time.Now()
+		cur := len(starts) - 1
+		if cur+1 < windows {
+			next, waiting := true, 0
+			for _, t := range chosen {
+				if t.complete() || t.lost {
+					continue
+				}
+				waiting++
+				if t.run != run || t.state != StateReady || t.window != cur+1 {
+					next = false
+				}
+			}
+			if next && waiting > 0 {
+				startWindow(cur + 1)
+				cur++
+			}
+		}
 		for _, t := range chosen {
 			if t.complete() || t.lost {
 				continue
 			}
-			if t.run == run && (t.state == StateReady || t.state == StateProvisioning) {
-				send(startMsg) // lost on the way
+			if t.run == run && t.state == StateReady && t.window == cur {
+				send(&Message{Kind: KindStart, Start: starts[cur]}) // lost on the way
 			}
 			// Missing snapshots: below the highest known sequence number.
 			var missing []int64
@@ -378,7 +429,10 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 			}
 		}
 	}
-	hardEnd := windowEnd.Add(c.opts.SilenceTimeout + 30*time.Second)
+	// Each window lasts its lead, duration and drain; between windows the
+	// agents restore keys and warm up (bounded like provisioning).
+	perWindow := c.opts.StartLead + dur + plan.DrainTimeout
+	hardEnd := time.Now().Add(time.Duration(windows)*perWindow + time.Duration(windows-1)*c.opts.Provision + c.opts.SilenceTimeout + 30*time.Second)
 	err = wait("collecting", time.Until(hardEnd), 250*time.Millisecond, settled, tick)
 	if err != nil && ctx.Err() != nil {
 		return nil, err
@@ -389,7 +443,7 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 	}
 	send(&Message{Kind: KindEnd})
-	return c.result(spec, plan, start, chosen, merge)
+	return c.result(spec, plan, starts, chosen, merges, winNames)
 }
 
 func names(ts []*agentTrack, f func(*agentTrack) bool) string {
@@ -402,9 +456,19 @@ func names(ts []*agentTrack, f func(*agentTrack) bool) string {
 	return strings.Join(out, ", ")
 }
 
-// result builds the merged results.
-func (c *Coordinator) result(spec Spec, plan Plan, start *Start, agents []*agentTrack, m *report.Merge) (*Result, error) {
+// result builds the merged results from the merge of each window (the
+// last is the combined window) and the windows' starts.
+func (c *Coordinator) result(spec Spec, plan Plan, starts []*Start, agents []*agentTrack, merges []*report.Merge, names []string) (*Result, error) {
 	durS := plan.Duration.Seconds()
+	start := starts[0]
+	last := len(merges) - 1
+	m := merges[last]
+	windowName := func(k int) string {
+		if names[k] != "" {
+			return names[k]
+		}
+		return fmt.Sprintf("%d", k+1)
+	}
 	res := &report.Results{
 		Schema:    report.Schema,
 		Scenario:  spec.ScenarioInfo,
@@ -441,18 +505,29 @@ func (c *Coordinator) result(spec Spec, plan Plan, start *Start, agents []*agent
 			}
 		}
 		if t.lost || (t.meta != nil && t.meta.Error != "") {
-			from := 0
+			from, win := 0, 0
 			if n := t.contiguous(); n > 0 {
-				from = t.through[n]
+				from, win = t.through[n], t.windowOf[n]
 			}
 			if t.meta != nil && t.meta.Error != "" {
-				from = 0
+				from, win = 0, 0
+			}
+			if from >= endSec && win < last { // its window was complete: the next one is missing
+				from, win = 0, win+1
 			}
 			if from < endSec {
 				a.MissingFromS, a.MissingToS = from, endSec
 			}
-			lost = append(lost, fmt.Sprintf("agent %s (share %d of %d) %s: seconds %d-%d of %d missing",
-				t.name, t.index+1, len(agents), lostWhy(t), from, endSec, endSec))
+			where := ""
+			if last > 0 {
+				a.MissingWindow = windowName(win)
+				where = " of window " + a.MissingWindow
+				if win < last {
+					where += " and every window after it"
+				}
+			}
+			lost = append(lost, fmt.Sprintf("agent %s (share %d of %d) %s: seconds %d-%d of %d%s missing",
+				t.name, t.index+1, len(agents), lostWhy(t), from, endSec, endSec, where))
 		}
 		cl.Agents = append(cl.Agents, a)
 	}
@@ -460,21 +535,17 @@ func (c *Coordinator) result(spec Spec, plan Plan, start *Start, agents []*agent
 	if plan.Target.Kind == "embedded" {
 		res.Target.Endpoint = "" // one emulator per agent
 	}
-	ws := m.Workloads(res.DurationS)
-	// The full target rate: each agent sends rate/N.
-	for i := range ws {
-		for _, t := range agents {
-			for _, sw := range m.SourceWorkloads(t.name) {
-				if sw.Name == ws[i].Name {
-					ws[i].TargetPerS = sw.TargetPerS * float64(len(agents))
-				}
-			}
-			if ws[i].TargetPerS > 0 {
-				break
+	ws := fullTargets(m.Workloads(res.DurationS), m, agents)
+	res.Workloads = ws
+	if plan.Isolate {
+		res.Isolated = map[string]report.Workload{}
+		for _, im := range merges[:last] {
+			for _, w := range fullTargets(im.Workloads(durS), im, agents) {
+				res.Isolated[w.Name] = w
 			}
 		}
+		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
 	}
-	res.Workloads = ws
 	res.Events = metaEvents
 	for i := range res.Events {
 		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
@@ -497,14 +568,36 @@ func (c *Coordinator) result(spec Spec, plan Plan, start *Start, agents []*agent
 		res.StopDetail = strings.Join(lost, "; ")
 	}
 	out := &Result{Results: res, Hlog: map[string][]byte{}, Merge: m}
+	combinedAt := start.At
+	if len(starts) > last {
+		combinedAt = starts[last].At
+	}
 	for _, w := range ws {
 		var buf bytes.Buffer
-		if err := m.WriteHlog(w.Name, start.At, res.DurationS, &buf); err != nil {
+		if err := m.WriteHlog(w.Name, combinedAt, res.DurationS, &buf); err != nil {
 			return nil, err
 		}
 		out.Hlog[w.Name] = buf.Bytes()
 	}
 	return out, nil
+}
+
+// fullTargets sets each workload's TargetPerS to the full rate: each of
+// the agents sends rate/N.
+func fullTargets(ws []report.Workload, m *report.Merge, agents []*agentTrack) []report.Workload {
+	for i := range ws {
+		for _, t := range agents {
+			for _, sw := range m.SourceWorkloads(t.name) {
+				if sw.Name == ws[i].Name {
+					ws[i].TargetPerS = sw.TargetPerS * float64(len(agents))
+				}
+			}
+			if ws[i].TargetPerS > 0 {
+				break
+			}
+		}
+	}
+	return ws
 }
 
 func lostWhy(t *agentTrack) string {

@@ -10,14 +10,19 @@
 // that the agents together keep the arrival process (constant spacing for
 // constant and phased arrivals, a Poisson process for Poisson arrivals).
 // When every agent has prepared its keys, the coordinator sends a common
-// start time, which each agent converts to its own clock.
+// start time, which each agent converts to its own clock. With
+// Plan.Isolate there is one measured window per workload, then the
+// combined one, as in `kmsload run --isolate`: each window starts at its
+// own common start time, once every agent is ready for it.
 //
-// Every second an agent publishes a Snapshot: its observations since the
-// previous one (report.Snapshotter), tagged with its name and a sequence
-// number: counters, per-second series, HDR-encoded latency histograms per
-// completion second and service-time histograms. The coordinator adds
-// them (report.Merge), so the merged histograms and counts are exactly
-// those of one recorder that saw every request. NSQ delivers at least
+// Every second an agent publishes a Snapshot: what its driver's recorder
+// observed since the previous one (report.Snapshotter, which reads the
+// recorder and counts nothing itself), tagged with its name, the window
+// and a sequence number: counters, per-second series, attempts per quota
+// bucket, the recorder's closed 1-second latency intervals (HDR-encoded)
+// and service times. The coordinator adds them (report.Merge), one merge
+// per window, so the merged histograms and counts are exactly those of
+// the agents' recorders added. NSQ delivers at least
 // once: snapshots already merged are dropped by (agent, sequence number);
 // missing ones are asked for again; agents keep every snapshot until the
 // run ends and send again those not acknowledged, so an nsqd restart loses

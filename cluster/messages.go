@@ -61,6 +61,9 @@ type Heartbeat struct {
 	// LastSeq is the sequence number of the last snapshot taken in Run
 	// (0: none), so the coordinator sees missing snapshots at the tail.
 	LastSeq int64 `json:"last_seq"`
+	// Window is the measured window (0-based, see Plan.Isolate) the
+	// agent is ready for or measuring.
+	Window int `json:"window,omitempty"`
 	// Error says why the agent could not run a plan.
 	Error string `json:"error,omitempty"`
 }
@@ -92,6 +95,11 @@ type Plan struct {
 	Seed         int64         `json:"seed,omitempty"`
 	Retry        string        `json:"retry,omitempty"`
 	DrainTimeout time.Duration `json:"drain_timeout,omitempty"`
+	// Isolate measures each workload alone, then all together, as
+	// `kmsload run --isolate` does: one measured window per workload in
+	// the scenario's order, then the combined window, each started at
+	// its own common start time.
+	Isolate bool `json:"isolate,omitempty"`
 	// Target says where each agent sends its requests.
 	Target Target `json:"target"`
 }
@@ -119,21 +127,28 @@ func (p *Plan) Index(agent string) int {
 	return -1
 }
 
-// Start gives the common start time on the coordinator's clock, and each
-// agent's clock offset (agent clock - coordinator clock): agent a starts
-// when its clock reads At + Offsets[a].
+// Start gives the common start time of measured window Window (0-based)
+// on the coordinator's clock, and each agent's clock offset (agent clock
+// - coordinator clock): agent a starts when its clock reads At +
+// Offsets[a].
 type Start struct {
 	At      time.Time                `json:"at"`
 	Offsets map[string]time.Duration `json:"offsets"`
+	Window  int                      `json:"window,omitempty"`
 }
 
-// Snapshot is one interval of an agent's observations. Seq counts from 1
-// within a run; the Final snapshot is the last, taken after the agent's
-// driver returned, and carries the agent's view of its run.
+// Snapshot is one interval of an agent's observations in one measured
+// window. Seq counts from 1 within a run, across its windows; the Final
+// snapshot is the last, taken after the agent's driver returned, and
+// carries the agent's view of its run.
 type Snapshot struct {
-	Seq      int64           `json:"seq"`
-	Final    bool            `json:"final,omitempty"`
-	Interval report.Snapshot `json:"interval"`
+	Seq   int64 `json:"seq"`
+	Final bool  `json:"final,omitempty"`
+	// Window is the measured window (0-based) and WindowName its name
+	// ("combined", "isolated:NAME").
+	Window     int             `json:"window,omitempty"`
+	WindowName string          `json:"window_name,omitempty"`
+	Interval   report.Snapshot `json:"interval"`
 	// Set in the final snapshot only.
 	Meta *FinalMeta `json:"meta,omitempty"`
 }

@@ -125,7 +125,17 @@ type Recorder struct {
 // removes it). Call it before recording starts: it is not safe to call
 // concurrently with the recording methods. Without an observer, recording
 // costs one nil check more.
-func (r *Recorder) SetObserver(o Observer) { r.obs = o }
+//
+// A *Snapshotter is not called per observation: SetObserver attaches it to
+// r, and its snapshots are read from r's own counters and closed intervals.
+func (r *Recorder) SetObserver(o Observer) {
+	if s, ok := o.(*Snapshotter); ok {
+		s.attach(r)
+		r.obs = nil
+		return
+	}
+	r.obs = o
+}
 
 // wstate is one workload's state. Fields under mu are touched on the hot
 // path; the interval log is written under logMu, outside mu.
@@ -149,14 +159,23 @@ type wstate struct {
 	failedBySec                 map[secCode]int64
 	series                      []Second
 	lastSeriesSec               int // highest second with data, -1 if none
-	finished                    bool
-	finishResult                *Workload
+	// dirtyFrom is the lowest second of the series changed since an
+	// attached Snapshotter last read it (0 before its first read).
+	dirtyFrom    int
+	finished     bool
+	finishResult *Workload
 
 	logMu  sync.Mutex
 	log    bytes.Buffer
 	logw   *hdr.HistogramLogWriter
 	empty  *hdr.Histogram
 	logErr error
+	// With a Snapshotter attached (tap), flush also keeps each closed
+	// interval that has completions, encoded, in closed until the
+	// Snapshotter takes it.
+	tap    bool
+	closed []Interval
+	tapErr error
 }
 
 // secCode keys failures by second and code.
@@ -239,6 +258,9 @@ func (w *wstate) at(s int) *Second {
 	}
 	if s > w.lastSeriesSec {
 		w.lastSeriesSec = s
+	}
+	if s < w.dirtyFrom {
+		w.dirtyFrom = s
 	}
 	return &w.series[s]
 }
@@ -432,6 +454,16 @@ func (w *wstate) flush(startMs int64) {
 		h.SetEndTimeMs(startMs + int64(ci.sec+1)*1000)
 		if err := w.logw.OutputIntervalHistogram(h); err != nil && w.logErr == nil {
 			w.logErr = fmt.Errorf("report: interval log of %s second %d: %w", w.info.Name, ci.sec, err)
+		}
+		if w.tap && ci.h != nil {
+			enc, err := ci.h.Encode(hdr.V2CompressedEncodingCookieBase)
+			if err != nil {
+				if w.tapErr == nil {
+					w.tapErr = fmt.Errorf("report: interval of %s second %d: %w", w.info.Name, ci.sec, err)
+				}
+			} else {
+				w.closed = append(w.closed, Interval{T: ci.sec, Histogram: string(enc)})
+			}
 		}
 		if ci.h != nil {
 			w.mu.Lock()

@@ -8,16 +8,17 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Snapshot is what a Snapshotter saw since its previous Snapshot, for every
-// workload: the form in which a run's observations travel between machines
-// (see cluster/). Snapshots of one run add up exactly: a Merge given every
-// snapshot once gives the same counts and histograms as one Recorder that
-// saw every observation.
+// Snapshot is what a Recorder observed since the previous Snapshot of its
+// Snapshotter, for every workload: the form in which a run's observations
+// travel between machines (see cluster/). Snapshots of one run add up
+// exactly: a Merge given every snapshot once gives the same counts and
+// histograms as the recorders that took them, added.
 type Snapshot struct {
 	// Through is the number of whole seconds of the window that had ended
 	// when the snapshot was taken: observations of later seconds may still
@@ -39,13 +40,19 @@ type Delta struct {
 	Dropped           int64            `json:"dropped,omitempty"`
 	CacheHits         int64            `json:"cache_hits,omitempty"`
 	Errors            map[string]int64 `json:"errors,omitempty"`
+	// BucketAttempts are the attempts charged to quota buckets other than
+	// Info.Bucket (Recorder.AttemptIn); the rest of Attempts went to
+	// Info.Bucket.
+	BucketAttempts map[string]BucketAttempts `json:"bucket_attempts,omitempty"`
 	// Seconds are the changes of the per-second series (P99Ms unused),
 	// only for seconds that changed, in second order.
 	Seconds        []Second     `json:"seconds,omitempty"`
 	FailedBySecond []SecondCode `json:"failed_by_second,omitempty"`
-	// Intervals are the latencies (microseconds, from the intended time)
-	// of the requests that finished in the interval, one histogram per
-	// completion second.
+	// Intervals are the recorder's 1-second latency intervals
+	// (microseconds, from the intended time) closed since the previous
+	// snapshot, in second order: each holds the requests that finished
+	// in its second (a late completion in the interval that was open, as
+	// in the recorder's interval log).
 	Intervals []Interval `json:"intervals,omitempty"`
 	// Service is the histogram of the attempts' service times
 	// (microseconds) in the interval; "" when there were none.
@@ -59,246 +66,206 @@ type Interval struct {
 	Histogram string `json:"histogram"`
 }
 
-// Snapshotter is an Observer (see Recorder.SetObserver) that keeps what it
-// observed since the last call of Snapshot, and hands it over as a
-// Snapshot. Seconds are counted from the start given to NewSnapshotter,
-// which may differ from the recorder's (a distributed run counts from its
-// common start). Safe for concurrent use; memory is bounded by what one
-// interval holds.
+// Snapshotter hands over, as Snapshots, what a Recorder observed since the
+// previous Snapshot. It counts nothing itself: set as a recorder's
+// observer (Recorder.SetObserver; driver.Options.Observer does that), it
+// is attached to the recorder and not called per observation, and each
+// Snapshot reads the recorder's own counters, per-second series,
+// per-bucket attempts and service-time histogram, and the 1-second
+// latency intervals the recorder closed, and hands over what changed. It
+// must be the recorder's observer itself: an observer that passes
+// observations on to it gives it nothing. Seconds are the recorder's,
+// counted from its start. Snapshot may run
+// concurrently with the recording; one Snapshot runs at a time. Memory is
+// bounded by one copy of what the recorder keeps.
 type Snapshotter struct {
-	start  time.Time
-	ws     []*snapWorkload
-	snapMu sync.Mutex // one Snapshot at a time
+	rec  atomic.Pointer[Recorder]
+	mu   sync.Mutex // one Snapshot at a time; guards prev
+	prev []*handedOver
 }
 
 var _ Observer = (*Snapshotter)(nil)
 
-// snapWorkload is one workload's observations since the last snapshot.
-type snapWorkload struct {
-	info WorkloadInfo
-	mu   sync.Mutex
-	cur  *deltaState
-	next *deltaState // reset, swapped in by Snapshot
+// handedOver is what a Snapshotter has handed over of one workload: the
+// recorder's cumulative state as of the previous Snapshot.
+type handedOver struct {
+	counts    Delta // counters only
+	errors    map[string]int64
+	elsewhere map[string]BucketAttempts
+	series    []Second
+	failed    map[secCode]int64
+	svc       *hdr.Snapshot // nil until the first attempt
 }
 
-type deltaState struct {
-	counts Delta // counters only
-	errors map[string]int64
-	secs   map[int]*Second
-	failed map[secCode]int64
-	lat    map[int]*hdr.Histogram
-	svc    *hdr.Histogram
-	free   []*hdr.Histogram
-	hasSvc bool
-}
+// NewSnapshotter returns a Snapshotter attached to no recorder: until a
+// recorder takes it as its observer, its snapshots are empty.
+func NewSnapshotter() *Snapshotter { return &Snapshotter{} }
 
-func newDeltaState() *deltaState {
-	return &deltaState{
-		errors: map[string]int64{},
-		secs:   map[int]*Second{},
-		failed: map[secCode]int64{},
-		lat:    map[int]*hdr.Histogram{},
-		svc:    newHist(),
+// attach makes s read r; called by r.SetObserver before recording starts.
+func (s *Snapshotter) attach(r *Recorder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prev = make([]*handedOver, len(r.ws))
+	for i, w := range r.ws {
+		s.prev[i] = &handedOver{errors: map[string]int64{}, elsewhere: map[string]BucketAttempts{}, failed: map[secCode]int64{}}
+		w.logMu.Lock()
+		w.tap = true
+		w.logMu.Unlock()
 	}
+	s.rec.Store(r)
 }
 
-// NewSnapshotter returns a Snapshotter for the workloads (in the order the
-// recorder numbers them), counting seconds from start.
-func NewSnapshotter(start time.Time, workloads []WorkloadInfo) *Snapshotter {
-	s := &Snapshotter{start: start, ws: make([]*snapWorkload, len(workloads))}
-	for i, info := range workloads {
-		s.ws[i] = &snapWorkload{info: info, cur: newDeltaState(), next: newDeltaState()}
-	}
-	return s
-}
+// Sent implements Observer; it is never called (see Snapshotter).
+func (s *Snapshotter) Sent(int, time.Time) {}
 
-func (s *Snapshotter) sec(t time.Time) int {
-	d := t.Sub(s.start)
-	if d < 0 {
-		return 0
-	}
-	n := int64(d / time.Second)
-	if n >= maxSeconds {
-		return maxSeconds - 1
-	}
-	return int(n)
-}
+// Dropped implements Observer; it is never called (see Snapshotter).
+func (s *Snapshotter) Dropped(int, time.Time) {}
 
-func (d *deltaState) at(sec int) *Second {
-	p := d.secs[sec]
-	if p == nil {
-		p = &Second{T: sec}
-		d.secs[sec] = p
-	}
-	return p
-}
+// CacheHit implements Observer; it is never called (see Snapshotter).
+func (s *Snapshotter) CacheHit(int, time.Time) {}
 
-// Sent implements Observer.
-func (s *Snapshotter) Sent(w int, intended time.Time) {
-	sec := s.sec(intended)
-	ws := s.ws[w]
-	ws.mu.Lock()
-	ws.cur.counts.Requests++
-	ws.cur.at(sec).Sent++
-	ws.mu.Unlock()
-}
+// Attempt implements Observer; it is never called (see Snapshotter).
+func (s *Snapshotter) Attempt(int, time.Time, time.Duration, Outcome, string) {}
 
-// Dropped implements Observer.
-func (s *Snapshotter) Dropped(w int, intended time.Time) {
-	sec := s.sec(intended)
-	ws := s.ws[w]
-	ws.mu.Lock()
-	ws.cur.counts.Dropped++
-	ws.cur.at(sec).Dropped++
-	ws.mu.Unlock()
-}
+// Done implements Observer; it is never called (see Snapshotter).
+func (s *Snapshotter) Done(int, time.Time, time.Time, int, Outcome, string) {}
 
-// CacheHit implements Observer.
-func (s *Snapshotter) CacheHit(w int, intended time.Time) {
-	sec := s.sec(intended)
-	ws := s.ws[w]
-	ws.mu.Lock()
-	ws.cur.counts.CacheHits++
-	ws.cur.at(sec).CacheHits++
-	ws.mu.Unlock()
-}
-
-// Attempt implements Observer.
-func (s *Snapshotter) Attempt(w int, sent time.Time, service time.Duration, o Outcome, code string) {
-	sec := s.sec(sent)
-	us := micros(service)
-	ws := s.ws[w]
-	ws.mu.Lock()
-	c := ws.cur
-	_ = c.svc.RecordValue(us)
-	c.hasSvc = true
-	c.counts.Attempts++
-	p := c.at(sec)
-	p.Attempts++
-	if o == Throttled {
-		c.counts.ThrottledAttempts++
-		p.ThrottledAttempts++
-	}
-	ws.mu.Unlock()
-}
-
-// Done implements Observer. It counts outcomes and codes as Recorder.Done
-// does (an empty code becomes ThrottlingException or Unknown).
-func (s *Snapshotter) Done(w int, intended, done time.Time, attempts int, o Outcome, code string) {
-	sec := s.sec(done)
-	us := micros(done.Sub(intended))
-	ws := s.ws[w]
-	ws.mu.Lock()
-	c := ws.cur
-	h := c.lat[sec]
-	if h == nil {
-		if n := len(c.free); n > 0 {
-			h = c.free[n-1]
-			c.free = c.free[:n-1]
-		} else {
-			h = newHist()
-		}
-		c.lat[sec] = h
-	}
-	_ = h.RecordValue(us)
-	c.counts.DoneAttempts += int64(attempts)
-	p := c.at(sec)
-	switch o {
-	case OK:
-		c.counts.OK++
-		p.OK++
-	case Throttled:
-		if code == "" {
-			code = codeThrottled
-		}
-		c.counts.ThrottledRequests++
-		c.errors[code]++
-		p.Throttled++
-	default:
-		if code == "" {
-			code = codeUnknown
-		}
-		c.errors[code]++
-		p.Failed++
-		c.failed[secCode{sec, code}]++
-	}
-	ws.mu.Unlock()
-}
-
-// Snapshot returns what was observed since the previous call and starts a
-// new interval; now gives Snapshot.Through. The last snapshot of a window
-// is taken after every observation was made (after the driver's Run
-// returned).
+// Snapshot returns what the recorder observed since the previous call.
+// now gives Snapshot.Through; unless the recorder's window is finished,
+// Snapshot closes the latency intervals of every second before now's, as
+// Recorder.Progress does, so that they travel in this snapshot. The last
+// snapshot of a window is taken after Recorder.Finish: it holds the rest.
+// Before the Snapshotter is attached, the snapshot has no workloads.
 func (s *Snapshotter) Snapshot(now time.Time) (Snapshot, error) {
+	r := s.rec.Load()
+	if r == nil {
+		return Snapshot{}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	through := 0
-	if d := now.Sub(s.start); d > 0 {
+	if d := now.Sub(r.start); d > 0 {
 		through = int(min(int64(d/time.Second), maxSeconds))
 	}
-	out := Snapshot{Through: through, Workloads: make([]Delta, len(s.ws))}
-	s.snapMu.Lock()
-	defer s.snapMu.Unlock()
-	for i, ws := range s.ws {
-		ws.mu.Lock()
-		c := ws.cur
-		ws.cur, ws.next = ws.next, nil
-		ws.mu.Unlock()
-
-		d, err := c.delta(ws.info)
+	out := Snapshot{Through: through, Workloads: make([]Delta, len(r.ws))}
+	sec := r.sec(now)
+	for i, w := range r.ws {
+		d, err := s.prev[i].take(w, sec, r.startMs)
 		if err != nil {
 			return Snapshot{}, err
 		}
 		out.Workloads[i] = d
-		c.reset()
-		ws.mu.Lock()
-		ws.next = c
-		ws.mu.Unlock()
 	}
 	return out, nil
 }
 
-// delta encodes c. c is no longer shared.
-func (c *deltaState) delta(info WorkloadInfo) (Delta, error) {
-	d := c.counts
-	d.Info = info
-	if len(c.errors) > 0 {
-		d.Errors = maps.Clone(c.errors)
+// take reads w's changes since p and makes them p's.
+func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
+	w.mu.Lock()
+	if !w.finished && sec > w.curSec {
+		w.rotate(sec)
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.secs)) {
-		d.Seconds = append(d.Seconds, *c.secs[k])
+	w.mu.Unlock()
+	w.flush(startMs) // also waits for a flush under way elsewhere
+
+	d := Delta{Info: w.info}
+	w.mu.Lock()
+	cur := Delta{
+		Requests: w.requests, OK: w.ok, ThrottledRequests: w.throttledReqs,
+		Attempts: w.attempts, ThrottledAttempts: w.throttledAttempts, DoneAttempts: w.doneAttempts,
+		Dropped: w.dropped, CacheHits: w.cacheHits,
 	}
-	for k, v := range c.failed {
-		d.FailedBySecond = append(d.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
-	}
-	sortSecondCodes(d.FailedBySecond)
-	for _, k := range slices.Sorted(maps.Keys(c.lat)) {
-		enc, err := c.lat[k].Encode(hdr.V2CompressedEncodingCookieBase)
-		if err != nil {
-			return Delta{}, fmt.Errorf("report: snapshot of %s: %w", info.Name, err)
+	for k, v := range w.errors {
+		if n := v - p.errors[k]; n != 0 {
+			if d.Errors == nil {
+				d.Errors = map[string]int64{}
+			}
+			d.Errors[k] = n
+			p.errors[k] = v
 		}
-		d.Intervals = append(d.Intervals, Interval{T: k, Histogram: string(enc)})
 	}
-	if c.hasSvc {
-		enc, err := c.svc.Encode(hdr.V2CompressedEncodingCookieBase)
+	for k, b := range w.elsewhere {
+		o := p.elsewhere[k]
+		if n := (BucketAttempts{Attempts: b.Attempts - o.Attempts, Throttled: b.Throttled - o.Throttled}); n != (BucketAttempts{}) {
+			if d.BucketAttempts == nil {
+				d.BucketAttempts = map[string]BucketAttempts{}
+			}
+			d.BucketAttempts[k] = n
+			p.elsewhere[k] = *b
+		}
+	}
+	from := w.dirtyFrom
+	for t := from; t < len(w.series); t++ {
+		c := w.series[t]
+		c.T, c.P99Ms = t, 0
+		for len(p.series) <= t {
+			p.series = append(p.series, Second{T: len(p.series)})
+		}
+		if n := subSecond(c, p.series[t]); n != (Second{T: t}) {
+			d.Seconds = append(d.Seconds, n)
+			p.series[t] = c
+		}
+	}
+	w.dirtyFrom = len(w.series)
+	for k, v := range w.failedBySec {
+		if k.sec < from { // a failure marks its second changed
+			continue
+		}
+		if n := v - p.failed[k]; n != 0 {
+			d.FailedBySecond = append(d.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: n})
+			p.failed[k] = v
+		}
+	}
+	var svc *hdr.Snapshot
+	if cur.Attempts != p.counts.Attempts {
+		svc = w.svc.Export()
+	}
+	w.mu.Unlock()
+
+	w.logMu.Lock()
+	d.Intervals, w.closed = w.closed, nil
+	err := w.tapErr
+	w.logMu.Unlock()
+	if err != nil {
+		return Delta{}, err
+	}
+
+	d.Requests = cur.Requests - p.counts.Requests
+	d.OK = cur.OK - p.counts.OK
+	d.ThrottledRequests = cur.ThrottledRequests - p.counts.ThrottledRequests
+	d.Attempts = cur.Attempts - p.counts.Attempts
+	d.ThrottledAttempts = cur.ThrottledAttempts - p.counts.ThrottledAttempts
+	d.DoneAttempts = cur.DoneAttempts - p.counts.DoneAttempts
+	d.Dropped = cur.Dropped - p.counts.Dropped
+	d.CacheHits = cur.CacheHits - p.counts.CacheHits
+	p.counts = cur
+	sortSecondCodes(d.FailedBySecond)
+	if svc != nil {
+		diff := *svc
+		diff.Counts = slices.Clone(svc.Counts)
+		if p.svc != nil {
+			for i, c := range p.svc.Counts {
+				diff.Counts[i] -= c
+			}
+		}
+		enc, err := hdr.Import(&diff).Encode(hdr.V2CompressedEncodingCookieBase)
 		if err != nil {
-			return Delta{}, fmt.Errorf("report: snapshot of %s: %w", info.Name, err)
+			return Delta{}, fmt.Errorf("report: snapshot of %s: service times: %w", w.info.Name, err)
 		}
 		d.Service = string(enc)
+		p.svc = svc
 	}
 	return d, nil
 }
 
-func (c *deltaState) reset() {
-	c.counts = Delta{}
-	clear(c.errors)
-	clear(c.secs)
-	clear(c.failed)
-	for k, h := range c.lat {
-		h.Reset()
-		c.free = append(c.free, h)
-		delete(c.lat, k)
+// subSecond returns a - b, field by field (P99Ms zero, T of a).
+func subSecond(a, b Second) Second {
+	return Second{
+		T: a.T, Sent: a.Sent - b.Sent, OK: a.OK - b.OK, Throttled: a.Throttled - b.Throttled,
+		Failed: a.Failed - b.Failed, Attempts: a.Attempts - b.Attempts,
+		ThrottledAttempts: a.ThrottledAttempts - b.ThrottledAttempts,
+		Dropped:           a.Dropped - b.Dropped, CacheHits: a.CacheHits - b.CacheHits,
 	}
-	c.svc.Reset()
-	c.hasSvc = false
 }
 
 func sortSecondCodes(s []SecondCode) {
@@ -335,6 +302,7 @@ type sourceTotals struct {
 	targetPerS float64
 	counts     Delta
 	errors     map[string]int64
+	elsewhere  map[string]BucketAttempts
 	lat        *hdr.Histogram
 }
 
@@ -402,12 +370,16 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		}
 		st := src[d.Info.Name]
 		if st == nil {
-			st = &sourceTotals{errors: map[string]int64{}, lat: newHist(), targetPerS: d.Info.TargetPerS}
+			st = &sourceTotals{errors: map[string]int64{}, elsewhere: map[string]BucketAttempts{}, lat: newHist(), targetPerS: d.Info.TargetPerS}
 			src[d.Info.Name] = st
 		}
 		addCounts(&st.counts, d)
 		for k, v := range d.Errors {
 			st.errors[k] += v
+		}
+		for k, v := range d.BucketAttempts {
+			b := st.elsewhere[k]
+			st.elsewhere[k] = BucketAttempts{Attempts: b.Attempts + v.Attempts, Throttled: b.Throttled + v.Throttled}
 		}
 		st.lat.Merge(dec[i].tots)
 	}
@@ -482,6 +454,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 			wl.TargetPerS += st.targetPerS
 			addTotals(&wl, st)
 		}
+		splitBuckets(&wl)
 		if durationS > 0 {
 			wl.SentPerS = float64(wl.Requests) / durationS
 			wl.GoodputPerS = float64(wl.OK+wl.CacheHits) / durationS
@@ -534,11 +507,33 @@ func addTotals(wl *Workload, st *sourceTotals) {
 	for k, v := range st.errors {
 		wl.Errors[k] += v
 	}
+	for k, v := range st.elsewhere {
+		if wl.BucketAttempts == nil {
+			wl.BucketAttempts = map[string]BucketAttempts{}
+		}
+		b := wl.BucketAttempts[k]
+		wl.BucketAttempts[k] = BucketAttempts{Attempts: b.Attempts + v.Attempts, Throttled: b.Throttled + v.Throttled}
+	}
+}
+
+// splitBuckets completes wl.BucketAttempts, which holds the attempts
+// charged to other buckets, with those of the workload's own bucket, as
+// Recorder.Finish does.
+func splitBuckets(wl *Workload) {
+	if len(wl.BucketAttempts) == 0 {
+		return
+	}
+	own := BucketAttempts{Attempts: wl.Attempts, Throttled: wl.ThrottledAttempts}
+	for _, b := range wl.BucketAttempts {
+		own.Attempts -= b.Attempts
+		own.Throttled -= b.Throttled
+	}
+	wl.BucketAttempts[wl.Bucket] = own
 }
 
 // SourceWorkloads returns one source's share of each workload: its
-// counters, error counts, target rate and latency histogram (LatencyMs
-// and Histogram), without series. Workloads the source sent nothing for are absent.
+// counters, error counts, attempts per bucket, target rate and latency
+// histogram (LatencyMs and Histogram), without series. Workloads the source sent nothing for are absent.
 func (m *Merge) SourceWorkloads(source string) []Workload {
 	var out []Workload
 	for _, name := range m.order {
@@ -546,8 +541,9 @@ func (m *Merge) SourceWorkloads(source string) []Workload {
 		if st == nil {
 			continue
 		}
-		wl := Workload{Name: name, Errors: map[string]int64{}, TargetPerS: st.targetPerS}
+		wl := Workload{Name: name, Bucket: m.ws[name].info.Bucket, Errors: map[string]int64{}, TargetPerS: st.targetPerS}
 		addTotals(&wl, st)
+		splitBuckets(&wl)
 		wl.LatencyMs = percentiles(st.lat)
 		if enc, err := st.lat.Encode(hdr.V2CompressedEncodingCookieBase); err == nil {
 			wl.Histogram = string(enc)
@@ -654,4 +650,8 @@ type ClusterAgent struct {
 	// which a lost agent's data is missing or incomplete.
 	MissingFromS int `json:"missing_from_s,omitempty"`
 	MissingToS   int `json:"missing_to_s,omitempty"`
+	// MissingWindow names the measured window those seconds belong to
+	// in a run with isolated windows ("isolated:NAME", "combined"); the
+	// windows after it lack the agent's share entirely.
+	MissingWindow string `json:"missing_window,omitempty"`
 }

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -13,9 +14,14 @@ import (
 	"github.com/kmsload/kmsload/report"
 )
 
-// feed sends n random observations to rec (which passes them on to its
-// observer), taking snapshots at random points and once at the end.
-func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snapshotter, start time.Time, n int) []report.Snapshot {
+// buckets are the quota buckets feed charges attempts to: the workloads'
+// own, and two others (traffic moved to other Regions).
+var buckets = []string{"1/r/symmetric", "1/r2/symmetric", "1/r3/symmetric"}
+
+// feed records n random observations in rec, taking snapshots at random
+// points; then it finishes rec's window at start+5s and takes the last
+// snapshot. It returns the snapshots and rec's own results.
+func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snapshotter, start time.Time, n int) ([]report.Snapshot, []report.Workload) {
 	t.Helper()
 	var out []report.Snapshot
 	codes := []string{"", "DisabledException", "QuotaExceededError"}
@@ -41,7 +47,7 @@ func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snaps
 			if o == report.Throttled {
 				code = "ThrottlingException"
 			}
-			rec.Attempt(w, sent, svc, o, code)
+			rec.AttemptIn(w, buckets[rng.IntN(len(buckets))], sent, svc, o, code)
 			sent = sent.Add(svc)
 		}
 		code := ""
@@ -57,11 +63,12 @@ func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snaps
 			out = append(out, s)
 		}
 	}
+	own := rec.Finish(start.Add(5 * time.Second))
 	s, err := snap.Snapshot(start.Add(10 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(out, s)
+	return append(out, s), own
 }
 
 func counts(t *testing.T, enc string) map[int64]int64 {
@@ -96,12 +103,13 @@ func TestMergeEqualsRecorders(t *testing.T) {
 	var all []tagged
 	for i, src := range []string{"x", "y", "z"} {
 		rec := report.NewRecorder(start, infos)
-		snap := report.NewSnapshotter(start, infos)
+		snap := report.NewSnapshotter()
 		rec.SetObserver(snap)
-		for _, s := range feed(t, rng, rec, snap, start, 3000+1000*i) {
+		snaps, finished := feed(t, rng, rec, snap, start, 3000+1000*i)
+		for _, s := range snaps {
 			all = append(all, tagged{src, s})
 		}
-		own = append(own, rec.Finish(start.Add(5*time.Second)))
+		own = append(own, finished)
 	}
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	for _, a := range all {
@@ -118,8 +126,13 @@ func TestMergeEqualsRecorders(t *testing.T) {
 		want.Errors = map[string]int64{}
 		wantHist := map[int64]int64{}
 		wantSeries := make([]report.Second, len(g.Series))
+		wantBuckets := map[string]report.BucketAttempts{}
 		for _, o := range own {
 			w := o[wi]
+			for k, b := range w.BucketAttempts {
+				wb := wantBuckets[k]
+				wantBuckets[k] = report.BucketAttempts{Attempts: wb.Attempts + b.Attempts, Throttled: wb.Throttled + b.Throttled}
+			}
 			want.Requests += w.Requests
 			want.OK += w.OK
 			want.ThrottledRequests += w.ThrottledRequests
@@ -159,6 +172,12 @@ func TestMergeEqualsRecorders(t *testing.T) {
 		if !reflect.DeepEqual(g.Errors, want.Errors) {
 			t.Errorf("workload %s: errors = %v; want %v", g.Name, g.Errors, want.Errors)
 		}
+		if len(wantBuckets) != 3 {
+			t.Fatalf("workload %s: the recorders split attempts over %d buckets; want 3", g.Name, len(wantBuckets))
+		}
+		if !reflect.DeepEqual(g.BucketAttempts, wantBuckets) {
+			t.Errorf("workload %s: BucketAttempts = %v; want the recorders' sum %v", g.Name, g.BucketAttempts, wantBuckets)
+		}
 		if gh := counts(t, g.Histogram); !reflect.DeepEqual(gh, wantHist) {
 			t.Errorf("workload %s: merged histogram differs from the recorders' (%d vs %d distinct values)", g.Name, len(gh), len(wantHist))
 		}
@@ -181,6 +200,9 @@ func TestMergeEqualsRecorders(t *testing.T) {
 			}
 			if !reflect.DeepEqual(counts(t, w.Histogram), counts(t, own[i][wi].Histogram)) {
 				t.Errorf("SourceWorkloads(%s)[%d]: histogram differs from the recorder's", src, wi)
+			}
+			if !reflect.DeepEqual(w.BucketAttempts, own[i][wi].BucketAttempts) {
+				t.Errorf("SourceWorkloads(%s)[%d]: BucketAttempts = %v; want the recorder's %v", src, wi, w.BucketAttempts, own[i][wi].BucketAttempts)
 			}
 		}
 	}
@@ -229,4 +251,149 @@ func TestMergeRejectsBadHistogram(t *testing.T) {
 	if got := m.Workloads(1); len(got) != 0 {
 		t.Errorf("after a refused Add: %d workloads; want 0", len(got))
 	}
+}
+
+// hlogCounts reads an interval log into one map of value counts per
+// interval, in order.
+func hlogCounts(t *testing.T, log []byte) []map[int64]int64 {
+	t.Helper()
+	r := hdr.NewHistogramLogReader(bytes.NewReader(log))
+	var out []map[int64]int64
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == nil {
+			return out
+		}
+		m := map[int64]int64{}
+		for _, b := range h.Distribution() {
+			if b.Count > 0 {
+				m[b.From] += b.Count
+			}
+		}
+		out = append(out, m)
+	}
+}
+
+// TestSnapshotsAreTheRecordersIntervals: the snapshots of one recorder,
+// taken every second while it records, merged alone, give the recorder's
+// own 1-second intervals (its interval log, a late completion included in
+// the interval that was open) and its per-second p99s, and the per-second
+// series and counters it finished with.
+func TestSnapshotsAreTheRecordersIntervals(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	infos := []report.WorkloadInfo{{Name: "a", Bucket: "1/r/symmetric"}}
+	rec := report.NewRecorder(start, infos)
+	snap := report.NewSnapshotter()
+	if s, err := snap.Snapshot(start); err != nil || len(s.Workloads) != 0 {
+		t.Fatalf("Snapshot before attaching = %+v, %v; want no workloads", s, err)
+	}
+	rec.SetObserver(snap)
+	m := report.NewMerge()
+	rng := rand.New(rand.NewPCG(3, 4))
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	for ms := 0; ms < 4000; ms += 2 {
+		intended := at(ms)
+		rec.Sent(0, intended)
+		svc := time.Duration(1+rng.IntN(20)) * time.Millisecond
+		o := report.OK
+		if rng.IntN(5) == 0 {
+			o = report.Throttled
+		}
+		rec.AttemptIn(0, "1/r/symmetric", intended, svc, o, "")
+		rec.Done(0, intended, intended.Add(svc), 1, o, "")
+		if ms == 2500 {
+			// Finished in second 1, recorded after second 2 began: a
+			// late completion, in the interval that is open.
+			rec.Done(0, at(1500), at(1900), 1, report.OK, "")
+			rec.Sent(0, at(1500))
+		}
+		if ms%1000 == 998 {
+			s, err := snap.Snapshot(at(ms + 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (ms + 2) / 1000; s.Through != want {
+				t.Errorf("snapshot at %d ms: Through %d; want %d", ms+2, s.Through, want)
+			}
+			if len(s.Workloads[0].Intervals) == 0 {
+				t.Errorf("snapshot at %d ms: no closed interval", ms+2)
+			}
+			if err := m.Add("x", s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	own := rec.Finish(at(4000))
+	last, err := snap.Snapshot(at(6000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Add("x", last); err != nil {
+		t.Fatal(err)
+	}
+	empty, err := snap.Snapshot(at(7000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := empty.Workloads[0]; d.Requests != 0 || d.Attempts != 0 || len(d.Seconds) != 0 || len(d.Intervals) != 0 || d.Service != "" {
+		t.Errorf("snapshot with nothing new = %+v; want nothing", d)
+	}
+
+	got := m.Workloads(4)[0]
+	if got.Requests != own[0].Requests || got.OK != own[0].OK || got.ThrottledAttempts != own[0].ThrottledAttempts {
+		t.Errorf("merged requests/ok/throttled attempts = %d/%d/%d; want the recorder's %d/%d/%d",
+			got.Requests, got.OK, got.ThrottledAttempts, own[0].Requests, own[0].OK, own[0].ThrottledAttempts)
+	}
+	if !reflect.DeepEqual(got.Series, own[0].Series) {
+		t.Errorf("merged series = %+v\nwant the recorder's %+v", got.Series, own[0].Series)
+	}
+	if !reflect.DeepEqual(counts(t, got.Histogram), counts(t, own[0].Histogram)) {
+		t.Error("merged latency histogram differs from the recorder's")
+	}
+	var mine, merged bytes.Buffer
+	if err := rec.WriteHlog(0, &mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteHlog("a", start, 4, &merged); err != nil {
+		t.Fatal(err)
+	}
+	gi, wi := hlogCounts(t, merged.Bytes()), hlogCounts(t, mine.Bytes())
+	if !reflect.DeepEqual(gi, wi) {
+		t.Errorf("merged intervals differ from the recorder's interval log:\n got %d intervals\nwant %d", len(gi), len(wi))
+	}
+}
+
+// A Snapshotter set as a recorder's observer hands over what the recorder
+// counted since the last snapshot; a Merge adds the snapshots of several
+// recorders (the agents of a distributed run) into one run's workloads.
+func ExampleSnapshotter() {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	infos := []report.WorkloadInfo{{Name: "orders", Bucket: "1/us-east-1/symmetric"}}
+	m := report.NewMerge()
+	for _, agent := range []string{"a1", "a2"} {
+		rec := report.NewRecorder(start, infos)
+		snap := report.NewSnapshotter()
+		rec.SetObserver(snap)
+		for i := range 3 {
+			at := start.Add(time.Duration(i) * 400 * time.Millisecond)
+			rec.Sent(0, at)
+			rec.AttemptIn(0, "1/eu-west-1/symmetric", at, 2*time.Millisecond, report.OK, "")
+			rec.Done(0, at, at.Add(2*time.Millisecond), 1, report.OK, "")
+		}
+		first, _ := snap.Snapshot(start.Add(time.Second))
+		rec.Finish(start.Add(2 * time.Second))
+		last, _ := snap.Snapshot(start.Add(2 * time.Second))
+		fmt.Println(agent, "requests per snapshot:", first.Workloads[0].Requests, last.Workloads[0].Requests)
+		_ = m.Add(agent, first)
+		_ = m.Add(agent, last)
+	}
+	w := m.Workloads(2)[0]
+	fmt.Println("merged:", w.Requests, "requests,", w.OK, "ok,", w.BucketAttempts["1/eu-west-1/symmetric"].Attempts, "attempts in eu-west-1")
+	// Output:
+	// a1 requests per snapshot: 3 0
+	// a2 requests per snapshot: 3 0
+	// merged: 6 requests, 6 ok, 6 attempts in eu-west-1
 }

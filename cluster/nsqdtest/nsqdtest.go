@@ -1,5 +1,6 @@
-// Package nsqdtest runs nsqd inside a test process, on loopback ports, for
-// the tests of cluster/ and of the CLI: no nsqd binary is needed.
+// Package nsqdtest runs nsqd, and nsqlookupd, inside a test process, on
+// loopback ports, for the tests of cluster/ and of the CLI: no NSQ binary
+// is needed.
 package nsqdtest
 
 import (
@@ -9,16 +10,18 @@ import (
 	"testing"
 
 	"github.com/nsqio/nsq/nsqd"
+	"github.com/nsqio/nsq/nsqlookupd"
 )
 
 // NSQD is an nsqd running in the test process. Stop and Restart are safe
 // to call from any goroutine; the test's cleanup stops it.
 type NSQD struct {
-	t    testing.TB
-	mu   sync.Mutex
-	n    *nsqd.NSQD
-	addr string // TCP address, kept across restarts
-	done chan struct{}
+	t       testing.TB
+	lookupd []string // nsqlookupd TCP addresses it registers with
+	mu      sync.Mutex
+	n       *nsqd.NSQD
+	addr    string // TCP address, kept across restarts
+	done    chan struct{}
 }
 
 // Start starts nsqd on 127.0.0.1 (TCP on a free port, HTTP on another) with
@@ -26,7 +29,15 @@ type NSQD struct {
 // sent to t.Log.
 func Start(t testing.TB) *NSQD {
 	t.Helper()
-	s := &NSQD{t: t, addr: "127.0.0.1:0"}
+	return StartRegistered(t)
+}
+
+// StartRegistered starts nsqd as Start does, registered with the
+// nsqlookupds at the TCP addresses lookupd (Lookupd.TCPAddr), so that
+// consumers can find it through them.
+func StartRegistered(t testing.TB, lookupd ...string) *NSQD {
+	t.Helper()
+	s := &NSQD{t: t, addr: "127.0.0.1:0", lookupd: lookupd}
 	if err := s.start(); err != nil {
 		t.Fatalf("nsqdtest: %v", err)
 	}
@@ -54,6 +65,7 @@ func (s *NSQD) start() error {
 	opts.HTTPAddress = "127.0.0.1:0"
 	opts.HTTPSAddress = ""
 	opts.BroadcastAddress = "127.0.0.1"
+	opts.NSQLookupdTCPAddresses = s.lookupd
 	opts.Logger = logger{s.t}
 	opts.LogLevel = nsqd.LOG_WARN
 	dir, err := os.MkdirTemp("", "nsqdtest-")
@@ -100,3 +112,45 @@ func (s *NSQD) Restart() error {
 	defer s.mu.Unlock()
 	return s.start()
 }
+
+// Lookupd is an nsqlookupd running in the test process; the test's
+// cleanup stops it.
+type Lookupd struct {
+	l    *nsqlookupd.NSQLookupd
+	done chan struct{}
+}
+
+// StartLookupd starts nsqlookupd on 127.0.0.1 (TCP and HTTP on free
+// ports), its logs, warnings and worse, sent to t.Log.
+func StartLookupd(t testing.TB) *Lookupd {
+	t.Helper()
+	opts := nsqlookupd.NewOptions()
+	opts.TCPAddress = "127.0.0.1:0"
+	opts.HTTPAddress = "127.0.0.1:0"
+	opts.BroadcastAddress = "127.0.0.1"
+	opts.Logger = logger{t}
+	opts.LogLevel = nsqlookupd.LOG_WARN
+	l, err := nsqlookupd.New(opts)
+	if err != nil {
+		t.Fatalf("nsqdtest: start nsqlookupd: %v", err)
+	}
+	s := &Lookupd{l: l, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		if err := l.Main(); err != nil {
+			t.Logf("nsqdtest: nsqlookupd: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Exit()
+		<-s.done
+	})
+	return s
+}
+
+// TCPAddr is the address nsqds register at (nsqd --lookupd-tcp-address).
+func (s *Lookupd) TCPAddr() string { return s.l.RealTCPAddr().String() }
+
+// HTTPAddr is the address consumers query (cluster.Conn.Lookupd,
+// kmsload --nsqlookupd).
+func (s *Lookupd) HTTPAddr() string { return s.l.RealHTTPAddr().String() }

@@ -32,7 +32,7 @@ func (c clusterFlags) conn() cluster.Conn {
 
 func newAgentCmd() *cobra.Command {
 	var f clusterFlags
-	var name string
+	var name, cpuProfile string
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "agent --nsqd HOST:PORT",
@@ -50,6 +50,13 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.nsqd == "" {
 				return usageErr(fmt.Errorf("--nsqd HOST:PORT is required"))
+			}
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -71,6 +78,7 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 	fl.StringVar(&f.topic, "topic", cluster.DefaultTopic, "NSQ topic prefix shared with the coordinator")
 	fl.StringVar(&name, "name", "", "agent name, unique per topic (default HOSTNAME-PID)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no log lines")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the agent's whole life to this file, until it stops (go tool pprof)")
 	return cmd
 }
 
@@ -114,9 +122,6 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	if f.cluster.nsqd == "" {
 		return usageErr(fmt.Errorf("--agents needs --nsqd HOST:PORT"))
 	}
-	if f.isolate {
-		return usageErr(fmt.Errorf("--isolate is not supported with --agents"))
-	}
 	endpoint := f.endpoint
 	switch f.target {
 	case "embedded":
@@ -155,7 +160,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	res, err := c.Run(ctx, cluster.Spec{
 		Plan: cluster.Plan{
 			ScenarioFile: filepath.Base(path), Scenario: data, Duration: dur, Scale: scale, Seed: seed,
-			Retry: f.retry, DrainTimeout: f.drainTimeout,
+			Retry: f.retry, DrainTimeout: f.drainTimeout, Isolate: f.isolate,
 			Target: cluster.Target{Kind: f.target, Endpoint: endpoint, Quotas: f.quotas, QuotaAlgorithm: f.algorithm, Latency: f.latency},
 		},
 		ScenarioInfo: report.ScenarioInfo{Name: s.Name, File: s.File, SHA256: s.SHA256(), Description: s.Description, Scale: scale, Seed: seed},
