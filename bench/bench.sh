@@ -15,6 +15,9 @@ DUR=${BENCH_DURATION:-10s}
 WORKERS=${BENCH_WORKERS:-64}
 LONG=${BENCH_LONG:-5m}
 LOCALKMS=github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6
+# BENCH_SECTIONS picks what runs: any of emulator, memory, driver.
+SECTIONS=" ${BENCH_SECTIONS:-emulator memory driver} "
+want() { [[ $SECTIONS == *" $1 "* ]]; }
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -53,6 +56,7 @@ PY
 }
 val() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["throughput"] if sys.argv[2]=="rps" else r["latencies"]["99th"]/1e6)' "$work/$1.report" "$2"; }
 
+if want emulator; then
 echo "== GenerateDataKey, vegeta max rate, $WORKERS workers, $DUR each, one run =="
 p=$(free_port); "$work/nullkms" -addr "127.0.0.1:$p" & pids+=($!); wait_port "$p"
 attack null "$p" "00000000-0000-0000-0000-000000000000"
@@ -76,6 +80,8 @@ print(f"p99:        emulator/local-kms = {ep/lp:.2f}x   (goal: <= 1.00x)")
 PY
 python3 -c "import sys; a,b=map(int,sys.argv[1:]); print(f'emulator RSS: {a/1024:.1f} MiB after the 2 s warm-up, {b/1024:.1f} MiB after $DUR more at full load ({b/a:.2f}x)')" "$emu_rss0" "$emu_rss"
 
+fi
+if want memory; then
 echo
 echo "== memory with run length: kmsload run, 30s vs $LONG of bench/steady.yaml (800/s below the quota) =="
 rss() { # rss DURATION -> peak RSS in KiB of the whole run
@@ -89,6 +95,8 @@ PY
 short=$(rss 30s); long=$(rss "$LONG")
 python3 -c "import sys; s,l=map(int,sys.argv[1:]); print(f'peak RSS: 30s run {s/1024:.1f} MiB, $LONG run {l/1024:.1f} MiB, ratio {l/s:.2f}x (goal: within 10%)')" "$short" "$long"
 
+fi
+if want driver; then
 echo
 echo "== driver speed: kmsload run open-loop vs vegeta vs a naive SDK closed loop, GenerateDataKey on the null handler =="
 # kmsload's highest sustained rate: bench/null.yaml (1,000/s, retries and
@@ -149,3 +157,4 @@ print(f"driver: kmsload/vegeta = {k/v:.2f}x (goal >= 0.50x)   kmsload/naive SDK 
       f"   [kmsload {k:.0f}/s, vegeta {v:.0f}/s, naive SDK {n:.0f}/s]")
 PY
 uptime
+fi
