@@ -177,6 +177,35 @@ func TestRateAccuracy(t *testing.T) {
 	t.Logf("latency from intended time: %+v; service: %+v", w.LatencyMs, w.ServiceMs)
 }
 
+// A target that does not answer the warm-up before a window delays the
+// window by the warm-up timeout only; the warm-up requests are not
+// measured, and the one still out is cancelled with the window's drain.
+func TestWarmUpDoesNotWaitForeverOrCount(t *testing.T) {
+	defer driver.SetWarmTimeout(200 * time.Millisecond)()
+	var armed atomic.Bool
+	e := newEnv(t, emulator.Options{Delay: func(op string, now time.Time) time.Duration {
+		if op == "Encrypt" && !armed.Load() {
+			return time.Hour // the warm-up's Encrypt
+		}
+		return 0
+	}})
+	sc := newScenario(500 * time.Millisecond)
+	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
+	sc.Workloads = []scenario.Workload{{Name: "enc", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 20}}
+	started := time.Now()
+	r := e.run(t, context.Background(), sc, func(o *driver.Options) {
+		o.BeforeMeasure = func() { armed.Store(true) }
+		o.DrainTimeout = 300 * time.Millisecond
+	}).Results
+	if elapsed := time.Since(started); elapsed > 5*time.Second {
+		t.Errorf("Run took %v; want the warm-up cut at 200ms", elapsed)
+	}
+	w := workloadResult(t, r, "enc")
+	if w.Requests != 10 || w.OK != 10 || w.Attempts != 10 || len(w.Errors) != 0 {
+		t.Errorf("Requests, OK, Attempts = %d, %d, %d, Errors = %v; want 10, 10, 10 and none (warm-up unmeasured)", w.Requests, w.OK, w.Attempts, w.Errors)
+	}
+}
+
 func TestCoordinatedOmission(t *testing.T) {
 	var stallFrom atomic.Int64 // unix nanos; 0 = not armed
 	delay := func(op string, now time.Time) time.Duration {

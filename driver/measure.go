@@ -69,7 +69,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		rw.workers = newWorkers(rw.w.inFlight, func(r request) { rw.send(reqCtx, r) })
 	}
 	if d.opts.Target.Kind != TargetAWS {
-		warmUp(rws)
+		warmUp(ctx, rws)
 	}
 	if d.opts.BeforeMeasure != nil {
 		d.opts.BeforeMeasure()
@@ -160,6 +160,10 @@ const (
 	warmMaxWorkers = 256
 )
 
+// warmTimeout bounds the wait for warm-up answers: a target that does not
+// answer is not waited for longer (a variable for tests).
+var warmTimeout = 5 * time.Second
+
 // warmUp sends each workload's request, unmeasured, through enough of its
 // workers at once to carry the window's first milliseconds, so that the
 // window does not start with every arrival starting a worker (and growing
@@ -168,8 +172,10 @@ const (
 // driver sends on time. It runs before the window's quota model is armed
 // (Options.BeforeMeasure), so the requests count against no quota;
 // outcomes are ignored. Real AWS is not warmed: its requests cost money
-// and count against real quotas.
-func warmUp(rws []*runWorkload) {
+// and count against real quotas. It waits for the answers up to
+// warmTimeout, or until ctx ends; requests still out then hold their
+// in-flight slots until answered or cancelled with the window's requests.
+func warmUp(ctx context.Context, rws []*runWorkload) {
 	var wg sync.WaitGroup
 	for _, rw := range rws {
 		n := min(max(int(rw.w.mean/warmPerWorker), 1), warmMaxWorkers, rw.w.inFlight)
@@ -178,7 +184,15 @@ func warmUp(rws []*runWorkload) {
 			rw.workers.dispatch(request{region: rw.w.region, warmed: &wg})
 		}
 	}
-	wg.Wait()
+	answered := make(chan struct{})
+	go func() { wg.Wait(); close(answered) }()
+	t := time.NewTimer(warmTimeout)
+	defer t.Stop()
+	select {
+	case <-answered:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // windowName names a measured window for observers: "combined", or
@@ -269,8 +283,8 @@ func (rw *runWorkload) send(reqCtx context.Context, r request) {
 // request, so that each grows its stack through the SDK's deep middleware
 // chain once rather than once per request. Workers start as arrivals need
 // them, at most max, and every one of them holds an in-flight slot while
-// it sends: max is the workload's in-flight bound. One goroutine (the
-// arrival loop) calls dispatch and close.
+// it sends: max is the workload's in-flight bound. One goroutine at a time
+// (the window's, then its arrival loop) calls dispatch and close.
 //
 // idle counts the receives workers have promised and no request has
 // claimed yet. A worker promises its next receive before it gives back its
