@@ -182,12 +182,31 @@ func TestRateAccuracy(t *testing.T) {
 // measured, and the one still out is cancelled with the window's drain.
 func TestWarmUpDoesNotWaitForeverOrCount(t *testing.T) {
 	defer driver.SetWarmTimeout(200 * time.Millisecond)()
+	r, elapsed := runStuckEncrypt(t, time.Hour, 0)
+	if elapsed > 5*time.Second {
+		t.Errorf("Run took %v; want the warm-up cut at 200ms", elapsed)
+	}
+	w := workloadResult(t, r, "enc")
+	if w.Requests != 10 || w.OK != 10 || w.Attempts != 10 || len(w.Errors) != 0 {
+		t.Errorf("Requests, OK, Attempts = %d, %d, %d, Errors = %v; want 10, 10, 10 and none (warm-up unmeasured)", w.Requests, w.OK, w.Attempts, w.Errors)
+	}
+}
+
+// runStuckEncrypt runs one Encrypt workload at 20/s for 500 ms with a
+// drain timeout of 300 ms against an emulator that delays Encrypt by
+// before until the window's quota model is armed (warm-up) and by after
+// from then on, and returns the results and how long Run took.
+func runStuckEncrypt(t *testing.T, before, after time.Duration) (*report.Results, time.Duration) {
+	t.Helper()
 	var armed atomic.Bool
 	e := newEnv(t, emulator.Options{Delay: func(op string, now time.Time) time.Duration {
-		if op == "Encrypt" && !armed.Load() {
-			return time.Hour // the warm-up's Encrypt
+		switch {
+		case op != "Encrypt":
+			return 0
+		case armed.Load():
+			return after
 		}
-		return 0
+		return before
 	}})
 	sc := newScenario(500 * time.Millisecond)
 	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
@@ -197,13 +216,7 @@ func TestWarmUpDoesNotWaitForeverOrCount(t *testing.T) {
 		o.BeforeMeasure = func() { armed.Store(true) }
 		o.DrainTimeout = 300 * time.Millisecond
 	}).Results
-	if elapsed := time.Since(started); elapsed > 5*time.Second {
-		t.Errorf("Run took %v; want the warm-up cut at 200ms", elapsed)
-	}
-	w := workloadResult(t, r, "enc")
-	if w.Requests != 10 || w.OK != 10 || w.Attempts != 10 || len(w.Errors) != 0 {
-		t.Errorf("Requests, OK, Attempts = %d, %d, %d, Errors = %v; want 10, 10, 10 and none (warm-up unmeasured)", w.Requests, w.OK, w.Attempts, w.Errors)
-	}
+	return r, time.Since(started)
 }
 
 func TestCoordinatedOmission(t *testing.T) {
@@ -524,25 +537,11 @@ func TestShiftTrafficToReplica(t *testing.T) {
 }
 
 func TestDrainTimeoutCancelsInFlight(t *testing.T) {
-	var armed atomic.Bool
-	e := newEnv(t, emulator.Options{Delay: func(op string, now time.Time) time.Duration {
-		if armed.Load() {
-			return 10 * time.Second
-		}
-		return 0
-	}})
-	sc := newScenario(500 * time.Millisecond)
-	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
-	sc.Workloads = []scenario.Workload{{Name: "stuck", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 20}}
-	started := time.Now()
-	r := e.run(t, context.Background(), sc, func(o *driver.Options) {
-		o.BeforeMeasure = func() { armed.Store(true) }
-		o.DrainTimeout = 300 * time.Millisecond
-	}).Results
-	if elapsed := time.Since(started); elapsed > 5*time.Second {
+	r, elapsed := runStuckEncrypt(t, 0, 10*time.Second)
+	if elapsed > 5*time.Second {
 		t.Errorf("Run took %v; want the drain cut at 300ms", elapsed)
 	}
-	w := workloadResult(t, r, "stuck")
+	w := workloadResult(t, r, "enc")
 	if w.Requests != 10 || w.Errors[driver.CodeCanceled] != 10 {
 		t.Errorf("Requests = %d, Errors = %v; want 10 requests, all %s", w.Requests, w.Errors, driver.CodeCanceled)
 	}
