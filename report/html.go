@@ -24,22 +24,28 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 // workload over time with lifecycle events marked, the latency percentile
 // spectrum per workload, demand against quota per bucket over time,
 // goodput alone against together, and the blast radius of events) and
-// tables per workload, per bucket, per key, for coupling, events and
-// thresholds. The page loads nothing: no scripts, fonts, images or styles
-// from anywhere else. It reads on a phone (charts scale, wide tables
-// scroll sideways) and prints.
+// tables per workload, per SDK client (each setting with where it came
+// from, and the retry quota that ran out), per bucket (measured next to
+// kmsload plan's prediction), per key, for the prediction, coupling,
+// events and thresholds. Time charts draw at most 600 points per line: a
+// longer run is drawn one point per several seconds, the mean of those
+// seconds, and its charts say so. The page loads nothing: no scripts,
+// fonts, images or styles from anywhere else. It reads on a phone (charts
+// scale, wide tables scroll sideways) and prints.
 //
 // Every table cell (<td>) carries two attributes that tie it to
 // results.json. data-expr is either a JSON Pointer (RFC 6901) into the
 // results document, such as /workloads/0/ok, or an expression over such
 // pointers: sum(a b ...), ratio(a b) (NaN when b is 0), nonzero(a) (NaN
-// when a is 0) or list(a b ...) (the values, sorted, without duplicates,
-// joined by ", "). data-kind says how the value is shown: a NumberKind
-// (see FormatNumber; NaN is NotApplicable), "text" (a string, or an array
-// of strings joined by ", "; absent or empty is NotApplicable), "time"
-// (RFC 3339, UTC), "yesno" or "pass" (a boolean as yes/no or pass/FAIL),
-// "key" (the last token of the pointer: an error code in a map of counts)
-// or "empty" (the pointer names an absent or empty array or object).
+// when a is 0), orzero(a) (0 when a names nothing: a number omitted from
+// results.json because it is zero) or list(a b ...) (the values, sorted,
+// without duplicates, joined by ", "). data-kind says how the value is
+// shown: a NumberKind (see FormatNumber; NaN is NotApplicable), "text" (a
+// string, or an array of strings joined by ", "; absent or empty is
+// NotApplicable), "time" (RFC 3339, UTC), "yesno" or "pass" (a boolean as
+// yes/no or pass/FAIL), "key" (the last token of the pointer: an error
+// code in a map of counts) or "empty" (the pointer names an absent or
+// empty array or object).
 func WriteHTML(w io.Writer, r *Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write html: nil results")
@@ -182,7 +188,8 @@ func buildPage(r *Results) (*htmlPage, error) {
 	p.Charts = charts
 	p.Tables = []*htmlTable{
 		workloadTable(r), latencyTable(r), errorTable(r),
-		bucketTable(r), keyTable(r), couplingTable(r),
+		clientTable(r), retryQuotaTable(r),
+		bucketTable(r), planTable(r), keyTable(r), couplingTable(r),
 		eventTable(r), thresholdTable(r),
 	}
 	p.Matrix = sharingMatrix(r)

@@ -158,6 +158,10 @@ func eventLegend(events []Event) []htmlLegend {
 	return out
 }
 
+// maxChartPoints bounds the points of one line of a time chart: longer
+// series are drawn one point per several seconds.
+const maxChartPoints = 600
+
 // seriesLen returns the number of seconds of the longest series.
 func seriesLen(r *Results) int {
 	n := 0
@@ -167,17 +171,95 @@ func seriesLen(r *Results) int {
 	return n
 }
 
-// timeChart plots one value per second of every workload, at the middle
-// of each second, with the events marked.
-func timeChart(r *Results, title, yLabel string, value func(Second) float64) (htmlChart, error) {
-	p := newChart("seconds into the measured window", yLabel)
+// binWidth returns the seconds each point of a time chart of n seconds
+// stands for: 1 up to maxChartPoints seconds, more for longer series, so
+// that no line has more than maxChartPoints points.
+func binWidth(n int) int {
+	if n <= maxChartPoints {
+		return 1
+	}
+	return (n + maxChartPoints - 1) / maxChartPoints
+}
+
+// timeBins splits the n seconds of a time chart into bins of width
+// seconds.
+type timeBins struct {
+	n, width int
+}
+
+// count returns the number of bins.
+func (b timeBins) count() int { return (b.n + b.width - 1) / b.width }
+
+// mid returns the middle of bin i, in seconds.
+func (b timeBins) mid(i int) float64 {
+	lo := i * b.width
+	hi := min(lo+b.width, b.n)
+	return float64(lo+hi) / 2
+}
+
+// seconds returns the number of seconds in bin i (fewer in the last).
+func (b timeBins) seconds(i int) int {
+	lo := i * b.width
+	return min(lo+b.width, b.n) - lo
+}
+
+// perSecondLabel names a per-second y axis, with the bin width when a
+// point stands for several seconds.
+func (b timeBins) perSecondLabel(label string) string {
+	if b.width == 1 {
+		return label
+	}
+	return fmt.Sprintf("%s (mean of %d s)", label, b.width)
+}
+
+// note says what one point of a time chart stands for.
+func (b timeBins) note() string {
+	if b.width == 1 {
+		return "one point per second"
+	}
+	return fmt.Sprintf("each point the mean per second of %d seconds", b.width)
+}
+
+// meanPoints returns one point per bin that holds seconds of series: at
+// the middle of the bin, the mean of value over those seconds. With bins
+// of one second it is one point per second, at the middle of the second.
+func (b timeBins) meanPoints(series []Second, value func(Second) float64) plotter.XYs {
+	if b.width == 1 {
+		xys := make(plotter.XYs, 0, len(series))
+		for _, s := range series {
+			xys = append(xys, plotter.XY{X: float64(s.T) + 0.5, Y: value(s)})
+		}
+		return xys
+	}
+	nb := b.count()
+	sum := make([]float64, nb)
+	cnt := make([]int, nb)
+	for _, s := range series {
+		if s.T < 0 || s.T >= b.n {
+			continue
+		}
+		sum[s.T/b.width] += value(s)
+		cnt[s.T/b.width]++
+	}
+	xys := make(plotter.XYs, 0, nb)
+	for i := range nb {
+		if cnt[i] > 0 {
+			xys = append(xys, plotter.XY{X: b.mid(i), Y: sum[i] / float64(cnt[i])})
+		}
+	}
+	return xys
+}
+
+// timeChart plots a value per second of every workload, one point per
+// bin (at its middle), with the events marked.
+func timeChart(r *Results, bins timeBins, title, yLabel string, value func(Second) float64) (htmlChart, error) {
+	p := newChart("seconds into the measured window", bins.perSecondLabel(yLabel))
 	yMax := 0.0
 	var legend []htmlLegend
 	for i, w := range r.Workloads {
-		xys := make(plotter.XYs, len(w.Series))
-		for j, s := range w.Series {
-			xys[j] = plotter.XY{X: float64(s.T) + 0.5, Y: value(s)}
-			yMax = math.Max(yMax, xys[j].Y)
+		xys := bins.meanPoints(w.Series, value)
+		for _, xy := range xys {
+			yMax = math.Max(yMax, xy.Y)
 		}
 		c, hex := seriesColor(i)
 		legend = append(legend, htmlLegend{Name: w.Name, Color: hex})
@@ -191,10 +273,13 @@ func timeChart(r *Results, title, yLabel string, value func(Second) float64) (ht
 		p.Add(l)
 	}
 	yMax = niceMax(yMax)
-	p.X.Min, p.X.Max = 0, math.Max(float64(seriesLen(r)), r.DurationS)
+	p.X.Min, p.X.Max = 0, math.Max(float64(bins.n), r.DurationS)
 	p.Y.Min, p.Y.Max = 0, yMax
 	if err := addEventMarkers(p, r.Events, 0, yMax); err != nil {
 		return htmlChart{}, err
+	}
+	if bins.width > 1 {
+		title = fmt.Sprintf("%s, each point the mean of %d s", title, bins.width)
 	}
 	svg, err := renderSVG(p, chartW, chartH, title)
 	return htmlChart{Caption: title, SVG: svg, Legend: append(legend, eventLegend(r.Events)...)}, err
@@ -338,17 +423,22 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // bucketCharts plots, per bucket, the attempts per second of its
-// workloads against its quota, and the attempts it allowed.
-func bucketCharts(r *Results) ([]htmlChart, error) {
+// workloads against its quota, and the attempts it allowed; one point per
+// bin, the mean of its seconds. When a point stands for several seconds,
+// a third line shows the busiest second of each bin, which is what the
+// quota (per second) is up against.
+func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
 	byName := map[string]Workload{}
 	for _, w := range r.Workloads {
 		byName[w.Name] = w
 	}
 	var out []htmlChart
-	n := seriesLen(r)
+	n := bins.n
+	demand := make([]float64, n)
+	allowed := make([]float64, n)
 	for _, b := range r.Buckets {
-		demand := make([]float64, n)
-		allowed := make([]float64, n)
+		clear(demand)
+		clear(allowed)
 		for _, name := range b.Workloads {
 			for _, s := range byName[name].Series {
 				if s.T >= 0 && s.T < n {
@@ -357,20 +447,46 @@ func bucketCharts(r *Results) ([]htmlChart, error) {
 				}
 			}
 		}
-		p := newChart("seconds", "attempts/s")
+		p := newChart("seconds", bins.perSecondLabel("attempts/s"))
 		yMax := b.QuotaPerS
-		dx, ax := make(plotter.XYs, n), make(plotter.XYs, n)
-		for t := range n {
-			dx[t] = plotter.XY{X: float64(t) + 0.5, Y: demand[t]}
-			ax[t] = plotter.XY{X: float64(t) + 0.5, Y: allowed[t]}
-			yMax = math.Max(yMax, demand[t])
+		nb := bins.count()
+		dx, ax, px := make(plotter.XYs, nb), make(plotter.XYs, nb), make(plotter.XYs, nb)
+		for i := range nb {
+			lo := i * bins.width
+			var d, a, peak float64
+			for t := lo; t < lo+bins.seconds(i); t++ {
+				d += demand[t]
+				a += allowed[t]
+				peak = math.Max(peak, demand[t])
+			}
+			secs := float64(bins.seconds(i))
+			x := bins.mid(i)
+			dx[i] = plotter.XY{X: x, Y: d / secs}
+			ax[i] = plotter.XY{X: x, Y: a / secs}
+			px[i] = plotter.XY{X: x, Y: peak}
+			yMax = math.Max(yMax, peak)
 		}
 		yMax = niceMax(yMax)
 		xMax := math.Max(float64(n), r.DurationS)
 		c0, hex0 := seriesColor(0)
 		c1, hex1 := seriesColor(4)
+		c2, hex2 := seriesColor(9)
 		legend := []htmlLegend{{Name: "demand (attempts/s)", Color: hex0}, {Name: "allowed/s", Color: hex1}}
-		if n > 0 {
+		if bins.width > 1 {
+			legend = []htmlLegend{
+				{Name: fmt.Sprintf("demand (attempts/s, mean of %d s)", bins.width), Color: hex0},
+				{Name: fmt.Sprintf("allowed/s (mean of %d s)", bins.width), Color: hex1},
+				{Name: fmt.Sprintf("busiest second of each %d s", bins.width), Color: hex2},
+			}
+		}
+		if nb > 0 {
+			if bins.width > 1 {
+				pl, err := chartLine(px, c2, vg.Points(1), false)
+				if err != nil {
+					return nil, err
+				}
+				p.Add(pl)
+			}
 			dl, err := chartLine(dx, c0, vg.Points(1.5), false)
 			if err != nil {
 				return nil, err
@@ -501,18 +617,20 @@ func blastChart(r *Results) (htmlChart, error) {
 // buildCharts renders every chart of the report.
 func buildCharts(r *Results) ([]htmlChartGroup, error) {
 	var groups []htmlChartGroup
-	good, err := timeChart(r, "Goodput per second", "ok/s", func(s Second) float64 { return float64(s.OK + s.CacheHits) })
+	bins := timeBins{n: seriesLen(r)}
+	bins.width = binWidth(bins.n)
+	good, err := timeChart(r, bins, "Goodput per second", "ok/s", func(s Second) float64 { return float64(s.OK + s.CacheHits) })
 	if err != nil {
 		return nil, err
 	}
 	good.ID = "chart-goodput"
-	thr, err := timeChart(r, "Throttled attempts per second", "throttled attempts/s", func(s Second) float64 { return float64(s.ThrottledAttempts) })
+	thr, err := timeChart(r, bins, "Throttled attempts per second", "throttled attempts/s", func(s Second) float64 { return float64(s.ThrottledAttempts) })
 	if err != nil {
 		return nil, err
 	}
 	thr.ID = "chart-throttled"
 	groups = append(groups, htmlChartGroup{ID: "over-time", Title: "Over time",
-		Note:   "Per workload, per second of the measured window; dashed lines mark lifecycle events.",
+		Note:   "Per workload over the measured window, " + bins.note() + "; dashed lines mark lifecycle events.",
 		Charts: []htmlChart{good, thr}})
 
 	spec, problem, err := spectrumChart(r)
@@ -527,7 +645,7 @@ func buildCharts(r *Results) ([]htmlChartGroup, error) {
 	}
 	groups = append(groups, sg)
 
-	bcs, err := bucketCharts(r)
+	bcs, err := bucketCharts(r, bins)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +653,7 @@ func buildCharts(r *Results) ([]htmlChartGroup, error) {
 		bcs[i].ID = fmt.Sprintf("chart-bucket-%d", i)
 	}
 	bg := htmlChartGroup{ID: "bucket-charts", Title: "Demand against quota, per bucket", Grid: true,
-		Note:   "Attempts per second of all workloads charged to the bucket (demand), the attempts it let through, and its quota.",
+		Note:   "Attempts per second of all workloads charged to the bucket (demand), the attempts it let through, and its quota; " + bins.note() + ".",
 		Charts: bcs}
 	if len(bcs) == 0 {
 		bg.Missing = "No buckets in these results."

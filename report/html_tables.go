@@ -213,6 +213,11 @@ func bucketTable(r *Results) *htmlTable {
 			"allowed", "throttled", "thr-att%", "workloads", "keys"),
 		Empty: "No buckets.",
 	}
+	if r.Plan != nil { // predicted next to measured, as in the text summary
+		t.Note += " pred = predicted by kmsload plan before the run (see Prediction below)."
+		t.Header = tableHeads("bucket", "account", "region", "class", "quota/s", "demand/s", "pred demand/s", "util%",
+			"allowed", "throttled", "thr-att%", "pred thr-att%", "workloads", "keys")
+	}
 	for i, b := range r.Buckets {
 		p := func(f string) string { return jsonPtr("buckets", i, f) }
 		quota := math.NaN()
@@ -226,15 +231,152 @@ func bucketTable(r *Results) *htmlTable {
 				util.Class = "over"
 			}
 		}
-		t.Rows = append(t.Rows, []htmlCell{
+		demand := []htmlCell{numCell(KindRate, b.DemandPerS, p("demand_per_s"))}
+		share := []htmlCell{numCell(KindShare, shareOf(float64(b.Throttled), float64(b.Allowed+b.Throttled)),
+			srcExpr("ratio", p("throttled"), srcExpr("sum", p("allowed"), p("throttled"))))}
+		if r.Plan != nil {
+			// A zero prediction is omitted from results.json.
+			demand = append(demand, numCell(KindRate, b.PredictedDemandPerS, srcExpr("orzero", p("predicted_demand_per_s"))))
+			share = append(share, numCell(KindShare, b.PredictedThrottledShare, srcExpr("orzero", p("predicted_throttled_share"))))
+		}
+		row := []htmlCell{
 			textCell(b.Name, p("name")), textCell(b.Account, p("account")), textCell(b.Region, p("region")), textCell(b.Class, p("class")),
 			numCell(KindRate, quota, srcExpr("nonzero", p("quota_per_s"))),
-			numCell(KindRate, b.DemandPerS, p("demand_per_s")),
-			util,
-			countCell(b.Allowed, p("allowed")), countCell(b.Throttled, p("throttled")),
-			numCell(KindShare, shareOf(float64(b.Throttled), float64(b.Allowed+b.Throttled)),
-				srcExpr("ratio", p("throttled"), srcExpr("sum", p("allowed"), p("throttled")))),
-			listCell(b.Workloads, p("workloads")), listCell(b.Keys, p("keys")),
+		}
+		row = append(row, demand...)
+		row = append(row, util, countCell(b.Allowed, p("allowed")), countCell(b.Throttled, p("throttled")))
+		row = append(row, share...)
+		row = append(row, listCell(b.Workloads, p("workloads")), listCell(b.Keys, p("keys")))
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// planTable shows `kmsload plan`'s prediction for the run; its
+// per-bucket numbers are in the bucket table.
+func planTable(r *Results) *htmlTable {
+	t := &htmlTable{
+		ID:    "plan",
+		Title: "Prediction",
+		Note: "What kmsload plan predicted for this scenario, scale and quotas before the run: how it predicts, the bucket that saturates first " +
+			"and at how many times the scenario's load (quota / busiest second's demand), and the layout's monthly bill at real size and list prices.",
+		Header: tableHeads("model", "first to saturate", "at × the load", "monthly cost USD"),
+		Empty:  "No prediction in these results.",
+	}
+	t.Header[2].Num, t.Header[3].Num = true, true
+	p := r.Plan
+	if p == nil {
+		return t
+	}
+	ptr := func(f string) string { return jsonPtr("plan", f) }
+	growth := p.GrowthFactor
+	if growth == 0 { // omitted from results.json: no bucket saturates
+		growth = math.NaN()
+	}
+	t.Rows = append(t.Rows, []htmlCell{
+		textCell(p.Model, ptr("model")),
+		textCell(p.FirstToSaturate, ptr("first_to_saturate")),
+		numCell(KindSig4, growth, srcExpr("nonzero", srcExpr("orzero", ptr("growth_factor")))),
+		numCell(KindSig4, p.MonthlyCostUSD, ptr("monthly_cost_usd")),
+	})
+	return t
+}
+
+// clientTable lists the run's SDK clients, each setting with where it
+// came from, as the text summary does: one row per client, in the order
+// of its first workload.
+func clientTable(r *Results) *htmlTable {
+	t := &htmlTable{
+		ID:    "clients",
+		Title: "SDK clients",
+		Note:  "Each setting with where it came from. A shared client sends for several workloads (per Region): one retry token bucket, one adaptive rate limiter.",
+		Header: tableHeads("client", "shared", "workloads", "retry", "source", "max attempts", "source",
+			"max backoff", "source", "retry bucket", "source"),
+		Empty: "No SDK client information in these results.",
+	}
+	var order []string
+	members := map[string][]int{} // workload indices per client
+	for i, w := range r.Workloads {
+		if w.Client == nil {
+			continue
+		}
+		if _, ok := members[w.Client.Name]; !ok {
+			order = append(order, w.Client.Name)
+		}
+		members[w.Client.Name] = append(members[w.Client.Name], i)
+	}
+	for _, name := range order {
+		idx := members[name]
+		c := r.Workloads[idx[0]].Client
+		p := func(f ...string) string {
+			tokens := []any{"workloads", idx[0], "client"}
+			for _, s := range f {
+				tokens = append(tokens, s)
+			}
+			return jsonPtr(tokens...)
+		}
+		names := make([]string, len(idx))
+		srcs := make([]string, len(idx))
+		for j, i := range idx {
+			names[j], srcs[j] = r.Workloads[i].Name, jsonPtr("workloads", i, "name")
+		}
+		sort.Strings(names)
+		row := []htmlCell{
+			textCell(c.Name, p("name")),
+			{Text: yesNo(c.Shared), Src: p("shared"), Kind: kindYesNo},
+			listCell(dedup(names), srcExpr("list", srcs...)),
+		}
+		for _, s := range []struct {
+			field string
+			set   ClientSetting
+		}{{"retry", c.Retry}, {"max_attempts", c.MaxAttempts}, {"max_backoff", c.MaxBackoff}, {"retry_bucket", c.RetryBucket}} {
+			src := textCell(s.set.Source, p(s.field, "source"))
+			src.Class = "label"
+			row = append(row, textCell(s.set.Value, p(s.field, "value")), src)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// retryQuotaTable lists the workloads whose SDK client ran out of retry
+// quota: requests that failed with QuotaExceededError, their retry not
+// sent.
+func retryQuotaTable(r *Results) *htmlTable {
+	t := &htmlTable{
+		ID:    "retry-quota",
+		Title: "Retry quota exhausted",
+		Note: "Requests that failed with QuotaExceededError: the SDK client's retry token bucket was empty, so the SDK did not send their retry " +
+			"(a retry after a throttle costs 5 tokens, other retries 14, a first-attempt success gives 1 back). " +
+			"from s and to s are the seconds of the first and last such failure (−1: the results have no per-second failures).",
+		Header: tableHeads("workload", "client", "retry bucket", "from s", "to s", "requests", "of requests%"),
+		Empty:  "No SDK client ran out of retry quota.",
+	}
+	for i, w := range r.Workloads {
+		q := w.RetryQuotaExhausted
+		if q == nil || q.Requests == 0 {
+			continue
+		}
+		p := func(f ...string) string {
+			tokens := []any{"workloads", i}
+			for _, s := range f {
+				tokens = append(tokens, s)
+			}
+			return jsonPtr(tokens...)
+		}
+		bucket := htmlCell{Text: NotApplicable, Src: p("client"), Kind: kindEmpty}
+		if w.Client != nil {
+			bucket = textCell(w.Client.RetryBucket.Value, p("client", "retry_bucket", "value"))
+		}
+		t.Rows = append(t.Rows, []htmlCell{
+			textCell(w.Name, p("name")),
+			textCell(q.Client, p("retry_quota_exhausted", "client")),
+			bucket,
+			numCell(KindSeconds, float64(q.FirstS), p("retry_quota_exhausted", "first_s")),
+			numCell(KindSeconds, float64(q.LastS), p("retry_quota_exhausted", "last_s")),
+			countCell(q.Requests, p("retry_quota_exhausted", "requests")),
+			numCell(KindShare, shareOf(float64(q.Requests), float64(w.Requests)),
+				srcExpr("ratio", p("retry_quota_exhausted", "requests"), p("requests"))),
 		})
 	}
 	return t

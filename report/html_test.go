@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -224,6 +226,14 @@ func evalSrc(t *testing.T, doc any, src string) any {
 			return math.NaN()
 		}
 		return v[0]
+	case "orzero":
+		if len(args) != 1 {
+			t.Fatalf("data-expr %q: orzero wants 1 argument", src)
+		}
+		if v := evalSrc(t, doc, args[0]); v != nil {
+			return toFloat(t, v, args[0])
+		}
+		return 0.0
 	case "list":
 		var ss []string
 		for _, a := range args {
@@ -382,11 +392,12 @@ func boolTo(b bool) float64 {
 	return 0
 }
 
-// TestHTMLTablesMatchResults renders the fixture and checks every cell of
-// every data table against results.json as written: each cell names its
-// source, and shows that value in its kind's format.
-func TestHTMLTablesMatchResults(t *testing.T) {
-	r := loadFixture(t)
+// renderChecked renders r and checks every cell of every data table
+// against r's results.json as written: each cell names its source, and
+// shows that value in its kind's format. It returns the page and the
+// number of cells checked.
+func renderChecked(t *testing.T, r *report.Results) (*html.Node, int) {
+	t.Helper()
 	var js bytes.Buffer
 	if err := report.WriteJSON(&js, r); err != nil {
 		t.Fatal(err)
@@ -402,38 +413,7 @@ func TestHTMLTablesMatchResults(t *testing.T) {
 		t.Fatalf("WriteHTML: %v", err)
 	}
 	root := parseHTML(t, page.Bytes())
-
-	wantRows := map[string]int{
-		"table-run":        0, // any
-		"table-workloads":  len(r.Workloads),
-		"table-latency":    len(r.Workloads),
-		"table-buckets":    len(r.Buckets),
-		"table-keys":       2,
-		"table-coupling":   len(r.Coupling),
-		"table-thresholds": len(r.Thresholds),
-		"table-errors":     0,
-		"table-events":     0,
-	}
 	cells := 0
-	for id, rows := range wantRows {
-		tbl := findID(root, id)
-		if tbl == nil {
-			t.Errorf("no table #%s", id)
-			continue
-		}
-		n := 0
-		walk(tbl, func(nd *html.Node) {
-			if nd.Type == html.ElementNode && nd.Data == "tr" && nd.Parent != nil && nd.Parent.Data == "tbody" {
-				n++
-			}
-		})
-		if rows > 0 && n != rows {
-			t.Errorf("#%s has %d rows; want %d", id, n, rows)
-		}
-		if n == 0 {
-			t.Errorf("#%s has no rows", id)
-		}
-	}
 	walk(root, func(tbl *html.Node) {
 		if tbl.Type != html.ElementNode || tbl.Data != "table" || !hasClass(tbl, "data") {
 			return
@@ -450,10 +430,158 @@ func TestHTMLTablesMatchResults(t *testing.T) {
 			}
 		})
 	})
-	// 3 workloads x 16 + 3 x 11 latency + 2 buckets x 12 + ... : far more
-	// than 100 cells; fewer means tables went missing.
-	if cells < 200 {
-		t.Errorf("checked %d cells; want at least 200", cells)
+	return root, cells
+}
+
+// tableRows returns the body rows of table #id, each as its cells' texts
+// (row headers included); nil when there is no such table.
+func tableRows(root *html.Node, id string) [][]string {
+	tbl := findID(root, id)
+	if tbl == nil {
+		return nil
+	}
+	rows := [][]string{}
+	walk(tbl, func(nd *html.Node) {
+		if nd.Type == html.ElementNode && nd.Data == "tr" && nd.Parent != nil && nd.Parent.Data == "tbody" {
+			var row []string
+			for c := nd.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
+					row = append(row, textOf(c))
+				}
+			}
+			rows = append(rows, row)
+		}
+	})
+	return rows
+}
+
+// tableHeader returns the column headers of table #id.
+func tableHeader(root *html.Node, id string) []string {
+	var out []string
+	if tbl := findID(root, id); tbl != nil {
+		walk(tbl, func(nd *html.Node) {
+			if nd.Type == html.ElementNode && nd.Data == "th" && nd.Parent != nil && nd.Parent.Parent != nil && nd.Parent.Parent.Data == "thead" {
+				out = append(out, textOf(nd))
+			}
+		})
+	}
+	return out
+}
+
+// TestHTMLTablesMatchResults renders the fixture and checks every cell of
+// every data table against results.json as written, and that each table
+// has its rows.
+func TestHTMLTablesMatchResults(t *testing.T) {
+	r := loadFixture(t)
+	root, cells := renderChecked(t, r)
+	clients, exhausted := map[string]bool{}, 0
+	for _, w := range r.Workloads {
+		if w.Client != nil {
+			clients[w.Client.Name] = true
+		}
+		if w.RetryQuotaExhausted != nil {
+			exhausted++
+		}
+	}
+	// The fixture is a run with a plan, SDK clients and an exhausted retry
+	// quota: those tables must have rows.
+	if r.Plan == nil || len(clients) == 0 || exhausted == 0 {
+		t.Fatalf("fixture: plan %v, %d clients, %d workloads out of retry quota; want all (regenerate it)", r.Plan, len(clients), exhausted)
+	}
+	wantRows := map[string]int{
+		"table-run":         0, // any
+		"table-workloads":   len(r.Workloads),
+		"table-latency":     len(r.Workloads),
+		"table-clients":     len(clients),
+		"table-retry-quota": exhausted,
+		"table-buckets":     len(r.Buckets),
+		"table-plan":        1,
+		"table-keys":        2,
+		"table-coupling":    len(r.Coupling),
+		"table-thresholds":  len(r.Thresholds),
+		"table-errors":      0,
+		"table-events":      0,
+	}
+	for id, rows := range wantRows {
+		got := tableRows(root, id)
+		if got == nil {
+			t.Errorf("no table #%s", id)
+			continue
+		}
+		if rows > 0 && len(got) != rows {
+			t.Errorf("#%s has %d rows; want %d", id, len(got), rows)
+		}
+		if len(got) == 0 {
+			t.Errorf("#%s has no rows", id)
+		}
+	}
+	// Predicted next to measured, as in the text summary.
+	want := []string{"bucket", "account", "region", "class", "quota/s", "demand/s", "pred demand/s", "util%",
+		"allowed", "throttled", "thr-att%", "pred thr-att%", "workloads", "keys"}
+	if got := tableHeader(root, "table-buckets"); !slices.Equal(got, want) {
+		t.Errorf("bucket table columns %q; want %q", got, want)
+	}
+	// 3 workloads x 16 + 3 x 11 latency + 2 buckets x 14 + ... : far more
+	// than 200 cells; fewer means tables went missing.
+	if cells < 250 {
+		t.Errorf("checked %d cells; want at least 250", cells)
+	}
+}
+
+// TestHTMLClientsAndPlan renders a shared SDK client, a plan that
+// predicts no throttling (zero predictions are omitted from results.json)
+// and nothing saturating, and a retry quota without per-second data.
+func TestHTMLClientsAndPlan(t *testing.T) {
+	const b1, b2 = "111111111111/us-east-1/symmetric", "222222222222/eu-west-1/symmetric"
+	shared := &report.ClientInfo{Name: "app", Shared: true, Workloads: []string{"b", "a"},
+		Retry: report.ClientSetting{Value: "adaptive", Source: report.SourceEnvironment + " AWS_RETRY_MODE"}, MaxAttempts: report.ClientSetting{Value: "5", Source: report.SourceWorkload},
+		MaxBackoff: report.ClientSetting{Value: "20s", Source: report.SourceSDK}, RetryBucket: report.ClientSetting{Value: "none", Source: report.SourceDefault}}
+	own := &report.ClientInfo{Name: "c", Retry: report.ClientSetting{Value: "none", Source: report.SourceRetryFlag}}
+	r := &report.Results{
+		Scenario:  report.ScenarioInfo{Name: "clients", Scale: 1},
+		StartedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
+		DurationS: 10,
+		Workloads: []report.Workload{
+			{Name: "b", Bucket: b1, Requests: 100, Client: shared, Errors: map[string]int64{"QuotaExceededError": 7},
+				RetryQuotaExhausted: &report.QuotaExhaustion{Client: "app", FirstS: -1, LastS: -1, Requests: 7}},
+			{Name: "c", Bucket: b2, Requests: 50, Client: own},
+			{Name: "a", Bucket: b1, Requests: 80, Client: shared},
+		},
+		Buckets: []report.Bucket{
+			{Name: b1, QuotaPerS: 100, DemandPerS: 23, Workloads: []string{"a", "b"}, PredictedDemandPerS: 24.5},
+			{Name: b2, QuotaPerS: 100, Workloads: []string{"c"}},
+		},
+		Plan: &report.PlanSummary{Model: "fluid", MonthlyCostUSD: 12.25},
+	}
+	root, cells := renderChecked(t, r)
+	if cells == 0 {
+		t.Fatal("no table cells")
+	}
+	for _, tc := range []struct {
+		id   string
+		want [][]string
+	}{
+		{"table-clients", [][]string{
+			{"app", "yes", "a, b", "adaptive", "environment AWS_RETRY_MODE", "5", "scenario workload", "20s", "SDK default", "none", "scenario default"},
+			{"c", "no", "c", "none", "--retry flag", report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable},
+		}},
+		{"table-retry-quota", [][]string{{"b", "app", "none", "-1.0", "-1.0", "7", "7.0%"}}},
+		{"table-plan", [][]string{{"fluid", report.NotApplicable, report.NotApplicable, "12.25"}}},
+	} {
+		if got := tableRows(root, tc.id); !slices.EqualFunc(got, tc.want, slices.Equal) {
+			t.Errorf("#%s rows\n%q\nwant\n%q", tc.id, got, tc.want)
+		}
+	}
+	rows := tableRows(root, "table-buckets")
+	if len(rows) != 2 || rows[0][6] != "24.5" || rows[0][11] != "0.0%" || rows[1][6] != "0.0" {
+		t.Errorf("bucket rows %q; want predicted demand 24.5 and 0.0, predicted thr-att 0.0%%", rows)
+	}
+
+	// Without a plan, the bucket table has no predicted columns.
+	r.Plan = nil
+	root, _ = renderChecked(t, r)
+	if h := tableHeader(root, "table-buckets"); slices.Contains(h, "pred demand/s") || len(tableRows(root, "table-plan")) != 0 {
+		t.Errorf("without a plan: bucket columns %q, plan rows %q; want no prediction", h, tableRows(root, "table-plan"))
 	}
 }
 
@@ -624,7 +752,8 @@ func TestHTMLSparseResults(t *testing.T) {
 		want []string
 	}{
 		{"empty", &report.Results{Scenario: report.ScenarioInfo{Name: "empty"}},
-			[]string{"No workloads.", "Run with --isolate", "No lifecycle events in this run.", "No latency histograms", "No buckets in these results."}},
+			[]string{"No workloads.", "Run with --isolate", "No lifecycle events in this run.", "No latency histograms", "No buckets in these results.",
+				"No SDK client information in these results.", "No SDK client ran out of retry quota.", "No prediction in these results."}},
 		{"partial", &report.Results{Partial: true, DurationS: 2, Workloads: []report.Workload{{
 			Name: "w", Bucket: "1/us-east-1/symmetric", Series: []report.Second{{T: 0, OK: 5, Attempts: 5}, {T: 1, OK: 7, Attempts: 7}},
 		}}, Buckets: []report.Bucket{{Name: "1/us-east-1/symmetric", Workloads: []string{"w"}}}},
@@ -672,4 +801,195 @@ func ExampleWriteHTML() {
 	// Output:
 	// true
 	// true
+}
+
+// longResults is a run of two workloads on one bucket with seconds
+// seconds of per-second series, as a long run writes them.
+func longResults(t testing.TB, seconds int) *report.Results {
+	t.Helper()
+	const bucket = "111111111111/us-east-1/symmetric"
+	h := hdr.New(1, 60_000_000, 3)
+	for i := range 5000 {
+		h.RecordValue(int64(500 + i*i%100_000))
+	}
+	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Results{
+		Schema:    report.Schema,
+		Scenario:  report.ScenarioInfo{Name: "long", Scale: 1},
+		Target:    report.TargetInfo{Kind: "simulated", QuotaModel: "fixed-window"},
+		StartedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
+		DurationS: float64(seconds),
+		Events:    []report.Event{{AtS: float64(seconds) / 2, Action: "disable-key", Key: "k0"}},
+	}
+	for w := range 2 {
+		wl := report.Workload{Name: fmt.Sprintf("w%d", w), Operation: "Decrypt", Key: fmt.Sprintf("k%d", w),
+			Bucket: bucket, Histogram: string(enc), Errors: map[string]int64{}}
+		for s := range seconds {
+			sent := int64(800 + 300*w + (s*37+w*11)%97)
+			thr := int64(max(0, (s*53+w*7)%211-150))
+			wl.Series = append(wl.Series, report.Second{T: s, Sent: sent, OK: sent - thr, Throttled: thr / 4,
+				Attempts: sent + thr, ThrottledAttempts: thr, P99Ms: float64((s*13)%400) / 7})
+			wl.Requests += sent
+			wl.OK += sent - thr
+			wl.Attempts += sent + thr
+			wl.ThrottledAttempts += thr
+		}
+		wl.SentPerS = float64(wl.Requests) / float64(seconds)
+		wl.GoodputPerS = float64(wl.OK) / float64(seconds)
+		r.Workloads = append(r.Workloads, wl)
+	}
+	r.Buckets = report.Buckets(r.Workloads, float64(seconds), func(string) float64 { return 2000 })
+	return r
+}
+
+// allocBytes returns the fewest bytes one call of write allocated, over
+// three calls after a first that loads what is loaded once (templates,
+// fonts). Pools are emptied before each call, as in a process that
+// writes one report.
+func allocBytes(t *testing.T, r *report.Results, write func(io.Writer, *report.Results) error) uint64 {
+	t.Helper()
+	if err := write(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	best := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.GC() // twice: sync.Pool keeps a victim cache for one cycle
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		err := write(io.Discard, r)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, after.TotalAlloc-before.TotalAlloc)
+	}
+	return best
+}
+
+// TestHTMLLongRunAllocations checks that the HTML report of a long run
+// costs about what a ten-minute run's does: the charts draw a bounded
+// number of points per line, so an hour of per-second series allocates
+// less than twice what ten minutes do.
+func TestHTMLLongRunAllocations(t *testing.T) {
+	got := map[int]uint64{}
+	for _, s := range []int{60, 600, 3600} {
+		got[s] = allocBytes(t, longResults(t, s), report.WriteHTML)
+		t.Logf("WriteHTML, 2 workloads x %4d s: %.2f MB allocated", s, float64(got[s])/1e6)
+	}
+	if got[3600] >= 2*got[600] {
+		t.Errorf("WriteHTML allocated %d bytes for 3600 s and %d for 600 s; want less than twice as much", got[3600], got[600])
+	}
+}
+
+// linePoints returns the points of each path in figure #id drawn in
+// colour hex (upper case, as the SVG writes it) at width 1.5: the lines
+// of the workloads.
+func linePoints(t *testing.T, root *html.Node, id, hex string) [][][2]float64 {
+	t.Helper()
+	fig := findID(root, id)
+	if fig == nil {
+		t.Fatalf("no #%s", id)
+	}
+	var lines [][][2]float64
+	walk(fig, func(n *html.Node) {
+		if n.Type != html.ElementNode || n.Data != "path" {
+			return
+		}
+		if style, _ := attr(n, "style"); !strings.Contains(style, "stroke:"+hex+";stroke-width:1.5") {
+			return
+		}
+		d, _ := attr(n, "d")
+		var pts [][2]float64
+		for _, p := range strings.FieldsFunc(d, func(r rune) bool { return r == 'M' || r == 'L' }) {
+			x, y, ok := strings.Cut(p, ",")
+			fx, err1 := strconv.ParseFloat(x, 64)
+			fy, err2 := strconv.ParseFloat(y, 64)
+			if !ok || err1 != nil || err2 != nil {
+				t.Fatalf("#%s: path point %q", id, p)
+			}
+			pts = append(pts, [2]float64{fx, fy})
+		}
+		lines = append(lines, pts)
+	})
+	return lines
+}
+
+// TestHTMLLongRunCharts checks that a long run's time charts draw one
+// point per several seconds, the mean of those seconds, and say so, while
+// a short run's draw one point per second.
+func TestHTMLLongRunCharts(t *testing.T) {
+	for _, tc := range []struct {
+		seconds, points int
+		note            string
+	}{
+		{60, 60, "one point per second"},
+		{600, 600, "one point per second"},
+		{1200, 600, "each point the mean per second of 2 seconds"},
+		{3600, 600, "each point the mean per second of 6 seconds"},
+	} {
+		t.Run(strconv.Itoa(tc.seconds), func(t *testing.T) {
+			r := longResults(t, tc.seconds)
+			// Workload 0 alternates between 0 and 1,200 ok/s: one point
+			// per second zigzags, the mean of an even number of seconds
+			// is a flat 600.
+			for i := range r.Workloads[0].Series {
+				r.Workloads[0].Series[i].OK = int64(1200 * (i % 2))
+			}
+			var page bytes.Buffer
+			if err := report.WriteHTML(&page, r); err != nil {
+				t.Fatal(err)
+			}
+			root := parseHTML(t, page.Bytes())
+			lines := linePoints(t, root, "chart-goodput", "#4E79A7")
+			if len(lines) != 1 || len(lines[0]) != tc.points {
+				n := -1
+				if len(lines) > 0 {
+					n = len(lines[0])
+				}
+				t.Fatalf("goodput chart: %d lines of workload 0, the first with %d points; want 1 with %d", len(lines), n, tc.points)
+			}
+			ys := map[float64]bool{}
+			for _, p := range lines[0] {
+				ys[p[1]] = true
+			}
+			if flat := len(ys) == 1; flat != (tc.seconds > 600) {
+				t.Errorf("goodput chart of workload 0 has %d distinct heights; want 1 when points are means of 2 or more seconds, 2 otherwise", len(ys))
+			}
+			if !strings.Contains(textOf(findID(root, "over-time")), tc.note) {
+				t.Errorf("time charts do not say %q", tc.note)
+			}
+			if tc.seconds > 600 && !strings.Contains(textOf(findID(root, "chart-bucket-0")), "busiest second of each") {
+				t.Error("bucket chart of a long run lacks the busiest second of each point")
+			}
+			// No line of any chart has more than 600 points.
+			walk(root, func(n *html.Node) {
+				if n.Type == html.ElementNode && n.Data == "path" {
+					d, _ := attr(n, "d")
+					if k := strings.Count(d, "L") + 1; k > 600 {
+						t.Errorf("a path has %d points; want at most 600", k)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkWriteHTML reports what writing the HTML report of 2 workloads
+// costs for runs of 60 s, 10 minutes and an hour (see B/op).
+func BenchmarkWriteHTML(b *testing.B) {
+	for _, s := range []int{60, 600, 3600} {
+		r := longResults(b, s)
+		b.Run(fmt.Sprintf("%ds", s), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := report.WriteHTML(io.Discard, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

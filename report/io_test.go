@@ -2,7 +2,10 @@ package report_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -98,6 +101,81 @@ func TestWriteJSONDefaultsSchema(t *testing.T) {
 	}
 }
 
+// TestWriteJSONMatchesMarshalIndent checks that WriteJSON, which indents
+// while it writes, writes what json.MarshalIndent does, also for strings
+// holding JSON punctuation, escapes and HTML, and empty arrays and objects.
+func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
+	tricky := &report.Results{
+		Schema:   report.Schema,
+		Scenario: report.ScenarioInfo{Name: `a "quoted" {name}: [x, y]`, Description: "back\\slash \\\" <b>&</b> \u2028 tab\t nl\n é 😀"},
+		Workloads: []report.Workload{
+			{Name: "w", Errors: map[string]int64{}, Series: []report.Second{}, BucketAttempts: map[string]report.BucketAttempts{"a/b": {Attempts: 1}}},
+			{Name: `\\`, Errors: map[string]int64{`"`: 1, "{}": 2, "[]": 3, ",": 4, ":": 5}},
+		},
+		Buckets:  []report.Bucket{},
+		Isolated: map[string]report.Workload{},
+	}
+	for _, tc := range []struct {
+		name string
+		r    *report.Results
+	}{
+		{"recorded", runResults(t)},
+		{"fixture", loadFixture(t)},
+		{"long", longResults(t, 600)},
+		{"tricky strings", tricky},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got bytes.Buffer
+			if err := report.WriteJSON(&got, tc.r); err != nil {
+				t.Fatalf("WriteJSON error: %v", err)
+			}
+			want, err := json.MarshalIndent(tc.r, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, '\n')
+			if !bytes.Equal(got.Bytes(), want) {
+				i := 0
+				for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
+					i++
+				}
+				t.Errorf("WriteJSON differs from json.MarshalIndent at byte %d of %d:\ngot  %q\nwant %q",
+					i, len(want), got.Bytes()[max(0, i-40):min(got.Len(), i+40)], want[max(0, i-40):min(len(want), i+40)])
+			}
+		})
+	}
+}
+
+// failingWriter fails every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteJSONWriteError(t *testing.T) {
+	err := report.WriteJSON(failingWriter{}, longResults(t, 60))
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.HasPrefix(err.Error(), "report: write results: ") {
+		t.Errorf("WriteJSON to a failing writer: error %v; want report: write results: ... disk full", err)
+	}
+}
+
+// TestWriteJSONLongRunAllocations checks that WriteJSON does not hold the
+// document twice: it allocates less than twice the bytes it writes (the
+// encoder's compact copy, grown by doubling, and no indented copy).
+func TestWriteJSONLongRunAllocations(t *testing.T) {
+	for _, s := range []int{600, 3600} {
+		r := longResults(t, s)
+		var out bytes.Buffer
+		if err := report.WriteJSON(&out, r); err != nil {
+			t.Fatal(err)
+		}
+		got := allocBytes(t, r, report.WriteJSON)
+		t.Logf("WriteJSON, 2 workloads x %4d s: %.2f MB allocated, %.2f MB written", s, float64(got)/1e6, float64(out.Len())/1e6)
+		if got >= 2*uint64(out.Len()) {
+			t.Errorf("WriteJSON of %d s allocated %d bytes to write %d; want less than twice as many", s, got, out.Len())
+		}
+	}
+}
+
 func FuzzReadJSON(f *testing.F) {
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, runResults(f)); err != nil {
@@ -125,10 +203,33 @@ func FuzzReadJSON(f *testing.F) {
 		if !bytes.Equal(a.Bytes(), b.Bytes()) {
 			t.Errorf("JSON not stable across a round trip:\n%s\n%s", a.Bytes(), b.Bytes())
 		}
+		want, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want = append(want, '\n'); !bytes.Equal(a.Bytes(), want) {
+			t.Errorf("WriteJSON wrote\n%s\nwant json.MarshalIndent's\n%s", a.Bytes(), want)
+		}
 		// Rendering what was read must not fail or panic.
 		var txt bytes.Buffer
 		if err := report.WriteText(&txt, r); err != nil {
 			t.Errorf("WriteText error: %v", err)
 		}
 	})
+}
+
+// BenchmarkWriteJSON reports what writing results.json of 2 workloads
+// costs for runs of 60 s, 10 minutes and an hour (see B/op).
+func BenchmarkWriteJSON(b *testing.B) {
+	for _, s := range []int{60, 600, 3600} {
+		r := longResults(b, s)
+		b.Run(fmt.Sprintf("%ds", s), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := report.WriteJSON(io.Discard, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
