@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -103,102 +102,35 @@ type clientConf struct {
 	info        report.ClientInfo
 }
 
-// resolveClient works out w's client settings, field by field: the
-// driver's override (--retry, a study variant), the workload, the
-// scenario's default, the SDK's environment, the SDK's default.
+// resolveClient works out w's client settings, field by field, with
+// scenario.Scenario.ResolveClient: the driver's override (--retry, a
+// study variant), the workload, the scenario's default, the SDK's
+// environment, the SDK's default.
 func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, error) {
-	override, overrideSrc := d.opts.Client, firstNonZero(d.opts.ClientSource, report.SourceStudyVariant)
-	own, def := sw.ClientSettings(), d.sc.Client
-	pick := func(get func(scenario.Client) string) (string, string) {
-		switch {
-		case get(override) != "":
-			return get(override), overrideSrc
-		case get(own) != "":
-			return get(own), report.SourceWorkload
-		case get(def) != "":
-			return get(def), report.SourceDefault
-		}
-		return "", ""
+	o := scenario.ClientOverride{
+		Retry: d.opts.Retry, RetrySource: report.SourceRetryFlag,
+		Client: d.opts.Client, Source: firstNonZero(d.opts.ClientSource, report.SourceStudyVariant),
 	}
-	c := clientConf{name: sw.Name}
-	var src string
-
-	var mode string
-	mode, src = pick(func(c scenario.Client) string { return c.Retry })
-	switch {
-	case d.opts.Retry != "":
-		mode, src = d.opts.Retry, report.SourceRetryFlag
-	case mode != "":
-	case env.RetryMode != "":
-		mode, src = env.RetryMode, env.RetryModeSource
-	default:
-		mode, src = scenario.DefaultRetry, report.SourceSDK
+	e, err := d.sc.ResolveClient(sw, o, scenario.ClientEnv(env))
+	if err != nil {
+		return clientConf{name: sw.Name}, err
 	}
-	m, ok := scenario.ParseRetryMode(mode)
-	if !ok {
-		return c, fmt.Errorf("unknown retry mode %q (%s)", mode, src)
-	}
-	c.retry = m
-	c.info.Retry = report.ClientSetting{Value: m, Source: src}
-
-	itoa := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	var v string
-	v, src = pick(func(c scenario.Client) string { return itoa(c.MaxAttempts) })
-	switch {
-	case c.retry == scenario.RetryNone:
-		c.maxAttempts = 1
-		c.info.MaxAttempts = report.ClientSetting{Value: "1", Source: "retry none"}
-	case v != "":
-		c.maxAttempts, _ = strconv.Atoi(v)
-		c.info.MaxAttempts = report.ClientSetting{Value: v, Source: src}
-	case env.MaxAttempts != 0:
-		c.maxAttempts = env.MaxAttempts
-		c.info.MaxAttempts = report.ClientSetting{Value: strconv.Itoa(env.MaxAttempts), Source: env.MaxAttemptsSource}
-	default:
-		c.info.MaxAttempts = report.ClientSetting{Value: strconv.Itoa(retry.DefaultMaxAttempts), Source: report.SourceSDK}
-	}
-
-	v, src = pick(func(c scenario.Client) string {
-		if c.MaxBackoff == 0 {
-			return ""
-		}
-		return c.MaxBackoff.String()
-	})
-	if v != "" {
-		c.maxBackoff, _ = time.ParseDuration(v)
-		c.info.MaxBackoff = report.ClientSetting{Value: v, Source: src}
-	} else {
-		c.info.MaxBackoff = report.ClientSetting{Value: retry.DefaultMaxBackoff.String(), Source: report.SourceSDK}
-	}
-
-	v, src = pick(func(c scenario.Client) string {
-		if c.RetryBucket == scenario.RetryBucketNone {
-			return "none"
-		}
-		return itoa(c.RetryBucket)
-	})
-	switch {
-	case v == "none":
-		c.bucket = scenario.RetryBucketNone
-		c.info.RetryBucket = report.ClientSetting{Value: v, Source: src}
-	case v != "":
-		c.bucket, _ = strconv.Atoi(v)
-		c.info.RetryBucket = report.ClientSetting{Value: v, Source: src}
-	default:
-		c.info.RetryBucket = report.ClientSetting{Value: strconv.Itoa(int(retry.DefaultRetryRateTokens)), Source: report.SourceSDK}
-	}
-
-	shared, _ := pick(func(c scenario.Client) string { return c.Shared })
-	if shared != "" && shared != scenario.SharedNone {
-		c.name, c.shared = shared, true
-	}
-	c.info.Name, c.info.Shared = c.name, c.shared
-	return c, nil
+	return clientConf{
+		name:        e.Name,
+		shared:      e.Shared,
+		retry:       e.Retry,
+		maxAttempts: e.MaxAttempts,
+		maxBackoff:  e.MaxBackoff,
+		bucket:      e.RetryBucket,
+		info: report.ClientInfo{
+			Name:        e.Name,
+			Shared:      e.Shared,
+			Retry:       report.ClientSetting(e.Sources.Retry),
+			MaxAttempts: report.ClientSetting(e.Sources.MaxAttempts),
+			MaxBackoff:  report.ClientSetting(e.Sources.MaxBackoff),
+			RetryBucket: report.ClientSetting(e.Sources.RetryBucket),
+		},
+	}, nil
 }
 
 // retryer returns a new SDK retryer with c's settings. Workloads that

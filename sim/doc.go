@@ -25,19 +25,32 @@
 //     emulator.ParseLatency), applied to every attempt after the quota
 //     decision; by default 0, so answers come at the instant of the
 //     request and latency is retry backoff alone.
-//   - SDK retries, as aws-sdk-go-v2 v1.48.0 aws/retry does them, one
-//     client (retry quota, rate limiter) per workload per Region: standard
-//     mode makes up to 3 attempts (MaxAttempts overrides), retries
+//   - SDK clients, resolved as the driver resolves them
+//     (scenario.Scenario.ResolveClient): each setting from Options.Retry
+//     (retry mode only), Options.Client, the workload's client: block,
+//     the scenario's client: block, Options.SDKEnv (AWS_RETRY_MODE and
+//     AWS_MAX_ATTEMPTS, as the caller read them), then the SDK's
+//     defaults. A workload has a client of its own in each Region it
+//     sends to; workloads with the same client.shared name send through
+//     one client per caller account and Region, so they drain one retry
+//     token bucket and feed one adaptive rate limiter. Each result's
+//     Client gives the settings with their sources, and
+//     RetryQuotaExhausted when the bucket ran dry, as in a run.
+//   - SDK retries, as aws-sdk-go-v2 v1.48.0 aws/retry does them: standard
+//     mode makes up to max_attempts attempts (3 by default), retries
 //     throttles after a full-jitter backoff of rand x min(1 s x 2^(n-1),
-//     20 s), takes 5 tokens per throttle retry from a 500-token retry
-//     quota (a request finding it short fails with QuotaExceededError),
-//     refunds the retry's cost when the retry succeeds and adds 1 token
-//     when a first attempt does. Adaptive mode adds the SDK's client-side
-//     rate limiter (adaptiveRateLimit: cubic rate, beta 0.7, scale 0.4,
-//     smoothed measured rate in half-second buckets, a token bucket
-//     enabled from the first throttle) in front of every attempt. Only
-//     throttles are retried: the model produces no other retryable error.
-//     Backoff jitter comes from a PCG seeded with the scenario seed.
+//     max_backoff) (the cap applies before the jitter; 20 s by default),
+//     takes 5 tokens per throttle retry from the client's retry token
+//     bucket of retry_bucket tokens (500 by default; a request finding it
+//     short fails with QuotaExceededError; retry_bucket none removes the
+//     quota), refunds the retry's cost when the retry succeeds and adds 1
+//     token when a first attempt does. Adaptive mode adds the SDK's
+//     client-side rate limiter (adaptiveRateLimit: cubic rate, beta 0.7,
+//     scale 0.4, smoothed measured rate in half-second buckets, a token
+//     bucket enabled from the first throttle) in front of every attempt.
+//     Only throttles are retried: the model produces no other retryable
+//     error. Backoff jitter comes from a PCG seeded with the scenario
+//     seed.
 //
 // Results are recorded into a report.Recorder with virtual times, so
 // results.json, the text and HTML reports and the interval logs are those

@@ -2,9 +2,11 @@ package sim_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,14 +200,55 @@ func TestSimMatchesEmulator(t *testing.T) {
 				if o.measured.Simulated {
 					t.Errorf("emulator results: Simulated = true; want false")
 				}
-				compare(t, o.measured, o.simulated)
-				if mode.retry == scenario.RetryNone {
-					comparePlan(t, o.scenario, o.measured)
+				check := func(measured *report.Results, simulated []*report.Results) []string {
+					c := &collector{t: t}
+					compare(c, measured, simulated)
+					if mode.retry == scenario.RetryNone {
+						comparePlan(c, o.scenario, measured)
+					}
+					return c.errs
+				}
+				errs := check(o.measured, o.simulated)
+				if len(errs) == 0 {
+					return
+				}
+				// The emulator run is real time: on a busy machine a stall
+				// can move an arrival into the next quota second. Such a
+				// run gets one more try, alone; the model must agree then.
+				t.Logf("emulator run off (%s); running it once more", strings.Join(errs, "; "))
+				measured, simulated, err := equivRun(o.scenario, mode.retry)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range check(measured, simulated) {
+					t.Error(e)
 				}
 			})
 		}
 	}
 }
+
+// checker is what the comparisons report to: a *testing.T, or a
+// collector.
+type checker interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// collector logs through t and keeps the errors instead of failing t.
+type collector struct {
+	t    *testing.T
+	errs []string
+}
+
+func (c *collector) Helper()                         { c.t.Helper() }
+func (c *collector) Logf(format string, args ...any) { c.t.Logf(format, args...) }
+func (c *collector) Errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+}
+func (c *collector) Fatalf(format string, args ...any) { c.t.Fatalf(format, args...) }
 
 // comparePlan checks, for a constant-rate scenario (constant arrivals, no
 // data-key cache, no events), that `kmsload plan`'s predicted throttled
@@ -214,7 +257,7 @@ func TestSimMatchesEmulator(t *testing.T) {
 // windows aligned, as the plan is told). Per workload rather than per
 // bucket: the client cannot tell which of a request's buckets (its
 // account's or its custom key store's) throttled it.
-func comparePlan(t *testing.T, s *scenario.Scenario, measured *report.Results) {
+func comparePlan(t checker, s *scenario.Scenario, measured *report.Results) {
 	t.Helper()
 	if len(s.Events) > 0 {
 		return
@@ -265,6 +308,12 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 		return nil, nil, err
 	}
 	s = shorten(s, equivDuration)
+	// The SDK's environment decides what the scenario leaves unset, for
+	// the driver and the simulation alike.
+	env, err := driver.LoadSDKEnv(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
 	e, err := newAlignedEmulator()
 	if err != nil {
 		return nil, nil, err
@@ -278,6 +327,7 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 		Isolate:  true,
 		Quota:    cfg,
 		Retry:    retry,
+		SDKEnv:   &env,
 		BeforeMeasure: func() {
 			if !quotasOn {
 				e.srv.SetQuota(nil)
@@ -309,7 +359,7 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 	for k := range runs {
 		sm, err := sim.New(sim.Options{
 			Scenario: s, Scale: scale, Quota: cfg, QuotasOff: !quotasOn, Isolate: true, Retry: retry,
-			Start: equivStart, JitterSeed: int64(k + 1),
+			SDKEnv: scenario.ClientEnv(env), Start: equivStart, JitterSeed: int64(k + 1),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -332,7 +382,7 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 // of the simulations when that is larger (with retries: the emulator run is
 // one draw of the backoff jitter, the simulations' mean is compared; see
 // equivMinRetried).
-func compare(t *testing.T, measured *report.Results, simulated []*report.Results) {
+func compare(t checker, measured *report.Results, simulated []*report.Results) {
 	t.Helper()
 	attempts := map[string]int64{}
 	for _, m := range measured.Workloads {

@@ -4,14 +4,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/kmsload/kmsload/scenario"
 )
 
 // The SDK's retry settings, as in aws-sdk-go-v2 v1.48.0 aws/retry
 // (standard.go, jitter_backoff.go, adaptive_ratelimit.go).
 const (
-	// RetryQuotaTokens is the capacity of a client's retry token bucket
-	// (retry.DefaultRetryRateTokens).
-	RetryQuotaTokens = 500
+	// RetryQuotaTokens is the default capacity of a client's retry token
+	// bucket (retry.DefaultRetryRateTokens); retry_bucket changes it.
+	RetryQuotaTokens = scenario.SDKRetryBucket
 	// ThrottleRetryCost is what a retry after a throttle takes from the
 	// bucket (retry.DefaultThrottlingRetryCost).
 	ThrottleRetryCost = 5
@@ -21,42 +23,52 @@ const (
 	// NoRetryIncrement is what a request that succeeds on its first
 	// attempt gives back to the bucket (retry.DefaultNoRetryIncrement).
 	NoRetryIncrement = 1
-	// DefaultMaxAttempts is the SDK's attempt count (retry.DefaultMaxAttempts).
-	DefaultMaxAttempts = 3
+	// DefaultMaxAttempts is the SDK's attempt count (retry.DefaultMaxAttempts);
+	// max_attempts and AWS_MAX_ATTEMPTS change it.
+	DefaultMaxAttempts = scenario.SDKMaxAttempts
 	// ThrottleBackoffBase is the base delay of the backoff after a throttle
 	// in the retry behaviour of v1.48.0 (throttles always use 1 s).
 	ThrottleBackoffBase = time.Second
 	// BackoffBase is the base delay after other retryable errors
 	// (StandardOptions.BaseDelay's default).
 	BackoffBase = 50 * time.Millisecond
-	// MaxBackoff caps the delay before jitter (retry.DefaultMaxBackoff).
-	MaxBackoff = 20 * time.Second
+	// MaxBackoff is the default cap of the delay before jitter
+	// (retry.DefaultMaxBackoff); max_backoff changes it.
+	MaxBackoff = scenario.SDKMaxBackoff
 )
 
-// backoff returns the SDK's delay before the retry that follows failed
-// attempt number attempt (1-based): full jitter over
-// min(base x 2^(attempt-1), MaxBackoff), with base ThrottleBackoffBase
-// after a throttle and BackoffBase otherwise.
-func backoff(rng *rand.Rand, attempt int, throttle bool) int64 {
+// backoff returns the SDK's delay, in ns, before the retry that follows
+// failed attempt number attempt (1-based), as backoffDelay2026 of
+// jitter_backoff.go computes it: full jitter over
+// min(base x 2^(attempt-1), maxBackoff) (the cap applies before the
+// jitter), with base ThrottleBackoffBase after a throttle and BackoffBase
+// otherwise; maxBackoff is in ns.
+func backoff(rng *rand.Rand, attempt int, throttle bool, maxBackoff int64) int64 {
 	base := BackoffBase
 	if throttle {
 		base = ThrottleBackoffBase
 	}
 	i := max(attempt-1, 0)
 	d := base.Seconds() * math.Pow(2, float64(i))
-	d = min(d, MaxBackoff.Seconds())
+	d = min(d, seconds(maxBackoff))
 	return int64(rng.Float64() * d * float64(time.Second))
 }
 
 // retryBucket is the standard retryer's retry quota
-// (ratelimit.TokenRateLimit with its TokenBucket).
+// (ratelimit.TokenRateLimit with its TokenBucket), or none at all
+// (ratelimit.None) when unlimited.
 type retryBucket struct {
 	tokens, capacity uint
+	unlimited        bool
 }
 
 // take removes cost tokens, or reports false and leaves the bucket as it
-// was when it holds fewer (the SDK's QuotaExceededError).
+// was when it holds fewer (the SDK's QuotaExceededError). An unlimited
+// bucket always gives them.
 func (b *retryBucket) take(cost uint) bool {
+	if b.unlimited {
+		return true
+	}
 	if cost > b.tokens {
 		return false
 	}
@@ -65,7 +77,11 @@ func (b *retryBucket) take(cost uint) bool {
 }
 
 // refund gives back n tokens, up to the capacity.
-func (b *retryBucket) refund(n uint) { b.tokens = min(b.tokens+n, b.capacity) }
+func (b *retryBucket) refund(n uint) {
+	if !b.unlimited {
+		b.tokens = min(b.tokens+n, b.capacity)
+	}
+}
 
 // adaptive is the client-side rate limiter of the SDK's adaptive retry
 // mode (retry.adaptiveRateLimit and adaptiveTokenBucket), reproduced with

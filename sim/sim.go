@@ -69,8 +69,22 @@ type Options struct {
 	Quota quota.Config
 	// QuotasOff turns throttling off, as `--quotas off` does.
 	QuotasOff bool
-	// Retry overrides every workload's retry mode when not "".
+	// Retry overrides every workload's retry mode when not "" (kmsload
+	// simulate --retry): sdk-standard (or standard), none or adaptive.
 	Retry string
+	// Client overrides the scenario's client settings of every workload:
+	// each field that is set wins over the workload's and the scenario's
+	// (a study variant). ClientSource names the override in the results;
+	// "" = scenario.SourceStudyVariant.
+	Client       scenario.Client
+	ClientSource string
+	// SDKEnv stands for the SDK's environment (AWS_RETRY_MODE,
+	// AWS_MAX_ATTEMPTS, the shared config file), which decides the retry
+	// mode and max attempts that neither the override nor the scenario
+	// sets; the zero value sets nothing, leaving them to the SDK's
+	// defaults. The caller reads it (driver.LoadSDKEnv, converted with
+	// scenario.ClientEnv(env)).
+	SDKEnv scenario.ClientEnv
 	// Seed of Poisson arrivals and of the SDK's backoff jitter; 0 = the
 	// scenario's.
 	Seed int64
@@ -105,8 +119,7 @@ type workload struct {
 	caller     scenario.Account
 	region     string
 	regions    []string
-	retry      string
-	maxAtt     int
+	client     scenario.EffectiveClient
 	inFlight   int
 	mean, peak float64
 	bucket     quota.BucketKey
@@ -156,10 +169,16 @@ func New(opts Options) (*Simulator, error) {
 		s.start = time.Now().Truncate(time.Second)
 	}
 	s.start = time.Unix(0, s.start.UnixNano()).UTC() // no monotonic reading
-	switch opts.Retry {
-	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
-	default:
+	if _, ok := scenario.ParseRetryMode(opts.Retry); opts.Retry != "" && !ok {
 		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
+	}
+	if m := opts.SDKEnv.RetryMode; m != "" {
+		if mode, ok := scenario.ParseRetryMode(m); !ok || mode == scenario.RetryNone { // the SDK knows standard and adaptive only
+			return nil, fmt.Errorf("%w: %s: unknown retry mode %q", ErrBadOptions, opts.SDKEnv.RetryModeSource, m)
+		}
+	}
+	if opts.SDKEnv.MaxAttempts < 0 {
+		return nil, fmt.Errorf("%w: %s: max attempts %d", ErrBadOptions, opts.SDKEnv.MaxAttemptsSource, opts.SDKEnv.MaxAttempts)
 	}
 	if len(sc.Workloads) == 0 {
 		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
@@ -170,6 +189,9 @@ func New(opts Options) (*Simulator, error) {
 			return nil, err
 		}
 		s.wls = append(s.wls, w)
+	}
+	if err := s.checkSharedClients(); err != nil {
+		return nil, err
 	}
 	shifts, err := driver.ShiftRegions(sc)
 	if err != nil {
@@ -213,15 +235,13 @@ func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
 		return nil, bad("no region")
 	}
 	w.regions = []string{w.region}
-	w.retry = firstNonZero(s.opts.Retry, sw.Retry, scenario.RetryStandard)
-	switch w.retry {
-	case scenario.RetryStandard, scenario.RetryAdaptive:
-		w.maxAtt = firstNonZero(sw.MaxAttempts, DefaultMaxAttempts)
-	case scenario.RetryNone:
-		w.maxAtt = 1
-	default:
-		return nil, bad("unknown retry mode %q", w.retry)
+	c, err := sc.ResolveClient(sw, scenario.ClientOverride{
+		Retry: s.opts.Retry, Client: s.opts.Client, Source: s.opts.ClientSource,
+	}, s.opts.SDKEnv)
+	if err != nil {
+		return nil, bad("%v", err)
 	}
+	w.client = c
 	arr, err := driver.NewArrival(sw, s.scale, s.seed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
@@ -332,8 +352,9 @@ func (s *Simulator) quotaPerS(name string) float64 {
 	return s.qcfg.Limit(quota.BucketKey{Account: parts[0], Region: parts[1], Class: quota.Class(parts[2])})
 }
 
-// client is one SDK client: a workload's in one Region, with its own
-// retry quota and (adaptive) rate limiter, as the driver builds them.
+// client is a workload's sender in one Region. Its retrier is the SDK
+// client's retry state: a workload's own, or the one of the shared client
+// it sends through in that Region.
 type client struct {
 	rw      int // index of the run workload
 	req     quota.Request
@@ -341,11 +362,16 @@ type client struct {
 	noKey   bool      // the key does not exist in this Region
 	op      string
 	account string
-	retry   bool // retries on (sdk-standard or adaptive)
-	maxAtt  int
-	bucket  retryBucket
-	ad      *adaptive
+	rt      *retrier
 	bucket0 int32 // index into run.buckets of the quota bucket its attempts are charged to
+}
+
+// clientKey identifies one SDK client of a measured window, as the driver
+// keys them: a shared client has one per shared name, caller account and
+// Region; a workload with a client of its own has one per Region.
+type clientKey struct {
+	name, account, region string
+	shared                bool
 }
 
 // runWorkload is a workload during one window.
@@ -372,6 +398,7 @@ type run struct {
 	model   *quota.Model
 	rws     []runWorkload
 	clients []client
+	sdk     map[clientKey]*retrier // the window's SDK clients
 	q       queue
 	rng     *rand.Rand
 	keys    map[string]map[string]*keyState
@@ -397,6 +424,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		rng:     rand.New(rand.NewPCG(uint64(firstNonZero(s.opts.JitterSeed, s.seed)), uint64(len(idxs))^0x5851f42d4c957f2d)),
 		keys:    newKeyStates(s.sc),
 		latency: s.opts.Latency,
+		sdk:     map[clientKey]*retrier{},
 	}
 	if !s.opts.QuotasOff {
 		m, err := quota.New(s.qcfg)
@@ -434,6 +462,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 	win.partial = partial
 	win.elapsed = time.Duration(end)
 	win.workloads = r.rec.Finish(s.start.Add(win.elapsed))
+	s.annotateClients(win.workloads)
 	for ri, rw := range r.rws {
 		var buf bytes.Buffer
 		if err := r.rec.WriteHlog(ri, &buf); err == nil {
@@ -472,9 +501,7 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		rw:      ri,
 		op:      w.spec.Operation,
 		account: w.caller.ID,
-		retry:   w.retry != scenario.RetryNone,
-		maxAtt:  w.maxAtt,
-		bucket:  retryBucket{tokens: RetryQuotaTokens, capacity: RetryQuotaTokens},
+		rt:      r.retrier(w, region),
 		req:     quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation},
 	}
 	// Attempts are charged, in results, to the bucket of the Region the
@@ -484,9 +511,6 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 	if c.bucket0 < 0 {
 		c.bucket0 = int32(len(r.buckets))
 		r.buckets = append(r.buckets, name)
-	}
-	if w.retry == scenario.RetryAdaptive {
-		c.ad = newAdaptive(r.start)
 	}
 	if w.spec.Key != "" {
 		c.key = r.keys[w.spec.Key][region]
@@ -594,8 +618,8 @@ func (r *run) arrive(wi int, t int64) {
 // key decide the answer, which comes after the service time.
 func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 	c := &r.clients[ci]
-	if c.ad != nil {
-		if ok, wait := c.ad.acquire(r.start+t, 1); !ok {
+	if ad := c.rt.ad; ad != nil {
+		if ok, wait := ad.acquire(r.start+t, 1); !ok {
 			r.q.push(event{at: t + max(wait, 1), intended: intended, client: ci, attempt: int16(attempt), kind: evSend, retryTok: retryTok})
 			return
 		}
@@ -629,30 +653,31 @@ func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 // retry token and backing off) or finish the request.
 func (r *run) complete(ci int32, intended, t int64, attempt int, outcome, code uint8, retryTok uint8) {
 	c := &r.clients[ci]
-	if c.ad != nil {
-		c.ad.update(r.start+t, outcome == outcomeThrottled)
+	rt := c.rt
+	if rt.ad != nil {
+		rt.ad.update(r.start+t, outcome == outcomeThrottled)
 	}
 	if outcome == outcomeOK {
-		if c.retry {
+		if rt.retry {
 			if retryTok > 0 {
-				c.bucket.refund(uint(retryTok))
+				rt.bucket.refund(uint(retryTok))
 			} else if attempt == 1 {
-				c.bucket.refund(NoRetryIncrement)
+				rt.bucket.refund(NoRetryIncrement)
 			}
 		}
 		r.done(c, intended, t, attempt, outcomeOK, codeOK)
 		return
 	}
 	// Throttles are the only retryable answers the model gives.
-	if outcome != outcomeThrottled || !c.retry || attempt >= c.maxAtt {
+	if outcome != outcomeThrottled || !rt.retry || attempt >= rt.maxAtt {
 		r.done(c, intended, t, attempt, outcome, code)
 		return
 	}
-	if !c.bucket.take(ThrottleRetryCost) {
+	if !rt.bucket.take(ThrottleRetryCost) {
 		r.done(c, intended, t, attempt, outcomeFailed, codeQuotaExceeded)
 		return
 	}
-	d := backoff(r.rng, attempt, true)
+	d := backoff(r.rng, attempt, true, rt.maxBackoff)
 	r.q.push(event{at: t + d, intended: intended, client: ci, attempt: int16(attempt + 1), kind: evSend, retryTok: ThrottleRetryCost})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -91,6 +92,12 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 	if err != nil {
 		return sim.Options{}, usageErr(fmt.Errorf("--latency: %w", err))
 	}
+	// What the scenario leaves unset comes from the SDK's environment, as
+	// in kmsload run.
+	env, err := driver.LoadSDKEnv(context.Background())
+	if err != nil {
+		return sim.Options{}, usageErr(err)
+	}
 	return sim.Options{
 		Scenario:     s,
 		Duration:     f.duration,
@@ -98,6 +105,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 		Quota:        qcfg,
 		QuotasOff:    !quotasOn,
 		Retry:        f.retry,
+		SDKEnv:       scenario.ClientEnv(env),
 		Seed:         f.seed,
 		Isolate:      f.isolate,
 		Latency:      delay,

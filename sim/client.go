@@ -1,0 +1,112 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
+)
+
+// retrier is the retry state of one SDK client, as the SDK's retryer
+// holds it: the effective settings, the retry token bucket and (adaptive
+// mode) the client-side rate limiter. Workloads that share a client share
+// one retrier per caller account and Region.
+type retrier struct {
+	retry      bool  // retries on (sdk-standard or adaptive)
+	maxAtt     int   // attempts of a request, the first included
+	maxBackoff int64 // cap of the delay before jitter, ns
+	bucket     retryBucket
+	ad         *adaptive // nil unless adaptive
+}
+
+// newRetrier returns the retry state of a new SDK client with c's
+// settings, at the window's start (Unix ns).
+func newRetrier(c scenario.EffectiveClient, start int64) *retrier {
+	rt := &retrier{
+		retry:      c.Retry != scenario.RetryNone,
+		maxAtt:     c.Attempts(),
+		maxBackoff: int64(c.Backoff()),
+	}
+	if n := c.BucketTokens(); n == scenario.RetryBucketNone {
+		rt.bucket.unlimited = true
+	} else {
+		rt.bucket.tokens, rt.bucket.capacity = uint(n), uint(n)
+	}
+	if c.Retry == scenario.RetryAdaptive {
+		rt.ad = newAdaptive(start)
+	}
+	return rt
+}
+
+// retrier returns the retry state of w's SDK client in region for this
+// window: a new one for a workload with a client of its own, the one of
+// the window per shared name, caller account and Region otherwise (the
+// driver's windowClient).
+func (r *run) retrier(w *workload, region string) *retrier {
+	k := clientKey{name: w.client.Name, account: w.caller.ID, region: region, shared: w.client.Shared}
+	if !k.shared {
+		k.name = "workload:" + w.spec.Name
+	}
+	rt, ok := r.sdk[k]
+	if !ok {
+		rt = newRetrier(w.client, r.start)
+		r.sdk[k] = rt
+	}
+	return rt
+}
+
+// checkSharedClients refuses workloads that share a client with different
+// retry settings: one client has one retryer.
+func (s *Simulator) checkSharedClients() error {
+	first := map[string]*workload{}
+	for _, w := range s.wls {
+		if !w.client.Shared {
+			continue
+		}
+		f, ok := first[w.client.Name]
+		if !ok {
+			first[w.client.Name] = w
+			continue
+		}
+		if !f.client.SameRetrier(w.client) {
+			return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings",
+				ErrBadOptions, f.spec.Name, w.spec.Name, w.client.Name)
+		}
+	}
+	return nil
+}
+
+// annotateClients fills each workload result's Client (the effective
+// settings with their sources, and for a shared client every workload of
+// the scenario that shares it) and RetryQuotaExhausted, as the driver
+// does.
+func (s *Simulator) annotateClients(ws []report.Workload) {
+	members := map[string][]string{}
+	byName := map[string]*workload{}
+	for _, w := range s.wls {
+		byName[w.spec.Name] = w
+		if w.client.Shared {
+			members[w.client.Name] = append(members[w.client.Name], w.spec.Name)
+		}
+	}
+	for i := range ws {
+		w := byName[ws[i].Name]
+		if w == nil {
+			continue
+		}
+		c := w.client
+		info := report.ClientInfo{
+			Name:        c.Name,
+			Shared:      c.Shared,
+			Retry:       report.ClientSetting(c.Sources.Retry),
+			MaxAttempts: report.ClientSetting(c.Sources.MaxAttempts),
+			MaxBackoff:  report.ClientSetting(c.Sources.MaxBackoff),
+			RetryBucket: report.ClientSetting(c.Sources.RetryBucket),
+		}
+		if c.Shared {
+			info.Workloads = members[c.Name]
+		}
+		ws[i].Client = &info
+		ws[i].RetryQuotaExhausted = report.ComputeQuotaExhaustion(ws[i], c.Name)
+	}
+}
