@@ -162,6 +162,9 @@ func TestWriteJSONWriteError(t *testing.T) {
 // document twice: it allocates less than twice the bytes it writes (the
 // encoder's compact copy, grown by doubling, and no indented copy).
 func TestWriteJSONLongRunAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race allocates on its own")
+	}
 	for _, s := range []int{600, 3600} {
 		r := longResults(t, s)
 		var out bytes.Buffer
