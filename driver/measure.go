@@ -149,6 +149,9 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		}
 		win.hlog[rw.w.spec.Name] = buf.Bytes()
 	}
+	if err := rec.Close(); err != nil {
+		d.logf("%s: %v", phase, err)
+	}
 	return win, nil
 }
 

@@ -2,10 +2,17 @@ package report
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -108,9 +115,16 @@ var _ Observer = (*Recorder)(nil)
 // completion) is counted in its own second of the series but its latency
 // lands in the current interval.
 //
-// Per workload, memory is three histograms (about 190 KB each) plus what
-// grows by the second: one Second of series and one compressed interval-log
-// line (typically well under 1 KB).
+// Per workload, memory is four histograms (about 190 KB each) and up to
+// 256 KB of interval log, and the recorder has one histogram encoder
+// (about 800 KB, mostly zlib's compressor, reused for every interval);
+// what grows by the second is one Second of series (80 B) and, in seconds
+// with failures, one failures-by-second entry per error code. The
+// interval log (one compressed line per second, typically well under
+// 1 KB) goes to a temporary file once it outgrows 256 KB; Close removes
+// the files (where the system allows, a file is removed right after it is
+// created and only kept open, so nothing is left behind even when the
+// process dies).
 //
 // In every method, w is the workload's index in the slice given to
 // NewRecorder; an index out of range panics.
@@ -166,10 +180,11 @@ type wstate struct {
 	finishResult *Workload
 
 	logMu  sync.Mutex
-	log    bytes.Buffer
-	logw   *hdr.HistogramLogWriter
-	empty  *hdr.Histogram
+	log    logSpool
+	enc    *sharedEncoder // the recorder's, for all its workloads
 	logErr error
+	// logBaseMs is the interval log's base time (Recorder.baseMs).
+	logBaseMs int64
 	// With a Snapshotter attached (tap), flush also keeps each closed
 	// interval that has completions, encoded, in closed until the
 	// Snapshotter takes it.
@@ -198,6 +213,7 @@ func newHist() *hdr.Histogram {
 // NewRecorder returns a recorder for a measured window starting at start.
 func NewRecorder(start time.Time, workloads []WorkloadInfo) *Recorder {
 	r := &Recorder{start: start, startMs: start.UnixMilli(), ws: make([]*wstate, len(workloads))}
+	enc := &sharedEncoder{}
 	for i, info := range workloads {
 		w := &wstate{
 			info:          info,
@@ -208,13 +224,47 @@ func NewRecorder(start time.Time, workloads []WorkloadInfo) *Recorder {
 			failedBySec:   make(map[secCode]int64),
 			series:        make([]Second, 0, 128),
 			lastSeriesSec: -1,
-			empty:         newHist(),
+			logBaseMs:     r.baseMs(),
+			enc:           enc,
 		}
-		w.logw = hdr.NewHistogramLogWriter(&w.log)
-		w.logw.SetBaseTime(r.baseMs())
 		r.ws[i] = w
 	}
+	// A recorder dropped without Close still closes (and removes) its
+	// interval logs' temporary files.
+	runtime.AddCleanup(r, closeLogs, append([]*wstate(nil), r.ws...))
 	return r
+}
+
+// closeLogs closes the interval logs of ws and drops their encoder.
+func closeLogs(ws []*wstate) {
+	for _, w := range ws {
+		w.logMu.Lock()
+		_ = w.log.close()
+		w.logMu.Unlock()
+	}
+	if len(ws) > 0 {
+		ws[0].enc.release()
+	}
+}
+
+// Close releases the workloads' interval logs and removes their temporary
+// files. Call it once the logs have been written (WriteHlog), after
+// recording has ended; WriteHlog fails afterwards. Closing again does
+// nothing. A recorder that is dropped without Close releases its files
+// when the garbage collector reclaims it.
+func (r *Recorder) Close() error {
+	var errs []error
+	for _, w := range r.ws {
+		w.logMu.Lock()
+		if err := w.log.close(); err != nil {
+			errs = append(errs, fmt.Errorf("report: interval log of %s: %w", w.info.Name, err))
+		}
+		w.logMu.Unlock()
+	}
+	if len(r.ws) > 0 {
+		r.ws[0].enc.release()
+	}
+	return errors.Join(errs...)
 }
 
 // baseMs is the interval log's base time: the start truncated to a whole
@@ -441,29 +491,23 @@ func (w *wstate) flush(startMs int64) {
 		w.mu.Unlock()
 		return
 	}
+	e := w.enc.lock()
+	defer w.enc.unlock()
 	for i := range p {
 		ci := &p[i]
-		h := ci.h
 		var p99 float64
-		if h == nil {
-			h = w.empty
-		} else {
-			p99 = usToMs(h.ValueAtQuantile(99))
+		enc, maxUs := emptyEncoding(), int64(0)
+		if ci.h != nil {
+			p99 = usToMs(ci.h.ValueAtQuantile(99))
+			enc, maxUs = e.encode(ci.h)
 		}
-		h.SetStartTimeMs(startMs + int64(ci.sec)*1000)
-		h.SetEndTimeMs(startMs + int64(ci.sec+1)*1000)
-		if err := w.logw.OutputIntervalHistogram(h); err != nil && w.logErr == nil {
+		from := startMs + int64(ci.sec)*1000
+		e.line = appendLogLine(e.line[:0], w.logBaseMs, from, from+1000, maxUs, enc)
+		if err := w.log.write(e.line); err != nil && w.logErr == nil {
 			w.logErr = fmt.Errorf("report: interval log of %s second %d: %w", w.info.Name, ci.sec, err)
 		}
 		if w.tap && ci.h != nil {
-			enc, err := ci.h.Encode(hdr.V2CompressedEncodingCookieBase)
-			if err != nil {
-				if w.tapErr == nil {
-					w.tapErr = fmt.Errorf("report: interval of %s second %d: %w", w.info.Name, ci.sec, err)
-				}
-			} else {
-				w.closed = append(w.closed, Interval{T: ci.sec, Histogram: string(enc)})
-			}
+			w.closed = append(w.closed, Interval{T: ci.sec, Histogram: string(enc)})
 		}
 		if ci.h != nil {
 			w.mu.Lock()
@@ -695,7 +739,7 @@ func percentiles(h *hdr.Histogram) Percentiles {
 }
 
 // WriteHlog writes workload w's 1-second interval histograms in the
-// HdrHistogram interval-log format. Call after Finish.
+// HdrHistogram interval-log format. Call after Finish and before Close.
 //
 // The log has the usual header (format version, start time, base time,
 // legend) and one line per second of the window, with timestamps relative
@@ -722,8 +766,251 @@ func (r *Recorder) WriteHlog(w int, out io.Writer) error {
 			return fmt.Errorf("report: write hlog header: %w", err)
 		}
 	}
-	if _, err := out.Write(ws.log.Bytes()); err != nil {
-		return fmt.Errorf("report: write hlog: %w", err)
+	if err := ws.log.writeTo(out); err != nil {
+		return fmt.Errorf("report: write hlog of %s: %w", ws.info.Name, err)
 	}
 	return nil
+}
+
+// spoolMemBytes is how much of a workload's interval log is kept in
+// memory; beyond it the log goes to a temporary file.
+const spoolMemBytes = 256 << 10
+
+// errLogClosed is returned by the interval log after Recorder.Close.
+var errLogClosed = errors.New("recorder closed")
+
+// logSpool is an interval log: in memory up to spoolMemBytes, then in a
+// temporary file. When the file cannot be created the log stays in
+// memory. Not safe for concurrent use (wstate.logMu guards it).
+type logSpool struct {
+	mem    []byte
+	f      *os.File // nil while the log is in memory
+	name   string   // file to remove on close; "" when already removed
+	size   int64    // bytes written to f
+	noFile bool     // creating the file failed
+	closed bool
+}
+
+// write appends p to the log.
+func (s *logSpool) write(p []byte) error {
+	if s.closed {
+		return errLogClosed
+	}
+	if s.f == nil {
+		if s.noFile || len(s.mem)+len(p) <= spoolMemBytes || s.spill() != nil {
+			s.mem = append(s.mem, p...)
+			return nil
+		}
+	}
+	n, err := s.f.Write(p)
+	s.size += int64(n)
+	return err
+}
+
+// spill moves the log to a new temporary file. On failure the log stays
+// in memory for good.
+func (s *logSpool) spill() error {
+	f, err := os.CreateTemp("", "kmsload-hlog-*")
+	if err != nil {
+		s.noFile = true
+		return err
+	}
+	name := f.Name()
+	// Unix removes an open file's name and keeps its data until it is
+	// closed: the file then disappears with the process, however it ends.
+	if os.Remove(name) == nil {
+		name = ""
+	}
+	if _, err := f.Write(s.mem); err != nil {
+		_ = f.Close()
+		if name != "" {
+			_ = os.Remove(name)
+		}
+		s.noFile = true
+		return err
+	}
+	s.f, s.name, s.size = f, name, int64(len(s.mem))
+	s.mem = nil
+	return nil
+}
+
+// writeTo copies the whole log to w.
+func (s *logSpool) writeTo(w io.Writer) error {
+	if s.closed {
+		return errLogClosed
+	}
+	if s.f == nil {
+		_, err := w.Write(s.mem)
+		return err
+	}
+	_, err := io.Copy(w, io.NewSectionReader(s.f, 0, s.size))
+	return err
+}
+
+// close drops the log and removes its file.
+func (s *logSpool) close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.mem = nil
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	if s.name != "" {
+		if rerr := os.Remove(s.name); err == nil {
+			err = rerr
+		}
+	}
+	s.f = nil
+	return err
+}
+
+// histEncoder writes histograms in HdrHistogram's V2 compressed encoding,
+// base64 (as hdr.Histogram.Encode(hdr.V2CompressedEncodingCookieBase)
+// does, byte for byte), reusing its buffers and its zlib compressor: a new
+// compressor at the encoding's best compression allocates about 800 KB.
+type histEncoder struct {
+	zw   *zlib.Writer
+	raw  []byte       // uncompressed payload
+	z    bytes.Buffer // compressed payload
+	bin  []byte       // cookie, length and compressed payload
+	b64  []byte       // base64 of bin
+	line []byte       // a log line
+}
+
+func newHistEncoder() *histEncoder {
+	e := &histEncoder{}
+	e.zw, _ = zlib.NewWriterLevel(&e.z, zlib.BestCompression) // a valid level
+	return e
+}
+
+// sharedEncoder is a recorder's one histogram encoder, used by each
+// workload's flush in turn, so that a recorder holds one compressor however
+// many goroutines record. It is created on first use and dropped by Close.
+// Lock order: wstate.logMu, sharedEncoder.mu, wstate.mu.
+type sharedEncoder struct {
+	mu sync.Mutex
+	e  *histEncoder
+}
+
+// lock returns the encoder, locked until unlock.
+func (s *sharedEncoder) lock() *histEncoder {
+	s.mu.Lock()
+	if s.e == nil {
+		s.e = newHistEncoder()
+	}
+	return s.e
+}
+
+func (s *sharedEncoder) unlock() { s.mu.Unlock() }
+
+// release drops the encoder (a later use creates another).
+func (s *sharedEncoder) release() {
+	s.mu.Lock()
+	s.e = nil
+	s.mu.Unlock()
+}
+
+// V2 encoding cookies (hdrhistogram-go's encodingCookie and
+// compressedEncodingCookie).
+const (
+	v2Cookie           = hdr.V2EncodingCookieBase | 0x10
+	v2CompressedCookie = hdr.V2CompressedEncodingCookieBase | 0x10
+)
+
+// encode returns h's encoding, valid until the next call, and h's
+// maximum value (hdr.Histogram.Max).
+func (e *histEncoder) encode(h *hdr.Histogram) ([]byte, int64) {
+	snap := h.Export()
+	counts := snap.Counts
+	limit := len(counts)
+	for limit > 0 && counts[limit-1] == 0 {
+		limit--
+	}
+	var maxV int64
+	if limit > 0 {
+		maxV = h.Max()
+	}
+	if limit == 0 {
+		limit = 1 // an empty histogram encodes its first (zero) count
+	}
+	ratio := snap.IntegerToDoubleConversionRatio
+	if ratio == 0 {
+		ratio = 1
+	}
+	raw := binary.BigEndian.AppendUint32(e.raw[:0], uint32(v2Cookie))
+	raw = append(raw, 0, 0, 0, 0)               // payload length, set below
+	raw = binary.BigEndian.AppendUint32(raw, 0) // normalizing index offset
+	raw = binary.BigEndian.AppendUint32(raw, uint32(int32(snap.SignificantFigures)))
+	raw = binary.BigEndian.AppendUint64(raw, uint64(snap.LowestTrackableValue))
+	raw = binary.BigEndian.AppendUint64(raw, uint64(snap.HighestTrackableValue))
+	raw = binary.BigEndian.AppendUint64(raw, math.Float64bits(ratio))
+	head := len(raw)
+	for i := 0; i < limit; {
+		c := counts[i]
+		i++
+		if c == 0 {
+			zeros := int64(1)
+			for i < limit && counts[i] == 0 {
+				zeros++
+				i++
+			}
+			if zeros > 1 {
+				c = -zeros
+			}
+		}
+		raw = appendZigZag(raw, c)
+	}
+	binary.BigEndian.PutUint32(raw[4:8], uint32(len(raw)-head))
+	e.raw = raw
+
+	e.z.Reset()
+	e.zw.Reset(&e.z)
+	_, _ = e.zw.Write(raw) // a bytes.Buffer does not fail
+	_ = e.zw.Close()
+	bin := binary.BigEndian.AppendUint32(e.bin[:0], uint32(v2CompressedCookie))
+	bin = binary.BigEndian.AppendUint32(bin, uint32(e.z.Len()))
+	bin = append(bin, e.z.Bytes()...)
+	e.bin = bin
+	e.b64 = base64.StdEncoding.AppendEncode(e.b64[:0], bin)
+	return e.b64, maxV
+}
+
+// appendZigZag appends v in the ZigZag LEB128 form of the V2 encoding (at
+// most 9 bytes, the last one holding 8 bits).
+func appendZigZag(b []byte, v int64) []byte {
+	u := uint64((v << 1) ^ (v >> 63))
+	for range 8 {
+		if u>>7 == 0 {
+			return append(b, byte(u))
+		}
+		b = append(b, byte(u)|0x80)
+		u >>= 7
+	}
+	return append(b, byte(u))
+}
+
+// emptyEncoding returns the encoding of an empty histogram of the
+// recorder's geometry.
+var emptyEncoding = sync.OnceValue(func() []byte {
+	enc, _ := newHistEncoder().encode(newHist())
+	return enc
+})
+
+// appendLogLine appends an interval-log line as hdr.HistogramLogWriter's
+// OutputIntervalHistogram writes it: start and length in seconds from the
+// base time, the maximum in seconds (microseconds / 1e6), the encoding.
+func appendLogLine(b []byte, baseMs, startMs, endMs, maxUs int64, enc []byte) []byte {
+	start := (float64(startMs) - float64(baseMs)) / 1000.0
+	end := (float64(endMs) - float64(baseMs)) / 1000.0
+	b = strconv.AppendFloat(b, start, 'f', 6, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, end-start, 'f', 6, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, float64(maxUs)/hdr.MsToNsRatio, 'f', 6, 64)
+	b = append(b, ',')
+	b = append(b, enc...)
+	return append(b, '\n')
 }

@@ -2,12 +2,17 @@ package report_test
 
 import (
 	"bytes"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -431,4 +436,192 @@ func BenchmarkDone(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// hlogSeconds is the length of the long interval-log tests: long enough
+// for a workload's log to outgrow the 256 KB the recorder keeps in memory.
+const hlogSeconds = 3600
+
+// latencyAt returns the latency of request i of second s: spread from
+// 100 us to 100 s, different every second, so that the interval log's
+// lines are as varied as a real run's.
+func latencyAt(s, i int) time.Duration {
+	x := uint64(s*7919+i*104729) * 0x9e3779b97f4a7c15
+	exp := float64(x>>40) / float64(1<<24) * 6 // 0..6 decades
+	return time.Duration(100 * math.Pow(10, exp) * float64(time.Microsecond))
+}
+
+// recordLong records hlogSeconds seconds of workload 0 of r (started at
+// start): perSec(s) requests in second s, and calls each(s) after each
+// second's requests.
+func recordLong(r *report.Recorder, start time.Time, perSec func(s int) int, each func(s int)) {
+	for s := range hlogSeconds {
+		for i := range perSec(s) {
+			done := start.Add(time.Duration(s)*time.Second + time.Duration(i+1)*time.Millisecond)
+			intended := done.Add(-latencyAt(s, i))
+			r.Sent(0, intended)
+			r.Attempt(0, intended, latencyAt(s, i)/2, report.OK, "")
+			r.Done(0, intended, done, 1, report.OK, "")
+		}
+		if each != nil {
+			each(s)
+		}
+	}
+}
+
+// openSpoolFiles lists this process's open files whose name starts with
+// dir/kmsload-hlog- (Linux, from /proc/self/fd); ok is false elsewhere.
+func openSpoolFiles(t *testing.T, dir string) (files []string, ok bool) {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil, false
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, filepath.Join(dir, "kmsload-hlog-")) {
+			files = append(files, target)
+		}
+	}
+	return files, true
+}
+
+// TestRecorderHlogLong checks that a long run's interval log, most of it
+// kept in a temporary file, is byte for byte what hdrhistogram-go's log
+// writer writes for the same 1-second intervals, and that Close releases
+// the file.
+func TestRecorderHlogLong(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir on unix
+	start := t0.Add(1250 * time.Millisecond)
+	perSec := func(s int) int {
+		switch {
+		case s%97 == 5:
+			return 0 // an empty interval
+		case s%613 == 7:
+			return 400
+		}
+		return 1 + s%9
+	}
+	// The same intervals, built here and written by the library.
+	var want bytes.Buffer
+	lw := hdr.NewHistogramLogWriter(&want)
+	lw.SetBaseTime(start.Truncate(time.Second).UnixMilli())
+	for s := range hlogSeconds {
+		h := hdr.New(report.HistLowestUs, report.HistHighestUs, report.HistSigFigs)
+		for i := range perSec(s) {
+			if err := h.RecordValue(latencyAt(s, i).Microseconds()); err != nil {
+				t.Fatalf("RecordValue: %v", err)
+			}
+		}
+		h.SetStartTimeMs(start.UnixMilli() + int64(s)*1000)
+		h.SetEndTimeMs(start.UnixMilli() + int64(s+1)*1000)
+		if err := lw.OutputIntervalHistogram(h); err != nil {
+			t.Fatalf("OutputIntervalHistogram: %v", err)
+		}
+	}
+
+	r := report.NewRecorder(start, infos("w"))
+	recordLong(r, start, perSec, nil)
+	r.Finish(start.Add(hlogSeconds * time.Second))
+	if files, ok := openSpoolFiles(t, tmp); ok && len(files) != 1 {
+		t.Errorf("open interval-log files in %s: %q; want 1", tmp, files)
+	}
+	var got bytes.Buffer
+	if err := r.WriteHlog(0, &got); err != nil {
+		t.Fatalf("WriteHlog: %v", err)
+	}
+	legend := `"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"` + "\n"
+	_, body, found := strings.Cut(got.String(), legend)
+	if !found {
+		t.Fatalf("hlog has no legend line:\n%.500s", got.String())
+	}
+	if len(body) < 300<<10 {
+		t.Fatalf("hlog body is %d bytes; want over 300 KB, to outgrow the memory kept", len(body))
+	}
+	if body != want.String() {
+		gl, wl := strings.Split(body, "\n"), strings.Split(want.String(), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("hlog line %d after the legend:\n got %q\nwant %q", i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("hlog has %d lines after the legend; want %d", len(gl), len(wl))
+	}
+	// Writing twice gives the same log.
+	var again bytes.Buffer
+	if err := r.WriteHlog(0, &again); err != nil || !bytes.Equal(again.Bytes(), got.Bytes()) {
+		t.Errorf("second WriteHlog: %d bytes, error %v; want the same %d bytes", again.Len(), err, got.Len())
+	}
+
+	if err := r.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v; want nil", err)
+	}
+	if files, ok := openSpoolFiles(t, tmp); ok && len(files) != 0 {
+		t.Errorf("open interval-log files after Close: %q; want none", files)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("files in %s after Close: %v (error %v); want none", tmp, left, err)
+	}
+	if err := r.WriteHlog(0, io.Discard); err == nil {
+		t.Errorf("WriteHlog after Close: nil error; want one")
+	}
+}
+
+// TestRecorderMemoryFlat checks that what a recorder keeps grows with the
+// run's length by the per-second series only: an hour of a workload with
+// 5 to 24 requests a second, of latencies spread over six decades (log
+// lines of about 160 B), measured from the live heap after collections.
+//
+// The series holds one Second per second (unsafe.Sizeof, 80 B); its slice
+// grows by steps (up to twice the length before 256 elements, about 1.25
+// times after), so between minute 1 and hour 1 it adds at most about
+// 1.3 Seconds per second. The budget is 2 Seconds per second (160 B): an
+// interval log kept in memory adds its lines (here about 160 B a second,
+// more in the buffer's growth steps) and fails it, as would any other
+// per-second data of that size.
+func TestRecorderMemoryFlat(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	budget := 2 * float64(unsafe.Sizeof(report.Second{}))
+	const from = 60
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	r := report.NewRecorder(t0, infos("w"))
+	var h0 uint64
+	recordLong(r, t0, func(s int) int { return 5 + s%20 }, func(s int) {
+		if s == from {
+			r.Progress(at(float64(s + 1)))
+			h0 = heap()
+		}
+	})
+	r.Progress(at(hlogSeconds))
+	h1 := heap()
+	perS := (float64(h1) - float64(h0)) / (hlogSeconds - from)
+	t.Logf("live heap: second %d %d KB, second %d %d KB: %.0f B per second (budget %.0f)", from, h0>>10, hlogSeconds, h1>>10, perS, budget)
+	if perS > budget {
+		t.Errorf("recorder's live heap grew by %.0f B per recorded second (%d KB at second %d, %d KB at second %d); want at most %.0f B (2 Seconds of series)",
+			perS, h0>>10, from, h1>>10, hlogSeconds, budget)
+	}
+	w := r.Finish(at(hlogSeconds))[0]
+	if len(w.Series) != hlogSeconds {
+		t.Errorf("len(Series) = %d; want %d", len(w.Series), hlogSeconds)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteHlog(0, &buf); err != nil {
+		t.Fatalf("WriteHlog: %v", err)
+	}
+	if got := sumHlog(t, &buf); got != w.Requests {
+		t.Errorf("sum of hlog interval counts = %d; want %d", got, w.Requests)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
 }
