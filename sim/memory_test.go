@@ -18,7 +18,8 @@ const (
 	// memPerSecond bounds the live heap's growth per simulated second of
 	// TestSimMemoryFlat: for each of its two workloads, one report.Second
 	// of the series (88 B), one line of the HdrHistogram interval log
-	// (about 200 B here) and one failures-by-second entry, each at most
+	// (about 200 B here, kept in memory up to 256 KB per workload and
+	// spooled to a file beyond) and one failures-by-second entry, each at most
 	// doubled by the growth of its slice or buffer, about 1 KB; 4 KB/s
 	// leaves room for map growth steps. Measured: 1.0 to 1.6 KB/s. One byte
 	// kept per request would add 24 KB/s.

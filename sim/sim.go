@@ -469,6 +469,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 			win.hlog[rw.w.spec.Name] = buf.Bytes()
 		}
 	}
+	_ = r.rec.Close() // its spooled interval logs, read above
 	return win
 }
 
