@@ -174,13 +174,17 @@ func (s *Saturation) String() string {
 }
 
 // stepsPerSecond is the integration step; a multiple of windowStarts so
-// that every start offset falls on a step.
+// that every start offset falls on a step. Runs up to a minute get 96
+// steps a second; longer runs fewer (down to windowStarts), so that the
+// per-step arrays stay near maxSteps rather than growing with the run.
 func stepsPerSecond(d float64) int {
-	if d > 3600 {
-		return 16
-	}
-	return 96
+	sps := windowStarts * int(maxSteps/(windowStarts*d))
+	return min(96, max(windowStarts, sps))
 }
+
+// maxSteps is the number of integration steps a run of a minute or more
+// aims at: a minute at 96 steps a second.
+const maxSteps = 96 * 60
 
 // windowStarts is how many run starts within a second are averaged when
 // windows are not aligned.
