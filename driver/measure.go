@@ -207,6 +207,10 @@ func windowName(phase string, rws []*runWorkload) string {
 	return "isolated:" + rws[0].w.spec.Name
 }
 
+// shortWait is the longest wait for an arrival slept without watching for
+// cancellation: a cancelled run stops its arrivals within it.
+const shortWait = 10 * time.Millisecond
+
 // schedule is the arrival loop of one workload: it waits for each intended
 // time (dispatching at once when behind, so late arrivals catch up and are
 // never skipped) until the arrivals intended before the end of the window
@@ -225,14 +229,20 @@ func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWork
 			return
 		}
 		intended := start.Add(at)
-		if wait := time.Until(intended); wait > 0 {
+		switch wait := time.Until(intended); {
+		case wait >= shortWait:
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
 				return
 			case <-timer.C:
 			}
-		} else if ctx.Err() != nil {
+		case wait > 0:
+			time.Sleep(wait) // no channel and select per arrival at high rates
+			if ctx.Err() != nil {
+				return
+			}
+		case ctx.Err() != nil:
 			return
 		}
 		rw.arrive(rec, intended)
