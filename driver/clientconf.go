@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -93,13 +92,8 @@ func LoadSDKEnv(ctx context.Context) (SDKEnv, error) {
 // clientConf is a workload's effective SDK client: each setting with its
 // source.
 type clientConf struct {
-	name        string // shared name, or the workload's name
-	shared      bool
-	retry       string
-	maxAttempts int // 0 = the SDK's default
-	maxBackoff  time.Duration
-	bucket      int // 0 = the SDK's default, scenario.RetryBucketNone = none
-	info        report.ClientInfo
+	scenario.EffectiveClient
+	info report.ClientInfo
 }
 
 // resolveClient works out w's client settings, field by field, with
@@ -113,15 +107,10 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 	}
 	e, err := d.sc.ResolveClient(sw, o, scenario.ClientEnv(env))
 	if err != nil {
-		return clientConf{name: sw.Name}, err
+		return clientConf{EffectiveClient: scenario.EffectiveClient{Name: sw.Name}}, err
 	}
 	return clientConf{
-		name:        e.Name,
-		shared:      e.Shared,
-		retry:       e.Retry,
-		maxAttempts: e.MaxAttempts,
-		maxBackoff:  e.MaxBackoff,
-		bucket:      e.RetryBucket,
+		EffectiveClient: e,
 		info: report.ClientInfo{
 			Name:        e.Name,
 			Shared:      e.Shared,
@@ -136,24 +125,24 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 // retryer returns a new SDK retryer with c's settings. Workloads that
 // share a client share the one retryer of that client.
 func (c clientConf) retryer() aws.Retryer {
-	if c.retry == scenario.RetryNone {
+	if c.Retry == scenario.RetryNone {
 		return aws.NopRetryer{}
 	}
 	std := func(o *retry.StandardOptions) {
-		if c.maxAttempts > 0 {
-			o.MaxAttempts = c.maxAttempts
+		if c.MaxAttempts > 0 {
+			o.MaxAttempts = c.MaxAttempts
 		}
-		if c.maxBackoff > 0 {
-			o.MaxBackoff = c.maxBackoff
+		if c.MaxBackoff > 0 {
+			o.MaxBackoff = c.MaxBackoff
 		}
 		switch {
-		case c.bucket == scenario.RetryBucketNone:
+		case c.RetryBucket == scenario.RetryBucketNone:
 			o.RateLimiter = ratelimit.None
-		case c.bucket > 0:
-			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(c.bucket))
+		case c.RetryBucket > 0:
+			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(c.RetryBucket))
 		}
 	}
-	if c.retry == scenario.RetryAdaptive {
+	if c.Retry == scenario.RetryAdaptive {
 		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 			o.StandardOptions = append(o.StandardOptions, std)
 		})
@@ -173,8 +162,8 @@ type clientKey struct {
 func (d *Driver) annotateClients(ws []report.Workload) {
 	members := map[string][]string{}
 	for _, w := range d.wls {
-		if w.client.shared {
-			members[w.client.name] = append(members[w.client.name], w.spec.Name)
+		if w.client.Shared {
+			members[w.client.Name] = append(members[w.client.Name], w.spec.Name)
 		}
 	}
 	for i := range ws {
@@ -196,7 +185,7 @@ func (d *Driver) annotateClients(ws []report.Workload) {
 // of its own, the one client of the window per shared name, caller account
 // and Region otherwise.
 func (d *Driver) windowClient(ctx context.Context, clients map[clientKey]*kms.Client, w *workload, region string) (*kms.Client, error) {
-	k := clientKey{name: w.client.name, account: w.caller.ID, region: region, shared: w.client.shared}
+	k := clientKey{name: w.client.Name, account: w.caller.ID, region: region, shared: w.client.Shared}
 	if !k.shared {
 		k.name = "workload:" + w.spec.Name
 	}
@@ -214,20 +203,13 @@ func (d *Driver) windowClient(ctx context.Context, clients map[clientKey]*kms.Cl
 // checkSharedClients refuses workloads that share a client with different
 // retry settings: one client has one retryer.
 func (d *Driver) checkSharedClients() error {
-	first := map[string]*workload{}
-	for _, w := range d.wls {
-		if !w.client.shared {
-			continue
-		}
-		f, ok := first[w.client.name]
-		if !ok {
-			first[w.client.name] = w
-			continue
-		}
-		a, b := f.client, w.client
-		if a.retry != b.retry || a.maxAttempts != b.maxAttempts || a.maxBackoff != b.maxBackoff || a.bucket != b.bucket {
-			return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, f.spec.Name, w.spec.Name, a.name)
-		}
+	names := make([]string, len(d.wls))
+	clients := make([]scenario.EffectiveClient, len(d.wls))
+	for i, w := range d.wls {
+		names[i], clients[i] = w.spec.Name, w.client.EffectiveClient
+	}
+	if a, b, c, found := scenario.SharedClientConflict(names, clients); found {
+		return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, a, b, c)
 	}
 	return nil
 }

@@ -343,7 +343,7 @@ func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	w.client, w.retry = c, c.retry
+	w.client, w.retry = c, c.Retry
 	switch w.retry {
 	case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
 	default:

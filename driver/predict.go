@@ -102,8 +102,8 @@ func (d *Driver) Predict(prices Prices) Prediction {
 		switch {
 		case w.retry == scenario.RetryNone:
 			attempts = 1
-		case w.client.maxAttempts > 0:
-			attempts = int64(w.client.maxAttempts)
+		case w.client.MaxAttempts > 0:
+			attempts = int64(w.client.MaxAttempts)
 		}
 		p.MeasuredRequests += n
 		measRetries += n * attempts

@@ -147,6 +147,27 @@ func (c EffectiveClient) BucketTokens() int {
 	return SDKRetryBucket
 }
 
+// SharedClientConflict returns the first two of clients (in order, with
+// the names of their workloads) that share a client but do not retry
+// alike, and false when there are none: one SDK client has one retryer.
+func SharedClientConflict(workloads []string, clients []EffectiveClient) (a, b string, client string, found bool) {
+	first := map[string]int{}
+	for i, c := range clients {
+		if !c.Shared {
+			continue
+		}
+		j, ok := first[c.Name]
+		if !ok {
+			first[c.Name] = i
+			continue
+		}
+		if !clients[j].SameRetrier(c) {
+			return workloads[j], workloads[i], c.Name, true
+		}
+	}
+	return "", "", "", false
+}
+
 // SameRetrier reports whether c and o retry alike (mode, attempts,
 // backoff cap and retry bucket): workloads that share one client must.
 func (c EffectiveClient) SameRetrier(o EffectiveClient) bool {

@@ -175,3 +175,33 @@ workloads:
 	// app true
 	// sdk-standard (scenario default) | 5 (scenario workload) | 20s (SDK default) | 500 (SDK default)
 }
+
+func TestSharedClientConflict(t *testing.T) {
+	std := scenario.EffectiveClient{Name: "app", Shared: true, Retry: scenario.RetryStandard, MaxAttempts: 3}
+	more := std
+	more.MaxAttempts = 5
+	own := more
+	own.Name, own.Shared = "b", false
+	other := more
+	other.Name = "other"
+	for _, tc := range []struct {
+		name    string
+		clients []scenario.EffectiveClient
+		a, b    string
+		found   bool
+	}{
+		{"alike", []scenario.EffectiveClient{std, std, std}, "", "", false},
+		{"own clients may differ", []scenario.EffectiveClient{std, own}, "", "", false},
+		{"other shared names may differ", []scenario.EffectiveClient{std, other}, "", "", false},
+		{"first conflict", []scenario.EffectiveClient{std, std, more, more}, "w0", "w2", true},
+	} {
+		names := make([]string, len(tc.clients))
+		for i := range names {
+			names[i] = fmt.Sprintf("w%d", i)
+		}
+		a, b, c, found := scenario.SharedClientConflict(names, tc.clients)
+		if a != tc.a || b != tc.b || found != tc.found || (found && c != "app") {
+			t.Errorf("%s: got %q, %q, %q, %v; want %q, %q, app, %v", tc.name, a, b, c, found, tc.a, tc.b, tc.found)
+		}
+	}
+}

@@ -58,20 +58,13 @@ func (r *run) retrier(w *workload, region string) *retrier {
 // checkSharedClients refuses workloads that share a client with different
 // retry settings: one client has one retryer.
 func (s *Simulator) checkSharedClients() error {
-	first := map[string]*workload{}
-	for _, w := range s.wls {
-		if !w.client.Shared {
-			continue
-		}
-		f, ok := first[w.client.Name]
-		if !ok {
-			first[w.client.Name] = w
-			continue
-		}
-		if !f.client.SameRetrier(w.client) {
-			return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings",
-				ErrBadOptions, f.spec.Name, w.spec.Name, w.client.Name)
-		}
+	names := make([]string, len(s.wls))
+	clients := make([]scenario.EffectiveClient, len(s.wls))
+	for i, w := range s.wls {
+		names[i], clients[i] = w.spec.Name, w.client
+	}
+	if a, b, c, found := scenario.SharedClientConflict(names, clients); found {
+		return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, a, b, c)
 	}
 	return nil
 }
