@@ -44,10 +44,16 @@ func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 // times a second at high rates. 400 trades some MB of heap for CPU.
 const gcPercent = 400
 
-func main() {
+// defaultGCPercent sets the garbage collector's target to p unless the
+// environment's GOGC chose one.
+func defaultGCPercent(p int) {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		debug.SetGCPercent(p)
 	}
+}
+
+func main() {
+	defaultGCPercent(gcPercent)
 	root := newRootCmd()
 	err := root.Execute()
 	if err == nil {

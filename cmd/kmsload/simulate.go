@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -121,9 +120,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 const simGCPercent = 100
 
 func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(simGCPercent)
-	}
+	defaultGCPercent(simGCPercent)
 	s, err := loadScenario(path)
 	if err != nil {
 		return err
