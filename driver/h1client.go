@@ -139,17 +139,12 @@ func (h *h1Client) get(ctx context.Context) (cn *h1Conn, err error) {
 	}
 	if h.slots == nil {
 		h.mu.Unlock()
-		cn, err = h.dialConn(ctx)
-		return cn, err
+		return h.dialConn(ctx)
 	}
 	select {
 	case h.slots <- struct{}{}:
 		h.mu.Unlock()
-		cn, err = h.dialConn(ctx)
-		if err != nil {
-			h.release()
-		}
-		return cn, err
+		return h.dialConn(ctx)
 	default:
 	}
 	ch := make(chan *h1Conn, 1)
@@ -158,11 +153,7 @@ func (h *h1Client) get(ctx context.Context) (cn *h1Conn, err error) {
 	select {
 	case cn = <-ch:
 		if cn == nil { // a connection closed: its slot is ours to dial
-			cn, err = h.dialConn(ctx)
-			if err != nil {
-				h.release()
-			}
-			return cn, err
+			return h.dialConn(ctx)
 		}
 		return cn, nil
 	case <-ctx.Done():
@@ -187,10 +178,12 @@ func (h *h1Client) get(ctx context.Context) (cn *h1Conn, err error) {
 	}
 }
 
-// dialConn opens a counted connection.
+// dialConn opens a counted connection in the slot the caller holds; the
+// slot is freed when the dial fails.
 func (h *h1Client) dialConn(ctx context.Context) (*h1Conn, error) {
 	c, err := h.dial(ctx, "tcp", h.addr)
 	if err != nil {
+		h.release()
 		return nil, err
 	}
 	if h.conns != nil {

@@ -247,3 +247,18 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met within 5 s")
 }
+
+func TestH1ClientFailedDialFreesTheSlot(t *testing.T) {
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {})
+	url := s.URL
+	s.Close() // nothing listens there now
+	h := plainHTTPClient(url, newConnCounter(1))
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _, err := post(t, ctx, h, url, "x")
+		cancel()
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("request %d: err = %v; want a dial error at once (a leaked slot makes it wait)", i, err)
+		}
+	}
+}
