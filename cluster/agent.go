@@ -339,7 +339,7 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*d
 		return nil, err
 	}
 	opts := driver.Options{
-		Scenario: sc, Duration: p.Duration, Scale: p.Scale, Seed: p.Seed, Retry: p.Retry,
+		Scenario: sc, Duration: p.Duration, Scale: p.Scale, Seed: p.Seed, JitterSeed: p.JitterSeed, Retry: p.Retry,
 		DrainTimeout: p.DrainTimeout, Isolate: p.Isolate, Logf: a.logf,
 		Share: driver.Share{Index: p.Index(a.name), Count: len(p.Agents)},
 	}

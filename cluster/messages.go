@@ -93,6 +93,7 @@ type Plan struct {
 	Duration     time.Duration `json:"duration,omitempty"`
 	Scale        float64       `json:"scale,omitempty"`
 	Seed         int64         `json:"seed,omitempty"`
+	JitterSeed   int64         `json:"jitter_seed,omitempty"` // driver.Options.JitterSeed
 	Retry        string        `json:"retry,omitempty"`
 	DrainTimeout time.Duration `json:"drain_timeout,omitempty"`
 	// Isolate measures each workload alone, then all together, as

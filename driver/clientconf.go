@@ -122,9 +122,19 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 	}, nil
 }
 
-// retryer returns a new SDK retryer with c's settings. Workloads that
+// retryer returns a new SDK retryer with c's settings, its backoff
+// jitter JitterDraw's under jitterSeed unless that is 0. Workloads that
 // share a client share the one retryer of that client.
-func (c clientConf) retryer() aws.Retryer {
+func (c clientConf) retryer(jitterSeed int64) aws.Retryer {
+	r := c.sdkRetryer()
+	if v2, ok := r.(aws.RetryerV2); ok && jitterSeed != 0 && c.Retry != scenario.RetryNone {
+		return newSeededRetryer(v2, jitterSeed, c.Backoff())
+	}
+	return r
+}
+
+// sdkRetryer returns the SDK's retryer with c's settings.
+func (c clientConf) sdkRetryer() aws.Retryer {
 	if c.Retry == scenario.RetryNone {
 		return aws.NopRetryer{}
 	}
@@ -192,7 +202,7 @@ func (d *Driver) windowClient(ctx context.Context, clients map[clientKey]*kms.Cl
 	if c, ok := clients[k]; ok {
 		return c, nil
 	}
-	c, err := d.newClient(ctx, w.caller.ID, region, w.client.retryer(), true)
+	c, err := d.newClient(ctx, w.caller.ID, region, w.client.retryer(d.opts.JitterSeed), true)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,8 @@ type tracker struct {
 	w        int
 	attempts int
 	bucket   *regionBucket // where the attempts are charged
+	workload string        // the workload's name and the request's
+	at       time.Duration // intended offset: its JitterDraw identity
 }
 
 // regionBucket is the quota bucket of a workload's requests in one Region,

@@ -109,6 +109,12 @@ type Options struct {
 	MaxConns int
 	// Seed of Poisson arrivals and payloads; 0 = the scenario's.
 	Seed int64
+	// JitterSeed, when not 0, replaces the SDK's random backoff jitter
+	// with JitterDraw's under this seed: each request backs off as it
+	// does in a simulation with the same jitter seed (sim.Options.
+	// JitterSeed), whatever order requests are retried in. 0 = the
+	// SDK's own jitter.
+	JitterSeed int64
 	// Isolate runs each workload alone, then all together, and fills
 	// Results.Isolated and Results.Coupling.
 	Isolate bool
@@ -524,6 +530,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 			Description: d.sc.Description,
 			Scale:       d.scale,
 			Seed:        d.seed,
+			JitterSeed:  d.opts.JitterSeed,
 		},
 		Target: d.targetInfo(),
 	}

@@ -245,19 +245,19 @@ func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWork
 		case ctx.Err() != nil:
 			return
 		}
-		rw.arrive(rec, intended)
+		rw.arrive(rec, intended, at)
 	}
 }
 
 // arrive handles one arrival: served by the data-key cache, dropped when
 // the in-flight bound is full, or handed to one of the workload's workers.
-func (rw *runWorkload) arrive(rec *report.Recorder, intended time.Time) {
+func (rw *runWorkload) arrive(rec *report.Recorder, intended time.Time, at time.Duration) {
 	if rw.cache != nil && rw.cache.Use(intended) {
 		rec.CacheHit(rw.ri, intended)
 		return
 	}
 	region := *rw.region.Load()
-	if !rw.workers.dispatch(request{intended: intended, region: region, rec: rec}) {
+	if !rw.workers.dispatch(request{intended: intended, at: at, region: region, rec: rec}) {
 		rec.Dropped(rw.ri, intended)
 		return
 	}
@@ -267,6 +267,7 @@ func (rw *runWorkload) arrive(rec *report.Recorder, intended time.Time) {
 // request is one arrival handed to a worker, or a warm-up request.
 type request struct {
 	intended time.Time
+	at       time.Duration // intended offset from the window's start
 	region   string
 	rec      *report.Recorder // where to record; nil for a warm-up request
 	warmed   *sync.WaitGroup  // of a warm-up request: Done when answered
@@ -282,7 +283,7 @@ func (rw *runWorkload) send(reqCtx context.Context, r request) {
 		return
 	}
 	rec := r.rec
-	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region]}
+	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region], workload: rw.w.spec.Name, at: r.at}
 	err := rw.calls[r.region](context.WithValue(reqCtx, trackerKey{}, t))
 	done := time.Now()
 	o, code := Classify(err)
@@ -363,7 +364,10 @@ func (d *Driver) waitStart(ctx context.Context) time.Time {
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return time.Now()
+		// The timer fires a little late: the window still starts at the
+		// instant given (its first arrivals catch up), so that its quota
+		// seconds are those another process was told.
+		return at
 	case <-ctx.Done():
 		return time.Now()
 	}

@@ -78,6 +78,10 @@ type ScenarioInfo struct {
 	Description string  `json:"description,omitempty"`
 	Scale       float64 `json:"scale"`
 	Seed        int64   `json:"seed"`
+	// JitterSeed is the seed of the SDK's backoff jitter when the draws
+	// were fixed per request (run --jitter-seed, and every simulation);
+	// 0 = the SDK's own random jitter.
+	JitterSeed int64 `json:"jitter_seed,omitempty"`
 }
 
 // TargetInfo says what the run was sent to and how quotas were applied.

@@ -29,27 +29,18 @@ const (
 	// equivPoints is the agreement required of throttled shares and
 	// coupling: 2 points.
 	equivPoints = 0.02
-	// equivSimRuns is how many simulations, differing in backoff jitter
-	// only, an emulator run with retries is compared with.
-	equivSimRuns = 8
-	// equivSDs and equivMinRetried apply with retries, where the emulator
-	// run is one draw of the SDK's backoff jitter. Measured in three runs
-	// of this test: the 8 simulations' standard deviation is 0.3 to 1
-	// point for workloads of a few hundred attempts and 2 to 9 points for
-	// those of 16 to 64; the emulator was within 3 sd except once (3.2 sd,
-	// orders-api coupling, 3.1 points), and it throttled 0.5 to 2 points
-	// less than the simulations' mean in most workloads (a bias whose
-	// cause is not found yet). Workloads with fewer than equivMinRetried
-	// attempts are logged, not compared: one request is several points and
-	// the jitter of a few retries decides their share.
-	equivSDs        = 4
-	equivMinRetried = 100
-	// equivPointsRetried is the agreement required with retries: the 2
-	// points of the issue are not met yet. On a 2-core machine running
-	// other tests, log-pipeline coupling came out 3.0 points off (sd 0.57)
-	// besides the bias above; 5 points still catches a simulation whose
-	// retry model departs from the SDK's.
-	equivPointsRetried = 0.05
+	// equivJitterSeed fixes the SDK's backoff jitter per request in the
+	// runs with retries, the same in the driver and the simulation
+	// (driver.Options.JitterSeed, sim.Options.JitterSeed): the emulator
+	// run and the simulation then back off request for request alike, and
+	// what differs is the model. With the SDK's own random jitter the
+	// emulator run is one draw among many: the simulations' spread over
+	// jitter seeds was 0.3 to 1 point for workloads of a few hundred
+	// attempts and 2 to 9 points for those of a few dozen, and emulator
+	// runs of one scenario differed by 0.6 points from each other. That the
+	// SDK's jitter has the distribution of driver.BackoffDelay's is
+	// driver's TestBackoffDelayIsTheSDKs.
+	equivJitterSeed = 1
 )
 
 // alignLead is how far after a whole second of the quota clock both the
@@ -132,14 +123,10 @@ func quotaOf(s *scenario.Scenario, scale float64) (quota.Config, bool, error) {
 // TestSimMatchesEmulator replays every scenario of the library (glob
 // scenarios/*.yaml) at half its scale for a few seconds, with --isolate,
 // on the emulator through the driver and in the simulation, twice: with
-// retries off, and with the scenario's own SDK retry settings. Every
+// retries off, and with the scenario's own SDK retry settings, the backoff
+// jitter fixed per request alike on both sides (equivJitterSeed). Every
 // workload's throttled-attempt share and coupling must agree within 2
-// points (see compare for the two exceptions and their measured spread).
-//
-// With retries off the simulation is deterministic (same arrivals, same
-// quota windows); with retries the SDK's backoff jitter is random, so the
-// emulator run is compared with the mean of equivSimRuns simulations that
-// differ in jitter only.
+// points, or one request's share for workloads of a few dozen attempts.
 //
 // The runs go side by side (their rates are small), not limited by
 // -parallel.
@@ -156,7 +143,7 @@ func TestSimMatchesEmulator(t *testing.T) {
 		err       error
 		scenario  *scenario.Scenario
 		measured  *report.Results
-		simulated []*report.Results
+		simulated *report.Results
 	}
 	modes := []struct{ name, retry string }{{"retries-off", scenario.RetryNone}, {"sdk-retries", ""}}
 	outs := make([][]outcome, len(files))
@@ -191,16 +178,14 @@ func TestSimMatchesEmulator(t *testing.T) {
 				case o.err != nil:
 					t.Fatal(o.err)
 				}
-				for _, r := range o.simulated {
-					if !r.Simulated || r.Target.Kind != sim.TargetKind {
-						t.Errorf("simulated results: Simulated = %v, Target.Kind = %q; want true, %q",
-							r.Simulated, r.Target.Kind, sim.TargetKind)
-					}
+				if r := o.simulated; !r.Simulated || r.Target.Kind != sim.TargetKind {
+					t.Errorf("simulated results: Simulated = %v, Target.Kind = %q; want true, %q",
+						r.Simulated, r.Target.Kind, sim.TargetKind)
 				}
 				if o.measured.Simulated {
 					t.Errorf("emulator results: Simulated = true; want false")
 				}
-				check := func(measured *report.Results, simulated []*report.Results) []string {
+				check := func(measured, simulated *report.Results) []string {
 					c := &collector{t: t}
 					compare(c, measured, simulated)
 					if mode.retry == scenario.RetryNone {
@@ -298,10 +283,10 @@ func comparePlan(t checker, s *scenario.Scenario, measured *report.Results) {
 }
 
 // equivRun runs s at half its scale for equivDuration with --isolate on
-// an aligned emulator and in the simulation: once with retries off,
-// equivSimRuns times (jitter seeds 1, 2, ...) otherwise.
-// retry overrides every workload's retry mode ("" = the scenario's).
-func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, simulated []*report.Results, err error) {
+// an aligned emulator and in the simulation, the backoff jitter of both
+// fixed by equivJitterSeed. retry overrides every workload's retry mode
+// ("" = the scenario's).
+func equivRun(s *scenario.Scenario, retry string) (measured, simulated *report.Results, err error) {
 	scale := firstPositive(s.Scale, 1) / equivScaleDiv
 	cfg, quotasOn, err := quotaOf(s, scale)
 	if err != nil {
@@ -321,13 +306,14 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 	defer e.close()
 	var armErr error
 	d, err := driver.New(driver.Options{
-		Scenario: s,
-		Target:   driver.Target{Kind: driver.TargetEmbedded, Endpoint: e.url},
-		Scale:    scale,
-		Isolate:  true,
-		Quota:    cfg,
-		Retry:    retry,
-		SDKEnv:   &env,
+		Scenario:   s,
+		Target:     driver.Target{Kind: driver.TargetEmbedded, Endpoint: e.url},
+		Scale:      scale,
+		Isolate:    true,
+		Quota:      cfg,
+		Retry:      retry,
+		SDKEnv:     &env,
+		JitterSeed: equivJitterSeed,
 		BeforeMeasure: func() {
 			if !quotasOn {
 				e.srv.SetQuota(nil)
@@ -352,109 +338,67 @@ func equivRun(s *scenario.Scenario, retry string) (measured *report.Results, sim
 	if armErr != nil {
 		return nil, nil, armErr
 	}
-	runs := equivSimRuns
-	if retry == scenario.RetryNone {
-		runs = 1
+	sm, err := sim.New(sim.Options{
+		Scenario: s, Scale: scale, Quota: cfg, QuotasOff: !quotasOn, Isolate: true, Retry: retry,
+		SDKEnv: scenario.ClientEnv(env), Start: equivStart, JitterSeed: equivJitterSeed,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	for k := range runs {
-		sm, err := sim.New(sim.Options{
-			Scenario: s, Scale: scale, Quota: cfg, QuotasOff: !quotasOn, Isolate: true, Retry: retry,
-			SDKEnv: scenario.ClientEnv(env), Start: equivStart, JitterSeed: int64(k + 1),
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		sout, err := sm.Run(context.Background())
-		if err != nil {
-			return nil, nil, err
-		}
-		simulated = append(simulated, sout.Results)
+	sout, err := sm.Run(context.Background())
+	if err != nil {
+		return nil, nil, err
 	}
-	return out.Results, simulated, nil
+	return out.Results, sout.Results, nil
 }
 
 // compare checks every workload's throttled-attempt share and coupling
-// in the emulator run against the mean of the simulations, within
-// equivPoints, or within one request's share when a workload has so few
-// attempts that one is more (an arrival a few milliseconds late on the
-// emulator can land in the next quota second, and the request it displaces
-// in that second is throttled instead), or within equivSDs times the spread
-// of the simulations when that is larger (with retries: the emulator run is
-// one draw of the backoff jitter, the simulations' mean is compared; see
-// equivMinRetried).
-func compare(t checker, measured *report.Results, simulated []*report.Results) {
+// in the emulator run against the simulation's, within equivPoints, or
+// within one request's share when a workload has so few attempts that one
+// is more (an arrival a few milliseconds late on the emulator can land in
+// the next quota second, and the request it displaces in that second is
+// throttled instead).
+func compare(t checker, measured, simulated *report.Results) {
 	t.Helper()
 	attempts := map[string]int64{}
 	for _, m := range measured.Workloads {
 		attempts[m.Name] = m.Attempts
 	}
-	retried := len(simulated) > 1
-	check := func(what, name string, got float64, sims []float64) {
-		mean, sd := meanSD(sims)
-		floor := equivPoints
-		if retried {
-			floor = equivPointsRetried
-		}
-		tol := max(floor, equivSDs*sd*math.Sqrt(1+1/float64(len(sims))))
-		n := attempts[name]
-		if n > 0 {
+	check := func(what, name string, got, want float64) {
+		tol := equivPoints
+		if n := attempts[name]; n > 0 {
 			tol = max(tol, 1.01/float64(n))
 		}
-		if retried && n < equivMinRetried {
-			t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (sd %.2f, delta %+.2f; %d attempts: not compared)",
-				name, what, 100*got, 100*mean, 100*sd, 100*(got-mean), n)
-			return
-		}
-		t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (sd %.2f, delta %+.2f, tolerance %.1f points)",
-			name, what, 100*got, 100*mean, 100*sd, 100*(got-mean), 100*tol)
-		if math.Abs(got-mean) > tol {
-			t.Errorf("%s: %s: emulator %.2f%%, simulation %.2f%%; want within %.1f points", name, what, 100*got, 100*mean, 100*tol)
+		t.Logf("%-22s %-9s emulator %6.2f%%  simulation %6.2f%% (delta %+.2f, tolerance %.1f points)",
+			name, what, 100*got, 100*want, 100*(got-want), 100*tol)
+		if math.Abs(got-want) > tol {
+			t.Errorf("%s: %s: emulator %.2f%%, simulation %.2f%%; want within %.1f points", name, what, 100*got, 100*want, 100*tol)
 		}
 	}
+	sims := map[string]report.Workload{}
+	for _, w := range simulated.Workloads {
+		sims[w.Name] = w
+	}
 	for _, m := range measured.Workloads {
-		var shares []float64
-		for _, r := range simulated {
-			for _, w := range r.Workloads {
-				if w.Name == m.Name {
-					shares = append(shares, share(w.ThrottledAttempts, w.Attempts))
-				}
-			}
-		}
-		if len(shares) != len(simulated) {
+		w, ok := sims[m.Name]
+		if !ok {
 			t.Errorf("%s: no simulated results", m.Name)
 			continue
 		}
-		check("thr-att", m.Name, share(m.ThrottledAttempts, m.Attempts), shares)
+		check("thr-att", m.Name, share(m.ThrottledAttempts, m.Attempts), share(w.ThrottledAttempts, w.Attempts))
+	}
+	coupling := map[string]float64{}
+	for _, c := range simulated.Coupling {
+		coupling[c.Workload] = c.Coupling
 	}
 	for _, mc := range measured.Coupling {
-		var cs []float64
-		for _, r := range simulated {
-			for _, c := range r.Coupling {
-				if c.Workload == mc.Workload {
-					cs = append(cs, c.Coupling)
-				}
-			}
-		}
-		if len(cs) != len(simulated) {
+		c, ok := coupling[mc.Workload]
+		if !ok {
 			t.Errorf("%s: no simulated coupling", mc.Workload)
 			continue
 		}
-		check("coupling", mc.Workload, mc.Coupling, cs)
+		check("coupling", mc.Workload, mc.Coupling, c)
 	}
-}
-
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	if len(xs) > 1 {
-		sd = math.Sqrt(sd / float64(len(xs)-1))
-	}
-	return mean, sd
 }
 
 func share(n, of int64) float64 {

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/kmsload/kmsload/scenario"
@@ -26,33 +25,15 @@ const (
 	// DefaultMaxAttempts is the SDK's attempt count (retry.DefaultMaxAttempts);
 	// max_attempts and AWS_MAX_ATTEMPTS change it.
 	DefaultMaxAttempts = scenario.SDKMaxAttempts
-	// ThrottleBackoffBase is the base delay of the backoff after a throttle
-	// in the retry behaviour of v1.48.0 (throttles always use 1 s).
-	ThrottleBackoffBase = time.Second
-	// BackoffBase is the base delay after other retryable errors
-	// (StandardOptions.BaseDelay's default).
-	BackoffBase = 50 * time.Millisecond
 	// MaxBackoff is the default cap of the delay before jitter
 	// (retry.DefaultMaxBackoff); max_backoff changes it.
 	MaxBackoff = scenario.SDKMaxBackoff
 )
 
-// backoff returns the SDK's delay, in ns, before the retry that follows
-// failed attempt number attempt (1-based), as backoffDelay2026 of
-// jitter_backoff.go computes it: full jitter over
-// min(base x 2^(attempt-1), maxBackoff) (the cap applies before the
-// jitter), with base ThrottleBackoffBase after a throttle and BackoffBase
-// otherwise; maxBackoff is in ns.
-func backoff(rng *rand.Rand, attempt int, throttle bool, maxBackoff int64) int64 {
-	base := BackoffBase
-	if throttle {
-		base = ThrottleBackoffBase
-	}
-	i := max(attempt-1, 0)
-	d := base.Seconds() * math.Pow(2, float64(i))
-	d = min(d, seconds(maxBackoff))
-	return int64(rng.Float64() * d * float64(time.Second))
-}
+// The backoff before a retry is driver.BackoffDelay's, its jitter
+// driver.JitterDraw's: a hash of the request, so that a run with the same
+// jitter seed (driver.Options.JitterSeed) backs off request for request
+// alike.
 
 // retryBucket is the standard retryer's retry quota
 // (ratelimit.TokenRateLimit with its TokenBucket), or none at all

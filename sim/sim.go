@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -89,7 +88,9 @@ type Options struct {
 	// scenario's.
 	Seed int64
 	// JitterSeed seeds the SDK's backoff jitter alone; 0 = from Seed. Runs
-	// that differ only in JitterSeed have the same arrivals.
+	// that differ only in JitterSeed have the same arrivals. The draws are
+	// driver.JitterDraw's: a driver run with the same
+	// driver.Options.JitterSeed backs off request for request alike.
 	JitterSeed int64
 	// Isolate runs each workload alone, then all together, and fills
 	// Results.Isolated and Results.Coupling.
@@ -285,6 +286,7 @@ func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
 			Description: s.sc.Description,
 			Scale:       s.scale,
 			Seed:        s.seed,
+			JitterSeed:  firstNonZero(s.opts.JitterSeed, s.seed),
 		},
 		Target:    report.TargetInfo{Kind: TargetKind, QuotaModel: s.quotaModel(), QuotasAppliedBy: "kmsload"},
 		StartedAt: s.start,
@@ -400,7 +402,7 @@ type run struct {
 	clients []client
 	sdk     map[clientKey]*retrier // the window's SDK clients
 	q       queue
-	rng     *rand.Rand
+	jitter  int64 // seed of the backoff jitter draws (driver.JitterDraw)
 	keys    map[string]map[string]*keyState
 	latency func(op string, now time.Time) time.Duration
 	buckets []string // names of the quota buckets attempts are charged to
@@ -421,7 +423,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		s:       s,
 		start:   s.start.UnixNano(),
 		startT:  s.start,
-		rng:     rand.New(rand.NewPCG(uint64(firstNonZero(s.opts.JitterSeed, s.seed)), uint64(len(idxs))^0x5851f42d4c957f2d)),
+		jitter:  firstNonZero(s.opts.JitterSeed, s.seed),
 		keys:    newKeyStates(s.sc),
 		latency: s.opts.Latency,
 		sdk:     map[clientKey]*retrier{},
@@ -678,7 +680,8 @@ func (r *run) complete(ci int32, intended, t int64, attempt int, outcome, code u
 		r.done(c, intended, t, attempt, outcomeFailed, codeQuotaExceeded)
 		return
 	}
-	d := backoff(r.rng, attempt, true, rt.maxBackoff)
+	u := driver.JitterDraw(r.jitter, r.rws[c.rw].w.spec.Name, time.Duration(intended), attempt)
+	d := int64(driver.BackoffDelay(u, attempt, true, time.Duration(rt.maxBackoff)))
 	r.q.push(event{at: t + d, intended: intended, client: ci, attempt: int16(attempt + 1), kind: evSend, retryTok: ThrottleRetryCost})
 }
 

@@ -159,11 +159,11 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	}
 	res, err := c.Run(ctx, cluster.Spec{
 		Plan: cluster.Plan{
-			ScenarioFile: filepath.Base(path), Scenario: data, Duration: dur, Scale: scale, Seed: seed,
+			ScenarioFile: filepath.Base(path), Scenario: data, Duration: dur, Scale: scale, Seed: seed, JitterSeed: f.jitterSeed,
 			Retry: f.retry, DrainTimeout: f.drainTimeout, Isolate: f.isolate,
 			Target: cluster.Target{Kind: f.target, Endpoint: endpoint, Quotas: f.quotas, QuotaAlgorithm: f.algorithm, Latency: f.latency},
 		},
-		ScenarioInfo: report.ScenarioInfo{Name: s.Name, File: s.File, SHA256: s.SHA256(), Description: s.Description, Scale: scale, Seed: seed},
+		ScenarioInfo: report.ScenarioInfo{Name: s.Name, File: s.File, SHA256: s.SHA256(), Description: s.Description, Scale: scale, Seed: seed, JitterSeed: f.jitterSeed},
 		QuotaPerS:    bucketQuota(qcfg),
 	})
 	if err != nil {

@@ -33,6 +33,7 @@ type runFlags struct {
 	isolate       bool
 	retry         string
 	seed          int64
+	jitterSeed    int64
 	quotas        string
 	algorithm     string
 	latency       string
@@ -105,6 +106,7 @@ partial results, marked "partial": true.`,
 	fl.BoolVar(&f.isolate, "isolate", false, "run each workload alone, then all together, and report coupling")
 	fl.StringVar(&f.retry, "retry", "", "SDK retry mode for every workload: standard, none or adaptive (default: the scenario's client settings, then AWS_RETRY_MODE, then standard)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals (default: the scenario's seed)")
+	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "fix the SDK's backoff jitter per request by this seed, as kmsload simulate --jitter-seed draws it, to compare a run with a simulation request for request (default: the SDK's random jitter)")
 	fl.StringVar(&f.quotas, "quotas", "", "embedded quota model: aws, off, or a quota override file (default: the scenario's, aws)")
 	fl.StringVar(&f.algorithm, "quota-algorithm", "", "embedded quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
 	fl.StringVar(&f.latency, "latency", "", "embedded service-time model, e.g. 'lognormal:median=3ms,p99=12ms' (default none)")
@@ -167,6 +169,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		Scale:        scale,
 		Retry:        f.retry,
 		Seed:         f.seed,
+		JitterSeed:   f.jitterSeed,
 		Isolate:      f.isolate,
 		Quota:        qcfg,
 		DrainTimeout: f.drainTimeout,

@@ -26,6 +26,7 @@ type simFlags struct {
 	isolate      bool
 	retry        string
 	seed         int64
+	jitterSeed   int64
 	quotas       string
 	algorithm    string
 	latency      string
@@ -64,6 +65,7 @@ run, and prints the summary.`,
 	fl.BoolVar(&f.isolate, "isolate", false, "simulate each workload alone, then all together, and report coupling")
 	fl.StringVar(&f.retry, "retry", "", "SDK retry mode for every workload: sdk-standard, none or adaptive (default: per workload)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals and backoff jitter (default: the scenario's seed)")
+	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "seed for the backoff jitter alone (default: --seed); kmsload run --jitter-seed with the same seed backs off request for request alike")
 	fl.StringVar(&f.quotas, "quotas", "", "quota model: aws, off, or a quota override file (default: the scenario's, aws)")
 	fl.StringVar(&f.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
 	fl.StringVar(&f.latency, "latency", "", "service-time model, as the emulator's --latency (default none)")
@@ -107,6 +109,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 		Retry:        f.retry,
 		SDKEnv:       scenario.ClientEnv(env),
 		Seed:         f.seed,
+		JitterSeed:   f.jitterSeed,
 		Isolate:      f.isolate,
 		Latency:      delay,
 		DrainTimeout: f.drainTimeout,
