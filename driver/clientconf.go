@@ -109,17 +109,20 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 	if err != nil {
 		return clientConf{EffectiveClient: scenario.EffectiveClient{Name: sw.Name}}, err
 	}
-	return clientConf{
-		EffectiveClient: e,
-		info: report.ClientInfo{
-			Name:        e.Name,
-			Shared:      e.Shared,
-			Retry:       report.ClientSetting(e.Sources.Retry),
-			MaxAttempts: report.ClientSetting(e.Sources.MaxAttempts),
-			MaxBackoff:  report.ClientSetting(e.Sources.MaxBackoff),
-			RetryBucket: report.ClientSetting(e.Sources.RetryBucket),
-		},
-	}, nil
+	return clientConf{EffectiveClient: e, info: ClientInfo(e)}, nil
+}
+
+// ClientInfo returns the effective client e as results show it (without
+// the workloads that share it: report.AnnotateClients adds them).
+func ClientInfo(e scenario.EffectiveClient) report.ClientInfo {
+	return report.ClientInfo{
+		Name:        e.Name,
+		Shared:      e.Shared,
+		Retry:       report.ClientSetting(e.Sources.Retry),
+		MaxAttempts: report.ClientSetting(e.Sources.MaxAttempts),
+		MaxBackoff:  report.ClientSetting(e.Sources.MaxBackoff),
+		RetryBucket: report.ClientSetting(e.Sources.RetryBucket),
+	}
 }
 
 // retryer returns a new SDK retryer with c's settings, its backoff
@@ -170,24 +173,11 @@ type clientKey struct {
 // annotateClients fills each workload result's Client and
 // RetryQuotaExhausted.
 func (d *Driver) annotateClients(ws []report.Workload) {
-	members := map[string][]string{}
-	for _, w := range d.wls {
-		if w.client.Shared {
-			members[w.client.Name] = append(members[w.client.Name], w.spec.Name)
-		}
+	clients := make([]report.WorkloadClient, len(d.wls))
+	for i, w := range d.wls {
+		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: w.client.info}
 	}
-	for i := range ws {
-		w := d.workloadByName(ws[i].Name)
-		if w == nil {
-			continue
-		}
-		info := w.client.info
-		if info.Shared {
-			info.Workloads = members[info.Name]
-		}
-		ws[i].Client = &info
-		ws[i].RetryQuotaExhausted = report.ComputeQuotaExhaustion(ws[i], info.Name)
-	}
+	report.AnnotateClients(ws, clients)
 }
 
 // windowClient returns the SDK client of workload w in region for one

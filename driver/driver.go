@@ -397,15 +397,6 @@ func (d *Driver) keyOperations(key string) []string {
 	return ops
 }
 
-func (d *Driver) workloadByName(name string) *workload {
-	for _, w := range d.wls {
-		if w.spec.Name == name {
-			return w
-		}
-	}
-	return nil
-}
-
 // info is the recorder's description of w.
 func (w *workload) info() report.WorkloadInfo {
 	return report.WorkloadInfo{

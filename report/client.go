@@ -207,3 +207,36 @@ func quotaExhaustionParagraphs(r *Results) []string {
 	}
 	return slices.Clip(out)
 }
+
+// WorkloadClient is one workload's effective SDK client, as results show
+// it; AnnotateClients fills Client.Workloads.
+type WorkloadClient struct {
+	Workload string
+	Client   ClientInfo
+}
+
+// AnnotateClients fills each workload result's Client (for a shared
+// client, with every workload of clients that shares it, in clients'
+// order) and RetryQuotaExhausted. clients lists every workload of the
+// scenario; a result without an entry is left as it is.
+func AnnotateClients(ws []Workload, clients []WorkloadClient) {
+	members := map[string][]string{}
+	byName := map[string]ClientInfo{}
+	for _, c := range clients {
+		byName[c.Workload] = c.Client
+		if c.Client.Shared {
+			members[c.Client.Name] = append(members[c.Client.Name], c.Workload)
+		}
+	}
+	for i := range ws {
+		info, ok := byName[ws[i].Name]
+		if !ok {
+			continue
+		}
+		if info.Shared {
+			info.Workloads = members[info.Name]
+		}
+		ws[i].Client = &info
+		ws[i].RetryQuotaExhausted = ComputeQuotaExhaustion(ws[i], info.Name)
+	}
+}

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,5 +78,32 @@ func TestTextClientsAndQuotaExhaustion(t *testing.T) {
 	}
 	if strings.Contains(flat, "SDK client of batch ran out") {
 		t.Errorf("verdict names batch, whose quota never ran dry:\n%s", out)
+	}
+}
+
+// TestAnnotateClients checks that every result gets its workload's client,
+// a shared client with all the scenario's workloads sharing it (also in a
+// window where only one of them ran), and that a result without a client
+// entry is left as it was.
+func TestAnnotateClients(t *testing.T) {
+	std := report.ClientSetting{Value: "sdk-standard", Source: report.SourceSDK}
+	clients := []report.WorkloadClient{
+		{Workload: "a", Client: report.ClientInfo{Name: "pool", Shared: true, Retry: std}},
+		{Workload: "b", Client: report.ClientInfo{Name: "b", Retry: std}},
+		{Workload: "c", Client: report.ClientInfo{Name: "pool", Shared: true, Retry: std}},
+	}
+	ws := []report.Workload{{Name: "c"}, {Name: "b"}, {Name: "stray"}}
+	report.AnnotateClients(ws, clients)
+	if c := ws[0].Client; c == nil || c.Name != "pool" || !c.Shared || !slices.Equal(c.Workloads, []string{"a", "c"}) {
+		t.Errorf("c's client = %+v; want pool, shared by [a c]", c)
+	}
+	if c := ws[1].Client; c == nil || c.Name != "b" || c.Shared || c.Workloads != nil || c.Retry != std {
+		t.Errorf("b's client = %+v; want its own, sdk-standard", c)
+	}
+	if ws[2].Client != nil || ws[2].RetryQuotaExhausted != nil {
+		t.Errorf("stray result = %+v, %+v; want untouched", ws[2].Client, ws[2].RetryQuotaExhausted)
+	}
+	if clients[0].Client.Workloads != nil {
+		t.Errorf("clients[0] changed: Workloads = %v", clients[0].Client.Workloads)
 	}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -69,37 +70,12 @@ func (s *Simulator) checkSharedClients() error {
 	return nil
 }
 
-// annotateClients fills each workload result's Client (the effective
-// settings with their sources, and for a shared client every workload of
-// the scenario that shares it) and RetryQuotaExhausted, as the driver
-// does.
+// annotateClients fills each workload result's Client and
+// RetryQuotaExhausted, as the driver does.
 func (s *Simulator) annotateClients(ws []report.Workload) {
-	members := map[string][]string{}
-	byName := map[string]*workload{}
-	for _, w := range s.wls {
-		byName[w.spec.Name] = w
-		if w.client.Shared {
-			members[w.client.Name] = append(members[w.client.Name], w.spec.Name)
-		}
+	clients := make([]report.WorkloadClient, len(s.wls))
+	for i, w := range s.wls {
+		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: driver.ClientInfo(w.client)}
 	}
-	for i := range ws {
-		w := byName[ws[i].Name]
-		if w == nil {
-			continue
-		}
-		c := w.client
-		info := report.ClientInfo{
-			Name:        c.Name,
-			Shared:      c.Shared,
-			Retry:       report.ClientSetting(c.Sources.Retry),
-			MaxAttempts: report.ClientSetting(c.Sources.MaxAttempts),
-			MaxBackoff:  report.ClientSetting(c.Sources.MaxBackoff),
-			RetryBucket: report.ClientSetting(c.Sources.RetryBucket),
-		}
-		if c.Shared {
-			info.Workloads = members[c.Name]
-		}
-		ws[i].Client = &info
-		ws[i].RetryQuotaExhausted = report.ComputeQuotaExhaustion(ws[i], c.Name)
-	}
+	report.AnnotateClients(ws, clients)
 }
