@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+
+	"github.com/kmsload/kmsload/scenario"
 )
 
 var (
@@ -179,5 +182,24 @@ func TestSeededRetryer(t *testing.T) {
 	}
 	if len(slept) != 1 || slept[0] < 0 || slept[0] >= time.Second {
 		t.Errorf("untracked request slept %v; want one SDK delay in [0, 1s)", slept)
+	}
+}
+
+// TestRetryerJitterSeed checks which retryer a client gets: the SDK's
+// own without a jitter seed, wrapped by the seeded retryer with one (in
+// standard and adaptive mode), none when retries are off.
+func TestRetryerJitterSeed(t *testing.T) {
+	for _, mode := range []string{scenario.RetryStandard, scenario.RetryAdaptive} {
+		c := clientConf{EffectiveClient: scenario.EffectiveClient{Retry: mode}}
+		if r, ok := c.retryer(3).(seededRetryer); !ok || r.seed != 3 {
+			t.Errorf("%s, jitter seed 3: retryer %T; want seededRetryer with seed 3", mode, c.retryer(3))
+		}
+		if r, ok := c.retryer(0).(seededRetryer); ok {
+			t.Errorf("%s, no jitter seed: retryer %T; want the SDK's", mode, r)
+		}
+	}
+	c := clientConf{EffectiveClient: scenario.EffectiveClient{Retry: scenario.RetryNone}}
+	if r, ok := c.retryer(3).(aws.NopRetryer); !ok {
+		t.Errorf("retries off, jitter seed 3: retryer %T; want aws.NopRetryer", r)
 	}
 }
