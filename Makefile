@@ -33,6 +33,7 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./emulator/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./scenario/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./driver/
 
 clean:
 	rm -rf bin kmsload-results

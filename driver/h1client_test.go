@@ -1,12 +1,15 @@
 package driver
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,5 +263,140 @@ func TestH1ClientFailedDialFreesTheSlot(t *testing.T) {
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("request %d: err = %v; want a dial error at once (a leaked slot makes it wait)", i, err)
 		}
+	}
+}
+
+func TestH1ClientReusesNoConnectionOfACancelledContext(t *testing.T) {
+	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	h := s.client(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, body, err := post(t, ctx, h, s.URL, "x"); err != nil || body != "ok" {
+		t.Fatalf("first request: %q, %v", body, err)
+	}
+	// Cancelled after its request: the idle connection's watch of ctx
+	// fires (its I/O would fail), and the next requests must not fail.
+	cancel()
+	time.Sleep(50 * time.Millisecond)
+	for i := range 3 {
+		if _, body, err := post(t, context.Background(), h, s.URL, "x"); err != nil || body != "ok" {
+			t.Fatalf("request %d after the first context ended: %q, %v", i, body, err)
+		}
+	}
+}
+
+func TestParseSimpleHeadMatchesReadResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		fast bool // parseSimpleHead takes it
+	}{
+		{"go server", "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nDate: Wed, 25 Nov 2026 18:00:00 GMT\r\nContent-Length: 5\r\n\r\n{\"a\"}", true},
+		{"request id, lower case", "HTTP/1.1 400 Bad Request\r\nx-amzn-RequestId: abc\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\n{}", true},
+		{"repeated header, spaces", "HTTP/1.1 200 OK\r\nX-A:  1 \r\nx-a: 2\r\nContent-Length: 0\r\n\r\n", true},
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nok", true},
+		{"no reason phrase", "HTTP/1.1 503\r\nContent-Length: 0\r\n\r\n", true},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", false},
+		{"no length", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n", false},
+		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", false},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false},
+		{"no content", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", false},
+		{"continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+		{"http/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+		{"folded line", "HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 0\r\n\r\n", false},
+		{"control character", "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n", false},
+		{"bad name", "HTTP/1.1 200 OK\r\nX A: 1\r\nContent-Length: 0\r\n\r\n", false},
+		{"incomplete", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, ok := parseSimpleHead([]byte(tt.raw)); ok != tt.fast {
+				t.Fatalf("taken = %v, want %v", ok, tt.fast)
+			}
+			checkSimpleHead(t, []byte(tt.raw))
+		})
+	}
+}
+
+// simpleHeadSeeds are raw answers for FuzzParseSimpleHead's corpus.
+var simpleHeadSeeds = []string{
+	"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nDate: Wed, 25 Nov 2026 18:00:00 GMT\r\nContent-Length: 5\r\n\r\n{\"a\"}",
+	"HTTP/1.1 400 Bad Request\r\nx-amzn-RequestId: abc\r\ncontent-length: 2\r\n\r\n{}",
+	"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 503\r\nContent-Length: 0\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 0\r\n\r\n",
+}
+
+// FuzzParseSimpleHead checks that, for any bytes, the fast parser either
+// declines them or reads them exactly as http.ReadResponse does (make
+// fuzz runs it; the seeds run in make test).
+func FuzzParseSimpleHead(f *testing.F) {
+	for _, s := range simpleHeadSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkSimpleHead(t, raw)
+	})
+}
+
+// checkSimpleHead fails t when parseSimpleHead takes raw and reads it
+// otherwise than http.ReadResponse: status, protocol, headers, length,
+// Close, and where the head ends.
+func checkSimpleHead(t *testing.T, raw []byte) {
+	t.Helper()
+	got, n, ok := parseSimpleHead(raw)
+	if !ok {
+		return
+	}
+	if want := bytes.Index(raw, []byte("\r\n\r\n")) + 4; n != want {
+		t.Errorf("head length = %d, want %d", n, want)
+	}
+	src := bytes.NewReader(raw)
+	br := bufio.NewReader(src)
+	want, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("parseSimpleHead took %q; http.ReadResponse: %v", raw, err)
+	}
+	if got.Status != want.Status || got.StatusCode != want.StatusCode || got.Proto != want.Proto ||
+		got.ProtoMajor != want.ProtoMajor || got.ProtoMinor != want.ProtoMinor ||
+		got.ContentLength != want.ContentLength || got.Close != want.Close {
+		t.Errorf("%q: got %q %d %s %d.%d length %d close %v, want %q %d %s %d.%d length %d close %v", raw,
+			got.Status, got.StatusCode, got.Proto, got.ProtoMajor, got.ProtoMinor, got.ContentLength, got.Close,
+			want.Status, want.StatusCode, want.Proto, want.ProtoMajor, want.ProtoMinor, want.ContentLength, want.Close)
+	}
+	if !reflect.DeepEqual(got.Header, want.Header) {
+		t.Errorf("%q: header = %v, want %v", raw, got.Header, want.Header)
+	}
+	if read := len(raw) - src.Len() - br.Buffered(); read != n {
+		t.Errorf("%q: http.ReadResponse's head ends at %d, parseSimpleHead's at %d", raw, read, n)
+	}
+}
+
+func TestH1ClientServerClosesBeforeAnswering(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			http.ReadRequest(bufio.NewReader(c)) // the request, then no answer
+			c.Close()
+		}
+	}()
+	h := plainHTTPClient("http://"+ln.Addr().String(), newConnCounter(1))
+	defer h.CloseIdleConnections()
+	_, _, err = post(t, context.Background(), h, "http://"+ln.Addr().String()+"/", "x")
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if o, code := Classify(err); code != CodeConnection {
+		t.Errorf("Classify = %v %q, want %q", o, code, CodeConnection)
+	}
+	if got := h.conns.open.Load(); got != 0 {
+		t.Errorf("open connections = %d, want 0 (the closed one dropped)", got)
 	}
 }
