@@ -111,11 +111,11 @@ func parseSimpleHead(b []byte) (resp *http.Response, n int, ok bool) {
 			if length >= 0 {
 				return nil, 0, false // repeated: net/http's rules apply
 			}
-			l, err := strconv.ParseInt(val, 10, 64)
-			if err != nil || l < 0 || l > maxResponseBody {
+			l, err := strconv.ParseUint(val, 10, 63) // digits only, as net/http
+			if err != nil || l > maxResponseBody {
 				return nil, 0, false
 			}
-			length = l
+			length = int64(l)
 		case "Transfer-Encoding", "Trailer":
 			return nil, 0, false
 		}
