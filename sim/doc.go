@@ -49,8 +49,12 @@
 //     scale 0.4, smoothed measured rate in half-second buckets, a token
 //     bucket enabled from the first throttle) in front of every attempt.
 //     Only throttles are retried: the model produces no other retryable
-//     error. Backoff jitter comes from a PCG seeded with the scenario
-//     seed.
+//     error. The jitter draw of each retry is driver.JitterDraw's, a hash
+//     of the jitter seed (Options.JitterSeed, by default the seed), the
+//     workload, the request's intended time and the attempt: a run with
+//     driver.Options.JitterSeed (kmsload run --jitter-seed) set to the
+//     same seed backs off request for request alike, so the two can be
+//     compared without the jitter's spread.
 //
 // Results are recorded into a report.Recorder with virtual times, so
 // results.json, the text and HTML reports and the interval logs are those
