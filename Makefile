@@ -22,7 +22,7 @@ run: build
 # wire and file parser.
 test: vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./quota/ ./report/
+	$(GO) test -count=1 -race ./quota/ ./report/ ./driver/
 	$(MAKE) fuzz
 
 vet:
