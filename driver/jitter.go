@@ -71,8 +71,9 @@ func splitmix(x uint64) uint64 {
 // So the delay is slept in GetRetryToken, which the SDK calls with the
 // context right before RetryDelay, once it has the retry token; RetryDelay
 // then returns zero. The request waits the same time at the same point of
-// the retry loop. A request without a tracker (a warm-up request) backs
-// off as the SDK would.
+// the retry loop. A request without a tracker (a warm-up request, sent
+// before quotas are armed) backs off by the SDK's own draw for a first
+// retry: its attempt number is not at hand.
 type seededRetryer struct {
 	aws.RetryerV2
 	seed       int64

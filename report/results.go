@@ -79,8 +79,9 @@ type ScenarioInfo struct {
 	Scale       float64 `json:"scale"`
 	Seed        int64   `json:"seed"`
 	// JitterSeed is the seed of the SDK's backoff jitter when the draws
-	// were fixed per request (run --jitter-seed, and every simulation);
-	// 0 = the SDK's own random jitter.
+	// were fixed per request: run --jitter-seed (0 there = the SDK's own
+	// random jitter), and every simulation (its jitter seed, which may
+	// be 0).
 	JitterSeed int64 `json:"jitter_seed,omitempty"`
 }
 
