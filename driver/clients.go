@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 )
@@ -25,17 +26,17 @@ import (
 const (
 	// CodeQuotaExceeded is the final code of a request the SDK gave up on
 	// because its retry token bucket was empty.
-	CodeQuotaExceeded = report.CodeQuotaExceeded
+	CodeQuotaExceeded = failure.CodeQuotaExceeded
 	// CodeCanceled is the final code of a request whose context was
 	// cancelled (after the drain timeout).
-	CodeCanceled = "Canceled"
+	CodeCanceled = failure.CodeCanceled
 	// CodeTimeout is the code of a transport timeout.
-	CodeTimeout = "Timeout"
+	CodeTimeout = failure.CodeTimeout
 	// CodeConnection is the code of a connection failure (refused, reset,
 	// closed early).
-	CodeConnection = "ConnectionError"
+	CodeConnection = failure.CodeConnection
 	// CodeClient is the code of any other client-side failure.
-	CodeClient = "ClientError"
+	CodeClient = failure.CodeClient
 )
 
 // throttleCodes are the KMS error codes that mean "throttled".

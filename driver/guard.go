@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 )
@@ -30,7 +31,7 @@ const (
 
 // CodeCapReached is the final code of a request whose next attempt was not
 // sent because a request or cost cap was reached.
-const CodeCapReached = "RequestCapReached"
+const CodeCapReached = failure.CodeCapReached
 
 // Errors of the guards.
 var (

@@ -90,6 +90,37 @@ func dedup(s []string) []string {
 	return out
 }
 
+// SetRates sets w's SentPerS and GoodputPerS for a measured window of
+// durationS seconds, from its totals and its Series.
+//
+// SentPerS is the requests sent (by intended time, all inside the window)
+// per second. GoodputPerS counts the successes that finished inside the
+// window's whole seconds — OK plus data-key cache hits of Series[0] up to
+// Series[floor(durationS)-1] — per one of those seconds: successes that
+// finish during the drain, after arrivals stopped, used quota of seconds
+// after the window and are left out of the rate (they stay in OK), so the
+// goodputs of the workloads of one bucket add up to at most its quota.
+// A window shorter than a second, or a series that does not cover the
+// window, falls back to (OK + cache hits) / durationS. Both are 0 when
+// durationS <= 0.
+func (w *Workload) SetRates(durationS float64) {
+	w.SentPerS, w.GoodputPerS = 0, 0
+	if durationS <= 0 {
+		return
+	}
+	w.SentPerS = float64(w.Requests) / durationS
+	whole := int(math.Floor(durationS + 1e-9))
+	if whole < 1 || len(w.Series) < whole {
+		w.GoodputPerS = float64(w.OK+w.CacheHits) / durationS
+		return
+	}
+	var ok int64
+	for _, s := range w.Series[:whole] {
+		ok += s.OK + s.CacheHits
+	}
+	w.GoodputPerS = float64(ok) / float64(whole)
+}
+
 // ThrottledShare returns throttled attempts / attempts of w, 0 when it
 // made no attempt.
 func (w Workload) ThrottledShare() float64 {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -56,7 +57,13 @@ func exampleResults() *report.Results {
 }
 
 func ExampleWriteText() {
-	if err := report.WriteText(os.Stdout, exampleResults()); err != nil {
+	r := exampleResults()
+	// The scenario disabled key orders at 20 s: DisabledException is
+	// expected from then on.
+	report.Judge(r, report.Policy{ErrorBudget: 0.01, Expected: map[string][]failure.Expectation{
+		"orders-api": {{Match: "DisabledException", FromS: 20, Reason: "disable-key of orders at 20s"}},
+	}})
+	if err := report.WriteText(os.Stdout, r); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
@@ -72,6 +79,14 @@ func ExampleWriteText() {
 	//   s3-ingest   600.0     600.0   590.0      35400  20.9      400      0        0           2.10   180.50  420.00  3.20       QuotaExceededError=200,ThrottlingException=400
 	//   orders-api  300.0     290.0   200.0      12000  42.0      4800     600      0           1.80   150.25  380.00  2.90       DisabledException=600,ThrottlingException=4800
 	//   billing     50.0      50.0    50.0       2000   0.0       0        0        1000        1.20   3.00    5.00    2.50       -
+	//
+	// Failures (share of arrivals, worst first; error budget 1% of arrivals per workload)
+	//   workload    failure                share  count  codes                     expected                            judged-by
+	//   orders-api  throttled              26.7%  4800   ThrottlingException 4800  -                                   thresholds
+	//   orders-api  dropped arrivals       3.3%   600    600                       -                                   error budget
+	//   s3-ingest   throttled              1.1%   400    ThrottlingException 400   -                                   thresholds
+	//   s3-ingest   retry quota exhausted  0.6%   200    QuotaExceededError 200    -                                   error budget
+	//   orders-api  invalid key state      3.3%   600    DisabledException 600     600 (disable-key of orders at 20s)  expected
 	//
 	// Quota buckets (caller account/Region/class; demand = attempts/s)
 	//   bucket                            quota/s  demand/s  util%  thr-att%  workloads             keys
@@ -91,6 +106,19 @@ func ExampleWriteText() {
 	//     no workload failed after it
 	//
 	// Verdict
+	//   FAIL: orders-api (3.3%, mostly dropped arrivals) failed more of its arrivals
+	//   than the 1% error budget allows, other than by throttling
+	//
+	//   orders-api: 600 of its 18000 arrivals (3.3%) were dropped: they found the
+	//   workload's max_in_flight requests already in flight and were never sent: the
+	//   client fell behind (requests waiting in backoff, in the SDK's rate limiter
+	//   or on a slow target). The scenario does not expect it.
+	//
+	//   orders-api: 600 of its 18000 arrivals (3.3%) failed with DisabledException
+	//   (invalid key state): key orders was disabled, pending deletion or
+	//   unavailable. Expected (disable-key of orders at 20s): not counted against
+	//   the error budget.
+	//
 	//   Bucket 111111111111/us-east-1/symmetric (caller account 111111111111, Region
 	//   us-east-1, class symmetric) throttled 29.3% of its 75000 attempts at 125% of
 	//   its quota (1250.0/s demand, 1000.0/s quota). It is shared by orders-api and

@@ -175,7 +175,7 @@ func buildPage(r *Results) (*htmlPage, error) {
 		Title:       r.Scenario.Name,
 		Description: r.Scenario.Description,
 		Partial:     r.Partial,
-		Verdict:     verdictParagraphs(r),
+		Verdict:     VerdictParagraphs(r),
 	}
 	if p.Title == "" {
 		p.Title = "(unnamed scenario)"
@@ -194,23 +194,4 @@ func buildPage(r *Results) (*htmlPage, error) {
 	}
 	p.Matrix = sharingMatrix(r)
 	return p, nil
-}
-
-// verdictParagraphs returns the text summary's verdict as paragraphs, so
-// that both reports say the same thing in the same words.
-func verdictParagraphs(r *Results) []string {
-	var buf bytes.Buffer
-	tw := &textWriter{w: &buf}
-	tw.verdict(r)
-	if tw.err != nil {
-		return nil
-	}
-	text := strings.TrimPrefix(strings.TrimSpace(buf.String()), "Verdict")
-	var paras []string
-	for _, block := range strings.Split(text, "\n\n") {
-		if p := strings.Join(strings.Fields(block), " "); p != "" {
-			paras = append(paras, p)
-		}
-	}
-	return paras
 }

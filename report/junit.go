@@ -52,9 +52,10 @@ type junitFailure struct {
 // WriteJUnit writes r as JUnit XML: one testsuite for the run, named after
 // the scenario, with one testcase per evaluated threshold (classname
 // "kmsload.<scenario>.<workload>", name the expression) and a first
-// testcase "run completed" that fails when the run was interrupted. A
-// failed threshold has a failure element whose message states the
-// measured value and the limit.
+// testcase "run completed" that fails when the run was interrupted, and
+// one "error budget" testcase per workload (the verdict's error-budget
+// check). A failed threshold has a failure element whose message states
+// the measured value and the limit.
 func WriteJUnit(w io.Writer, r *Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write junit: nil results")
@@ -86,6 +87,13 @@ func WriteJUnit(w io.Writer, r *Results) error {
 			Text: fmt.Sprintf("the run was interrupted after %.1f s; thresholds were evaluated on partial totals", r.DurationS)}
 	}
 	suite.Cases = append(suite.Cases, run)
+	for _, b := range verdictOf(r).Budgets {
+		c := junitCase{Name: "error budget", Classname: "kmsload." + name + "." + b.Workload, Time: "0"}
+		if !b.Pass {
+			c.Failure = &junitFailure{Type: "error-budget", Message: b.Reason, Text: b.Reason}
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
 	for _, t := range r.Thresholds {
 		c := junitCase{Name: t.Expr, Classname: "kmsload." + name + "." + t.Workload, Time: "0"}
 		if !t.Pass {

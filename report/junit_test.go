@@ -56,12 +56,18 @@ func TestWriteJUnit(t *testing.T) {
 		tests, fails int
 		failed       map[string]string // "workload/expr" -> part of the failure message
 	}{
-		{"passing", false, map[string][]string{"quiet": {"p99 < 50ms", "errors < 1%"}}, 3, 0, nil},
-		{"failing", false, map[string][]string{"busy": {"p99 < 50ms", "goodput > 60000/s"}, "all": {"errors < 1%"}}, 6, 3,
+		// Every run has "run completed" and one "error budget" case per
+		// workload: busy fails 26% of its arrivals other than by
+		// throttling (QuotaExceededError and dropped), idle measured
+		// nothing; both fail.
+		{"passing", false, map[string][]string{"quiet": {"p99 < 50ms", "errors < 1%"}}, 6, 2, map[string]string{
+			"busy/error budget": "busy: 26% of its arrivals failed unexpectedly other than by throttling",
+			"idle/error budget": "idle had no arrivals"}},
+		{"failing", false, map[string][]string{"busy": {"p99 < 50ms", "goodput > 60000/s"}, "all": {"errors < 1%"}}, 9, 5,
 			map[string]string{"busy/p99 < 50ms": "p99 = 975.5ms, want < 50ms", "busy/errors < 1%": "errors = 12.5%, want < 1%",
 				"idle/errors < 1%": "errors not measured: no arrivals"}},
-		{"partial", true, map[string][]string{"quiet": {"p99 < 50ms"}}, 2, 1, nil},
-		{"none", false, nil, 1, 0, nil},
+		{"partial", true, map[string][]string{"quiet": {"p99 < 50ms"}}, 5, 3, nil},
+		{"none", false, nil, 4, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +77,7 @@ func TestWriteJUnit(t *testing.T) {
 			if _, err := report.EvaluateThresholds(tt.th, r); err != nil {
 				t.Fatal(err)
 			}
+			report.Judge(r, report.Policy{ErrorBudget: 0.01})
 			var b strings.Builder
 			if err := report.WriteJUnit(&b, r); err != nil {
 				t.Fatal(err)

@@ -8,8 +8,8 @@ import (
 )
 
 // WriteMarkdown writes a GitHub-flavoured Markdown summary of r, for CI
-// step summaries and pull-request comments: a headline with the threshold
-// outcome, then tables of thresholds, workloads, quota buckets and (with
+// step summaries and pull-request comments: a headline with the verdict,
+// then tables of thresholds, failures, workloads, quota buckets and (with
 // --isolate) coupling. Rates are per second, latencies in milliseconds,
 // shares in percent.
 func WriteMarkdown(w io.Writer, r *Results) error {
@@ -21,19 +21,16 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	if name == "" {
 		name = "(unnamed scenario)"
 	}
-	failed := ThresholdsFailed(r.Thresholds)
-	var status string
+	v := verdictOf(r)
+	status := "✅ pass"
 	switch {
 	case r.Partial:
 		status = "⚠️ run interrupted (partial results)"
-	case failed > 0:
-		status = fmt.Sprintf("❌ %d of %d thresholds failed", failed, len(r.Thresholds))
-	case len(r.Thresholds) > 0:
-		status = fmt.Sprintf("✅ all %d thresholds passed", len(r.Thresholds))
-	default:
-		status = "no thresholds"
+	case !v.Pass:
+		status = "❌ FAIL"
 	}
 	fmt.Fprintf(&b, "## kmsload: %s — %s\n\n", mdText(name), status)
+	fmt.Fprintf(&b, "**%s**\n\n", mdText(v.Headline))
 	if r.Scenario.Description != "" {
 		fmt.Fprintf(&b, "%s\n\n", mdText(r.Scenario.Description))
 	}
@@ -66,6 +63,15 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			rows = append(rows, []string{res, mdText(t.Workload), "`" + mdCode(t.Expr) + "`", mdText(t.FormatValue() + noteSuffix(t.Note))})
 		}
 		mdTable(&b, "Thresholds", []string{"result", "workload", "expression", "value"}, rows)
+	}
+
+	if len(v.Failures) > 0 {
+		rows := make([][]string, 0, len(v.Failures))
+		for _, f := range v.Failures {
+			rows = append(rows, []string{mdText(f.Workload), mdText(f.Class.Label()), pctText(f.Share),
+				fmt.Sprint(f.Count), mdText(countsText(f)), fmt.Sprint(f.Expected)})
+		}
+		mdTable(&b, "Failures (share of arrivals, worst first)", []string{"workload", "failure", "share", "count", "codes", "expected"}, rows)
 	}
 
 	rows := make([][]string, 0, len(r.Workloads))

@@ -13,13 +13,17 @@ func TestWriteMarkdown(t *testing.T) {
 	if _, err := report.EvaluateThresholds(map[string][]string{"orders-api": {"p99 < 50ms"}, "billing": {"p99 < 50ms"}}, r); err != nil {
 		t.Fatal(err)
 	}
+	report.Judge(r, report.Policy{ErrorBudget: 0.01})
 	var b strings.Builder
 	if err := report.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
 	for _, want := range []string{
-		"## kmsload: key-per-service — ❌ 1 of 2 thresholds failed\n",
+		"## kmsload: key-per-service — ❌ FAIL\n",
+		"**FAIL: orders-api (6.7%, mostly invalid key state) failed more of its arrivals than the 1% error budget allows, other than by throttling; 1 of 2 thresholds failed (orders-api p99 &lt; 50ms: 150.3ms)**\n",
+		"### Failures (share of arrivals, worst first)\n",
+		"| orders-api | dropped arrivals | 3.3% | 600 | 600 | 0 |\n",
 		"a \\| b\n",
 		"### Thresholds\n\n| result | workload | expression | value |\n| --- | --- | --- | --- |\n",
 		"| ❌ FAIL | orders-api | `p99 < 50ms` | 150.3ms |\n",
@@ -51,12 +55,14 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 
 	r.Thresholds = nil
+	report.Judge(r, report.Policy{ErrorBudget: 0.1})
 	b.Reset()
 	if err := report.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "— no thresholds") || strings.Contains(b.String(), "### Thresholds") {
-		t.Errorf("without thresholds: %s", b.String())
+	if !strings.Contains(b.String(), "— ✅ pass\n\n**PASS: no thresholds set; no workload failed more than 10% of its arrivals") ||
+		strings.Contains(b.String(), "### Thresholds") {
+		t.Errorf("without thresholds, within a 10%% budget: %s", b.String())
 	}
 	r.Partial = true
 	b.Reset()

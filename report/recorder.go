@@ -17,6 +17,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/kmsload/kmsload/failure"
 )
 
 // Histogram geometry: latencies and service times are recorded in
@@ -37,13 +39,13 @@ const maxSeconds = 31 * 24 * 3600
 
 // Default error codes used when the caller passes an empty code.
 const (
-	codeThrottled = "ThrottlingException"
+	codeThrottled = failure.CodeThrottling
 	codeUnknown   = "Unknown"
 	// CodeQuotaExceeded is the code the AWS SDK gives a request whose retry
 	// token bucket was empty. It is a Failed outcome, not a throttle, but
 	// throttling (and other retryable errors) causes it, so BlastRadius does
 	// not attribute it to lifecycle events.
-	CodeQuotaExceeded = "QuotaExceededError"
+	CodeQuotaExceeded = failure.CodeQuotaExceeded
 )
 
 // Outcome classifies an attempt or a request.
@@ -595,9 +597,7 @@ func (r *Recorder) Progress(now time.Time) Progress {
 // the order given to NewRecorder.
 //
 // Every open interval is closed. Rates are per second of the window
-// (end - start): SentPerS = requests / duration, and GoodputPerS =
-// (ok + cache hits) / duration, since an arrival served from the data-key
-// cache is a success the application saw without a KMS call. The series
+// (end - start), as SetRates computes them. The series
 // covers every second of the window, and later seconds in which late
 // completions finished. Attempts is the number of recorded attempts, or,
 // when no attempt was recorded, the sum of the attempts reported to Done.
@@ -680,10 +680,6 @@ func (w *wstate) result(dur float64, n int) Workload {
 	for k, v := range w.errors {
 		wl.Errors[k] = v
 	}
-	if dur > 0 {
-		wl.SentPerS = float64(w.requests) / dur
-		wl.GoodputPerS = float64(w.ok+w.cacheHits) / dur
-	}
 	if enc, err := w.lat.Encode(hdr.V2CompressedEncodingCookieBase); err == nil {
 		wl.Histogram = string(enc)
 	}
@@ -692,6 +688,7 @@ func (w *wstate) result(dur float64, n int) Workload {
 	for i := range wl.Series {
 		wl.Series[i].T = i
 	}
+	wl.SetRates(dur)
 	for k, v := range w.failedBySec {
 		wl.FailedBySecond = append(wl.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
 	}

@@ -38,8 +38,11 @@ type Results struct {
 	// Coupling is present when the run used --isolate.
 	Coupling []Coupling `json:"coupling,omitempty"`
 	Events   []Event    `json:"events,omitempty"`
-	// Thresholds is filled by the thresholds evaluation (reports issue).
+	// Thresholds is filled by the thresholds evaluation (EvaluateThresholds).
 	Thresholds []Threshold `json:"thresholds,omitempty"`
+	// Verdict is the run's conclusion (Judge): pass or fail, why, and
+	// every failure class each workload met.
+	Verdict *Verdict `json:"verdict,omitempty"`
 	// Isolated holds, with --isolate, each workload's results from its
 	// run alone, keyed by workload name.
 	Isolated map[string]Workload `json:"isolated,omitempty"`
@@ -282,9 +285,11 @@ type Threshold struct {
 	Value    float64 `json:"value"`
 	Pass     bool    `json:"pass"`
 	Metric   string  `json:"metric,omitempty"`
-	Op       string  `json:"op,omitempty"`
-	Limit    float64 `json:"limit"`
-	Unit     string  `json:"unit,omitempty"`
+	// Code is the error code or failure class of an error:CODE threshold.
+	Code  string  `json:"code,omitempty"`
+	Op    string  `json:"op,omitempty"`
+	Limit float64 `json:"limit"`
+	Unit  string  `json:"unit,omitempty"`
 	// Note explains a failure that has no measured value (no requests).
 	Note string `json:"note,omitempty"`
 }

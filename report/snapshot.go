@@ -455,10 +455,6 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 			addTotals(&wl, st)
 		}
 		splitBuckets(&wl)
-		if durationS > 0 {
-			wl.SentPerS = float64(wl.Requests) / durationS
-			wl.GoodputPerS = float64(wl.OK+wl.CacheHits) / durationS
-		}
 		wl.LatencyMs = percentiles(w.lat)
 		wl.ServiceMs = percentiles(w.svc)
 		if enc, err := w.lat.Encode(hdr.V2CompressedEncodingCookieBase); err == nil {
@@ -481,6 +477,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 				wl.Series[i].P99Ms = usToMs(h.ValueAtQuantile(99))
 			}
 		}
+		wl.SetRates(durationS)
 		for k, v := range w.failed {
 			wl.FailedBySecond = append(wl.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
 		}

@@ -10,14 +10,6 @@ import (
 	"time"
 )
 
-// VerdictMinThrottledShare is the throttled-attempt share above which the
-// verdict discusses a bucket.
-const VerdictMinThrottledShare = 0.005
-
-// VerdictMinCoupling is the coupling above which the verdict names a
-// workload as slowed down by the others.
-const VerdictMinCoupling = 0.05
-
 // WriteText writes a plain-text summary of r: a header, a workload table,
 // a quota-bucket table, the coupling table (with --isolate), events with
 // their blast radius, thresholds, and a verdict in plain words.
@@ -31,6 +23,7 @@ func WriteText(w io.Writer, r *Results) error {
 	tw := &textWriter{w: w}
 	tw.header(r)
 	tw.workloads(r)
+	tw.failures(r)
 	tw.clients(r)
 	tw.buckets(r)
 	tw.coupling(r)
@@ -162,6 +155,33 @@ func (t *textWriter) workloads(r *Results) {
 		rows)
 }
 
+// failures lists every failure class a workload met, worst first, with
+// what the scenario expects of it.
+func (t *textWriter) failures(r *Results) {
+	v := verdictOf(r)
+	if len(v.Failures) == 0 {
+		return
+	}
+	rows := make([]string, 0, len(v.Failures))
+	for _, f := range v.Failures {
+		budget := "error budget"
+		switch {
+		case !f.CountsAgainstBudget():
+			budget = "thresholds"
+		case f.Unexpected() == 0:
+			budget = "expected"
+		}
+		expected := "-"
+		if f.Expected > 0 {
+			expected = fmt.Sprintf("%d (%s)", f.Expected, strings.Join(f.ExpectedBy, "; "))
+		}
+		rows = append(rows, strings.Join([]string{f.Workload, f.Class.Label(), pctText(f.Share),
+			fmt.Sprint(f.Count), countsText(f), expected, budget}, "\t"))
+	}
+	t.table(fmt.Sprintf("Failures (share of arrivals, worst first; error budget %s of arrivals per workload)", pctText(v.ErrorBudget)),
+		"workload\tfailure\tshare\tcount\tcodes\texpected\tjudged-by", rows)
+}
+
 func (t *textWriter) buckets(r *Results) {
 	rows := make([]string, 0, len(r.Buckets))
 	for _, b := range r.Buckets {
@@ -268,75 +288,7 @@ func (t *textWriter) thresholds(r *Results) {
 
 func (t *textWriter) verdict(r *Results) {
 	t.printf("\nVerdict\n")
-	var paras []string
-	keyOf := map[string]string{}
-	byName := map[string]Workload{}
-	for _, w := range r.Workloads {
-		keyOf[w.Name] = w.Key
-		byName[w.Name] = w
-	}
-	for _, b := range r.Buckets {
-		share := b.ThrottledShare()
-		if share <= VerdictMinThrottledShare {
-			continue
-		}
-		var s strings.Builder
-		fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
-			b.Name, orDash(b.Account), orDash(b.Region), orDash(b.Class), 100*share, b.Allowed+b.Throttled)
-		if b.QuotaPerS > 0 {
-			fmt.Fprintf(&s, " at %.0f%% of its quota (%.1f/s demand, %.1f/s quota)", 100*b.DemandPerS/b.QuotaPerS, b.DemandPerS, b.QuotaPerS)
-		}
-		s.WriteString(". ")
-		switch len(b.Workloads) {
-		case 0:
-		case 1:
-			fmt.Fprintf(&s, "Only %s uses it. ", b.Workloads[0])
-		default:
-			fmt.Fprintf(&s, "It is shared by %s. ", and(b.Workloads))
-		}
-		var throttled []string
-		keys := map[string]bool{}
-		for _, n := range b.Workloads {
-			if byName[n].ThrottledAttempts > 0 {
-				throttled = append(throttled, n)
-				if k := keyOf[n]; k != "" {
-					keys[k] = true
-				}
-			}
-		}
-		switch {
-		case len(keys) > 1:
-			parts := make([]string, len(throttled))
-			for i, n := range throttled {
-				parts[i] = fmt.Sprintf("%s on key %s", n, orDash(keyOf[n]))
-			}
-			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed the bucket (caller account x Region x class), not the key.", and(parts))
-		case len(keys) == 1 && len(throttled) > 1:
-			var k string
-			for k = range keys {
-			}
-			fmt.Fprintf(&s, "The throttled workloads (%s) all use key %s, so this run cannot tell the bucket from the key; a layout with a second key in the same bucket would.", and(throttled), k)
-		case len(throttled) == 1:
-			fmt.Fprintf(&s, "%s was throttled.", throttled[0])
-		}
-		paras = append(paras, strings.TrimSpace(s.String()))
-	}
-	if len(paras) == 0 {
-		paras = append(paras, fmt.Sprintf("No quota bucket throttled more than %.1f%% of its attempts.", 100*VerdictMinThrottledShare))
-	}
-	paras = append(paras, quotaExhaustionParagraphs(r)...)
-	for _, c := range r.Coupling {
-		if c.Coupling <= VerdictMinCoupling {
-			continue
-		}
-		s := fmt.Sprintf("%s lost %.1f%% of its goodput when run with the others (%.1f/s alone, %.1f/s together)",
-			c.Workload, 100*c.Coupling, c.IsolatedGoodputPerS, c.CombinedGoodputPerS)
-		if len(c.SharesBucketWith) > 0 {
-			s += fmt.Sprintf("; it shares bucket %s with %s", c.Bucket, and(c.SharesBucketWith))
-		}
-		paras = append(paras, s+".")
-	}
-	for i, p := range paras {
+	for i, p := range VerdictParagraphs(r) {
 		if i > 0 {
 			t.printf("\n")
 		}

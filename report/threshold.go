@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kmsload/kmsload/failure"
 )
 
 // ThresholdAll is the key of the scenario's thresholds map whose
@@ -27,9 +29,16 @@ const (
 	MetricThrottledAttempts = "throttled_attempts"
 	MetricThrottledRequests = "throttled_requests"
 	MetricErrors            = "errors"
-	MetricGoodput           = "goodput"
-	MetricSent              = "sent"
-	MetricDropped           = "dropped"
+	// MetricError is written error:<CODE or class>, such as
+	// "error:AccessDeniedException < 1%" or "error:retry-quota < 1%".
+	MetricError = "error"
+	// MetricFailures is the share of arrivals that failed other than by
+	// throttling (dropped arrivals included): what the error budget
+	// measures, before expected failures are set aside.
+	MetricFailures = "failures"
+	MetricGoodput  = "goodput"
+	MetricSent     = "sent"
+	MetricDropped  = "dropped"
 )
 
 // metricKind groups metrics by the units their limits take.
@@ -46,12 +55,14 @@ var metricKinds = map[string]metricKind{
 	MetricP50: kindLatency, MetricP90: kindLatency, MetricP99: kindLatency,
 	MetricP999: kindLatency, MetricMax: kindLatency,
 	MetricThrottledAttempts: kindShare, MetricThrottledRequests: kindShare, MetricErrors: kindShare,
+	MetricError: kindShare, MetricFailures: kindShare,
 	MetricGoodput: kindRate, MetricSent: kindRate,
 	MetricDropped: kindCount,
 }
 
 var metricOrder = []string{MetricP50, MetricP90, MetricP99, MetricP999, MetricMax,
-	MetricThrottledAttempts, MetricThrottledRequests, MetricErrors, MetricGoodput, MetricSent, MetricDropped}
+	MetricThrottledAttempts, MetricThrottledRequests, MetricErrors, MetricError + ":CODE", MetricFailures,
+	MetricGoodput, MetricSent, MetricDropped}
 
 // Condition is a parsed threshold expression: Metric Op Limit, with Limit
 // in Unit.
@@ -60,6 +71,9 @@ type Condition struct {
 	Expr string
 	// Metric is one of the Metric* constants.
 	Metric string
+	// Code is the error code or failure class of MetricError
+	// ("AccessDeniedException", "retry-quota"); "" for other metrics.
+	Code string
 	// Op is <, <=, > or >=.
 	Op string
 	// Limit is the number written, in Unit.
@@ -78,8 +92,18 @@ type Condition struct {
 //	throttled_requests            requests failed by throttling / requests
 //	errors                        failed requests (any code) / requests:
 //	                              "errors < 0.1%" or "errors < 0.001"
+//	error:CODE                    requests failed with one error code, or
+//	                              with any code of a failure class, / requests:
+//	                              "error:AccessDeniedException < 0.1%",
+//	                              "error:retry-quota < 1%" ("error:dropped"
+//	                              is dropped arrivals / arrivals)
+//	failures                      arrivals that failed other than by
+//	                              throttling (dropped ones included) /
+//	                              arrivals: what the error budget measures
 //	goodput, sent                 successful (incl. data-key cache hits) and
-//	                              sent requests per second: "goodput > 900/s"
+//	                              sent requests per second: "goodput > 900/s";
+//	                              with %, of the workload's target rate:
+//	                              "goodput > 95%"
 //	dropped                       arrivals dropped at the in-flight bound:
 //	                              "dropped < 10" or "dropped < 1%" of arrivals
 //
@@ -105,6 +129,13 @@ func ParseThreshold(expr string) (Condition, error) {
 	c.Metric = strings.ToLower(s[:i])
 	if c.Metric == "" {
 		return fail("want METRIC OP LIMIT, e.g. \"p99 < 50ms\"")
+	}
+	if c.Metric == MetricError {
+		code, rest, err := errorCode(s[i:])
+		if err != "" {
+			return fail("%s", err)
+		}
+		c.Code, s, i = code, rest, 0
 	}
 	kind, ok := metricKinds[c.Metric]
 	if !ok {
@@ -172,8 +203,12 @@ func ParseThreshold(expr string) (Condition, error) {
 		switch c.Unit {
 		case "/s", "":
 			c.Unit = "/s"
+		case "%":
+			if num > 100 {
+				return fail("share %g%% of the target rate is over 100%%", num)
+			}
 		default:
-			return fail("rate unit %q: want /s (e.g. \"%s %s %g/s\")", c.Unit, c.Metric, c.Op, num)
+			return fail("rate unit %q: want /s (e.g. \"%s %s %g/s\") or %% of the target rate", c.Unit, c.Metric, c.Op, num)
 		}
 	case kindCount:
 		switch c.Unit {
@@ -190,6 +225,28 @@ func ParseThreshold(expr string) (Condition, error) {
 		}
 	}
 	return c, nil
+}
+
+// errorCode reads the ":CODE" after the metric error, where CODE is an
+// error code or a failure class, and returns it with the rest of the
+// expression; problem says what is wrong instead.
+func errorCode(s string) (code, rest, problem string) {
+	if !strings.HasPrefix(s, ":") {
+		return "", "", "metric error needs a code or failure class: error:AccessDeniedException or error:retry-quota"
+	}
+	s = s[1:]
+	j := strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
+	})
+	if j < 0 {
+		j = len(s)
+	}
+	code = s[:j]
+	if _, isClass := failure.Parse(code); !isClass && !failure.IsCode(code) {
+		return "", "", fmt.Sprintf("error:%s: want an error code such as AccessDeniedException or a failure class (%s)",
+			code, strings.Join(failure.ClassNames(), ", "))
+	}
+	return code, s[j:], ""
 }
 
 // exampleLimit is a limit of the right kind for error messages.
@@ -285,6 +342,13 @@ func (c Condition) Measure(w Workload, scale float64) (v float64, ok bool, why s
 			return share(w.ThrottledAttempts, w.Attempts), true, ""
 		case MetricThrottledRequests:
 			return share(w.ThrottledRequests, w.Requests), true, ""
+		case MetricError:
+			if c.Code == string(failure.Dropped) {
+				return share(w.Dropped, arrivals), true, ""
+			}
+			return share(w.failedWith(c.Code), w.Requests), true, ""
+		case MetricFailures:
+			return share(w.failedWith("")+w.Dropped, arrivals), true, ""
 		default:
 			var failed int64
 			for _, n := range w.Errors {
@@ -297,6 +361,12 @@ func (c Condition) Measure(w Workload, scale float64) (v float64, ok bool, why s
 		if c.Metric == MetricSent {
 			r = w.SentPerS
 		}
+		if c.Unit == "%" {
+			if w.TargetPerS <= 0 {
+				return 0, false, "no target rate to compare with"
+			}
+			return 100 * r / w.TargetPerS, true, ""
+		}
 		if scale > 0 {
 			r /= scale
 		}
@@ -307,6 +377,22 @@ func (c Condition) Measure(w Workload, scale float64) (v float64, ok bool, why s
 		}
 		return float64(w.Dropped), true, ""
 	}
+}
+
+// failedWith counts w's failed requests whose final code is code or of
+// the failure class named code; "" counts every class but throttling.
+func (w Workload) failedWith(code string) int64 {
+	class, isClass := failure.Parse(code)
+	var n int64
+	for k, v := range w.Errors {
+		switch {
+		case code == "" && failure.Of(k) != failure.Throttled,
+			isClass && failure.Of(k) == class,
+			k == code:
+			n += v
+		}
+	}
+	return n
 }
 
 // EvaluateThresholds evaluates the scenario's thresholds (workload name or
@@ -346,7 +432,7 @@ func EvaluateThresholds(thresholds map[string][]string, r *Results) ([]Threshold
 	var out []Threshold
 	for _, w := range r.Workloads {
 		for _, c := range append(slices.Clone(conds[ThresholdAll]), conds[w.Name]...) {
-			th := Threshold{Workload: w.Name, Expr: c.Expr, Metric: c.Metric, Op: c.Op, Limit: c.Limit, Unit: c.Unit}
+			th := Threshold{Workload: w.Name, Expr: c.Expr, Metric: c.Metric, Code: c.Code, Op: c.Op, Limit: c.Limit, Unit: c.Unit}
 			v, ok, why := c.Measure(w, r.Scenario.Scale)
 			if ok {
 				th.Value, th.Pass = v, c.Holds(v)

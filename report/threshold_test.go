@@ -31,6 +31,11 @@ func TestParseThreshold(t *testing.T) {
 		{"goodput > 900", "goodput", ">", 900, "/s"},
 		{"dropped < 10", "dropped", "<", 10, ""},
 		{"dropped <= 1%", "dropped", "<=", 1, "%"},
+		{"failures < 1%", "failures", "<", 1, "%"},
+		{"goodput > 95%", "goodput", ">", 95, "%"},
+		{"error:AccessDeniedException < 0.1%", "error", "<", 0.1, "%"},
+		{"error:retry-quota<=0.05", "error", "<=", 0.05, ""},
+		{"error:HTTP503 < 1%", "error", "<", 1, "%"},
 	}
 	for _, tt := range tests {
 		c, err := report.ParseThreshold(tt.expr)
@@ -68,6 +73,11 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"dropped < 5/s", `unit "/s"`},
 		{"< 50ms", "want METRIC OP LIMIT"},
 		{"p99 < NaNms", "want a number"},
+		{"error < 1%", "metric error needs a code or failure class"},
+		{"error: < 1%", "want an error code such as AccessDeniedException or a failure class (throttled, retry-quota"},
+		{"error:denied < 1%", "error:denied: want an error code"},
+		{"error:AccessDeniedException < 1ms", `share unit "ms"`},
+		{"goodput > 101%", "over 100%"},
 	}
 	for _, tt := range tests {
 		_, err := report.ParseThreshold(tt.expr)
@@ -92,7 +102,7 @@ func thresholdResults() *report.Results {
 		Scenario:  report.ScenarioInfo{Name: "t", Scale: 0.01},
 		DurationS: 10,
 		Workloads: []report.Workload{
-			{Name: "busy", Requests: 8000, OK: 7000, ThrottledRequests: 400, Attempts: 10000, ThrottledAttempts: 2400,
+			{Name: "busy", TargetPerS: 800, Requests: 8000, OK: 7000, ThrottledRequests: 400, Attempts: 10000, ThrottledAttempts: 2400,
 				Errors:  map[string]int64{"ThrottlingException": 400, "QuotaExceededError": 600},
 				Dropped: 2000, SentPerS: 800, GoodputPerS: 700,
 				LatencyMs: report.Percentiles{P50: 0.8, P90: 20, P99: 975.5, P999: 2783, Max: 3000}},
@@ -106,8 +116,9 @@ func thresholdResults() *report.Results {
 func TestEvaluateThresholds(t *testing.T) {
 	r := thresholdResults()
 	got, err := report.EvaluateThresholds(map[string][]string{
-		"all":  {"errors < 1%"},
-		"busy": {"p99 < 50ms", "p99 < 1s", "throttled_attempts < 25%", "throttled_requests <= 0.05", "goodput > 60000/s", "dropped < 10", "dropped < 20%", "max < 3s"},
+		"all": {"errors < 1%"},
+		"busy": {"p99 < 50ms", "p99 < 1s", "throttled_attempts < 25%", "throttled_requests <= 0.05", "goodput > 60000/s", "dropped < 10", "dropped < 20%", "max < 3s",
+			"error:QuotaExceededError < 5%", "error:retry-quota <= 7.5%", "error:throttled < 0.06", "error:dropped < 25%", "failures < 30%", "goodput > 90%"},
 		"idle": {"p50 < 1ms"},
 	}, r)
 	if err != nil {
@@ -128,6 +139,12 @@ func TestEvaluateThresholds(t *testing.T) {
 		{"busy", "dropped < 10", 2000, false},
 		{"busy", "dropped < 20%", 20, false}, // 2000 of 10000 arrivals
 		{"busy", "max < 3s", 3, false},
+		{"busy", "error:QuotaExceededError < 5%", 7.5, false}, // 600 of 8000 requests
+		{"busy", "error:retry-quota <= 7.5%", 7.5, true},
+		{"busy", "error:throttled < 0.06", 0.05, true}, // 400 of 8000
+		{"busy", "error:dropped < 25%", 20, true},      // 2000 of 10000 arrivals
+		{"busy", "failures < 30%", 26, true},           // 600 + 2000 dropped of 10000 arrivals
+		{"busy", "goodput > 90%", 87.5, false},         // 700/s of 800/s target
 		{"quiet", "errors < 1%", 0, true},
 		{"idle", "errors < 1%", 0, false},
 		{"idle", "p50 < 1ms", 0, false},
@@ -141,14 +158,14 @@ func TestEvaluateThresholds(t *testing.T) {
 			t.Errorf("threshold %d = {%s %q %g pass=%v}; want {%s %q %g pass=%v}", i, g.Workload, g.Expr, g.Value, g.Pass, w.workload, w.expr, w.value, w.pass)
 		}
 	}
-	if got[10].Note == "" || got[0].Note != "" {
-		t.Errorf("notes: idle %q, busy %q; want a note only where nothing was measured", got[10].Note, got[0].Note)
+	if got[16].Note == "" || got[0].Note != "" {
+		t.Errorf("notes: idle %q, busy %q; want a note only where nothing was measured", got[16].Note, got[0].Note)
 	}
 	if len(r.Thresholds) != len(got) {
 		t.Errorf("r.Thresholds has %d entries; want %d", len(r.Thresholds), len(got))
 	}
-	if n := report.ThresholdsFailed(got); n != 7 {
-		t.Errorf("ThresholdsFailed = %d; want 7", n)
+	if n := report.ThresholdsFailed(got); n != 9 {
+		t.Errorf("ThresholdsFailed = %d; want 9", n)
 	}
 }
 

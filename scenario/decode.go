@@ -274,6 +274,40 @@ func (d *decoder) number(path string, n *yaml.Node, dst *float64) {
 	*dst = f
 }
 
+// share decodes a share written as a percentage ("1%", "0.5%") or as a
+// fraction from 0 to 1 (0.01).
+func (d *decoder) share(path string, n *yaml.Node, dst *float64) {
+	if n == nil {
+		return
+	}
+	v, ok := d.scalar(path, n, `a share such as "1%" or 0.01`)
+	if !ok {
+		return
+	}
+	f, ok := ParseShare(v.Value)
+	if !ok {
+		d.errorf(n, path, `want a share from 0 to 1 or a percentage such as "1%%", got %s`, describe(v))
+		return
+	}
+	*dst = f
+}
+
+// ParseShare reads a share written as a percentage ("1%", "0.5%") or as
+// a fraction (0.01); ok is false unless the result is from 0 to 1.
+func ParseShare(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	div := 1.0
+	if t, found := strings.CutSuffix(s, "%"); found {
+		s, div = strings.TrimSpace(t), 100
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	f /= div
+	return f, f >= 0 && f <= 1
+}
+
 func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) {
 	if n == nil {
 		return

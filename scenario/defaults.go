@@ -3,6 +3,8 @@ package scenario
 import (
 	"strings"
 	"time"
+
+	"github.com/kmsload/kmsload/failure"
 )
 
 // Defaults of a scenario file. Every default is applied by NewScenario,
@@ -13,6 +15,7 @@ const (
 	DefaultScale             = 1.0
 	DefaultDuration          = 60 * time.Second
 	DefaultSeed              = 1
+	DefaultErrorBudget       = failure.DefaultErrorBudget
 	DefaultQuotaMode         = "aws"
 	DefaultQuotaAlgorithm    = "fixed-window"
 	DefaultSpec              = SpecSymmetricDefault
@@ -50,14 +53,15 @@ const (
 )
 
 // NewScenario returns a scenario holding the top-level defaults: Region
-// us-east-1, Scale 1, Duration 60s, Seed 1, quotas "aws" with the
-// fixed-window algorithm, and empty (non-nil) maps.
+// us-east-1, Scale 1, Duration 60s, Seed 1, an error budget of 1%, quotas
+// "aws" with the fixed-window algorithm, and empty (non-nil) maps.
 func NewScenario() *Scenario {
 	return &Scenario{
-		Region:   DefaultRegion,
-		Scale:    DefaultScale,
-		Duration: DefaultDuration,
-		Seed:     DefaultSeed,
+		Region:      DefaultRegion,
+		Scale:       DefaultScale,
+		Duration:    DefaultDuration,
+		Seed:        DefaultSeed,
+		ErrorBudget: DefaultErrorBudget,
 		Quotas: Quotas{
 			Mode:      DefaultQuotaMode,
 			Algorithm: DefaultQuotaAlgorithm,

@@ -121,11 +121,11 @@ func (d *decoder) syntax(err error) {
 
 // Field names of each mapping in the file format.
 var (
-	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants"}
+	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "error_budget", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
 	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
-	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via"}
+	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via", "expected_failures"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
 	eventFields    = []string{"at", "action", "key", "allow_accounts", "workload", "to_region", "pending_window_days"}
@@ -160,6 +160,7 @@ func (d *decoder) scenario(s *Scenario, root *yaml.Node) {
 	d.number("scale", f["scale"], &s.Scale)
 	d.duration("duration", f["duration"], &s.Duration)
 	d.int64("seed", f["seed"], &s.Seed)
+	d.share("error_budget", f["error_budget"], &s.ErrorBudget)
 	if n := f["quotas"]; n != nil {
 		if q, ok := d.fields("quotas", n, quotaFields...); ok {
 			d.str("quotas.mode", q["mode"], &s.Quotas.Mode)
@@ -285,6 +286,7 @@ func (d *decoder) workloads(s *Scenario, n *yaml.Node) {
 				w.DataKeyCache = d.dataKeyCache(join(path, "data_key_cache"), c)
 			}
 			d.str(join(path, "via"), f["via"], &w.Via)
+			d.strList(join(path, "expected_failures"), f["expected_failures"], &w.ExpectedFailures)
 		}
 		s.Workloads = append(s.Workloads, w)
 	}

@@ -506,7 +506,7 @@ func TestQuickstart(t *testing.T) {
 	if w := s.Workloads[1]; w.Name != "orders-api" || w.Operation != "Decrypt" || w.Arrival != "poisson" {
 		t.Errorf("second workload = %+v; want orders-api Decrypt poisson", w)
 	}
-	if got, want := s.Thresholds["orders-api"], []string{"p99 < 50ms", "throttled_requests < 1%"}; !reflect.DeepEqual(got, want) {
+	if got, want := s.Thresholds["orders-api"], []string{"p99 < 50ms", "failures < 1%", "goodput > 30000/s"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("thresholds = %v; want %v", got, want)
 	}
 	if got := s.Keys["env-prod"].Alias; got != "alias/prod" {

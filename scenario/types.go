@@ -24,6 +24,12 @@ type Scenario struct {
 	Duration time.Duration
 	// Seed makes Poisson arrivals and payloads repeatable.
 	Seed int64
+	// ErrorBudget is the share of a workload's arrivals (0 to 1) that may
+	// fail other than by throttling (any error but ThrottlingException,
+	// plus dropped arrivals) before the run's verdict fails (exit 99).
+	// Failures a workload expects (ExpectedFailures, or those a lifecycle
+	// event causes) do not count against it. Default 1%.
+	ErrorBudget float64
 	// Quotas selects how the embedded emulator models request quotas.
 	Quotas Quotas
 	// Accounts maps a scenario account name to its account.
@@ -190,6 +196,12 @@ type Workload struct {
 	// Via names an AWS service acting for the caller (s3, ebs, ...);
 	// informational.
 	Via string
+	// ExpectedFailures lists the failures the workload is expected to
+	// meet from the start of the run: error codes such as
+	// AccessDeniedException, or failure classes such as access-denied or
+	// dropped (package failure). They are reported but do not count
+	// against ErrorBudget.
+	ExpectedFailures []string
 }
 
 // Phase is one segment of a phases arrival process. A phase with From

@@ -128,6 +128,9 @@ func (v *validator) top() {
 	if s.Duration <= 0 {
 		v.errorf("duration", "must be > 0 (got %s)", s.Duration)
 	}
+	if !(s.ErrorBudget >= 0 && s.ErrorBudget <= 1) {
+		v.errorf("error_budget", "must be from 0 to 1, or a percentage such as \"1%%\" (got %g)", s.ErrorBudget)
+	}
 	if s.Quotas.Mode == "" {
 		v.errorf("quotas.mode", "must be aws, off or the path of a quota file")
 	}
@@ -492,6 +495,7 @@ func (v *validator) workload(w Workload) {
 	if w.Via != "" && !viaRE.MatchString(w.Via) {
 		v.errorf(join(path, "via"), "invalid service name %q: want a lowercase AWS service name such as s3 or ebs", clip(w.Via))
 	}
+	v.expectedFailures(path, w)
 
 }
 

@@ -181,10 +181,10 @@ func TestCIWorkflowCommand(t *testing.T) {
 		t.Errorf("example scenario thresholds did not all pass:\n%s", out)
 	}
 	var rep junitReport
-	if err := xml.Unmarshal(mustRead(t, filepath.Join(dir, "junit.xml")), &rep); err != nil || len(rep.Suites) != 1 || rep.Suites[0].Tests != 10 {
+	if err := xml.Unmarshal(mustRead(t, filepath.Join(dir, "junit.xml")), &rep); err != nil || len(rep.Suites) != 1 || rep.Suites[0].Tests != 12 {
 		t.Errorf("junit.xml: %v, %+v", err, rep)
 	}
-	if !strings.Contains(string(mustRead(t, summary)), "## kmsload: ci-smoke — ✅ all 9 thresholds passed") {
+	if !strings.Contains(string(mustRead(t, summary)), "## kmsload: ci-smoke — ✅ pass\n\n**PASS: all 9 thresholds passed") {
 		t.Errorf("step summary:\n%s", mustRead(t, summary))
 	}
 }

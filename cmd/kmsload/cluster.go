@@ -171,8 +171,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	}
 	r := res.Results
 	r.Target.Versions = versions()
-	ths, err := report.EvaluateThresholds(s.Thresholds, r)
-	if err != nil {
+	if err := conclude(s, r, f.errorBudget); err != nil {
 		return err
 	}
 	if err := writeOutputs(f.out, &driver.Output{Results: r, Hlog: res.Hlog}); err != nil {
@@ -189,7 +188,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 		fmt.Fprintf(stdout, "agent %-20s share %d/%d  clock offset %+.3f ms (rtt %.3f ms)  start lag %.1f ms  snapshots %d  duplicates %d  resent %d%s\n",
 			a.Name, a.Index+1, len(r.Cluster.Agents), a.ClockOffsetMs, a.RTTMs, a.StartLagMs, a.Snapshots, a.Duplicates, a.Resent+a.Rerequested, lostNote(a))
 	}
-	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", r, ths)
+	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", r)
 }
 
 func lostNote(a report.ClusterAgent) string {

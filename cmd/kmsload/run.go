@@ -50,6 +50,8 @@ type runFlags struct {
 	metricsLinger time.Duration
 	cpuProfile    string // write a pprof CPU profile of the run here
 	maxConns      int
+	errorBudget   string // --error-budget ("" = the scenario's)
+	force         bool   // --force: overwrite a simulation's results in --out
 }
 
 func newRunCmd() *cobra.Command {
@@ -113,6 +115,8 @@ partial results, marked "partial": true.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress; print only the summary")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, "how long to wait for requests in flight after arrivals stop")
 	fl.StringVar(&f.junit, "junit", "", "write the scenario's thresholds as JUnit XML test cases to this file")
+	fl.StringVar(&f.errorBudget, "error-budget", "", errorBudgetUsage)
+	fl.BoolVar(&f.force, "force", false, "write into --out even when it holds a simulation's results")
 	fl.StringVar(&f.summaryMD, "summary-md", "", "append a Markdown summary to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	addGuardFlags(fl, &f.guard)
 	fl.IntVar(&f.agents, "agents", 0, "run on this many `kmsload agent`s through nsqd (--nsqd) and merge their results (see docs/distributed.md)")
@@ -155,6 +159,9 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	qcfg, quotasOn, err := quotaConfig(s, f, scale)
 	if err != nil {
 		return usageErr(err)
+	}
+	if err := checkOutDir(f.out, false, f.force); err != nil {
+		return err
 	}
 	if f.agents > 0 {
 		return runCluster(cmd, path, s, f, scale, qcfg)
@@ -248,8 +255,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
 		}
 	}
-	ths, err := report.EvaluateThresholds(s.Thresholds, res)
-	if err != nil { // parsed in loadScenario; cannot happen
+	if err := conclude(s, res, f.errorBudget); err != nil {
 		return err
 	}
 	if err := writeOutputs(f.out, out); err != nil {
@@ -262,7 +268,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err := report.WriteText(stdout, res); err != nil {
 		return err
 	}
-	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", res, ths)
+	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", res)
 }
 
 // quotaConfig builds the embedded emulator's quota configuration from the
@@ -312,6 +318,28 @@ func startEmbedded(f runFlags, upstream string) (*emulator.Server, string, func(
 		hs.Shutdown(ctx) //nolint:errcheck
 	}
 	return srv, "http://" + ln.Addr().String(), shutdown, nil
+}
+
+// checkOutDir refuses, before anything runs, to let a simulation
+// overwrite a measured run's results in dir or a run overwrite a
+// simulation's, unless force: a measured run cannot be repeated exactly.
+// A directory without results.json, or with one of the same kind, is fine.
+func checkOutDir(dir string, simulated, force bool) error {
+	f, err := os.Open(filepath.Join(dir, "results.json"))
+	if err != nil || force {
+		return nil // nothing there yet (or unreadable: writing will say)
+	}
+	defer f.Close()
+	old, err := report.ReadJSON(f)
+	if err != nil || old.Simulated == simulated {
+		return nil
+	}
+	kind, other := "a measured run", "simulation"
+	if old.Simulated {
+		kind, other = "a simulation", "run"
+	}
+	return usageErr(fmt.Errorf("--out %s holds the results of %s (%s, %s); this %s would overwrite them: choose another --out, or pass --force",
+		dir, kind, old.Scenario.Name, old.StartedAt.Format(time.RFC3339), other))
 }
 
 // writeOutputs writes results.json, summary.txt, report.html and the .hlog

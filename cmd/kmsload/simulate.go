@@ -19,6 +19,10 @@ import (
 	"github.com/kmsload/kmsload/sim"
 )
 
+// defaultSimOut is simulate's --out: its own directory, so that a
+// simulation never overwrites a measured run's results by default.
+const defaultSimOut = "kmsload-results/simulated"
+
 type simFlags struct {
 	out          string
 	duration     time.Duration
@@ -32,6 +36,8 @@ type simFlags struct {
 	latency      string
 	drainTimeout time.Duration
 	quiet        bool
+	errorBudget  string // --error-budget ("" = the scenario's)
+	force        bool   // --force: overwrite a measured run's results in --out
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -59,7 +65,7 @@ run, and prints the summary.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.out, "out", "kmsload-results", "directory for results.json, summary.txt, report.html and .hlog files")
+	fl.StringVar(&f.out, "out", defaultSimOut, "directory for results.json, summary.txt, report.html and .hlog files (kept apart from run's kmsload-results)")
 	fl.DurationVar(&f.duration, "duration", 0, "virtual length of each measured window (default: the scenario's duration)")
 	fl.Float64Var(&f.scale, "scale", 1, "multiply quotas and rates by this (default 1: real size)")
 	fl.BoolVar(&f.isolate, "isolate", false, "simulate each workload alone, then all together, and report coupling")
@@ -71,6 +77,8 @@ run, and prints the summary.`,
 	fl.StringVar(&f.latency, "latency", "", "service-time model, as the emulator's --latency (default none)")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, "virtual wait for requests in flight after arrivals stop")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress; print only the summary")
+	fl.StringVar(&f.errorBudget, "error-budget", "", errorBudgetUsage)
+	fl.BoolVar(&f.force, "force", false, "write into --out even when it holds a measured run's results")
 	return cmd
 }
 
@@ -132,6 +140,9 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutDir(f.out, true, f.force); err != nil {
+		return err
+	}
 	if !f.quiet {
 		opts.Progress = simProgress(os.Stderr)
 	}
@@ -161,8 +172,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
 		}
 	}
-	ths, err := report.EvaluateThresholds(s.Thresholds, res)
-	if err != nil {
+	if err := conclude(s, res, f.errorBudget); err != nil {
 		return err
 	}
 	if err := writeOutputs(f.out, out); err != nil {
@@ -173,7 +183,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 		return err
 	}
 	return runOutcome(stdout, filepath.Join(f.out, "results.json"),
-		fmt.Sprintf(" (simulated %.0f s in %.1f s of wall time)", simulatedSeconds(res), wall.Seconds()), res, ths)
+		fmt.Sprintf(" (simulated %.0f s in %.1f s of wall time)", simulatedSeconds(res), wall.Seconds()), res)
 }
 
 // simulatedSeconds is the virtual time of all the run's windows.

@@ -34,12 +34,12 @@ func TestRunThresholds(t *testing.T) {
 	tests := []struct {
 		file          string
 		code          int
-		cases, failed int      // JUnit testcases (thresholds + "run completed") and failures
+		cases, failed int      // JUnit testcases (thresholds, "run completed", an error budget per workload) and failures
 		failures      []string // expressions that must fail
 		line          string
 	}{
-		{"testdata/thresholds_pass.yaml", 0, 7, 0, nil, "thresholds: all 6 passed"},
-		{"testdata/thresholds_fail.yaml", 99, 4, 2, []string{"p99 < 1us", "goodput > 100000/s"}, "thresholds: 2 of 3 FAILED"},
+		{"testdata/thresholds_pass.yaml", 0, 8, 0, nil, "thresholds: all 6 passed"},
+		{"testdata/thresholds_fail.yaml", 99, 5, 2, []string{"p99 < 1us", "goodput > 100000/s"}, "thresholds: 2 of 3 FAILED"},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
@@ -97,8 +97,11 @@ func TestRunThresholds(t *testing.T) {
 			}
 
 			res := readResults(t, filepath.Join(dir, "out"))
-			if len(res.Thresholds) != tt.cases-1 {
-				t.Errorf("results.json has %d thresholds; want %d", len(res.Thresholds), tt.cases-1)
+			if len(res.Thresholds) != tt.cases-2 {
+				t.Errorf("results.json has %d thresholds; want %d", len(res.Thresholds), tt.cases-2)
+			}
+			if res.Verdict == nil || res.Verdict.Pass != (tt.code == 0) {
+				t.Errorf("results.json verdict %+v; want pass = %v", res.Verdict, tt.code == 0)
 			}
 		})
 	}
@@ -185,5 +188,87 @@ func TestCompareRuns(t *testing.T) {
 		if _, stderr, code := kmsload(t, args...); code != 2 {
 			t.Errorf("kmsload %v: exit %d; want 2\n%s", args, code, stderr)
 		}
+	}
+}
+
+// TestVerdictLockedOutCaller: a run and a simulation of a caller the key
+// policy shuts out exit 99 although every threshold passes, the verdict
+// naming the failure; declaring the failure expected, or a budget that
+// covers it, makes them pass.
+func TestVerdictLockedOutCaller(t *testing.T) {
+	expected := filepath.Join(t.TempDir(), "expected.yaml")
+	data := strings.Replace(string(mustRead(t, "testdata/lockout.yaml")),
+		"rate: 20000/s}\nthresholds", "rate: 20000/s, expected_failures: [access-denied]}\nthresholds", 1)
+	if err := os.WriteFile(expected, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"run", []string{"run", "testdata/lockout.yaml"}, 99},
+		{"simulate", []string{"simulate", "testdata/lockout.yaml"}, 99},
+		{"expected", []string{"simulate", expected}, 0},
+		{"budget", []string{"simulate", "testdata/lockout.yaml", "--error-budget", "100%"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "out")
+			stdout, stderr, code := kmsload(t, append(tt.args, "--quiet", "--out", out)...)
+			if code != tt.code {
+				t.Fatalf("kmsload %v: exit %d; want %d\n%s\n%s", tt.args, code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "thresholds: all 1 passed") {
+				t.Errorf("stdout lacks the passing threshold:\n%s", stdout)
+			}
+			res := readResults(t, out)
+			v := res.Verdict
+			if v == nil || v.Pass != (tt.code == 0) || len(v.Failures) == 0 {
+				t.Fatalf("verdict %+v; want pass = %v with failures", v, tt.code == 0)
+			}
+			f := v.Failures[0]
+			if f.Workload != "locked" || f.Class != "access-denied" || f.Share != 1 || f.Codes["AccessDeniedException"] != f.Count {
+				t.Errorf("worst failure %+v; want locked: all arrivals access denied", f)
+			}
+			if tt.code == 99 {
+				for _, want := range []string{"verdict: FAIL: locked (100%, mostly access denied) failed more of its arrivals than the 1% error budget",
+					"arrivals (100%) failed with AccessDeniedException (access denied): the key policy, a grant or IAM refused caller other (222222222222) on key k"} {
+					if !strings.Contains(strings.Join(strings.Fields(stdout), " "), want) {
+						t.Errorf("stdout lacks %q:\n%s", want, stdout)
+					}
+				}
+				if !strings.Contains(stderr, "kmsload: verdict FAIL: locked") {
+					t.Errorf("stderr %q; want the verdict", stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestSimulateKeepsMeasuredResults: simulate refuses to overwrite a
+// measured run's results.json unless --force, before it simulates.
+func TestSimulateKeepsMeasuredResults(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if _, stderr, code := kmsload(t, "run", "testdata/thresholds_pass.yaml", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	before := mustRead(t, filepath.Join(out, "results.json"))
+	stdout, stderr, code := kmsload(t, "simulate", "testdata/thresholds_pass.yaml", "--quiet", "--out", out)
+	if code != 2 || !strings.Contains(stderr, "holds the results of a measured run (thresholds-pass") || strings.Contains(stdout, "kmsload results") {
+		t.Errorf("simulate over a run: exit %d; want 2 before simulating\n%s\n%s", code, stdout, stderr)
+	}
+	if string(mustRead(t, filepath.Join(out, "results.json"))) != string(before) {
+		t.Error("the measured results were changed")
+	}
+	if _, stderr, code := kmsload(t, "simulate", "testdata/thresholds_pass.yaml", "--quiet", "--out", out, "--force"); code != 0 {
+		t.Errorf("simulate --force: exit %d\n%s", code, stderr)
+	}
+	if res := readResults(t, out); !res.Simulated {
+		t.Error("simulate --force did not write its results")
+	}
+	if _, stderr, code := kmsload(t, "run", "testdata/thresholds_pass.yaml", "--quiet", "--out", out); code != 2 || !strings.Contains(stderr, "holds the results of a simulation") {
+		t.Errorf("run over a simulation: exit %d; want 2\n%s", code, stderr)
 	}
 }
