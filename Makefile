@@ -19,9 +19,14 @@ run: build
 
 # All tests: vet, unit and integration tests (with the race detector on the
 # concurrent packages), fuzz seed corpora, then a short fuzzing pass of each
-# wire and file parser.
+# wire and file parser. sim's emulator-equivalence test runs real-time
+# emulator runs side by side and compares them to the simulation request
+# for request, so it runs on its own, after the other packages: beside
+# them, the machine's stalls move arrivals across quota seconds and every
+# run needs its second try.
 test: vet
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/kmsload/sim$$')
+	$(GO) test -count=1 -timeout 20m ./sim/
 	$(GO) test -count=1 -race ./quota/ ./report/ ./driver/
 	$(MAKE) fuzz
 

@@ -545,6 +545,7 @@ func (c *Coordinator) result(spec Spec, plan Plan, starts []*Start, agents []*ag
 			}
 		}
 		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
+		res.AssessCoupling()
 	}
 	res.Events = metaEvents
 	for i := range res.Events {

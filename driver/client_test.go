@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -17,12 +18,14 @@ import (
 
 // exhaustionScenario has two Encrypt workloads of one caller, each at 75%
 // of the scaled symmetric quota (150% together), in standard retry mode;
-// with shared set they send through one SDK client named app.
+// with shared set they send through one SDK client named app. The retry
+// bucket is set so that at scale it holds the SDK's 500 tokens (a run
+// scales it with the traffic).
 func exhaustionScenario(scale float64, d time.Duration, shared bool) *scenario.Scenario {
 	sc := newScenario(d)
 	sc.Scale = scale
 	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
-	c := scenario.Client{Retry: scenario.RetryStandardName}
+	c := scenario.Client{Retry: scenario.RetryStandardName, RetryBucket: int(math.Round(scenario.SDKRetryBucket / scale))}
 	if shared {
 		c.Shared = "app"
 	}
@@ -95,9 +98,9 @@ func TestSharedClientExhaustsRetryQuota(t *testing.T) {
 			t.Fatalf("%s: Client = %+v; want shared client app of ingest and orders", w.Name, c)
 		}
 		if c.Retry != (report.ClientSetting{Value: scenario.RetryStandard, Source: report.SourceWorkload}) ||
-			c.RetryBucket != (report.ClientSetting{Value: "500", Source: report.SourceSDK}) ||
+			c.RetryBucket != (report.ClientSetting{Value: "1250000", Source: report.SourceWorkload}) || c.RetryTokens != 500 ||
 			c.MaxAttempts != (report.ClientSetting{Value: "3", Source: report.SourceSDK}) {
-			t.Errorf("%s: Client settings = %+v; want sdk-standard from the workload, 3 attempts and 500 tokens from the SDK", w.Name, c)
+			t.Errorf("%s: Client settings = %+v; want sdk-standard and 1250000 tokens (500 at this scale) from the workload, 3 attempts from the SDK", w.Name, c)
 		}
 		// Its own error: QuotaExceededError beside, not inside, the
 		// ThrottlingException count.

@@ -94,6 +94,9 @@ func LoadSDKEnv(ctx context.Context) (SDKEnv, error) {
 type clientConf struct {
 	scenario.EffectiveClient
 	info report.ClientInfo
+	// tokens is the retry token bucket the client starts with at the
+	// run's scale (EffectiveClient.ScaledTokens).
+	tokens int
 }
 
 // resolveClient works out w's client settings, field by field, with
@@ -109,13 +112,14 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 	if err != nil {
 		return clientConf{EffectiveClient: scenario.EffectiveClient{Name: sw.Name}}, err
 	}
-	return clientConf{EffectiveClient: e, info: ClientInfo(e)}, nil
+	return clientConf{EffectiveClient: e, info: ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}, nil
 }
 
-// ClientInfo returns the effective client e as results show it (without
-// the workloads that share it: report.AnnotateClients adds them).
-func ClientInfo(e scenario.EffectiveClient) report.ClientInfo {
-	return report.ClientInfo{
+// ClientInfo returns the effective client e of a run at scale as results
+// show it (without the workloads that share it: report.AnnotateClients
+// adds them).
+func ClientInfo(e scenario.EffectiveClient, scale float64) report.ClientInfo {
+	info := report.ClientInfo{
 		Name:        e.Name,
 		Shared:      e.Shared,
 		Retry:       report.ClientSetting(e.Sources.Retry),
@@ -123,6 +127,12 @@ func ClientInfo(e scenario.EffectiveClient) report.ClientInfo {
 		MaxBackoff:  report.ClientSetting(e.Sources.MaxBackoff),
 		RetryBucket: report.ClientSetting(e.Sources.RetryBucket),
 	}
+	if e.Retry != scenario.RetryNone {
+		if n := e.ScaledTokens(scale); n != scenario.RetryBucketNone {
+			info.RetryTokens = n
+		}
+	}
+	return info
 }
 
 // retryer returns a new SDK retryer with c's settings, its backoff
@@ -149,10 +159,10 @@ func (c clientConf) sdkRetryer() aws.Retryer {
 			o.MaxBackoff = c.MaxBackoff
 		}
 		switch {
-		case c.RetryBucket == scenario.RetryBucketNone:
+		case c.tokens == scenario.RetryBucketNone:
 			o.RateLimiter = ratelimit.None
-		case c.RetryBucket > 0:
-			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(c.RetryBucket))
+		case c.tokens > 0:
+			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(c.tokens))
 		}
 	}
 	if c.Retry == scenario.RetryAdaptive {

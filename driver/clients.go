@@ -89,6 +89,17 @@ func Classify(err error) (report.Outcome, string) {
 	return report.Failed, CodeClient
 }
 
+// throttledBy returns the quota bucket that a throttled answer names in
+// the emulator's quota.HeaderThrottledBy header, "" when the answer
+// names none (other targets).
+func throttledBy(err error) string {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return ""
+	}
+	return re.Response.Header.Get(quota.HeaderThrottledBy)
+}
+
 // tracker follows one measured request through the SDK stack. The SDK runs
 // a request's attempts one after the other in the caller's goroutine, so
 // attempts needs no lock.
@@ -102,10 +113,10 @@ type tracker struct {
 }
 
 // regionBucket is the quota bucket of a workload's requests in one Region,
-// with its name computed once rather than per attempt.
+// with the buckets' names computed once rather than per attempt.
 type regionBucket struct {
-	key  quota.BucketKey // for the throttle watch
-	name string          // key.String()
+	key    quota.BucketKey // for the throttle watch
+	charge report.Charge   // key.String() and the key's store bucket
 }
 
 type trackerKey struct{}
@@ -127,7 +138,11 @@ var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
 		service := time.Since(sent)
 		t.attempts++
 		o, code := Classify(err)
-		t.rec.AttemptIn(t.w, t.bucket.name, sent, service, o, code)
+		c := t.bucket.charge
+		if o == report.Throttled && c.Store != "" {
+			c.ByStore = throttledBy(err) == c.Store
+		}
+		t.rec.AttemptIn(t.w, c, sent, service, o, code)
 		return out, md, err
 	})
 

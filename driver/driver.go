@@ -293,6 +293,7 @@ func New(opts Options) (*Driver, error) {
 	if err := d.checkSharedClients(); err != nil {
 		return nil, err
 	}
+	d.warnStoreAttribution()
 	if err := d.initGuards(); err != nil {
 		return nil, err
 	}
@@ -366,7 +367,7 @@ func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
 	if w.inFlight <= 0 {
 		w.inFlight = max(DefaultMinInFlight, int(DefaultInFlightFactor*peak+0.5))
 	}
-	w.bucket = bucketOf(w.caller.ID, w.region, sw.Operation, w.key)
+	w.bucket, _ = w.bucketsIn(w.region)
 	return w, nil
 }
 
@@ -573,6 +574,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 	res.Buckets = report.Buckets(res.Workloads, res.DurationS, d.quotaPerS)
 	if d.opts.Isolate {
 		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
+		res.AssessCoupling()
 	}
 	out.Hlog = m.hlog
 	d.reportConns(res)
@@ -610,26 +612,26 @@ func (d *Driver) reportConns(res *report.Results) {
 	}
 }
 
-// quotaPerS returns the configured limit of the bucket named name.
-func (d *Driver) quotaPerS(name string) float64 {
+// warnStoreAttribution says, for a target other than the embedded
+// emulator, that throttles of keys in custom key stores may not be told
+// from those of the callers' class buckets: kmsload's emulator names the
+// bucket that throttled (quota.HeaderThrottledBy), other targets do not.
+func (d *Driver) warnStoreAttribution() {
+	if d.opts.Target.Kind == TargetEmbedded {
+		return
+	}
 	for _, w := range d.wls {
-		if w.bucket.String() == name {
-			return d.opts.Quota.Limit(w.bucket)
+		if w.key.CustomKeyStore != "" {
+			d.logf("custom key stores: unless target %s names the bucket that throttled a request in a %s header, as kmsload's emulator does, throttles of keys in custom key stores (%s: %s) count against the caller's class bucket in the results", d.opts.Target.Kind, quota.HeaderThrottledBy, w.spec.Name, w.key.CustomKeyStore)
+			return
 		}
 	}
-	return 0
 }
 
-// bucketOf names the quota bucket a request of op on key, made by account
-// in region, is charged to: the caller's cryptographic class bucket, or the
-// API's own bucket for management APIs such as DescribeKey.
-func bucketOf(account, region, op string, key scenario.Key) quota.BucketKey {
-	class := quota.APIClass(op)
-	if quota.IsCryptographic(op) {
-		class = quota.KeyClass(key.Spec)
-	}
-	return quota.BucketKey{Account: account, Region: region, Class: class}
-}
+// quotaPerS returns the configured limit of the bucket named name: a
+// workload's own bucket, another Region's after a shift-traffic event, or
+// a custom key store's.
+func (d *Driver) quotaPerS(name string) float64 { return d.opts.Quota.LimitOf(name) }
 
 // targetInfo describes the target for the results.
 func (d *Driver) targetInfo() report.TargetInfo {

@@ -343,7 +343,9 @@ func TestStandardRetriesAndRetryQuota(t *testing.T) {
 	sc.Scale = 0.0005
 	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a"}
 	// 500/s against 50/s from one client: throttled retries drain the
-	// client's retry token bucket (500 tokens, 5 per throttled retry).
+	// client's retry token bucket (500 tokens at this scale, 5 per
+	// throttled retry; a run scales retry_bucket with the traffic).
+	sc.Client = scenario.Client{RetryBucket: 1_000_000}
 	sc.Workloads = []scenario.Workload{{Name: "hot", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 1_000_000}}
 	out := e.run(t, context.Background(), sc, func(o *driver.Options) {
 		o.BeforeMeasure = e.armQuota(t, cfg)

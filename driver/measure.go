@@ -46,8 +46,12 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		w := d.wls[i]
 		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, buckets: map[string]*regionBucket{}, g: d.g}
 		for _, region := range w.regions {
-			b := w.bucketIn(region)
-			rw.buckets[region] = &regionBucket{key: b, name: b.String()}
+			b, store := w.bucketsIn(region)
+			ch := report.Charge{Bucket: b.String(), Store: store}
+			if store != "" {
+				ch.StoreWeight = d.opts.Quota.StoreWeight(w.spec.Operation)
+			}
+			rw.buckets[region] = &regionBucket{key: b, charge: ch}
 			c, err := d.windowClient(ctx, clients, w, region)
 			if err != nil {
 				return nil, err

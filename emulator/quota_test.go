@@ -90,6 +90,9 @@ func TestThrottlingOnTheWire(t *testing.T) {
 	if r.header.Get("x-amzn-RequestId") == "" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Errorf("throttled answer headers = %v; want x-amzn-RequestId and application/x-amz-json-1.1", r.header)
 	}
+	if got, want := r.header.Get(quota.HeaderThrottledBy), acctA+"/us-east-1/symmetric"; got != want {
+		t.Errorf("throttled answer %s = %q; want the bucket that throttled, %q", quota.HeaderThrottledBy, got, want)
+	}
 	// GenerateRandom shares the symmetric bucket.
 	_, err := c.GenerateRandom(ctx(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)})
 	wantCode(t, "GenerateRandom in a full second", err, "ThrottlingException")

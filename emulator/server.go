@@ -168,8 +168,8 @@ func (c *call) charge(keySpec, store string) *apiError {
 	}
 	err := m.Allow(c.now, quota.Request{Account: c.account, Region: c.region, Operation: c.op, KeySpec: keySpec, CustomKeyStore: store})
 	if err != nil {
-		if errors.Is(err, quota.ErrThrottled) {
-			return errThrottled
+		if te, ok := errors.AsType[*quota.ThrottleError](err); ok {
+			return throttled(te.Bucket.String())
 		}
 		c.s.logf("emulator: quota: %v", err)
 		return errInternal()

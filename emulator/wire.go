@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // maxBodyBytes caps how much of a request body the server reads. KMS's own
@@ -35,13 +37,19 @@ type apiError struct {
 	Type    string
 	Message string
 	Status  int
+	// Bucket names the quota bucket that throttled the request
+	// (quota.BucketKey.String()); only on a throttle.
+	Bucket string
 }
 
 // Error implements error.
 func (e *apiError) Error() string { return "emulator: " + e.Type + ": " + e.Message }
 
-// errThrottled is the one throttling error; its body is written verbatim.
-var errThrottled = &apiError{Type: "ThrottlingException", Message: throttleMsg, Status: http.StatusBadRequest}
+// throttled is the throttling error of bucket; its body is written
+// verbatim.
+func throttled(bucket string) *apiError {
+	return &apiError{Type: "ThrottlingException", Message: throttleMsg, Status: http.StatusBadRequest, Bucket: bucket}
+}
 
 // kerr builds a 400 error of the given KMS type.
 func kerr(typ, format string, args ...any) *apiError {
@@ -159,7 +167,8 @@ func writeError(w http.ResponseWriter, reqID string, e *apiError) {
 	h.Set("Content-Type", contentType)
 	h.Set(headerReqID, reqID)
 	var b []byte
-	if e == errThrottled {
+	if e.Bucket != "" {
+		h.Set(quota.HeaderThrottledBy, e.Bucket)
 		b = []byte(throttleBody)
 	} else {
 		b, _ = json.Marshal(errorBody{Type: e.Type, Message: e.Message})

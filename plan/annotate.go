@@ -20,48 +20,42 @@ func (p *Plan) Model() string {
 	}
 	retry := RetryModelNone
 	for _, b := range p.Buckets {
-		if b.RetryModel != RetryModelNone {
+		if b.RetryModel == RetryModelAdaptive || b.RetryModel != RetryModelNone && retry == RetryModelNone {
 			retry = b.RetryModel
 		}
 	}
-	parts = append(parts, "retries: "+retry)
+	if retry == RetryModelAdaptive {
+		parts = append(parts, "retries: "+AdaptiveNote)
+	} else {
+		parts = append(parts, "retries: "+retry)
+	}
 	return strings.Join(parts, ", ")
 }
 
+// AdaptiveNote says what a plan's figures with retries mean for clients
+// in adaptive mode.
+const AdaptiveNote = "adaptive mode not modelled (estimated as sdk-standard, without the SDK's client-side rate limiter: " +
+	"the predicted attempts and throttled shares with retries overstate an adaptive client's; kmsload simulate models it)"
+
 // Annotate writes the prediction next to the measurement in r. Each
-// bucket of r gets PredictedDemandPerS and PredictedThrottledShare,
-// aggregated the way report.Buckets aggregates the measurement: over the
-// workloads of r whose Bucket is that bucket, attempts (retries included)
-// per second and their throttled share, whatever bucket throttled them.
-// r.Plan gets the summary. Buckets with no planned workload keep zero
-// predictions.
+// bucket of r gets the PredictedDemandPerS and PredictedThrottledShare of
+// the plan's bucket of that name: its attempts (retries included) per
+// second and the share of them that bucket throttled, as report.Buckets
+// counts the measurement (an attempt counts in each bucket it was checked
+// against, as throttled only in the one that throttled it). r.Plan gets
+// the summary. Buckets the plan does not have keep zero predictions.
 func (p *Plan) Annotate(r *report.Results) {
 	if p == nil || r == nil {
 		return
 	}
-	inRun := map[string]string{}
-	for _, w := range r.Workloads {
-		inRun[w.Name] = w.Bucket
-	}
-	type agg struct{ att, thr float64 }
-	by := map[string]*agg{}
-	for _, w := range p.Workloads {
-		b, ok := inRun[w.Name]
-		if !ok || b != w.Bucket {
-			continue
-		}
-		a := by[b]
-		if a == nil {
-			a = &agg{}
-			by[b] = a
-		}
-		a.att += w.AttemptsPerS
-		a.thr += w.AttemptsPerS * w.AttemptThrottledShare
+	by := map[string]Bucket{}
+	for _, b := range p.Buckets {
+		by[b.Name] = b
 	}
 	for i := range r.Buckets {
-		if a := by[r.Buckets[i].Name]; a != nil {
-			r.Buckets[i].PredictedDemandPerS = a.att
-			r.Buckets[i].PredictedThrottledShare = ratio(a.thr, a.att)
+		if b, ok := by[r.Buckets[i].Name]; ok {
+			r.Buckets[i].PredictedDemandPerS = b.AttemptsPerS
+			r.Buckets[i].PredictedThrottledShare = b.AttemptThrottledShare
 		}
 	}
 	sum := &report.PlanSummary{Model: p.Model(), MonthlyCostUSD: p.Cost.TotalUSD}

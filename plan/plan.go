@@ -18,8 +18,11 @@ const (
 	// DefaultMaxAttempts is the SDK's attempt count when a workload sets
 	// none.
 	DefaultMaxAttempts = 3
-	// RetryQuotaTokens is the capacity of a client's retry token bucket.
-	RetryQuotaTokens = 500
+	// RetryQuotaTokens is the SDK's default capacity of a client's retry
+	// token bucket at real size; a workload's client may set another
+	// (retry_bucket), and a plan at a scale scales it
+	// (scenario.EffectiveClient.ScaledTokens).
+	RetryQuotaTokens = scenario.SDKRetryBucket
 	// ThrottleRetryCost is the tokens a retry after a throttle takes.
 	ThrottleRetryCost = 5
 	// NoRetryIncrement is the tokens a request that succeeds on its first
@@ -35,6 +38,12 @@ const (
 	// RetryModelStandard: some workload retries; the attempt figures are
 	// the retry estimate (see the package doc).
 	RetryModelStandard = "sdk-standard-estimate"
+	// RetryModelAdaptive: some workload retries in adaptive mode, which
+	// the plan estimates as standard mode: the SDK's client-side rate
+	// limiter, which holds attempts back once throttled, is not modelled,
+	// so the attempt figures overstate attempts and throttling (kmsload
+	// simulate models adaptive mode).
+	RetryModelAdaptive = "adaptive-not-modelled"
 )
 
 // ErrInvalid is wrapped by Predict's errors about its inputs.
@@ -55,6 +64,11 @@ type Options struct {
 	// Retry, when not "", overrides every workload's retry mode
 	// (sdk-standard, none or adaptive), as `kmsload run --retry` does.
 	Retry string
+	// SDKEnv is what the SDK's environment and shared config set
+	// (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS, retry_mode, max_attempts), for
+	// what neither Retry nor the scenario sets, as in a run
+	// (scenario.Scenario.ResolveClient).
+	SDKEnv scenario.ClientEnv
 	// AlignedWindows says the fixed one-second quota windows start with the
 	// measured window (a test harness can arrange it). When false the run
 	// starts at a random instant of a second and the prediction averages
@@ -201,6 +215,7 @@ type client struct {
 	poisson bool
 	retry   string
 	maxAtt  int
+	tokens  int // retry token bucket at the plan's scale; scenario.RetryBucketNone: none
 }
 
 type bucketAcc struct {
@@ -228,10 +243,17 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 	if dur <= 0 {
 		return nil, fmt.Errorf("%w: no duration", ErrInvalid)
 	}
-	switch opts.Retry {
-	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
-	default:
+	if _, ok := scenario.ParseRetryMode(opts.Retry); opts.Retry != "" && !ok {
 		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrInvalid, opts.Retry)
+	}
+	// Every workload's SDK client, resolved as a run resolves it.
+	ecs := make([]scenario.EffectiveClient, len(s.Workloads))
+	for i, w := range s.Workloads {
+		ec, err := s.ResolveClient(w, scenario.ClientOverride{Retry: opts.Retry}, opts.SDKEnv)
+		if err != nil {
+			return nil, fmt.Errorf("%w: workload %s: %w", ErrInvalid, w.Name, err)
+		}
+		ecs[i] = ec
 	}
 	cfg := opts.Quota
 	if cfg.Algorithm == "" {
@@ -272,12 +294,8 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 	clientIdx := map[[2]string]int{}
 	for wi, w := range s.Workloads {
 		pr := profiles[wi]
-		wc := s.ClientOf(w) // the scenario's client settings; the SDK's defaults otherwise
-		mode := firstNonZero(opts.Retry, wc.Retry, scenario.RetryStandard)
-		maxAtt := 1
-		if mode != scenario.RetryNone {
-			maxAtt = firstNonZero(wc.MaxAttempts, DefaultMaxAttempts)
-		}
+		ec := ecs[wi]
+		mode, maxAtt, tokens := ec.Retry, ec.Attempts(), ec.ScaledTokens(scale)
 		for i := range nsteps {
 			l := dts[i]
 			t := float64(i)/float64(sps) + l/2
@@ -289,7 +307,7 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 			if !ok {
 				c := &client{w: wi, region: region, steps: make([]float64, nsteps),
 					poisson: w.Arrival == scenario.ArrivalPoisson && w.DataKeyCache == nil,
-					retry:   mode, maxAtt: maxAtt}
+					retry:   mode, maxAtt: maxAtt, tokens: tokens}
 				c.charges = model.Buckets(quota.Request{
 					Account: pr.caller.ID, Region: region, Operation: w.Operation,
 					KeySpec: pr.key.Spec, CustomKeyStore: pr.key.CustomKeyStore,
@@ -443,12 +461,18 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 		}
 		out.AttemptsPerS, out.AttemptThrottledShare = out.DemandPerS, out.ThrottledShare
 		for _, ci := range b.clients {
-			if clients[ci].retry != scenario.RetryNone {
-				out.RetryModel = RetryModelStandard
-				out.AttemptsPerS = a.att / nStarts / d
-				out.AttemptThrottledShare = ratio(a.attThr, a.att)
-				break
+			switch clients[ci].retry {
+			case scenario.RetryNone:
+				continue
+			case scenario.RetryAdaptive:
+				out.RetryModel = RetryModelAdaptive
+			default:
+				if out.RetryModel != RetryModelAdaptive {
+					out.RetryModel = RetryModelStandard
+				}
 			}
+			out.AttemptsPerS = a.att / nStarts / d
+			out.AttemptThrottledShare = ratio(a.attThr, a.att)
 		}
 		p.Buckets = append(p.Buckets, out)
 	}
@@ -456,8 +480,7 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 
 	for wi, w := range s.Workloads {
 		pr := profiles[wi]
-		out := Workload{Name: w.Name, Retry: firstNonZero(opts.Retry, s.ClientOf(w).Retry, scenario.RetryStandard),
-			RatePerS: pr.meanRate(scale, sps)}
+		out := Workload{Name: w.Name, Retry: ecs[wi].Retry, RatePerS: pr.meanRate(scale, sps)}
 		var a acc
 		retries := false
 		for ci, c := range clients {

@@ -310,10 +310,12 @@ events:
 
 func TestPredictRetries(t *testing.T) {
 	// One sdk-standard client at 1,200/s against 1,000/s in aligned fixed
-	// windows. It wants 1,200·(p+p²) retries a second, its retry quota's
-	// balance allows 1,200·(1-p)/(5p), and one burst of throttles per
-	// second can take at most 500/5 = 100 tokens' worth: the cap binds,
-	// so attempts are 1,300/s and p = 1 - 1,000/1,300 = 3/13.
+	// windows (120,000/s against 100,000/s at real size, scale 0.01). It
+	// wants 1,200·(p+p²) retries a second, its retry quota's balance
+	// allows 1,200·(1-p)/(5p), and one burst of throttles per second can
+	// take at most its tokens/5: 500 tokens at real size are 5 at this
+	// scale, so the cap of 1 retry a second binds (100 a second at real
+	// size, scaled), attempts are 1,201/s and p = 1 - 1,000/1,201.
 	s := parse(t, `duration: 10s
 scale: 0.01
 keys: {k: {account: a}}
@@ -325,15 +327,24 @@ workloads:
 		t.Fatalf("Predict: %v", err)
 	}
 	b := bucket(t, p, symA)
-	if b.RetryModel != plan.RetryModelStandard || !near(b.AttemptsPerS, 1300, 0.01) || !near(b.AttemptThrottledShare, 3.0/13, 1e-6) {
-		t.Errorf("retry model %q, attempts %g/s, share %g; want %q, 1300/s, %g", b.RetryModel, b.AttemptsPerS, b.AttemptThrottledShare,
-			plan.RetryModelStandard, 3.0/13)
+	if b.RetryModel != plan.RetryModelStandard || !near(b.AttemptsPerS, 1201, 0.01) || !near(b.AttemptThrottledShare, 201.0/1201, 1e-6) {
+		t.Errorf("retry model %q, attempts %g/s, share %g; want %q, 1201/s, %g", b.RetryModel, b.AttemptsPerS, b.AttemptThrottledShare,
+			plan.RetryModelStandard, 201.0/1201)
 	}
 	if !near(b.ThrottledShare, 1.0/6, 1e-9) {
 		t.Errorf("first-attempt share = %g; want 1/6", b.ThrottledShare)
 	}
-	if w := workload(t, p, "w"); w.MaxAttempts != plan.DefaultMaxAttempts || !near(w.AttemptsPerS, 1300, 0.01) {
-		t.Errorf("workload: max attempts %d, attempts %g/s; want %d, 1300/s", w.MaxAttempts, w.AttemptsPerS, plan.DefaultMaxAttempts)
+	if w := workload(t, p, "w"); w.MaxAttempts != plan.DefaultMaxAttempts || !near(w.AttemptsPerS, 1201, 0.01) {
+		t.Errorf("workload: max attempts %d, attempts %g/s; want %d, 1201/s", w.MaxAttempts, w.AttemptsPerS, plan.DefaultMaxAttempts)
+	}
+	// At real size the same client's 500 tokens allow 100 retries a
+	// second: the same physics, 100 times the size.
+	p1, err := plan.Predict(s, plan.Options{AlignedWindows: true, Scale: 1})
+	if err != nil {
+		t.Fatalf("Predict at scale 1: %v", err)
+	}
+	if b1 := bucket(t, p1, symA); !near(b1.AttemptsPerS, 120100, 1) || !near(b1.AttemptThrottledShare, b.AttemptThrottledShare, 1e-3) {
+		t.Errorf("at scale 1: attempts %g/s, share %g; want 120100/s and the scaled plan's share %g", b1.AttemptsPerS, b1.AttemptThrottledShare, b.AttemptThrottledShare)
 	}
 
 	// --retry none overrides the workload's mode.
@@ -555,5 +566,43 @@ workloads:
 	}
 	if err := plan.WriteText(&buf, nil); err == nil {
 		t.Errorf("WriteText(nil plan) = nil; want an error")
+	}
+}
+
+// TestPredictHonoursSDKEnvAndSaysAdaptiveIsNotModelled: the SDK's
+// environment decides what the scenario leaves unset, as in a run; a
+// client in adaptive mode is estimated as standard and the plan says so.
+func TestPredictHonoursSDKEnvAndSaysAdaptiveIsNotModelled(t *testing.T) {
+	s := parse(t, `duration: 10s
+scale: 0.01
+keys: {k: {account: a}}
+workloads:
+  w: {caller: a, key: k, operation: Encrypt, rate: 120000/s}
+`)
+	env := scenario.ClientEnv{RetryMode: "adaptive", RetryModeSource: "environment AWS_RETRY_MODE", MaxAttempts: 5, MaxAttemptsSource: "environment AWS_MAX_ATTEMPTS"}
+	p, err := plan.Predict(s, plan.Options{AlignedWindows: true, SDKEnv: env})
+	if err != nil {
+		t.Fatalf("Predict: %v", err)
+	}
+	if w := workload(t, p, "w"); w.Retry != scenario.RetryAdaptive || w.MaxAttempts != 5 {
+		t.Errorf("workload retry %s/%d; want adaptive/5 from the environment", w.Retry, w.MaxAttempts)
+	}
+	if b := bucket(t, p, symA); b.RetryModel != plan.RetryModelAdaptive {
+		t.Errorf("retry model %q; want %q", b.RetryModel, plan.RetryModelAdaptive)
+	}
+	var buf strings.Builder
+	if err := plan.WriteText(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "adaptive mode not modelled") || !strings.Contains(p.Model(), "adaptive mode not modelled") {
+		t.Errorf("plan text does not say adaptive mode is not modelled:\n%s", buf.String())
+	}
+	// --retry wins over the environment.
+	p, err = plan.Predict(s, plan.Options{AlignedWindows: true, SDKEnv: env, Retry: scenario.RetryStandard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := workload(t, p, "w"); w.Retry != scenario.RetryStandard || w.MaxAttempts != 5 {
+		t.Errorf("with --retry sdk-standard: workload retry %s/%d; want sdk-standard/5", w.Retry, w.MaxAttempts)
 	}
 }

@@ -95,8 +95,9 @@ func clientShare(c *client, p []float64) float64 {
 // per-attempt throttle probability p makes in a window: it wants
 // first·(p + ... + p^(max-1)), its retry quota's token balance allows
 // first·(1-p)·NoRetryIncrement/(ThrottleRetryCost·p), and with fixed
-// windows one burst of throttles per window can take at most
-// RetryQuotaTokens/ThrottleRetryCost.
+// windows one burst of throttles per window can take at most the
+// client's retry tokens (RetryQuotaTokens by default, scaled with the
+// plan) / ThrottleRetryCost.
 func retries(first, p float64, c *client, fixed bool) float64 {
 	if c.retry == scenario.RetryNone || c.maxAtt <= 1 || p <= 0 || first <= 0 {
 		return 0
@@ -107,8 +108,8 @@ func retries(first, p float64, c *client, fixed bool) float64 {
 		want += first * pj
 	}
 	g := math.Min(want, first*(1-p)*NoRetryIncrement/(ThrottleRetryCost*p))
-	if fixed {
-		g = math.Min(g, float64(RetryQuotaTokens)/ThrottleRetryCost)
+	if fixed && c.tokens != scenario.RetryBucketNone {
+		g = math.Min(g, float64(c.tokens)/ThrottleRetryCost)
 	}
 	return g
 }

@@ -48,6 +48,13 @@ func WriteText(w io.Writer, p *Plan) error {
 	ew.table("Quota buckets (per second at this scale; demand = first attempts, mean over the window; thr% = predicted throttled share with retries off; att/s, thr-att% = with the workloads' retries)",
 		"bucket\tquota/s\tdemand/s\tpeak/s\theadroom/s\tutil%\tgrowth\tthr%\tatt/s\tthr-att%\tretry-model\tworkloads\tkeys", rows)
 
+	for _, b := range p.Buckets {
+		if b.RetryModel == RetryModelAdaptive {
+			ew.printf("  %s: %s\n", RetryModelAdaptive, AdaptiveNote)
+			break
+		}
+	}
+
 	ew.printf("\nSaturation\n  %s\n", p.Saturation)
 
 	rows = rows[:0]

@@ -139,3 +139,34 @@ var knownAPIs = map[string]bool{
 	"UpdateAlias": true, "UpdateCustomKeyStore": true, "UpdateKeyDescription": true,
 	"UpdatePrimaryRegion": true,
 }
+
+// ParseBucketKey reads a bucket name made by [BucketKey.String] back into
+// its key ("-" is the empty account of a store bucket). ok is false when
+// name does not have the three parts account/region/class.
+func ParseBucketKey(name string) (k BucketKey, ok bool) {
+	account, rest, ok1 := strings.Cut(name, "/")
+	region, class, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || class == "" {
+		return BucketKey{}, false
+	}
+	if account == "-" {
+		account = ""
+	}
+	return BucketKey{Account: account, Region: region, Class: Class(class)}, true
+}
+
+// BucketsOf returns the keys of the buckets r counts against, in the order
+// a [Model] checks them: first the caller's class bucket for a
+// cryptographic operation (class from r.KeySpec) or the operation's own
+// bucket for every other API; then, for a cryptographic operation on a key
+// in a custom key store, the store's bucket (hasStore true).
+func BucketsOf(r Request) (first, store BucketKey, hasStore bool) {
+	if !cryptoOps[r.Operation] {
+		return BucketKey{Account: r.Account, Region: r.Region, Class: APIClass(r.Operation)}, BucketKey{}, false
+	}
+	first = BucketKey{Account: r.Account, Region: r.Region, Class: KeyClass(r.KeySpec)}
+	if r.CustomKeyStore == "" {
+		return first, BucketKey{}, false
+	}
+	return first, BucketKey{Region: r.Region, Class: StoreClass(r.CustomKeyStore)}, true
+}

@@ -165,6 +165,16 @@ func (c Config) Limit(k BucketKey) float64 {
 	return max(raw*c.Scale, min(raw, c.MinLimit))
 }
 
+// LimitOf returns the scaled per-second limit of the bucket named name
+// ([BucketKey.String]), 0 when name is not a bucket's name.
+func (c Config) LimitOf(name string) float64 {
+	k, ok := ParseBucketKey(name)
+	if !ok {
+		return 0
+	}
+	return c.Limit(k)
+}
+
 // StoreWeight returns how much of a custom key store's quota one request of
 // op uses: StoreWeights[op], or 1.
 func (c Config) StoreWeight(op string) float64 {

@@ -13,6 +13,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// HeaderThrottledBy is the response header with which the emulator names
+// the bucket that throttled a request ([BucketKey.String], e.g.
+// "111111111111/us-east-1/symmetric" or "-/us-east-1/cks:cks-1"), so that
+// a run attributes each throttle to the bucket that did it. KMS clients
+// ignore it.
+const HeaderThrottledBy = "X-Kmsload-Throttled-By"
+
 // ErrThrottled is the sentinel every *ThrottleError wraps.
 var ErrThrottled = errors.New("quota: throttled")
 

@@ -5,12 +5,13 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // Buckets aggregates workloads by quota bucket (Workload.Bucket, or each
 // bucket of Workload.BucketAttempts when the workload's traffic moved
-// between buckets), sorted by bucket name. Workloads with an empty Bucket
+// between buckets or its key is in a custom key store), sorted by bucket name. Workloads with an empty Bucket
 // are left out.
 //
 // For each bucket: Allowed is the sum of attempts minus throttled attempts,
@@ -18,29 +19,27 @@ import (
 // second of durationS (0 when durationS <= 0), QuotaPerS is
 // quotaPerS(name) (0 when quotaPerS is nil), and Workloads and Keys are
 // sorted, without duplicates or empty keys. Account, Region and Class are
-// parsed from the "account/region/class" name; a name with fewer parts
-// leaves the missing ones empty.
+// read from the name (quota.ParseBucketKey; a custom key store's bucket
+// has no account); a name that is not a bucket's leaves them empty.
 func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) float64) []Bucket {
 	type agg struct {
-		b        Bucket
-		attempts int64
-		keys     map[string]bool
+		b     Bucket
+		units float64 // attempts, weighed in a key store's bucket
+		keys  map[string]bool
 	}
 	by := map[string]*agg{}
 	var names []string
-	add := func(w Workload, bucket string, attempts, throttled int64) {
+	add := func(w Workload, bucket string, attempts, throttled int64, units float64) {
 		a := by[bucket]
 		if a == nil {
 			a = &agg{b: Bucket{Name: bucket, Workloads: []string{}, Keys: []string{}}, keys: map[string]bool{}}
-			parts := strings.SplitN(bucket, "/", 3)
-			fields := []*string{&a.b.Account, &a.b.Region, &a.b.Class}
-			for i, p := range parts {
-				*fields[i] = p
+			if k, ok := quota.ParseBucketKey(bucket); ok {
+				a.b.Account, a.b.Region, a.b.Class = k.Account, k.Region, string(k.Class)
 			}
 			by[bucket] = a
 			names = append(names, bucket)
 		}
-		a.attempts += attempts
+		a.units += units
 		a.b.Allowed += attempts - throttled
 		a.b.Throttled += throttled
 		a.b.Workloads = append(a.b.Workloads, w.Name)
@@ -53,12 +52,12 @@ func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) flo
 		if len(w.BucketAttempts) > 0 {
 			for _, name := range slices.Sorted(maps.Keys(w.BucketAttempts)) {
 				b := w.BucketAttempts[name]
-				add(w, name, b.Attempts, b.Throttled)
+				add(w, name, b.Attempts, b.Throttled, b.units())
 			}
 			continue
 		}
 		if w.Bucket != "" {
-			add(w, w.Bucket, w.Attempts, w.ThrottledAttempts)
+			add(w, w.Bucket, w.Attempts, w.ThrottledAttempts, float64(w.Attempts))
 		}
 	}
 	sort.Strings(names)
@@ -66,7 +65,7 @@ func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) flo
 	for _, n := range names {
 		a := by[n]
 		if durationS > 0 {
-			a.b.DemandPerS = float64(a.attempts) / durationS
+			a.b.DemandPerS = a.units / durationS
 		}
 		if quotaPerS != nil {
 			a.b.QuotaPerS = quotaPerS(n)
@@ -119,6 +118,19 @@ func (w *Workload) SetRates(durationS float64) {
 		ok += s.OK + s.CacheHits
 	}
 	w.GoodputPerS = float64(ok) / float64(whole)
+}
+
+// ThrottledIn returns how many of w's attempts the bucket named bucket
+// throttled: its share of BucketAttempts, or all of w's throttled
+// attempts when bucket is w's own and w's attempts were not split.
+func (w Workload) ThrottledIn(bucket string) int64 {
+	if len(w.BucketAttempts) > 0 {
+		return w.BucketAttempts[bucket].Throttled
+	}
+	if bucket == w.Bucket {
+		return w.ThrottledAttempts
+	}
+	return 0
 }
 
 // ThrottledShare returns throttled attempts / attempts of w, 0 when it

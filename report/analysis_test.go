@@ -47,9 +47,9 @@ func TestBuckets(t *testing.T) {
 			},
 		},
 		{
-			name: "no duration, no quota function, short name",
+			name: "no duration, no quota function, not a bucket name",
 			ws:   []report.Workload{wl("a", "acct/eu-west-1", "k", 10, 2), wl("b", "acct/eu-west-1", "k", 10, 0)},
-			want: []report.Bucket{{Name: "acct/eu-west-1", Account: "acct", Region: "eu-west-1",
+			want: []report.Bucket{{Name: "acct/eu-west-1",
 				Allowed: 18, Throttled: 2, Workloads: []string{"a", "b"}, Keys: []string{"k"}}},
 		},
 		{name: "empty", want: []report.Bucket{}},
@@ -168,12 +168,12 @@ func TestBucketsSplitByBucketAttempts(t *testing.T) {
 func TestRecorderAttemptIn(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	r := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
-	r.AttemptIn(0, "1/us-east-1/symmetric", t0, time.Millisecond, report.OK, "")
-	r.AttemptIn(0, "1/us-east-1/symmetric", t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	r.AttemptIn(0, report.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, report.OK, "")
+	r.AttemptIn(0, report.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
 	for range 3 {
-		r.AttemptIn(0, "1/us-west-2/symmetric", t0.Add(time.Second), time.Millisecond, report.Throttled, "ThrottlingException")
+		r.AttemptIn(0, report.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, report.Throttled, "ThrottlingException")
 	}
-	r.AttemptIn(0, "1/us-west-2/symmetric", t0.Add(time.Second), time.Millisecond, report.OK, "")
+	r.AttemptIn(0, report.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, report.OK, "")
 	w := r.Finish(t0.Add(2 * time.Second))[0]
 	want := map[string]report.BucketAttempts{
 		"1/us-east-1/symmetric": {Attempts: 2, Throttled: 1},
@@ -182,9 +182,31 @@ func TestRecorderAttemptIn(t *testing.T) {
 	if w.Attempts != 6 || w.ThrottledAttempts != 4 || !reflect.DeepEqual(w.BucketAttempts, want) {
 		t.Errorf("Attempts %d, ThrottledAttempts %d, BucketAttempts %v; want 6, 4, %v", w.Attempts, w.ThrottledAttempts, w.BucketAttempts, want)
 	}
+	// A workload on a key in a custom key store: its attempts count in the
+	// class bucket, and in the store's unless the class bucket throttled
+	// them; each throttle only where it happened.
+	rs := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
+	home, store := "1/us-east-1/symmetric", "-/us-east-1/cks:hsm"
+	for range 5 {
+		rs.AttemptIn(0, report.Charge{Bucket: home, Store: store}, t0, time.Millisecond, report.OK, "")
+	}
+	rs.AttemptIn(0, report.Charge{Bucket: home, Store: store}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	for range 2 {
+		rs.AttemptIn(0, report.Charge{Bucket: home, Store: store, ByStore: true}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	}
+	ws := rs.Finish(t0.Add(time.Second))[0]
+	wantS := map[string]report.BucketAttempts{home: {Attempts: 8, Throttled: 1}, store: {Attempts: 7, Throttled: 2, Weight: 7}}
+	if ws.Attempts != 8 || ws.ThrottledAttempts != 3 || !reflect.DeepEqual(ws.BucketAttempts, wantS) {
+		t.Errorf("store: Attempts %d, ThrottledAttempts %d, BucketAttempts %v; want 8, 3, %v", ws.Attempts, ws.ThrottledAttempts, ws.BucketAttempts, wantS)
+	}
+	bs := report.Buckets([]report.Workload{ws}, 1, nil)
+	if len(bs) != 2 || bs[0].Name != store || bs[0].Throttled != 2 || bs[0].Allowed != 5 || bs[0].Account != "" || bs[0].Class != "cks:hsm" ||
+		bs[1].Name != home || bs[1].Throttled != 1 || bs[1].Allowed != 7 {
+		t.Errorf("Buckets = %+v; want the store bucket with 2 of 7 throttled and the class bucket with 1 of 8", bs)
+	}
 	// A workload that never left its bucket has no split.
 	r2 := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "b"}})
-	r2.AttemptIn(0, "b", t0, time.Millisecond, report.OK, "")
+	r2.AttemptIn(0, report.Charge{Bucket: "b"}, t0, time.Millisecond, report.OK, "")
 	if w := r2.Finish(t0.Add(time.Second))[0]; w.BucketAttempts != nil {
 		t.Errorf("BucketAttempts = %v; want nil when every attempt went to the workload's bucket", w.BucketAttempts)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -44,6 +45,22 @@ type ClientInfo struct {
 	MaxAttempts ClientSetting `json:"max_attempts"`
 	MaxBackoff  ClientSetting `json:"max_backoff"`
 	RetryBucket ClientSetting `json:"retry_bucket"`
+	// RetryTokens is the retry token bucket the run's client started
+	// with: RetryBucket at real size times the run's scale, rounded, at
+	// least 1 (scenario.EffectiveClient.ScaledTokens), so that it empties
+	// in the seconds it would at real size. 0 without a retry quota.
+	RetryTokens int `json:"retry_tokens,omitempty"`
+}
+
+// RetryBucketText is RetryBucket with its source and, when the run's
+// scale changed it, the tokens the run's client had: "500 (SDK default),
+// 5 at this scale".
+func (c ClientInfo) RetryBucketText() string {
+	s := c.RetryBucket.String()
+	if c.RetryTokens > 0 && strconv.Itoa(c.RetryTokens) != c.RetryBucket.Value {
+		s += fmt.Sprintf(", %d at this scale", c.RetryTokens)
+	}
+	return s
 }
 
 // ClientSetting is one effective client setting and where it came from.
@@ -143,10 +160,32 @@ func (t *textWriter) clients(r *Results) {
 			name += " (shared)"
 		}
 		rows = append(rows, strings.Join([]string{name, list(names),
-			g.info.Retry.String(), g.info.MaxAttempts.String(), g.info.MaxBackoff.String(), g.info.RetryBucket.String()}, "\t"))
+			g.info.Retry.String(), g.info.MaxAttempts.String(), g.info.MaxBackoff.String(), g.info.RetryBucketText()}, "\t"))
 	}
 	t.table("SDK clients (each setting with where it came from)",
 		"client\tworkloads\tretry\tmax-attempts\tmax-backoff\tretry-bucket", rows)
+}
+
+// MinScaledRetryTokens is the smallest scaled retry token bucket whose
+// emptying follows real size closely: 10 retries after a throttle (the
+// value of scenario.MinScaledRetryTokens).
+const MinScaledRetryTokens = 50
+
+// retryScaleParagraphs warns when the run's scale left an SDK client's
+// retry token bucket so small that its emptying comes in coarser steps
+// than at real size.
+func retryScaleParagraphs(r *Results) []string {
+	for _, g := range clientGroups(r) {
+		n := g.info.RetryTokens
+		if n <= 0 || n >= MinScaledRetryTokens || strconv.Itoa(n) == g.info.RetryBucket.Value {
+			continue
+		}
+		return []string{fmt.Sprintf("Scale: at scale %g the SDK client of %s has a retry token bucket of %d tokens (%s at real size), "+
+			"scaled with the traffic so that it empties in the seconds it would at real size, but in coarser steps (%d retries after a throttle); "+
+			"retry-quota exhaustion and the latency it causes follow real size only roughly. kmsload simulate --scale 1 shows real size exactly.",
+			r.Scenario.Scale, g.info.Name, n, orDash(g.info.RetryBucket.Value), n/5)}
+	}
+	return nil
 }
 
 // quotaExhaustionParagraphs explains, per client, when its retry quota ran
@@ -197,8 +236,11 @@ func quotaExhaustionParagraphs(r *Results) []string {
 			}
 			fmt.Fprintf(&s, " (%s)", and(parts))
 		}
-		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s; a retry after a throttle costs 5, other retries 14, a first-attempt success gives 1 back) was empty",
-			orDash(g.info.RetryBucket.Value), g.info.RetryBucket.Source)
+		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s", orDash(g.info.RetryBucket.Value), g.info.RetryBucket.Source)
+		if n := g.info.RetryTokens; n > 0 && strconv.Itoa(n) != g.info.RetryBucket.Value {
+			fmt.Fprintf(&s, "; %d at this run's scale, which empty as fast as the real-size bucket", n)
+		}
+		s.WriteString("; a retry after a throttle costs 5, other retries 14, a first-attempt success gives 1 back) was empty")
 		if g.info.Shared {
 			s.WriteString("; its workloads drain one bucket together, as goroutines sharing one client in one application do")
 		}

@@ -126,9 +126,12 @@ func ExampleWriteText() {
 	//   orders and s3-ingest on key ingest): throttling followed the bucket (caller
 	//   account x Region x class), not the key.
 	//
+	//   s3-ingest kept its goodput; its p99 went from 2 ms alone to 180 ms together;
+	//   it shares bucket 111111111111/us-east-1/symmetric with orders-api.
+	//
 	//   orders-api lost 31.0% of its goodput when run with the others (290.0/s
-	//   alone, 200.0/s together); it shares bucket 111111111111/us-east-1/symmetric
-	//   with s3-ingest.
+	//   alone, 200.0/s together); its p99 went from 2 ms alone to 150 ms together;
+	//   it shares bucket 111111111111/us-east-1/symmetric with s3-ingest.
 }
 
 func ExampleRecorder() {

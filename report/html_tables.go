@@ -289,9 +289,10 @@ func clientTable(r *Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "clients",
 		Title: "SDK clients",
-		Note:  "Each setting with where it came from. A shared client sends for several workloads (per Region): one retry token bucket, one adaptive rate limiter.",
+		Note: "Each setting with where it came from. A shared client sends for several workloads (per Region): one retry token bucket, one adaptive rate limiter. " +
+			"The retry bucket is its size at real size; tokens is what the run's client started with, the size times the run's scale, so that it empties as fast as at real size.",
 		Header: tableHeads("client", "shared", "workloads", "retry", "source", "max attempts", "source",
-			"max backoff", "source", "retry bucket", "source"),
+			"max backoff", "source", "retry bucket", "source", "tokens"),
 		Empty: "No SDK client information in these results.",
 	}
 	var order []string
@@ -334,7 +335,11 @@ func clientTable(r *Results) *htmlTable {
 			src.Class = "label"
 			row = append(row, textCell(s.set.Value, p(s.field, "value")), src)
 		}
-		t.Rows = append(t.Rows, row)
+		tokens := htmlCell{Text: NotApplicable, Src: p("retry_tokens"), Kind: kindEmpty}
+		if c.RetryTokens > 0 {
+			tokens = countCell(int64(c.RetryTokens), p("retry_tokens"))
+		}
+		t.Rows = append(t.Rows, append(row, tokens))
 	}
 	return t
 }

@@ -535,7 +535,7 @@ func TestHTMLClientsAndPlan(t *testing.T) {
 	const b1, b2 = "111111111111/us-east-1/symmetric", "222222222222/eu-west-1/symmetric"
 	shared := &report.ClientInfo{Name: "app", Shared: true, Workloads: []string{"b", "a"},
 		Retry: report.ClientSetting{Value: "adaptive", Source: report.SourceEnvironment + " AWS_RETRY_MODE"}, MaxAttempts: report.ClientSetting{Value: "5", Source: report.SourceWorkload},
-		MaxBackoff: report.ClientSetting{Value: "20s", Source: report.SourceSDK}, RetryBucket: report.ClientSetting{Value: "none", Source: report.SourceDefault}}
+		MaxBackoff: report.ClientSetting{Value: "20s", Source: report.SourceSDK}, RetryBucket: report.ClientSetting{Value: "500", Source: report.SourceSDK}, RetryTokens: 25}
 	own := &report.ClientInfo{Name: "c", Retry: report.ClientSetting{Value: "none", Source: report.SourceRetryFlag}}
 	r := &report.Results{
 		Scenario:  report.ScenarioInfo{Name: "clients", Scale: 1},
@@ -562,10 +562,10 @@ func TestHTMLClientsAndPlan(t *testing.T) {
 		want [][]string
 	}{
 		{"table-clients", [][]string{
-			{"app", "yes", "a, b", "adaptive", "environment AWS_RETRY_MODE", "5", "scenario workload", "20s", "SDK default", "none", "scenario default"},
-			{"c", "no", "c", "none", "--retry flag", report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable},
+			{"app", "yes", "a, b", "adaptive", "environment AWS_RETRY_MODE", "5", "scenario workload", "20s", "SDK default", "500", "SDK default", "25"},
+			{"c", "no", "c", "none", "--retry flag", report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable},
 		}},
-		{"table-retry-quota", [][]string{{"b", "app", "none", "-1.0", "-1.0", "7", "7.0%"}}},
+		{"table-retry-quota", [][]string{{"b", "app", "500", "-1.0", "-1.0", "7", "7.0%"}}},
 		{"table-plan", [][]string{{"fluid", report.NotApplicable, report.NotApplicable, "12.25"}}},
 	} {
 		if got := tableRows(root, tc.id); !slices.EqualFunc(got, tc.want, slices.Equal) {

@@ -168,7 +168,7 @@ type wstate struct {
 
 	requests, ok, throttledReqs int64
 	attempts, throttledAttempts int64
-	elsewhere                   map[string]*BucketAttempts // attempts charged to buckets other than info.Bucket
+	elsewhere                   map[string]*BucketAttempts // attempts charged to buckets other than info.Bucket: another Region's, a key store's
 	dropped, cacheHits          int64
 	doneAttempts                int64
 	errors                      map[string]int64
@@ -379,18 +379,54 @@ func (r *Recorder) Attempt(w int, sent time.Time, service time.Duration, o Outco
 	}
 }
 
-// AttemptIn records one attempt of w, as Attempt does, charged to quota
-// bucket bucket: a workload whose traffic moved to another Region (a
-// shift-traffic event) is charged to that Region's bucket from then on.
-// Attempts in the workload's own bucket (WorkloadInfo.Bucket) cost nothing
+// Charge names the quota buckets one attempt was checked against, in the
+// order the quota checks them, and which of them throttled it.
+type Charge struct {
+	// Bucket is the caller's class (or API) bucket in the Region the
+	// attempt went to: after a shift-traffic event, another Region's
+	// bucket than the workload's own. "" is the workload's own bucket.
+	Bucket string
+	// Store is the bucket of the custom key store holding the key, checked
+	// after Bucket; "" when the key is in none.
+	Store string
+	// ByStore tells that a throttled attempt was throttled by Store, not
+	// by Bucket. A throttle whose bucket the target did not say counts
+	// against Bucket.
+	ByStore bool
+	// StoreWeight is how much of Store's quota the attempt asks
+	// (quota.Config.StoreWeight); 0 counts as 1.
+	StoreWeight float64
+}
+
+// AttemptIn records one attempt of w, as Attempt does, charged to the
+// buckets of c: the attempt counts in Bucket, and in Store unless Bucket
+// throttled it (the quota stops at the first full bucket); it counts as
+// throttled only in the bucket that throttled it. Attempts in the
+// workload's own bucket alone (WorkloadInfo.Bucket, no store) cost nothing
 // more than Attempt.
-func (r *Recorder) AttemptIn(w int, bucket string, sent time.Time, service time.Duration, o Outcome, code string) {
+func (r *Recorder) AttemptIn(w int, c Charge, sent time.Time, service time.Duration, o Outcome, code string) {
 	r.Attempt(w, sent, service, o, code)
 	ws := r.ws[w]
-	if bucket == "" || bucket == ws.info.Bucket {
+	moved := c.Bucket != "" && c.Bucket != ws.info.Bucket
+	if !moved && c.Store == "" {
 		return
 	}
+	throttled := o == Throttled
+	byStore := throttled && c.ByStore && c.Store != ""
 	ws.mu.Lock()
+	if moved {
+		ws.chargeElsewhere(c.Bucket, throttled && !byStore, 0)
+	}
+	if c.Store != "" && (!throttled || byStore) {
+		ws.chargeElsewhere(c.Store, byStore, max(c.StoreWeight, 1))
+	}
+	ws.mu.Unlock()
+}
+
+// chargeElsewhere counts an attempt in bucket, another than the workload's
+// own, of weight (0: a class bucket's, where weight is not counted);
+// ws.mu is held.
+func (ws *wstate) chargeElsewhere(bucket string, throttled bool, weight float64) {
 	if ws.elsewhere == nil {
 		ws.elsewhere = map[string]*BucketAttempts{}
 	}
@@ -400,10 +436,10 @@ func (r *Recorder) AttemptIn(w int, bucket string, sent time.Time, service time.
 		ws.elsewhere[bucket] = b
 	}
 	b.Attempts++
-	if o == Throttled {
+	b.Weight += weight
+	if throttled {
 		b.Throttled++
 	}
-	ws.mu.Unlock()
 }
 
 // Done records the final outcome of a request of w intended at intended
@@ -668,14 +704,11 @@ func (w *wstate) result(dur float64, n int) Workload {
 		wl.Attempts = w.doneAttempts
 	}
 	if len(w.elsewhere) > 0 {
-		own := BucketAttempts{Attempts: w.attempts, Throttled: w.throttledAttempts}
 		wl.BucketAttempts = map[string]BucketAttempts{}
 		for name, b := range w.elsewhere {
 			wl.BucketAttempts[name] = *b
-			own.Attempts -= b.Attempts
-			own.Throttled -= b.Throttled
 		}
-		wl.BucketAttempts[w.info.Bucket] = own
+		splitBuckets(&wl)
 	}
 	for k, v := range w.errors {
 		wl.Errors[k] = v

@@ -201,15 +201,24 @@ type SecondCode struct {
 
 // Bucket is one quota bucket's load over the run, as seen by the client.
 type Bucket struct {
-	// Name is "account/region/class".
-	Name       string  `json:"name"`
-	Account    string  `json:"account"`
-	Region     string  `json:"region"`
-	Class      string  `json:"class"`
-	QuotaPerS  float64 `json:"quota_per_s"`
+	// Name is "account/region/class" (quota.BucketKey.String); a custom
+	// key store's bucket, shared by every caller, is
+	// "-/region/cks:<store id>" and has no Account.
+	Name      string  `json:"name"`
+	Account   string  `json:"account"`
+	Region    string  `json:"region"`
+	Class     string  `json:"class"`
+	QuotaPerS float64 `json:"quota_per_s"`
+	// DemandPerS is the attempts checked against the bucket per second of
+	// the window; in a key store's bucket each weighs its operation's
+	// store weight, the unit of QuotaPerS there.
 	DemandPerS float64 `json:"demand_per_s"`
-	Allowed    int64   `json:"allowed"`
-	Throttled  int64   `json:"throttled"`
+	// Allowed counts the attempts checked against the bucket that it did
+	// not throttle; Throttled those it throttled. An attempt is checked
+	// against its class bucket, then, unless that throttled it, against
+	// its key's store bucket.
+	Allowed   int64 `json:"allowed"`
+	Throttled int64 `json:"throttled"`
 	// Workloads charged to this bucket.
 	Workloads []string `json:"workloads"`
 	// Keys used by those workloads.
@@ -249,6 +258,14 @@ type Coupling struct {
 	CombinedP99Ms          float64 `json:"combined_p99_ms"`
 	// Coupling = 1 - combined goodput / isolated goodput.
 	Coupling float64 `json:"coupling"`
+	// Noise is the half-width of Coupling's 95% band from the
+	// second-to-second variation of both windows' goodput (see
+	// Results.AssessCoupling); 0 when it could not be estimated.
+	Noise float64 `json:"noise,omitempty"`
+	// Inconclusive says why Coupling cannot be told from noise, "" when
+	// it can: windows shorter than CouplingMinSeconds, or a noise band
+	// wider than CouplingMaxNoise.
+	Inconclusive string `json:"inconclusive,omitempty"`
 	// SharesBucketWith lists workloads charged to the same bucket.
 	SharesBucketWith []string `json:"shares_bucket_with"`
 	// SharesKeyWith lists workloads using the same key.
@@ -298,4 +315,28 @@ type Threshold struct {
 type BucketAttempts struct {
 	Attempts  int64 `json:"attempts"`
 	Throttled int64 `json:"throttled"`
+	// Weight is the quota the attempts asked of a custom key store's
+	// bucket, where an operation may weigh more than 1 (GenerateDataKey
+	// weighs 3 in a CloudHSM key store); 0 elsewhere, where it equals
+	// Attempts.
+	Weight float64 `json:"weight,omitempty"`
+}
+
+// Add returns the sum of b and o.
+func (b BucketAttempts) Add(o BucketAttempts) BucketAttempts {
+	return BucketAttempts{Attempts: b.Attempts + o.Attempts, Throttled: b.Throttled + o.Throttled, Weight: b.Weight + o.Weight}
+}
+
+// Sub returns b minus o.
+func (b BucketAttempts) Sub(o BucketAttempts) BucketAttempts {
+	return BucketAttempts{Attempts: b.Attempts - o.Attempts, Throttled: b.Throttled - o.Throttled, Weight: b.Weight - o.Weight}
+}
+
+// units is the demand of b on its bucket: Weight, or Attempts when the
+// attempts weigh 1.
+func (b BucketAttempts) units() float64 {
+	if b.Weight > 0 {
+		return b.Weight
+	}
+	return float64(b.Attempts)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // Snapshot is what a Recorder observed since the previous Snapshot of its
@@ -186,7 +188,7 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 	}
 	for k, b := range w.elsewhere {
 		o := p.elsewhere[k]
-		if n := (BucketAttempts{Attempts: b.Attempts - o.Attempts, Throttled: b.Throttled - o.Throttled}); n != (BucketAttempts{}) {
+		if n := b.Sub(o); n != (BucketAttempts{}) {
 			if d.BucketAttempts == nil {
 				d.BucketAttempts = map[string]BucketAttempts{}
 			}
@@ -379,7 +381,7 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		}
 		for k, v := range d.BucketAttempts {
 			b := st.elsewhere[k]
-			st.elsewhere[k] = BucketAttempts{Attempts: b.Attempts + v.Attempts, Throttled: b.Throttled + v.Throttled}
+			st.elsewhere[k] = b.Add(v)
 		}
 		st.lat.Merge(dec[i].tots)
 	}
@@ -509,23 +511,35 @@ func addTotals(wl *Workload, st *sourceTotals) {
 			wl.BucketAttempts = map[string]BucketAttempts{}
 		}
 		b := wl.BucketAttempts[k]
-		wl.BucketAttempts[k] = BucketAttempts{Attempts: b.Attempts + v.Attempts, Throttled: b.Throttled + v.Throttled}
+		wl.BucketAttempts[k] = b.Add(v)
 	}
 }
 
 // splitBuckets completes wl.BucketAttempts, which holds the attempts
-// charged to other buckets, with those of the workload's own bucket, as
-// Recorder.Finish does.
+// charged to other buckets than the workload's own (another Region's
+// class bucket, a custom key store's), with those of its own bucket: every
+// attempt is in exactly one class bucket, and may also be in a store
+// bucket; every throttled attempt is throttled in exactly one bucket.
 func splitBuckets(wl *Workload) {
 	if len(wl.BucketAttempts) == 0 {
 		return
 	}
 	own := BucketAttempts{Attempts: wl.Attempts, Throttled: wl.ThrottledAttempts}
-	for _, b := range wl.BucketAttempts {
-		own.Attempts -= b.Attempts
+	for name, b := range wl.BucketAttempts {
+		if !isStoreBucket(name) {
+			own.Attempts -= b.Attempts
+		}
 		own.Throttled -= b.Throttled
 	}
 	wl.BucketAttempts[wl.Bucket] = own
+}
+
+// isStoreBucket tells whether the bucket named name is a custom key
+// store's.
+func isStoreBucket(name string) bool {
+	k, _ := quota.ParseBucketKey(name)
+	_, ok := k.Class.Store()
+	return ok
 }
 
 // SourceWorkloads returns one source's share of each workload: its

@@ -47,7 +47,11 @@ func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snaps
 			if o == report.Throttled {
 				code = "ThrottlingException"
 			}
-			rec.AttemptIn(w, buckets[rng.IntN(len(buckets))], sent, svc, o, code)
+			c := report.Charge{Bucket: buckets[rng.IntN(len(buckets))]}
+			if w == 0 && rng.IntN(2) == 0 { // a key in a custom key store
+				c.Store, c.ByStore = "-/us-east-1/cks:hsm", rng.IntN(2) == 0
+			}
+			rec.AttemptIn(w, c, sent, svc, o, code)
 			sent = sent.Add(svc)
 		}
 		code := ""
@@ -131,7 +135,7 @@ func TestMergeEqualsRecorders(t *testing.T) {
 			w := o[wi]
 			for k, b := range w.BucketAttempts {
 				wb := wantBuckets[k]
-				wantBuckets[k] = report.BucketAttempts{Attempts: wb.Attempts + b.Attempts, Throttled: wb.Throttled + b.Throttled}
+				wantBuckets[k] = wb.Add(b)
 			}
 			want.Requests += w.Requests
 			want.OK += w.OK
@@ -172,8 +176,8 @@ func TestMergeEqualsRecorders(t *testing.T) {
 		if !reflect.DeepEqual(g.Errors, want.Errors) {
 			t.Errorf("workload %s: errors = %v; want %v", g.Name, g.Errors, want.Errors)
 		}
-		if len(wantBuckets) != 3 {
-			t.Fatalf("workload %s: the recorders split attempts over %d buckets; want 3", g.Name, len(wantBuckets))
+		if n := 3 + boolInt(g.Name == "a"); len(wantBuckets) != n { // a's key is in a store
+			t.Fatalf("workload %s: the recorders split attempts over %d buckets; want %d", g.Name, len(wantBuckets), n)
 		}
 		if !reflect.DeepEqual(g.BucketAttempts, wantBuckets) {
 			t.Errorf("workload %s: BucketAttempts = %v; want the recorders' sum %v", g.Name, g.BucketAttempts, wantBuckets)
@@ -302,7 +306,7 @@ func TestSnapshotsAreTheRecordersIntervals(t *testing.T) {
 		if rng.IntN(5) == 0 {
 			o = report.Throttled
 		}
-		rec.AttemptIn(0, "1/r/symmetric", intended, svc, o, "")
+		rec.AttemptIn(0, report.Charge{Bucket: "1/r/symmetric"}, intended, svc, o, "")
 		rec.Done(0, intended, intended.Add(svc), 1, o, "")
 		if ms == 2500 {
 			// Finished in second 1, recorded after second 2 began: a
@@ -380,7 +384,7 @@ func ExampleSnapshotter() {
 		for i := range 3 {
 			at := start.Add(time.Duration(i) * 400 * time.Millisecond)
 			rec.Sent(0, at)
-			rec.AttemptIn(0, "1/eu-west-1/symmetric", at, 2*time.Millisecond, report.OK, "")
+			rec.AttemptIn(0, report.Charge{Bucket: "1/eu-west-1/symmetric"}, at, 2*time.Millisecond, report.OK, "")
 			rec.Done(0, at, at.Add(2*time.Millisecond), 1, report.OK, "")
 		}
 		first, _ := snap.Snapshot(start.Add(time.Second))
@@ -396,4 +400,11 @@ func ExampleSnapshotter() {
 	// a1 requests per snapshot: 3 0
 	// a2 requests per snapshot: 3 0
 	// merged: 6 requests, 6 ok, 6 attempts in eu-west-1
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -40,6 +40,21 @@ func TestWriteTextVerdict(t *testing.T) {
 			wantNot: []string{"followed the bucket"},
 		},
 		{
+			// Two keys in one custom key store: the store throttled them,
+			// their class bucket did not.
+			name: "custom key store throttled",
+			ws: []report.Workload{
+				{Name: "a", Key: "k1", Bucket: b, Attempts: 1000, ThrottledAttempts: 200, BucketAttempts: map[string]report.BucketAttempts{
+					b: {Attempts: 1000}, "-/us-east-1/cks:hsm": {Attempts: 1000, Throttled: 200}}},
+				{Name: "b", Key: "k2", Bucket: b, Attempts: 1000, ThrottledAttempts: 100, BucketAttempts: map[string]report.BucketAttempts{
+					b: {Attempts: 1000}, "-/us-east-1/cks:hsm": {Attempts: 1000, Throttled: 100}}},
+				mk("c", "k3", 1000, 0),
+			},
+			want: []string{"Bucket -/us-east-1/cks:hsm (custom key store hsm, Region us-east-1, shared by every caller) throttled 15.0% of its 2000 attempts",
+				"throttling followed the custom key store's bucket, not the key."},
+			wantNot: []string{"Bucket " + b},
+		},
+		{
 			name:    "below the verdict threshold",
 			ws:      []report.Workload{mk("a", "k1", 1000, 5), mk("b", "k2", 1000, 0)},
 			partial: true,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/quota"
 )
 
 // VerdictMinThrottledShare is the throttled-attempt share above which the
@@ -30,6 +31,7 @@ func VerdictParagraphs(r *Results) []string {
 	paras = append(paras, bucketParagraphs(r)...)
 	paras = append(paras, quotaExhaustionParagraphs(r)...)
 	paras = append(paras, couplingParagraphs(r)...)
+	paras = append(paras, retryScaleParagraphs(r)...)
 	return paras
 }
 
@@ -132,8 +134,16 @@ func bucketParagraphs(r *Results) []string {
 			continue
 		}
 		var s strings.Builder
-		fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
-			b.Name, orDash(b.Account), orDash(b.Region), orDash(b.Class), 100*share, b.Allowed+b.Throttled)
+		store, isStore := quota.Class(b.Class).Store()
+		what := "the bucket (caller account x Region x class)"
+		if isStore {
+			what = "the custom key store's bucket"
+			fmt.Fprintf(&s, "Bucket %s (custom key store %s, Region %s, shared by every caller) throttled %.1f%% of its %d attempts",
+				b.Name, store, orDash(b.Region), 100*share, b.Allowed+b.Throttled)
+		} else {
+			fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
+				b.Name, orDash(b.Account), orDash(b.Region), orDash(b.Class), 100*share, b.Allowed+b.Throttled)
+		}
 		if b.QuotaPerS > 0 {
 			fmt.Fprintf(&s, " at %.0f%% of its quota (%.1f/s demand, %.1f/s quota)", 100*b.DemandPerS/b.QuotaPerS, b.DemandPerS, b.QuotaPerS)
 		}
@@ -148,7 +158,7 @@ func bucketParagraphs(r *Results) []string {
 		var throttled []string
 		keys := map[string]bool{}
 		for _, n := range b.Workloads {
-			if byName[n].ThrottledAttempts > 0 {
+			if byName[n].ThrottledIn(b.Name) > 0 {
 				throttled = append(throttled, n)
 				if k := keyOf[n]; k != "" {
 					keys[k] = true
@@ -161,7 +171,7 @@ func bucketParagraphs(r *Results) []string {
 			for i, n := range throttled {
 				parts[i] = fmt.Sprintf("%s on key %s", n, orDash(keyOf[n]))
 			}
-			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed the bucket (caller account x Region x class), not the key.", and(parts))
+			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed %s, not the key.", and(parts), what)
 		case len(keys) == 1 && len(throttled) > 1:
 			var k string
 			for k = range keys {
@@ -181,17 +191,53 @@ func bucketParagraphs(r *Results) []string {
 // couplingParagraphs names each workload that lost more than
 // VerdictMinCoupling of its goodput when run with the others.
 func couplingParagraphs(r *Results) []string {
-	var paras []string
+	var paras, unsure []string
 	for _, c := range r.Coupling {
-		if c.Coupling <= VerdictMinCoupling {
+		if c.Inconclusive != "" {
+			unsure = append(unsure, fmt.Sprintf("%s (%.1f%%)", c.Workload, 100*c.Coupling))
+		}
+		var s string
+		if c.Coupling > VerdictMinCoupling {
+			s = fmt.Sprintf("%s lost %.1f%% of its goodput when run with the others (%.1f/s alone, %.1f/s together)",
+				c.Workload, 100*c.Coupling, c.IsolatedGoodputPerS, c.CombinedGoodputPerS)
+			if c.Noise > 0 {
+				s += fmt.Sprintf(", ±%.1f points of noise", 100*c.Noise)
+			}
+		}
+		if latencyCoupled(c) {
+			if s == "" {
+				s = c.Workload + " kept its goodput"
+			}
+			s += fmt.Sprintf("; its p99 went from %.0f ms alone to %.0f ms together", c.IsolatedP99Ms, c.CombinedP99Ms)
+		}
+		if s == "" {
 			continue
 		}
-		s := fmt.Sprintf("%s lost %.1f%% of its goodput when run with the others (%.1f/s alone, %.1f/s together)",
-			c.Workload, 100*c.Coupling, c.IsolatedGoodputPerS, c.CombinedGoodputPerS)
 		if len(c.SharesBucketWith) > 0 {
 			s += fmt.Sprintf("; it shares bucket %s with %s", c.Bucket, and(c.SharesBucketWith))
 		}
 		paras = append(paras, s+".")
 	}
+	if len(unsure) > 0 {
+		paras = append(paras, fmt.Sprintf("INCONCLUSIVE coupling: the goodput lost by %s cannot be told from noise (%s). Run longer windows (--duration 10s or more) before concluding that the workloads are, or are not, coupled.",
+			and(unsure), firstInconclusive(r.Coupling)))
+	}
 	return paras
+}
+
+// latencyCoupled tells whether c's p99 together is more than three times
+// its p99 alone and at least 10 ms more: the others cost it latency,
+// whatever its goodput did.
+func latencyCoupled(c Coupling) bool {
+	return c.CombinedP99Ms > 3*c.IsolatedP99Ms && c.CombinedP99Ms-c.IsolatedP99Ms >= 10
+}
+
+// firstInconclusive returns the reason of the first inconclusive coupling.
+func firstInconclusive(cs []Coupling) string {
+	for _, c := range cs {
+		if c.Inconclusive != "" {
+			return c.Inconclusive
+		}
+	}
+	return ""
 }

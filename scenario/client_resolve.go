@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -145,6 +146,28 @@ func (c EffectiveClient) BucketTokens() int {
 		return c.RetryBucket
 	}
 	return SDKRetryBucket
+}
+
+// MinScaledRetryTokens is the smallest scaled retry token bucket whose
+// emptying follows real size closely: 10 retries after a throttle. Below
+// it, a run's retry-quota exhaustion comes in coarser steps than at real
+// size (ScaledTokens).
+const MinScaledRetryTokens = 50
+
+// ScaledTokens returns the retry token bucket a client of a run at scale
+// starts with: BucketTokens() x scale, rounded, at least 1, or
+// RetryBucketNone. A run at scale sends scale times the requests of real
+// size through each client, so a bucket of scale times the tokens empties
+// and refills in the same seconds as at real size; an unscaled bucket
+// would last 1/scale times longer and hide the retry-quota exhaustion of
+// real size. The retry costs (5 after a throttle, 14 after another error,
+// 1 back per first-attempt success) are per request and stay.
+func (c EffectiveClient) ScaledTokens(scale float64) int {
+	n := c.BucketTokens()
+	if n == RetryBucketNone || scale <= 0 || scale == 1 {
+		return n
+	}
+	return max(1, int(math.Round(float64(n)*scale)))
 }
 
 // SharedClientConflict returns the first two of clients (in order, with

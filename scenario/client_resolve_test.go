@@ -205,3 +205,23 @@ func TestSharedClientConflict(t *testing.T) {
 		}
 	}
 }
+
+func TestScaledTokens(t *testing.T) {
+	tests := []struct {
+		bucket int
+		scale  float64
+		want   int
+	}{
+		{0, 1, scenario.SDKRetryBucket}, {0, 0.01, 5}, {0, 0.05, 25}, {0, 0.0001, 1}, {1000, 0.1, 100},
+		{scenario.RetryBucketNone, 0.01, scenario.RetryBucketNone}, {0, 0, scenario.SDKRetryBucket},
+	}
+	for _, tt := range tests {
+		c := scenario.EffectiveClient{RetryBucket: tt.bucket}
+		if got := c.ScaledTokens(tt.scale); got != tt.want {
+			t.Errorf("ScaledTokens(bucket %d, scale %g) = %d; want %d", tt.bucket, tt.scale, got, tt.want)
+		}
+	}
+	if scenario.MinScaledRetryTokens != 50 {
+		t.Errorf("scenario.MinScaledRetryTokens = %d; report.MinScaledRetryTokens says 50", scenario.MinScaledRetryTokens)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -293,6 +294,23 @@ func TestCustomKeyStore(t *testing.T) {
 	}
 	if w := workload(t, r, "orders-api"); w.ThrottledShare() != 0 {
 		t.Errorf("orders-api (standard key) throttled %.3f; want 0", w.ThrottledShare())
+	}
+	// The results say so too: the throttles are the store's, exactly as
+	// the emulator counted them, and the verdict names the store.
+	for _, b := range r.Buckets {
+		switch b.Name {
+		case quota.BucketKey{Region: "us-east-1", Class: quota.StoreClass("cks-cloudhsm-1")}.String():
+			if b.Throttled != store.Throttled || b.QuotaPerS != store.QuotaPerS {
+				t.Errorf("results' store bucket %+v; want the emulator's %d throttled at %g/s", b, store.Throttled, store.QuotaPerS)
+			}
+		case acct.Bucket:
+			if b.Throttled != 0 {
+				t.Errorf("results' account bucket %+v; want no throttling", b)
+			}
+		}
+	}
+	if v := strings.Join(strings.Fields(strings.Join(report.VerdictParagraphs(r), " ")), " "); !strings.Contains(v, "(custom key store cks-cloudhsm-1, Region us-east-1, shared by every caller) throttled") {
+		t.Errorf("verdict does not name the store's bucket:\n%s", v)
 	}
 }
 

@@ -22,13 +22,13 @@ type retrier struct {
 
 // newRetrier returns the retry state of a new SDK client with c's
 // settings, at the window's start (Unix ns).
-func newRetrier(c scenario.EffectiveClient, start int64) *retrier {
+func newRetrier(c scenario.EffectiveClient, scale float64, start int64) *retrier {
 	rt := &retrier{
 		retry:      c.Retry != scenario.RetryNone,
 		maxAtt:     c.Attempts(),
 		maxBackoff: int64(c.Backoff()),
 	}
-	if n := c.BucketTokens(); n == scenario.RetryBucketNone {
+	if n := c.ScaledTokens(scale); n == scenario.RetryBucketNone {
 		rt.bucket.unlimited = true
 	} else {
 		rt.bucket.tokens, rt.bucket.capacity = uint(n), uint(n)
@@ -50,7 +50,7 @@ func (r *run) retrier(w *workload, region string) *retrier {
 	}
 	rt, ok := r.sdk[k]
 	if !ok {
-		rt = newRetrier(w.client, r.start)
+		rt = newRetrier(w.client, r.s.scale, r.start)
 		r.sdk[k] = rt
 	}
 	return rt
@@ -75,7 +75,7 @@ func (s *Simulator) checkSharedClients() error {
 func (s *Simulator) annotateClients(ws []report.Workload) {
 	clients := make([]report.WorkloadClient, len(s.wls))
 	for i, w := range s.wls {
-		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: driver.ClientInfo(w.client)}
+		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: driver.ClientInfo(w.client, s.scale)}
 	}
 	report.AnnotateClients(ws, clients)
 }

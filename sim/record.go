@@ -19,8 +19,9 @@ const (
 type recOp struct {
 	t1, t2   int64 // Sent, Dropped, CacheHit: t1 intended; Attempt: t1 sent, t2 service; Done: t1 intended, t2 done
 	w        int32
-	bucket   int32 // Attempt: index of the quota bucket charged
+	bucket   int32 // Attempt: index of the quota buckets charged
 	attempts int16
+	byStore  bool // Attempt: throttled by the key's store bucket
 	kind     uint8
 	outcome  uint8
 	code     uint8
@@ -37,7 +38,7 @@ const recBatch = 8192
 type pipe struct {
 	rec     *report.Recorder
 	start   int64
-	buckets []string // quota bucket names, by recOp.bucket
+	buckets []report.Charge // quota buckets, by recOp.bucket
 	buf     []recOp
 	full    chan []recOp // nil batch: acknowledge on ack
 	free    chan []recOp
@@ -45,7 +46,7 @@ type pipe struct {
 	done    chan struct{}
 }
 
-func newPipe(rec *report.Recorder, start int64, buckets []string) *pipe {
+func newPipe(rec *report.Recorder, start int64, buckets []report.Charge) *pipe {
 	p := &pipe{
 		rec:     rec,
 		start:   start,
@@ -107,7 +108,9 @@ func (p *pipe) consume() {
 			case opCacheHit:
 				p.rec.CacheHit(int(op.w), p.at(op.t1))
 			case opAttempt:
-				p.rec.AttemptIn(int(op.w), p.buckets[op.bucket], p.at(op.t1), time.Duration(op.t2), report.Outcome(op.outcome), codes[op.code])
+				c := p.buckets[op.bucket]
+				c.ByStore = op.byStore
+				p.rec.AttemptIn(int(op.w), c, p.at(op.t1), time.Duration(op.t2), report.Outcome(op.outcome), codes[op.code])
 			case opDone:
 				p.rec.Done(int(op.w), p.at(op.t1), p.at(op.t2), int(op.attempts), report.Outcome(op.outcome), codes[op.code])
 			}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kmsload/kmsload/driver"
@@ -258,18 +257,26 @@ func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
 	if w.inFlight <= 0 {
 		w.inFlight = max(driver.DefaultMinInFlight, int(driver.DefaultInFlightFactor*w.peak+0.5))
 	}
-	w.bucket = bucketOf(w.caller.ID, w.region, sw.Operation, w.key.Spec)
+	w.bucket, _, _ = quota.BucketsOf(w.request(w.region))
 	return w, nil
 }
 
-// bucketOf names the bucket a request is charged to first, as the driver
-// names it in results.
-func bucketOf(account, region, op, spec string) quota.BucketKey {
-	class := quota.APIClass(op)
-	if quota.IsCryptographic(op) {
-		class = quota.KeyClass(spec)
+// request is the quota request of w's calls in region, with its key's spec
+// and custom key store, as the driver names its buckets in results.
+func (w *workload) request(region string) quota.Request {
+	return quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation,
+		KeySpec: w.key.Spec, CustomKeyStore: w.key.CustomKeyStore}
+}
+
+// chargeOf names the buckets, in results, of w's attempts in region: the
+// class or API bucket and the key's store bucket (report.Recorder.AttemptIn).
+func (w *workload) chargeOf(region string) report.Charge {
+	first, store, ok := quota.BucketsOf(w.request(region))
+	c := report.Charge{Bucket: first.String()}
+	if ok {
+		c.Store = store.String()
 	}
-	return quota.BucketKey{Account: account, Region: region, Class: class}
+	return c
 }
 
 // Run simulates the measured windows (with Options.Isolate each workload
@@ -329,9 +336,10 @@ func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
 	for i := range res.Events {
 		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
 	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, s.quotaPerS)
+	res.Buckets = report.Buckets(res.Workloads, res.DurationS, s.qcfg.LimitOf)
 	if s.opts.Isolate {
 		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
+		res.AssessCoupling()
 	}
 	out.Hlog = win.hlog
 	return out, nil
@@ -342,16 +350,6 @@ func (s *Simulator) quotaModel() string {
 		return "off"
 	}
 	return string(s.qcfg.Algorithm)
-}
-
-// quotaPerS is the quota of the bucket named name ("account/region/class"),
-// 0 when the name is not a bucket's.
-func (s *Simulator) quotaPerS(name string) float64 {
-	parts := strings.SplitN(name, "/", 3)
-	if len(parts) != 3 {
-		return 0
-	}
-	return s.qcfg.Limit(quota.BucketKey{Account: parts[0], Region: parts[1], Class: quota.Class(parts[2])})
 }
 
 // client is a workload's sender in one Region. Its retrier is the SDK
@@ -365,7 +363,7 @@ type client struct {
 	op      string
 	account string
 	rt      *retrier
-	bucket0 int32 // index into run.buckets of the quota bucket its attempts are charged to
+	bucket0 int32 // index into run.buckets of the quota buckets its attempts are charged to
 }
 
 // clientKey identifies one SDK client of a measured window, as the driver
@@ -405,7 +403,7 @@ type run struct {
 	jitter  int64 // seed of the backoff jitter draws (driver.JitterDraw)
 	keys    map[string]map[string]*keyState
 	latency func(op string, now time.Time) time.Duration
-	buckets []string // names of the quota buckets attempts are charged to
+	buckets []report.Charge // the quota buckets attempts are charged to
 }
 
 // window is the outcome of one measured window.
@@ -507,13 +505,16 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		rt:      r.retrier(w, region),
 		req:     quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation},
 	}
-	// Attempts are charged, in results, to the bucket of the Region the
+	// Attempts are charged, in results, to the buckets of the Region the
 	// client sends to, as the driver charges them (report.Recorder.AttemptIn).
-	name := bucketOf(w.caller.ID, region, w.spec.Operation, w.key.Spec).String()
-	c.bucket0 = int32(slices.Index(r.buckets, name))
+	ch := w.chargeOf(region)
+	if ch.Store != "" {
+		ch.StoreWeight = r.s.qcfg.StoreWeight(w.spec.Operation)
+	}
+	c.bucket0 = int32(slices.Index(r.buckets, ch))
 	if c.bucket0 < 0 {
 		c.bucket0 = int32(len(r.buckets))
-		r.buckets = append(r.buckets, name)
+		r.buckets = append(r.buckets, ch)
 	}
 	if w.spec.Key != "" {
 		c.key = r.keys[w.spec.Key][region]
@@ -628,9 +629,12 @@ func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 		}
 	}
 	now := r.at(t)
-	outcome, code := outcomeOK, codeOK
+	outcome, code, byStore := outcomeOK, codeOK, false
 	if err := r.model.Allow(now, c.req); err != nil {
 		outcome, code = outcomeThrottled, codeThrottled
+		if te, ok := errors.AsType[*quota.ThrottleError](err); ok {
+			_, byStore = te.Bucket.Class.Store()
+		}
 	} else if c.noKey {
 		outcome, code = outcomeFailed, codeNotFound
 	} else if c.key != nil {
@@ -642,7 +646,7 @@ func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 	if r.latency != nil {
 		svc = max(r.latency(c.op, now), 0)
 	}
-	r.pipe.add(recOp{kind: opAttempt, w: int32(c.rw), bucket: c.bucket0, t1: t, t2: int64(svc), outcome: outcome, code: code})
+	r.pipe.add(recOp{kind: opAttempt, w: int32(c.rw), bucket: c.bucket0, byStore: byStore, t1: t, t2: int64(svc), outcome: outcome, code: code})
 	if svc == 0 {
 		r.complete(ci, intended, t, attempt, outcome, code, retryTok)
 		return

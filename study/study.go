@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -41,6 +42,10 @@ type Layout struct {
 	HasCoupling         bool
 	MaxCoupling         float64
 	MaxCouplingWorkload string
+	// Inconclusive says why the coupling cannot be told from noise
+	// (report.Coupling.Inconclusive of the first workload whose coupling
+	// cannot), "" when every coupling can.
+	Inconclusive string
 	// WorstThrottled is the largest throttled share of attempts of a
 	// workload in the combined run, reached by WorstThrottledWorkload.
 	WorstThrottled         float64
@@ -179,6 +184,9 @@ func Summarize(r Run) Layout {
 			row.HasCoupling, row.Coupling = true, c.Coupling
 			row.AloneThrottledShare, row.AloneP99Ms = c.IsolatedThrottledShare, c.IsolatedP99Ms
 			l.HasCoupling = true
+			if c.Inconclusive != "" && l.Inconclusive == "" {
+				l.Inconclusive = c.Inconclusive
+			}
 			if c.Coupling > l.MaxCoupling {
 				l.MaxCoupling, l.MaxCouplingWorkload = c.Coupling, w.Name
 			}
@@ -272,9 +280,15 @@ func verdict(l Layout) []string {
 			line += " on the same key " + keys[0]
 		}
 		out = append(out, line+".")
+	case l.HasCoupling && l.Inconclusive != "":
+		out = append(out, fmt.Sprintf("Coupling is INCONCLUSIVE: no workload lost more than %.1f%% of its goodput when the others ran, but that cannot be told from noise (%s); run longer windows before concluding.",
+			100*math.Max(l.MaxCoupling, 0), l.Inconclusive))
 	case l.HasCoupling:
 		out = append(out, fmt.Sprintf("Throughput is not coupled: no workload lost more than %.1f%% of its goodput when the others ran.",
 			100*math.Max(l.MaxCoupling, 0)))
+	}
+	if l.HasCoupling && l.Inconclusive != "" && l.MaxCoupling >= CoupledAbove {
+		out = append(out, "The coupling figures are INCONCLUSIVE: "+l.Inconclusive+".")
 	}
 	var together []string
 	for _, w := range l.Workloads {
@@ -294,9 +308,9 @@ func verdict(l Layout) []string {
 		worst := byName[l.WorstThrottledWorkload]
 		line := fmt.Sprintf("Worst throttling: %s, %.0f%% of its attempts; bucket %s ran at %.0f%% of its quota and throttled %.0f%% (workloads %s)",
 			worst.Name, 100*l.WorstThrottled, hot.Name, 100*hot.Utilisation(), 100*hot.ThrottledShare, strings.Join(hot.Workloads, ", "))
-		if worst.KeyStore != "" && hot.Utilisation() < 1 {
-			line += fmt.Sprintf("; the key of %s is in custom key store %s, whose own quota, charged besides the account's, throttled while the account's bucket had headroom",
-				worst.Name, worst.KeyStore)
+		k, _ := quota.ParseBucketKey(hot.Name)
+		if store, ok := k.Class.Store(); ok {
+			line += fmt.Sprintf("; that is custom key store %s's own bucket, charged besides the callers' class buckets and shared by every caller", store)
 		}
 		out = append(out, line+".")
 	} else {
@@ -493,4 +507,20 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// Disambiguate gives layouts that share a scenario name distinct names:
+// each becomes "name (file)", so that two files with the same name: can be
+// told apart in the tables and the verdicts. Layouts with a name of their
+// own keep it.
+func Disambiguate(ls []Layout) {
+	n := map[string]int{}
+	for _, l := range ls {
+		n[l.Name]++
+	}
+	for i := range ls {
+		if n[ls[i].Name] > 1 && ls[i].File != "" {
+			ls[i].Name = fmt.Sprintf("%s (%s)", ls[i].Name, ls[i].File)
+		}
+	}
 }

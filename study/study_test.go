@@ -87,7 +87,8 @@ func TestSummarize(t *testing.T) {
 
 func TestSummarizeDecoupledAndKeyStore(t *testing.T) {
 	ws := []report.Workload{
-		{Name: "card", Caller: "pay", Key: "hsm", Bucket: "6/us-east-1/symmetric", TargetPerS: 150, Attempts: 600, ThrottledAttempts: 150, GoodputPerS: 150},
+		{Name: "card", Caller: "pay", Key: "hsm", Bucket: "6/us-east-1/symmetric", TargetPerS: 150, Attempts: 600, ThrottledAttempts: 150, GoodputPerS: 150,
+			BucketAttempts: map[string]report.BucketAttempts{"6/us-east-1/symmetric": {Attempts: 600}, "-/us-east-1/cks:cks-1": {Attempts: 600, Throttled: 150}}},
 		{Name: "orders", Caller: "pay", Key: "std", Bucket: "6/us-east-1/symmetric", TargetPerS: 500, Attempts: 1500, GoodputPerS: 500},
 	}
 	iso := map[string]report.Workload{"card": ws[0], "orders": ws[1]}
@@ -102,7 +103,8 @@ func TestSummarizeDecoupledAndKeyStore(t *testing.T) {
 	v := strings.Join(l.Verdict, "\n")
 	for _, want := range []string{
 		"Throughput is not coupled: no workload lost more than 0.0% of its goodput",
-		"the key of card is in custom key store cks-1, whose own quota",
+		"Worst throttling: card, 25% of its attempts; bucket -/us-east-1/cks:cks-1 ran at 2% of its quota and throttled 25% (workloads card)",
+		"that is custom key store cks-1's own bucket, charged besides the callers' class buckets",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("Verdict lacks %q:\n%s", want, v)
@@ -193,4 +195,33 @@ func TestSummarizeShiftTraffic(t *testing.T) {
 			t.Errorf("Verdict lacks %q:\n%s", want, v)
 		}
 	}
+}
+
+func TestDisambiguate(t *testing.T) {
+	ls := []study.Layout{{Name: "a", File: "x/a.yaml"}, {Name: "a", File: "y/a.yaml"}, {Name: "b", File: "b.yaml"}}
+	study.Disambiguate(ls)
+	if ls[0].Name != "a (x/a.yaml)" || ls[1].Name != "a (y/a.yaml)" || ls[2].Name != "b" {
+		t.Errorf("names = %q, %q, %q; want the shared name with its file, the other unchanged", ls[0].Name, ls[1].Name, ls[2].Name)
+	}
+}
+
+func TestSummarizeShortWindowsInconclusive(t *testing.T) {
+	ws := []report.Workload{{Name: "a", Bucket: "1/us-east-1/symmetric", GoodputPerS: 100, Series: series2(100, 100)}}
+	iso := map[string]report.Workload{"a": ws[0]}
+	r := &report.Results{Scenario: report.ScenarioInfo{Name: "short", Scale: 1}, DurationS: 2, Workloads: ws, Isolated: iso,
+		Coupling: report.ComputeCoupling(iso, ws)}
+	r.AssessCoupling()
+	l := study.Summarize(study.Run{Results: r, MonthlyCostUSD: -1})
+	v := strings.Join(l.Verdict, "\n")
+	if !strings.Contains(v, "Coupling is INCONCLUSIVE") || strings.Contains(v, "Throughput is not coupled") {
+		t.Errorf("2-second windows: verdict\n%s\nwant INCONCLUSIVE, not \"not coupled\"", v)
+	}
+}
+
+func series2(gs ...int64) []report.Second {
+	out := make([]report.Second, len(gs))
+	for i, g := range gs {
+		out[i] = report.Second{T: i, OK: g}
+	}
+	return out
 }

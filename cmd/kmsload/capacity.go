@@ -69,7 +69,7 @@ goodput, sent, dropped (see the README's thresholds).`,
 	fl.DurationVar(&f.run.healthTimeout, "health-timeout", 30*time.Second, "--target localstack: how long to wait for its health")
 	fl.DurationVar(&f.run.duration, "duration", 0, "length of each probe (default: the scenario's duration)")
 	fl.Float64Var(&f.run.scale, "scale", 0, "measured runs: multiply quotas and rates by this (default: the scenario's; --simulate: 1)")
-	fl.StringVar(&f.run.retry, "retry", "", "SDK retry mode for every workload: sdk-standard, none or adaptive")
+	fl.StringVar(&f.run.retry, "retry", "", retryFlagHelp)
 	fl.Int64Var(&f.run.seed, "seed", 0, "seed for Poisson arrivals (default: the scenario's)")
 	fl.StringVar(&f.run.quotas, "quotas", "", "quota model: aws, off, or a quota override file")
 	fl.StringVar(&f.run.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket")

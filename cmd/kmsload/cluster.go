@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -164,7 +163,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 			Target: cluster.Target{Kind: f.target, Endpoint: endpoint, Quotas: f.quotas, QuotaAlgorithm: f.algorithm, Latency: f.latency},
 		},
 		ScenarioInfo: report.ScenarioInfo{Name: s.Name, File: s.File, SHA256: s.SHA256(), Description: s.Description, Scale: scale, Seed: seed, JitterSeed: f.jitterSeed},
-		QuotaPerS:    bucketQuota(qcfg),
+		QuotaPerS:    qcfg.LimitOf,
 	})
 	if err != nil {
 		return err
@@ -196,16 +195,4 @@ func lostNote(a report.ClusterAgent) string {
 		return ""
 	}
 	return fmt.Sprintf("  LOST (seconds %d-%d missing)", a.MissingFromS, a.MissingToS)
-}
-
-// bucketQuota reads a bucket name "account/region/class" back into its
-// key and gives its limit under cfg.
-func bucketQuota(cfg quota.Config) func(string) float64 {
-	return func(name string) float64 {
-		parts := strings.SplitN(name, "/", 3)
-		if len(parts) != 3 {
-			return 0
-		}
-		return cfg.Limit(quota.BucketKey{Account: parts[0], Region: parts[1], Class: quota.Class(parts[2])})
-	}
 }

@@ -82,7 +82,14 @@ that applies AWS's request quotas (per caller account, Region and class),
 and reports latency, throttling and coupling per workload and quota bucket.
 
 Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid scenario,
-99 thresholds failed.`,
+99 a FAIL verdict (a threshold failed, or a workload's failures other than
+throttling exceeded the error budget); compare: 98 inconclusive,
+99 regression.`,
+		Example: `  kmsload validate scenarios/*.yaml
+  kmsload plan scenarios/quickstart.yaml
+  kmsload run scenarios/quickstart.yaml --isolate
+  kmsload simulate scenarios/quickstart.yaml --scale 1 --duration 1h
+  kmsload compare base/results.json new/results.json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -33,7 +35,15 @@ factor at which it does, and the monthly cost of the layout at real size
 
 The numbers are at the scenario's scale (as 'kmsload run' uses it) unless
 --scale is given; --scale 1 plans at real size. The cost is always at real
-size. 'kmsload run' writes the same prediction next to its measurement.`,
+size. 'kmsload run' writes the same prediction next to its measurement.
+
+Each workload's SDK client is resolved as 'kmsload run' resolves it:
+--retry, then the scenario's client settings, then the SDK's environment
+(AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) and shared config file, then the SDK's
+defaults. A client's retry token bucket (500 tokens by default) is scaled
+with the plan, as a run scales it. Adaptive mode is not modelled: it is
+estimated as sdk-standard, and the plan says so (retry model
+adaptive-not-modelled); 'kmsload simulate' models it.`,
 		Example: `  kmsload plan scenarios/quickstart.yaml
   kmsload plan my.yaml --scale 1 --quotas my-quotas.yaml
   kmsload plan my.yaml --json | jq .saturation`,
@@ -46,7 +56,7 @@ size. 'kmsload run' writes the same prediction next to its measurement.`,
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: the scenario's scale)")
 	fl.StringVar(&f.quotas, "quotas", "", "quota values: aws or a quota override file (default: the scenario's, aws)")
 	fl.StringVar(&f.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
-	fl.StringVar(&f.retry, "retry", "", "retry mode for every workload: sdk-standard, none or adaptive (default: per workload)")
+	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	return cmd
 }
@@ -79,12 +89,22 @@ func planScenario(cmd *cobra.Command, path string, f planFlags) error {
 	return plan.WriteText(out, p)
 }
 
-// predict plans scenario s with the quota configuration, retry mode and
+// retryFlagHelp is the help of the --retry flag of every command that has
+// one: one spelling of the retry modes everywhere.
+const retryFlagHelp = "SDK retry mode for every workload: sdk-standard (or standard), adaptive or none " +
+	"(default: the scenario's client settings, then AWS_RETRY_MODE or the shared config's retry_mode, then sdk-standard)"
+
+// predict plans scenario s with the quota configuration, retry settings
+// (--retry, the scenario, the SDK's environment and shared config) and
 // duration a run with flags f would use, at scale.
 func predict(s *scenario.Scenario, f runFlags, scale float64) (*plan.Plan, error) {
 	qcfg, _, err := quotaConfig(s, f, scale)
 	if err != nil {
 		return nil, err
 	}
-	return plan.Predict(s, plan.Options{Scale: scale, Duration: f.duration, Quota: qcfg, Retry: f.retry})
+	env, err := driver.LoadSDKEnv(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return plan.Predict(s, plan.Options{Scale: scale, Duration: f.duration, Quota: qcfg, Retry: f.retry, SDKEnv: scenario.ClientEnv(env)})
 }

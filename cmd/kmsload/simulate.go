@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,7 +45,7 @@ func newSimulateCmd() *cobra.Command {
 	var f simFlags
 	cmd := &cobra.Command{
 		Use:   "simulate SCENARIO.yaml",
-		Short: "Replay a scenario in virtual time at real AWS scale, sending nothing",
+		Short: "Replay a scenario in virtual time, at any scale up to real size, sending nothing",
 		Long: `Simulate replays the scenario as a discrete-event simulation in virtual
 time: the same arrival processes and seeds as run, every attempt decided by
 the same quota model, the AWS SDK's retry behaviour reproduced (standard:
@@ -53,8 +54,9 @@ retry quota; adaptive: its client-side rate limiter), data-key caches,
 in-flight bounds, lifecycle events and traffic shifts, and the emulator's
 service-time model (--latency; default none: every answer is immediate).
 
-It runs at real rates (scale 1 unless --scale says otherwise): an hour of a
-100,000/s Region takes about 90 s on a 2-core machine. It writes the same results.json
+It runs at the scenario's scale, as run and plan do (--scale 1: real
+size, whatever the scenario says); every result records the scale. At real
+size, an hour of a 100,000/s Region takes about 90 s on a 2-core machine. It writes the same results.json
 (marked "simulated": true), summary.txt, report.html and .hlog files as
 run, and prints the summary.`,
 		Example: `  kmsload simulate scenarios/quickstart.yaml --isolate
@@ -67,9 +69,9 @@ run, and prints the summary.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.out, "out", defaultSimOut, "directory for results.json, summary.txt, report.html and .hlog files (kept apart from run's kmsload-results)")
 	fl.DurationVar(&f.duration, "duration", 0, "virtual length of each measured window (default: the scenario's duration)")
-	fl.Float64Var(&f.scale, "scale", 1, "multiply quotas and rates by this (default 1: real size)")
+	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this; 1 = real size (default: the scenario's scale, as run and plan use it)")
 	fl.BoolVar(&f.isolate, "isolate", false, "simulate each workload alone, then all together, and report coupling")
-	fl.StringVar(&f.retry, "retry", "", "SDK retry mode for every workload: sdk-standard, none or adaptive (default: per workload)")
+	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals and backoff jitter (default: the scenario's seed)")
 	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "seed for the backoff jitter alone (default: --seed); kmsload run --jitter-seed with the same seed backs off request for request alike")
 	fl.StringVar(&f.quotas, "quotas", "", "quota model: aws, off, or a quota override file (default: the scenario's, aws)")
@@ -84,15 +86,17 @@ run, and prints the summary.`,
 
 // simOptions builds the simulation's options from the scenario and flags.
 func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
-	if f.retry != "" {
-		switch f.retry {
-		case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
-		default:
-			return sim.Options{}, usageErr(fmt.Errorf("--retry %q: want sdk-standard, none or adaptive", f.retry))
-		}
+	if _, ok := scenario.ParseRetryMode(f.retry); f.retry != "" && !ok {
+		return sim.Options{}, usageErr(fmt.Errorf("--retry %q: want sdk-standard (or standard), adaptive or none", f.retry))
 	}
-	if !(f.scale > 0) {
+	if f.scale < 0 || math.IsNaN(f.scale) || math.IsInf(f.scale, 0) {
 		return sim.Options{}, usageErr(fmt.Errorf("--scale %g: must be positive", f.scale))
+	}
+	if f.scale == 0 {
+		f.scale = s.Scale
+		if f.scale == 0 {
+			f.scale = 1
+		}
 	}
 	qcfg, quotasOn, err := quotaConfig(s, runFlags{quotas: f.quotas, algorithm: f.algorithm}, f.scale)
 	if err != nil {
@@ -166,7 +170,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	res.Target.Versions = versions()
 	if !opts.QuotasOff {
 		rf := runFlags{quotas: f.quotas, algorithm: f.algorithm, duration: f.duration, retry: f.retry}
-		if p, err := predict(s, rf, f.scale); err == nil {
+		if p, err := predict(s, rf, opts.Scale); err == nil {
 			p.Annotate(res)
 		} else {
 			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/study"
 )
@@ -105,6 +106,9 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 	if len(f.vary) > 0 || f.slo != "" || (len(scs) == 1 && len(scs[0].Variants) > 0) {
 		return runVariants(ctx, cmd, scs, f)
 	}
+	if d := f.duration; d > 0 && d < report.CouplingMinSeconds*time.Second {
+		fmt.Fprintf(os.Stderr, "kmsload study: windows of %s are too short for coupling to be told from noise (at least %d s); every coupling is marked INCONCLUSIVE\n", d, report.CouplingMinSeconds)
+	}
 	var layouts []study.Layout
 	for _, s := range scs {
 		if !f.quiet {
@@ -119,6 +123,7 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 		}
 		layouts = append(layouts, study.Summarize(run))
 	}
+	study.Disambiguate(layouts)
 	out := cmd.OutOrStdout()
 	if f.markdown {
 		return study.WriteMarkdown(out, f.title, f.intro, layouts)
