@@ -15,6 +15,10 @@
 // its KeyUsage, a workload's KeyRef and Region) are filled in after decoding
 // and documented on the fields concerned.
 //
+// [Scenario.Pos] returns where a field of a parsed file was written, so
+// that checks outside the package (package lint) can report at the same
+// file:line:col.
+//
 // [Schema] returns a JSON Schema of the file format for editors, for example
 // with yaml-language-server:
 //

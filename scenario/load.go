@@ -50,6 +50,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, errs.sorted()
 	}
 	sort.SliceStable(s.Events, func(i, j int) bool { return s.Events[i].At < s.Events[j].At })
+	s.pos = d.pos
 	return s, nil
 }
 

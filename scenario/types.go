@@ -53,6 +53,9 @@ type Scenario struct {
 
 	// sha256 is the hex SHA-256 of the bytes the scenario was parsed from.
 	sha256 string
+	// pos maps each field path the file wrote to its position (nil for a
+	// scenario built in code); see Pos.
+	pos map[string]position
 }
 
 // Quotas selects the quota model applied by the embedded emulator.

@@ -77,16 +77,7 @@ func parent(path string) string {
 	return path[:i]
 }
 
-func (v *validator) lookup(path string) position {
-	for p := path; ; p = parent(p) {
-		if pos, ok := v.pos[p]; ok {
-			return pos
-		}
-		if p == "" {
-			return position{1, 1}
-		}
-	}
-}
+func (v *validator) lookup(path string) position { return lookupPos(v.pos, path) }
 
 // ordered returns the names of a map in the order the file wrote them
 // (by name when there are no positions).

@@ -55,10 +55,10 @@ func TestValidateBrokenFiles(t *testing.T) {
 		{"rates.yaml", []string{"rates.yaml:5:55: ", "rates.yaml:6:55: ", "rates.yaml:10:55: "}},
 		{"durations.yaml", []string{"durations.yaml:2:11: ", "durations.yaml:11:31: ", "durations.yaml:13:10: "}},
 		{"references.yaml", []string{"references.yaml:6:23: ", "references.yaml:8:55: ", "references.yaml:10:27: ", "references.yaml:11:16: "}},
-		{"operations.yaml", []string{"operations.yaml:9:45: workloads.sign.operation"}},
+		{"operations.yaml", []string{"operations.yaml:9:45: error: workloads.sign.operation"}},
 		{"cross_account.yaml", []string{"cross_account.yaml:9:50: ", "cross_account.yaml:10:47: "}},
 		{"wrong_types.yaml", []string{"wrong_types.yaml:1:7: ", "wrong_types.yaml:2:8: "}},
-		{"syntax.yaml", []string{"syntax.yaml:2:1: invalid YAML"}},
+		{"syntax.yaml", []string{"syntax.yaml:2:1: error: invalid YAML"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -84,6 +84,42 @@ func TestValidateGood(t *testing.T) {
 	stdout, stderr, code := kmsload(t, "validate", "../../scenarios/quickstart.yaml")
 	if code != 0 || !strings.Contains(stdout, "quickstart.yaml: ok") {
 		t.Errorf("validate quickstart: exit %d; stdout %q stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestValidateLockout: a caller the key policy never admits is a warning
+// at the workload's caller, with a fix; --strict makes it an error.
+func TestValidateLockout(t *testing.T) {
+	const file = "testdata/lockout.yaml"
+	const finding = `workload "locked": caller other (222222222222) is never admitted to key k of account security`
+	tests := []struct {
+		args     []string
+		code     int
+		level    string
+		okSuffix string // the summary line on stdout; "" = none
+	}{
+		{[]string{"validate", file}, 0, "warning", "1 warning)\n"},
+		{[]string{"validate", "--strict", file}, 2, "error", ""},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := kmsload(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("kmsload %v: exit %d; want %d\n%s", tt.args, code, tt.code, stderr)
+		}
+		if want := file + ":13:20: " + tt.level + ": " + finding; !strings.Contains(stderr, want) {
+			t.Errorf("kmsload %v: stderr lacks %q:\n%s", tt.args, want, stderr)
+		}
+		if want := "[caller-never-admitted]\n    fix: add other to keys.k.allow_accounts"; !strings.Contains(stderr, want) {
+			t.Errorf("kmsload %v: stderr lacks the rule and fix %q:\n%s", tt.args, want, stderr)
+		}
+		summary := file + ": ok (3 accounts, 1 keys, 2 workloads, 0 events, " + tt.okSuffix
+		if got := strings.Contains(stdout, summary); got != (tt.okSuffix != "") {
+			t.Errorf("kmsload %v: stdout %q; summary %q shown %v, want %v", tt.args, stdout, summary, got, !got)
+		}
+	}
+	// The library scenario passes --strict: a clean file is no worse off.
+	if _, stderr, code := kmsload(t, "validate", "--strict", "../../scenarios/quickstart.yaml"); code != 0 || stderr != "" {
+		t.Errorf("validate --strict quickstart: exit %d, stderr %q; want 0 and nothing", code, stderr)
 	}
 }
 

@@ -160,6 +160,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	warnFindings(os.Stderr, s, qcfg, quotasOn)
 	if err := checkOutDir(f.out, false, f.force); err != nil {
 		return err
 	}

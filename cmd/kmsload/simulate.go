@@ -144,6 +144,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	if err != nil {
 		return err
 	}
+	warnFindings(os.Stderr, s, opts.Quota, !opts.QuotasOff)
 	if err := checkOutDir(f.out, true, f.force); err != nil {
 		return err
 	}

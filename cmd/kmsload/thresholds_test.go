@@ -223,6 +223,11 @@ func TestVerdictLockedOutCaller(t *testing.T) {
 			if !strings.Contains(stdout, "thresholds: all 1 passed") {
 				t.Errorf("stdout lacks the passing threshold:\n%s", stdout)
 			}
+			// The lockout is warned about before the run, unless expected.
+			warned := strings.Contains(stderr, `.yaml:13:20: warning: workload "locked": caller other (222222222222) is never admitted`)
+			if want := tt.name != "expected"; warned != want {
+				t.Errorf("lockout warned about: %v; want %v\n%s", warned, want, stderr)
+			}
 			res := readResults(t, out)
 			v := res.Verdict
 			if v == nil || v.Pass != (tt.code == 0) || len(v.Failures) == 0 {
