@@ -159,6 +159,12 @@ type Options struct {
 	// instant already past starts it at once, and so does ctx ending).
 	// Agents of a distributed run start together this way.
 	Start func() time.Time
+	// WindowPhase is where each measured window starts against the
+	// quota's one-second windows when Start is nil: a fixed offset (the
+	// window waits for the next instant at that offset into a second of
+	// the emulator's clock, the wall clock) or random (at once). A fixed
+	// phase needs the embedded target, whose quota windows are kmsload's.
+	WindowPhase quota.WindowPhase
 }
 
 // Output is the result of a run.
@@ -240,6 +246,9 @@ func New(opts Options) (*Driver, error) {
 	}
 	if !(d.scale > 0) {
 		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, d.scale)
+	}
+	if opts.WindowPhase.Fixed && opts.Start == nil && opts.Target.Kind != TargetEmbedded {
+		return nil, fmt.Errorf("%w: window phase %s: target %s applies its own quota windows, whose phase kmsload cannot set; use --window-phase random", ErrBadOptions, opts.WindowPhase, opts.Target.Kind)
 	}
 	d.seed = firstNonZero(opts.Seed, sc.Seed)
 	d.drain = firstNonZero(opts.DrainTimeout, DefaultDrainTimeout)
@@ -523,6 +532,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 			Scale:       d.scale,
 			Seed:        d.seed,
 			JitterSeed:  d.opts.JitterSeed,
+			WindowPhase: d.opts.WindowPhase.String(),
 		},
 		Target: d.targetInfo(),
 	}
@@ -562,6 +572,10 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 	}
 	if res.StartedAt.IsZero() {
 		res.StartedAt = m.start
+	}
+	if res.Target.QuotasAppliedBy == "kmsload" && d.opts.Start == nil {
+		ph := quota.OffsetOf(res.StartedAt).Seconds()
+		res.Scenario.WindowPhaseS = &ph
 	}
 	res.DurationS = m.elapsed.Seconds()
 	res.Partial = m.partial

@@ -387,10 +387,14 @@ func (ws *workers) wait() { ws.wg.Wait() }
 // returns the window's start: that instant, or now when it has passed or
 // ctx ended first.
 func (d *Driver) waitStart(ctx context.Context) time.Time {
-	if d.opts.Start == nil {
-		return time.Now()
+	start := d.opts.Start
+	if start == nil {
+		if !d.opts.WindowPhase.Fixed {
+			return time.Now()
+		}
+		start = func() time.Time { return d.opts.WindowPhase.Next(time.Now().Add(5 * time.Millisecond)) }
 	}
-	at := d.opts.Start()
+	at := start()
 	wait := time.Until(at)
 	if wait <= 0 {
 		return time.Now()

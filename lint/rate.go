@@ -21,7 +21,7 @@ func ratesOverQuota(s *scenario.Scenario, cfg quota.Config) ([]Finding, error) {
 	for _, w := range s.Workloads {
 		alone := *s
 		alone.Workloads = []scenario.Workload{w}
-		p, err := plan.Predict(&alone, plan.Options{Scale: 1, Quota: cfg, Retry: scenario.RetryNone, AlignedWindows: true})
+		p, err := plan.Predict(&alone, plan.Options{Scale: 1, Quota: cfg, Retry: scenario.RetryNone, WindowPhase: quota.WindowPhase{Fixed: true}})
 		if err != nil {
 			return nil, fmt.Errorf("lint: workload %q: %w", w.Name, err)
 		}

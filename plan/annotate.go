@@ -3,19 +3,20 @@ package plan
 import (
 	"strings"
 
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 )
 
 // Model describes how the plan was made, for reports, e.g. "fluid,
-// fixed-window, windows not aligned with the run start, retries:
+// fixed-window, window phase random (averaged over the second), retries:
 // sdk-standard-estimate".
 func (p *Plan) Model() string {
 	parts := []string{"fluid", p.QuotaModel}
 	if p.QuotaModel != "token-bucket" {
-		if p.AlignedWindows {
-			parts = append(parts, "windows aligned with the run start")
+		if p.WindowPhase == quota.PhaseRandom || p.WindowPhase == "" {
+			parts = append(parts, "window phase random (averaged over the second)")
 		} else {
-			parts = append(parts, "windows not aligned with the run start")
+			parts = append(parts, "window phase "+p.WindowPhase)
 		}
 	}
 	retry := RetryModelNone

@@ -39,10 +39,11 @@
 // demand D > Q lose 1 - Q/D of their requests (a bucket at 120% of its
 // quota throttles one sixth). Poisson arrivals make N_k random: the
 // expected excess E[max(0, N_k - Q)] is taken with N_k normal of mean N_k
-// and variance equal to the Poisson part of N_k. Unless
-// Options.AlignedWindows is set, the run is taken to start at a uniformly
-// random instant of a wall-clock second, as a real run does, and the
-// prediction is the average over eight such starts: the partial first and
+// and variance equal to the Poisson part of N_k. With a
+// random Options.WindowPhase (the default, as a run's) the run is taken
+// to start at a uniformly random instant of a wall-clock second, and the
+// prediction is the average over eight such starts; a fixed phase starts
+// it at that offset into a second (to the integration step): the partial first and
 // last windows throttle less, which matters in runs of a few seconds. With
 // the token-bucket algorithm the bucket is simulated as a fluid that
 // refills at Q and holds BurstSeconds x Q, starting full.

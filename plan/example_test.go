@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kmsload/kmsload/plan"
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -21,7 +22,7 @@ workloads:
 		fmt.Println(err)
 		return
 	}
-	p, err := plan.Predict(s, plan.Options{AlignedWindows: true})
+	p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}})
 	if err != nil {
 		fmt.Println(err)
 		return

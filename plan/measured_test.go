@@ -105,7 +105,7 @@ workloads:
 			s := parse(t, "duration: 4s\n"+tt.yaml)
 			cfg := quota.DefaultConfig()
 			cfg.Scale = scale
-			p, err := plan.Predict(s, plan.Options{Scale: scale, Quota: cfg, Retry: scenario.RetryNone, AlignedWindows: true})
+			p, err := plan.Predict(s, plan.Options{Scale: scale, Quota: cfg, Retry: scenario.RetryNone, WindowPhase: quota.WindowPhase{Fixed: true}})
 			if err != nil {
 				t.Fatalf("Predict: %v", err)
 			}

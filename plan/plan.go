@@ -69,11 +69,11 @@ type Options struct {
 	// what neither Retry nor the scenario sets, as in a run
 	// (scenario.Scenario.ResolveClient).
 	SDKEnv scenario.ClientEnv
-	// AlignedWindows says the fixed one-second quota windows start with the
-	// measured window (a test harness can arrange it). When false the run
-	// starts at a random instant of a second and the prediction averages
-	// over the possible starts.
-	AlignedWindows bool
+	// WindowPhase is where the measured window starts against the fixed
+	// one-second quota windows, as the run's or simulation's
+	// (quota.WindowPhase): a fixed offset, or random (the zero value), for
+	// which the prediction averages over the possible starts.
+	WindowPhase quota.WindowPhase
 	// Pricing holds the prices; a zero Pricing means DefaultPricing().
 	Pricing Pricing
 }
@@ -86,8 +86,8 @@ type Plan struct {
 	DurationS float64 `json:"duration_s"`
 	// QuotaModel is the quota algorithm: fixed-window or token-bucket.
 	QuotaModel string `json:"quota_model"`
-	// AlignedWindows is Options.AlignedWindows.
-	AlignedWindows bool `json:"aligned_windows"`
+	// WindowPhase is Options.WindowPhase: "random" or an offset.
+	WindowPhase string `json:"window_phase"`
 	// Buckets are the quota buckets with demand, sorted by name.
 	Buckets []Bucket `json:"buckets"`
 	// Workloads in scenario order.
@@ -270,7 +270,7 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 	}
 
 	p := &Plan{Scenario: s.Name, Scale: scale, DurationS: dur.Seconds(),
-		QuotaModel: string(cfg.Algorithm), AlignedWindows: opts.AlignedWindows}
+		QuotaModel: string(cfg.Algorithm), WindowPhase: opts.WindowPhase.String()}
 	profiles := make([]profile, len(s.Workloads))
 	for i, w := range s.Workloads {
 		pr, err := newProfile(s, w, dur)
@@ -349,8 +349,8 @@ func Predict(s *scenario.Scenario, opts Options) (*Plan, error) {
 	}
 
 	// Throttling, averaged over the window starts.
-	starts := []int{0}
-	if !opts.AlignedWindows && cfg.Algorithm == quota.FixedWindow {
+	starts := []int{int(math.Round(opts.WindowPhase.Offset.Seconds()*float64(sps))) % sps}
+	if !opts.WindowPhase.Fixed && cfg.Algorithm == quota.FixedWindow {
 		starts = starts[:0]
 		for j := range windowStarts {
 			starts = append(starts, j*sps/windowStarts)

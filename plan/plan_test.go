@@ -217,7 +217,7 @@ workloads:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := parse(t, tt.yaml)
-			p, err := plan.Predict(s, plan.Options{AlignedWindows: tt.aligned})
+			p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: tt.aligned}})
 			if err != nil {
 				t.Fatalf("Predict: %v", err)
 			}
@@ -267,7 +267,7 @@ workloads:
 events:
   - {at: 5s, action: shift-traffic, workload: slow, to_region: us-west-2}
 `)
-	p, err := plan.Predict(s, plan.Options{AlignedWindows: true})
+	p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}})
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -322,7 +322,7 @@ keys: {k: {account: a}}
 workloads:
   w: {caller: a, key: k, operation: Encrypt, rate: 120000/s}
 `)
-	p, err := plan.Predict(s, plan.Options{AlignedWindows: true})
+	p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}})
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -339,7 +339,7 @@ workloads:
 	}
 	// At real size the same client's 500 tokens allow 100 retries a
 	// second: the same physics, 100 times the size.
-	p1, err := plan.Predict(s, plan.Options{AlignedWindows: true, Scale: 1})
+	p1, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}, Scale: 1})
 	if err != nil {
 		t.Fatalf("Predict at scale 1: %v", err)
 	}
@@ -348,7 +348,7 @@ workloads:
 	}
 
 	// --retry none overrides the workload's mode.
-	p, err = plan.Predict(s, plan.Options{AlignedWindows: true, Retry: scenario.RetryNone})
+	p, err = plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}, Retry: scenario.RetryNone})
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -509,7 +509,7 @@ workloads:
   w2: {caller: a, key: k, operation: Decrypt, rate: 40000/s, retry: none}
   w3: {caller: b, key: kb, operation: Encrypt, rate: 10000/s, retry: none}
 `)
-	p, err := plan.Predict(s, plan.Options{AlignedWindows: true})
+	p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}})
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -580,7 +580,7 @@ workloads:
   w: {caller: a, key: k, operation: Encrypt, rate: 120000/s}
 `)
 	env := scenario.ClientEnv{RetryMode: "adaptive", RetryModeSource: "environment AWS_RETRY_MODE", MaxAttempts: 5, MaxAttemptsSource: "environment AWS_MAX_ATTEMPTS"}
-	p, err := plan.Predict(s, plan.Options{AlignedWindows: true, SDKEnv: env})
+	p, err := plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}, SDKEnv: env})
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -598,7 +598,7 @@ workloads:
 		t.Errorf("plan text does not say adaptive mode is not modelled:\n%s", buf.String())
 	}
 	// --retry wins over the environment.
-	p, err = plan.Predict(s, plan.Options{AlignedWindows: true, SDKEnv: env, Retry: scenario.RetryStandard})
+	p, err = plan.Predict(s, plan.Options{WindowPhase: quota.WindowPhase{Fixed: true}, SDKEnv: env, Retry: scenario.RetryStandard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,12 @@ func metaTable(r *Results) *htmlTable {
 	}
 	add("scale", numCell(KindPlain, r.Scenario.Scale, jsonPtr("scenario", "scale")))
 	add("seed", numCell(KindPlain, float64(r.Scenario.Seed), jsonPtr("scenario", "seed")))
+	if r.Scenario.WindowPhase != "" {
+		add("window phase", textCell(r.Scenario.WindowPhase, jsonPtr("scenario", "window_phase")))
+	}
+	if r.Scenario.WindowPhaseS != nil {
+		add("window started", numCell(KindSeconds, *r.Scenario.WindowPhaseS, jsonPtr("scenario", "window_phase_s")))
+	}
 	add("target", textCell(r.Target.Kind, jsonPtr("target", "kind")))
 	if r.Target.Endpoint != "" {
 		add("endpoint", textCell(r.Target.Endpoint, jsonPtr("target", "endpoint")))

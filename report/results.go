@@ -1,6 +1,9 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Schema names the version of the results.json format.
 const Schema = "kmsload.result/v1"
@@ -86,6 +89,27 @@ type ScenarioInfo struct {
 	// random jitter), and every simulation (its jitter seed, which may
 	// be 0).
 	JitterSeed int64 `json:"jitter_seed,omitempty"`
+	// WindowPhase is the rule the measured windows started by against
+	// the quota's one-second windows (quota.WindowPhase): "random" or an
+	// offset such as "250ms". WindowPhaseS is where the (combined)
+	// window did start, in seconds after a quota window's boundary, when
+	// kmsload's quota model applied it (absent when the target's own
+	// windows did: their phase is unknown).
+	WindowPhase  string   `json:"window_phase,omitempty"`
+	WindowPhaseS *float64 `json:"window_phase_s,omitempty"`
+}
+
+// WindowPhaseText describes the window phase of s for reports: the rule
+// and where the window started, e.g. "random (started 0.437 s into a
+// quota second)"; "" when the results do not say.
+func WindowPhaseText(s ScenarioInfo) string {
+	if s.WindowPhase == "" {
+		return ""
+	}
+	if s.WindowPhaseS == nil {
+		return s.WindowPhase + " (the target's quota windows: phase unknown)"
+	}
+	return fmt.Sprintf("%s (started %.3f s into a quota second)", s.WindowPhase, *s.WindowPhaseS)
 }
 
 // TargetInfo says what the run was sent to and how quotas were applied.

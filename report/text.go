@@ -108,6 +108,9 @@ func (t *textWriter) header(r *Results) {
 		}
 	}
 	add("scale", scale)
+	if ph := WindowPhaseText(r.Scenario); ph != "" {
+		add("window phase", ph)
+	}
 	dur := fmt.Sprintf("%.1f s", r.DurationS)
 	if !r.StartedAt.IsZero() {
 		dur += ", started " + r.StartedAt.UTC().Format(time.RFC3339)

@@ -267,7 +267,7 @@ func comparePlan(t checker, s *scenario.Scenario, measured *report.Results) {
 		return
 	}
 	p, err := plan.Predict(shorten(s, equivDuration), plan.Options{
-		Scale: scale, Duration: equivDuration, Quota: cfg, Retry: scenario.RetryNone, AlignedWindows: true,
+		Scale: scale, Duration: equivDuration, Quota: cfg, Retry: scenario.RetryNone, WindowPhase: quota.WindowPhase{Fixed: true},
 	})
 	if err != nil {
 		t.Fatalf("plan.Predict: %v", err)

@@ -99,9 +99,13 @@ type Options struct {
 	// the request.
 	Latency func(op string, now time.Time) time.Duration
 	// Start is the virtual start of every measured window; zero = the
-	// current time truncated to a whole second (so quota windows start
-	// with the measured window).
+	// current time truncated to a whole second, plus WindowPhase's offset
+	// (a random phase drawn from the seed).
 	Start time.Time
+	// WindowPhase is where the measured windows start against the
+	// quota's one-second windows when Start is zero, as a run's
+	// (driver.Options.WindowPhase).
+	WindowPhase quota.WindowPhase
 	// DrainTimeout bounds the virtual wait for requests in flight after
 	// arrivals stop; 0 = driver.DefaultDrainTimeout. Requests still in
 	// flight then fail with the code "Canceled".
@@ -166,7 +170,7 @@ func New(opts Options) (*Simulator, error) {
 	}
 	s.start = opts.Start
 	if s.start.IsZero() {
-		s.start = time.Now().Truncate(time.Second)
+		s.start = time.Now().Truncate(time.Second).Add(opts.WindowPhase.Draw(s.seed))
 	}
 	s.start = time.Unix(0, s.start.UnixNano()).UTC() // no monotonic reading
 	if _, ok := scenario.ParseRetryMode(opts.Retry); opts.Retry != "" && !ok {
@@ -285,15 +289,18 @@ func (w *workload) chargeOf(region string) report.Charge {
 // When ctx is cancelled it stops at the next virtual second and returns
 // the partial results with StopReason "interrupted".
 func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
+	phase := quota.OffsetOf(s.start).Seconds()
 	res := &report.Results{
 		Schema: report.Schema,
 		Scenario: report.ScenarioInfo{
-			Name:        s.sc.Name,
-			File:        s.sc.File,
-			Description: s.sc.Description,
-			Scale:       s.scale,
-			Seed:        s.seed,
-			JitterSeed:  firstNonZero(s.opts.JitterSeed, s.seed),
+			Name:         s.sc.Name,
+			File:         s.sc.File,
+			Description:  s.sc.Description,
+			Scale:        s.scale,
+			Seed:         s.seed,
+			JitterSeed:   firstNonZero(s.opts.JitterSeed, s.seed),
+			WindowPhase:  s.opts.WindowPhase.String(),
+			WindowPhaseS: &phase,
 		},
 		Target:    report.TargetInfo{Kind: TargetKind, QuotaModel: s.quotaModel(), QuotasAppliedBy: "kmsload"},
 		StartedAt: s.start,

@@ -10,15 +10,17 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/plan"
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/scenario"
 )
 
 type planFlags struct {
-	scale     float64
-	quotas    string
-	algorithm string
-	retry     string
-	json      bool
+	scale       float64
+	quotas      string
+	algorithm   string
+	retry       string
+	windowPhase string
+	json        bool
 }
 
 func newPlanCmd() *cobra.Command {
@@ -57,6 +59,7 @@ adaptive-not-modelled); 'kmsload simulate' models it.`,
 	fl.StringVar(&f.quotas, "quotas", "", "quota values: aws or a quota override file (default: the scenario's, aws)")
 	fl.StringVar(&f.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
 	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
+	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	return cmd
 }
@@ -76,7 +79,7 @@ func planScenario(cmd *cobra.Command, path string, f planFlags) error {
 	if f.scale > 0 {
 		scale = f.scale
 	}
-	p, err := predict(s, runFlags{quotas: f.quotas, algorithm: f.algorithm, retry: f.retry}, scale)
+	p, err := predict(s, runFlags{quotas: f.quotas, algorithm: f.algorithm, retry: f.retry, windowPhase: f.windowPhase}, scale)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -94,6 +97,12 @@ func planScenario(cmd *cobra.Command, path string, f planFlags) error {
 const retryFlagHelp = "SDK retry mode for every workload: sdk-standard (or standard), adaptive or none " +
 	"(default: the scenario's client settings, then AWS_RETRY_MODE or the shared config's retry_mode, then sdk-standard)"
 
+// windowPhaseHelp is the help of --window-phase, one rule for run,
+// simulate and plan.
+const windowPhaseHelp = "where each measured window starts against the quota's one-second windows: random, aligned, " +
+	"or an offset into the second such as 250ms (default random; a fixed phase needs run's embedded target); " +
+	"run, simulate and plan read it alike and results record it"
+
 // predict plans scenario s with the quota configuration, retry settings
 // (--retry, the scenario, the SDK's environment and shared config) and
 // duration a run with flags f would use, at scale.
@@ -106,5 +115,10 @@ func predict(s *scenario.Scenario, f runFlags, scale float64) (*plan.Plan, error
 	if err != nil {
 		return nil, err
 	}
-	return plan.Predict(s, plan.Options{Scale: scale, Duration: f.duration, Quota: qcfg, Retry: f.retry, SDKEnv: scenario.ClientEnv(env)})
+	phase, err := quota.ParseWindowPhase(f.windowPhase)
+	if err != nil {
+		return nil, fmt.Errorf("--window-phase: %w", err)
+	}
+	return plan.Predict(s, plan.Options{Scale: scale, Duration: f.duration, Quota: qcfg, Retry: f.retry,
+		SDKEnv: scenario.ClientEnv(env), WindowPhase: phase})
 }

@@ -52,6 +52,7 @@ type runFlags struct {
 	maxConns      int
 	errorBudget   string // --error-budget ("" = the scenario's)
 	force         bool   // --force: overwrite a simulation's results in --out
+	windowPhase   string // --window-phase (quota.ParseWindowPhase)
 }
 
 func newRunCmd() *cobra.Command {
@@ -107,6 +108,7 @@ partial results, marked "partial": true.`,
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: the scenario's scale)")
 	fl.BoolVar(&f.isolate, "isolate", false, "run each workload alone, then all together, and report coupling")
 	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
+	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals (default: the scenario's seed)")
 	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "fix the SDK's backoff jitter per request by this seed, as kmsload simulate --jitter-seed draws it, to compare a run with a simulation request for request (default: the SDK's random jitter)")
 	fl.StringVar(&f.quotas, "quotas", "", "embedded quota model: aws, off, or a quota override file (default: the scenario's, aws)")
@@ -183,6 +185,9 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		DrainTimeout: f.drainTimeout,
 		MaxConns:     maxConnsOption(f.maxConns),
 		Logf:         stderrLogf,
+	}
+	if opts.WindowPhase, err = quota.ParseWindowPhase(f.windowPhase); err != nil {
+		return usageErr(fmt.Errorf("--window-phase: %w", err))
 	}
 	if f.throttle && f.target != "endpoint" && f.target != "localstack" {
 		return usageErr(fmt.Errorf("--throttle applies to --target endpoint and localstack (the embedded target always applies the quota model), not %q", f.target))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/sim"
@@ -25,6 +26,7 @@ import (
 const defaultSimOut = "kmsload-results/simulated"
 
 type simFlags struct {
+	windowPhase  string // --window-phase (quota.ParseWindowPhase)
 	out          string
 	duration     time.Duration
 	scale        float64
@@ -72,6 +74,7 @@ run, and prints the summary.`,
 	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this; 1 = real size (default: the scenario's scale, as run and plan use it)")
 	fl.BoolVar(&f.isolate, "isolate", false, "simulate each workload alone, then all together, and report coupling")
 	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
+	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
 	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals and backoff jitter (default: the scenario's seed)")
 	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "seed for the backoff jitter alone (default: --seed); kmsload run --jitter-seed with the same seed backs off request for request alike")
 	fl.StringVar(&f.quotas, "quotas", "", "quota model: aws, off, or a quota override file (default: the scenario's, aws)")
@@ -98,6 +101,10 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 			f.scale = 1
 		}
 	}
+	phase, err := quota.ParseWindowPhase(f.windowPhase)
+	if err != nil {
+		return sim.Options{}, usageErr(fmt.Errorf("--window-phase: %w", err))
+	}
 	qcfg, quotasOn, err := quotaConfig(s, runFlags{quotas: f.quotas, algorithm: f.algorithm}, f.scale)
 	if err != nil {
 		return sim.Options{}, usageErr(err)
@@ -116,6 +123,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 		Scenario:     s,
 		Duration:     f.duration,
 		Scale:        f.scale,
+		WindowPhase:  phase,
 		Quota:        qcfg,
 		QuotasOff:    !quotasOn,
 		Retry:        f.retry,
@@ -170,7 +178,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	res.Scenario.SHA256 = s.SHA256()
 	res.Target.Versions = versions()
 	if !opts.QuotasOff {
-		rf := runFlags{quotas: f.quotas, algorithm: f.algorithm, duration: f.duration, retry: f.retry}
+		rf := runFlags{quotas: f.quotas, algorithm: f.algorithm, duration: f.duration, retry: f.retry, windowPhase: f.windowPhase}
 		if p, err := predict(s, rf, opts.Scale); err == nil {
 			p.Annotate(res)
 		} else {
