@@ -191,6 +191,38 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 	}
 
+	// A wide desktop: the verdict's headline comes first, above the title,
+	// says PASS or FAIL and is coloured for it; no table box is wider than
+	// 1400 px (wide tables scroll inside their own box) and the page does
+	// not scroll sideways.
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1920, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
+		const out = [];
+		const h = document.querySelector("#headline"), h1 = document.querySelector("h1");
+		if (!h) return ["no #headline"];
+		const first = document.body.querySelector("header").firstElementChild;
+		if (first !== h) out.push("the first element of the header is " + first.tagName + ", not the headline");
+		if (h.getBoundingClientRect().top > h1.getBoundingClientRect().top) out.push("the headline is below the title");
+		if (!/^(PASS|FAIL|PARTIAL)/.test(h.textContent.trim())) out.push("headline " + JSON.stringify(h.textContent.slice(0, 40)) + " does not start with PASS or FAIL");
+		const want = h.classList.contains("fail") ? "FAIL" : "PASS";
+		if (!h.textContent.includes(want) && !h.textContent.startsWith("PARTIAL")) out.push("headline class " + h.className + " does not match its text");
+		for (const el of document.querySelectorAll("div.scroll, table")) {
+			const w = el.getBoundingClientRect().width;
+			if (w > 1400.5) out.push((el.id || el.className || el.tagName) + " is " + w + " px wide");
+		}
+		const vw = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth > vw + 1) out.push("page is " + document.documentElement.scrollWidth + "px wide in a " + vw + "px viewport");
+		return out;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range wide {
+		t.Errorf("at 1920 px: %s", o)
+	}
+
 	// Phone width: the page itself never scrolls sideways (wide tables
 	// scroll inside their own box), and every chart fits the screen.
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {

@@ -79,8 +79,14 @@ type htmlPage struct {
 	Title       string
 	Description string
 	Partial     bool
-	Verdict     []string
-	Meta        *htmlTable
+	// Pass and Headline are the verdict's, shown first on the page; Scale
+	// names the scale the rates are shown at.
+	Pass     bool
+	Headline string
+	Scale    string
+	// Verdict holds the verdict's paragraphs after the headline.
+	Verdict []string
+	Meta    *htmlTable
 	Charts      []htmlChartGroup
 	Tables      []*htmlTable
 	Matrix      *htmlMatrix
@@ -175,7 +181,14 @@ func buildPage(r *Results) (*htmlPage, error) {
 		Title:       r.Scenario.Name,
 		Description: r.Scenario.Description,
 		Partial:     r.Partial,
-		Verdict:     VerdictParagraphs(r),
+	}
+	v := verdictOf(r)
+	p.Pass, p.Headline = v.Pass, v.Headline
+	if paras := VerdictParagraphs(r); len(paras) > 1 {
+		p.Verdict = paras[1:]
+	}
+	if s := r.Scenario.Scale; s > 0 && s != 1 {
+		p.Scale = fmt.Sprintf("Run at scale %g: charts and thresholds show rates at real size (measured / %g); tables show them as measured.", s, s)
 	}
 	if p.Title == "" {
 		p.Title = "(unnamed scenario)"

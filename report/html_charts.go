@@ -162,13 +162,47 @@ func eventLegend(events []Event) []htmlLegend {
 // series are drawn one point per several seconds.
 const maxChartPoints = 600
 
-// seriesLen returns the number of seconds of the longest series.
+// seriesLen returns the number of seconds the time charts cover: the
+// measured window (its seconds, rounded up), or, for results without a
+// duration, the longest series. Seconds of the drain after the window,
+// when no arrival was sent, are not drawn.
 func seriesLen(r *Results) int {
+	if r.DurationS > 0 {
+		return int(math.Ceil(r.DurationS - 1e-9))
+	}
 	n := 0
 	for _, w := range r.Workloads {
 		n = max(n, len(w.Series))
 	}
 	return n
+}
+
+// chartXMax is the right end of the time charts' x axis: the end of the
+// measured window.
+func chartXMax(r *Results) float64 {
+	if r.DurationS > 0 {
+		return r.DurationS
+	}
+	return float64(seriesLen(r))
+}
+
+// realSize is the factor that takes a per-second rate measured at the
+// run's scale to real size (1 / scale), as thresholds and the text
+// summary state rates.
+func realSize(r *Results) float64 {
+	if s := r.Scenario.Scale; s > 0 {
+		return 1 / s
+	}
+	return 1
+}
+
+// rateLabel is a per-second axis label at real size, naming the scale
+// when the run was scaled.
+func rateLabel(r *Results, label string) string {
+	if s := r.Scenario.Scale; s > 0 && s != 1 {
+		return fmt.Sprintf("%s at real size (measured / scale %g)", label, s)
+	}
+	return label
 }
 
 // binWidth returns the seconds each point of a time chart of n seconds
@@ -227,6 +261,9 @@ func (b timeBins) meanPoints(series []Second, value func(Second) float64) plotte
 	if b.width == 1 {
 		xys := make(plotter.XYs, 0, len(series))
 		for _, s := range series {
+			if s.T < 0 || s.T >= b.n {
+				continue
+			}
 			xys = append(xys, plotter.XY{X: float64(s.T) + 0.5, Y: value(s)})
 		}
 		return xys
@@ -253,13 +290,15 @@ func (b timeBins) meanPoints(series []Second, value func(Second) float64) plotte
 // timeChart plots a value per second of every workload, one point per
 // bin (at its middle), with the events marked.
 func timeChart(r *Results, bins timeBins, title, yLabel string, value func(Second) float64) (htmlChart, error) {
-	p := newChart("seconds into the measured window", bins.perSecondLabel(yLabel))
+	p := newChart("seconds into the measured window", bins.perSecondLabel(rateLabel(r, yLabel)))
+	k := realSize(r)
 	yMax := 0.0
 	var legend []htmlLegend
 	for i, w := range r.Workloads {
 		xys := bins.meanPoints(w.Series, value)
-		for _, xy := range xys {
-			yMax = math.Max(yMax, xy.Y)
+		for j := range xys {
+			xys[j].Y *= k
+			yMax = math.Max(yMax, xys[j].Y)
 		}
 		c, hex := seriesColor(i)
 		legend = append(legend, htmlLegend{Name: w.Name, Color: hex})
@@ -273,7 +312,7 @@ func timeChart(r *Results, bins timeBins, title, yLabel string, value func(Secon
 		p.Add(l)
 	}
 	yMax = niceMax(yMax)
-	p.X.Min, p.X.Max = 0, math.Max(float64(bins.n), r.DurationS)
+	p.X.Min, p.X.Max = 0, chartXMax(r)
 	p.Y.Min, p.Y.Max = 0, yMax
 	if err := addEventMarkers(p, r.Events, 0, yMax); err != nil {
 		return htmlChart{}, err
@@ -447,8 +486,10 @@ func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
 				}
 			}
 		}
-		p := newChart("seconds", bins.perSecondLabel("attempts/s"))
-		yMax := b.QuotaPerS
+		p := newChart("seconds", bins.perSecondLabel(rateLabel(r, "attempts/s")))
+		k := realSize(r)
+		quotaPerS := b.QuotaPerS * k
+		yMax := quotaPerS
 		nb := bins.count()
 		dx, ax, px := make(plotter.XYs, nb), make(plotter.XYs, nb), make(plotter.XYs, nb)
 		for i := range nb {
@@ -461,13 +502,13 @@ func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
 			}
 			secs := float64(bins.seconds(i))
 			x := bins.mid(i)
-			dx[i] = plotter.XY{X: x, Y: d / secs}
-			ax[i] = plotter.XY{X: x, Y: a / secs}
-			px[i] = plotter.XY{X: x, Y: peak}
-			yMax = math.Max(yMax, peak)
+			dx[i] = plotter.XY{X: x, Y: k * d / secs}
+			ax[i] = plotter.XY{X: x, Y: k * a / secs}
+			px[i] = plotter.XY{X: x, Y: k * peak}
+			yMax = math.Max(yMax, k*peak)
 		}
 		yMax = niceMax(yMax)
-		xMax := math.Max(float64(n), r.DurationS)
+		xMax := chartXMax(r)
 		c0, hex0 := seriesColor(0)
 		c1, hex1 := seriesColor(4)
 		c2, hex2 := seriesColor(9)
@@ -497,13 +538,13 @@ func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
 			}
 			p.Add(dl, al)
 		}
-		if b.QuotaPerS > 0 {
-			ql, err := chartLine(plotter.XYs{{X: 0, Y: b.QuotaPerS}, {X: xMax, Y: b.QuotaPerS}}, quotaColor, vg.Points(1.5), true)
+		if quotaPerS > 0 {
+			ql, err := chartLine(plotter.XYs{{X: 0, Y: quotaPerS}, {X: xMax, Y: quotaPerS}}, quotaColor, vg.Points(1.5), true)
 			if err != nil {
 				return nil, err
 			}
 			p.Add(ql)
-			legend = append(legend, htmlLegend{Name: "quota " + FormatNumber(KindRate, b.QuotaPerS) + "/s", Color: "#c01c1c", Dashed: true})
+			legend = append(legend, htmlLegend{Name: "quota " + FormatNumber(KindRate, quotaPerS) + "/s", Color: "#c01c1c", Dashed: true})
 		}
 		p.X.Min, p.X.Max = 0, xMax
 		p.Y.Min, p.Y.Max = 0, yMax
@@ -532,10 +573,10 @@ func couplingChart(r *Results) (htmlChart, error) {
 	names := make([]string, len(r.Coupling))
 	yMax := 0.0
 	for i, c := range r.Coupling {
-		alone[i], together[i], names[i] = c.IsolatedGoodputPerS, c.CombinedGoodputPerS, c.Workload
+		alone[i], together[i], names[i] = c.IsolatedGoodputPerS*realSize(r), c.CombinedGoodputPerS*realSize(r), c.Workload
 		yMax = math.Max(yMax, math.Max(alone[i], together[i]))
 	}
-	p := newChart("", "goodput/s")
+	p := newChart("", rateLabel(r, "goodput/s"))
 	w := vg.Points(math.Min(40, 360/float64(2*len(names)+1)))
 	ca, hexA := seriesColor(0)
 	ct, hexT := seriesColor(1)
@@ -605,7 +646,7 @@ func blastChart(r *Results) (htmlChart, error) {
 	}
 	p.NominalY(labels...)
 	p.Y.Min, p.Y.Max = -0.7, float64(max(len(rows), 1))-0.3
-	p.X.Min, p.X.Max = 0, math.Max(float64(seriesLen(r)), r.DurationS)
+	p.X.Min, p.X.Max = 0, chartXMax(r)
 	if err := addEventMarkers(p, r.Events, p.Y.Min, p.Y.Max); err != nil {
 		return htmlChart{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -991,5 +992,43 @@ func BenchmarkWriteHTML(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTMLHeadlineAndChartUnits: the page opens with the verdict's
+// headline; the time charts end at the measured window (a spike in the
+// drain after it is not drawn) and show rates at real size, as the
+// thresholds do, naming the scale.
+func TestHTMLHeadlineAndChartUnits(t *testing.T) {
+	ser := []report.Second{{T: 0, OK: 10, Attempts: 10}, {T: 1, OK: 10, Attempts: 10}, {T: 2, OK: 10, Attempts: 10}, {T: 3, OK: 50000, Attempts: 50000}}
+	r := &report.Results{
+		Schema: report.Schema, Scenario: report.ScenarioInfo{Name: "units", Scale: 0.01}, DurationS: 3,
+		Workloads: []report.Workload{{Name: "w", Bucket: "1/us-east-1/symmetric", Requests: 30, OK: 50030, Attempts: 50030, Series: ser,
+			Errors: map[string]int64{"AccessDeniedException": 30}}},
+		Buckets: []report.Bucket{{Name: "1/us-east-1/symmetric", QuotaPerS: 10, DemandPerS: 10, Workloads: []string{"w"}}},
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	i := strings.Index(page, `<p id="headline" class="headline fail" role="status">FAIL`)
+	if i < 0 || i > strings.Index(page, "<h1>") {
+		t.Errorf("page does not open with a FAIL headline before the title")
+	}
+	if !strings.Contains(page, "Run at scale 0.01: charts and thresholds show rates at real size") {
+		t.Errorf("page does not say the charts' rates are at real size")
+	}
+	start := strings.Index(page, `id="chart-goodput"`)
+	end := strings.Index(page[start:], "</figure>")
+	svg := page[start : start+end]
+	if !strings.Contains(svg, "at real size (measured / scale 0.01)") {
+		t.Errorf("goodput chart's axis does not name real size and the scale")
+	}
+	if m := regexp.MustCompile(`>[0-9.]+e\+0[6-9]<|>[0-9]{7,}<|>[0-9]+M<`).FindString(svg); m != "" {
+		t.Errorf("goodput chart draws the drain second after the window: its axis reaches %s", m)
+	}
+	if !regexp.MustCompile(`>1000<|>1,000<|>1k<|>1200<|>1,200<`).MatchString(svg) {
+		t.Errorf("goodput chart's axis does not reach 1,000/s (10/s at scale 0.01, at real size)")
 	}
 }
