@@ -45,7 +45,7 @@ clean:
 
 # Ratios measured in one run on loopback: emulator vs local-kms vs a null
 # handler under one load generator, and peak memory of a 30 s vs a 5 min
-# run. Takes about 7 minutes.
+# run, then bench-cluster. About 11 minutes in all (README.md).
 bench:
 	./bench/bench.sh
 	./bench/cluster.sh

@@ -87,9 +87,9 @@ type htmlPage struct {
 	// Verdict holds the verdict's paragraphs after the headline.
 	Verdict []string
 	Meta    *htmlTable
-	Charts      []htmlChartGroup
-	Tables      []*htmlTable
-	Matrix      *htmlMatrix
+	Charts  []htmlChartGroup
+	Tables  []*htmlTable
+	Matrix  *htmlMatrix
 }
 
 // htmlChartGroup is a titled section of one or more charts.

@@ -39,6 +39,8 @@ func exhaustion(ws []report.Workload) (requests int64, first int) {
 // its one bucket about twice as fast. The simulation must show the same
 // ordering, for every backoff-jitter seed tried.
 func TestSimSharedClientRunsDrySooner(t *testing.T) {
+	// retry_bucket 1,250,000 is the SDK's 500 tokens at scale 0.0004, as
+	// in the driver's test: a run scales the bucket with the traffic.
 	const head = `duration: 8s
 keys: {k: {account: a}}
 `
@@ -47,19 +49,19 @@ keys: {k: {account: a}}
 		shared     bool
 	}{
 		{"shared in each workload", head + `workloads:
-  ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, shared: app}}
-  orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, shared: app}}
+  ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, shared: app, retry_bucket: 1250000}}
+  orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, shared: app, retry_bucket: 1250000}}
 `, true},
-		{"shared by the scenario default", head + `client: {retry: standard, shared: app}
+		{"shared by the scenario default", head + `client: {retry: standard, shared: app, retry_bucket: 1250000}
 workloads:
   ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s}
   orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s}
 `, true},
 		{"separate", head + `workloads:
-  ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard}}
-  orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard}}
+  ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, retry_bucket: 1250000}}
+  orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {retry: standard, retry_bucket: 1250000}}
 `, false},
-		{"default shared, workloads opt out", head + `client: {retry: standard, shared: app}
+		{"default shared, workloads opt out", head + `client: {retry: standard, shared: app, retry_bucket: 1250000}
 workloads:
   ingest: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {shared: none}}
   orders: {caller: a, key: k, operation: Encrypt, rate: 75000/s, client: {shared: none}}
@@ -119,9 +121,9 @@ func checkClientInfo(t *testing.T, layout string, r *report.Results, shared bool
 		if c.Name != wantName || c.Shared != shared || strings.Join(c.Workloads, ",") != wantMembers {
 			t.Errorf("%s: %s: Client = %s shared %v of %v; want %s shared %v of [%s]", layout, w.Name, c.Name, c.Shared, c.Workloads, wantName, shared, wantMembers)
 		}
-		if c.Retry.Value != scenario.RetryStandard || c.RetryBucket != (report.ClientSetting{Value: "500", Source: report.SourceSDK}) ||
+		if c.Retry.Value != scenario.RetryStandard || c.RetryBucket.Value != "1250000" || c.RetryTokens != 500 ||
 			c.MaxAttempts != (report.ClientSetting{Value: "3", Source: report.SourceSDK}) {
-			t.Errorf("%s: %s: Client settings = %+v; want sdk-standard, 3 attempts and 500 tokens from the SDK", layout, w.Name, c)
+			t.Errorf("%s: %s: Client settings = %+v; want sdk-standard, 3 attempts from the SDK and 1250000 tokens (500 at this scale)", layout, w.Name, c)
 		}
 		if q := w.RetryQuotaExhausted; q != nil && (q.Client != wantName || q.Requests != w.Errors[report.CodeQuotaExceeded]) {
 			t.Errorf("%s: %s: RetryQuotaExhausted = %+v, errors %v; want client %s and the QuotaExceededError count", layout, w.Name, q, w.Errors, wantName)
@@ -134,15 +136,20 @@ func checkClientInfo(t *testing.T, layout string, r *report.Results, shared bool
 // retries, and without a bucket no request fails with QuotaExceededError,
 // requests fail only when their attempts run out.
 func TestSimRetryBucket(t *testing.T) {
+	// At scale 0.001 the bucket holds a thousandth of retry_bucket: the
+	// SDK's 500 tokens are 1 (no retry can be paid for, as when 150,000
+	// throttles a second meet 500 tokens at real size), 50,000 are 50 and
+	// 2,000,000 are 2,000.
 	tests := []struct {
 		bucket     string // "" = not set
 		wantValue  string
 		wantSource string
+		tokens     int
 	}{
-		{"50", "50", report.SourceWorkload},
-		{"", "500", report.SourceSDK},
-		{"2000", "2000", report.SourceWorkload},
-		{"none", "none", report.SourceWorkload},
+		{"", "500", report.SourceSDK, 1},
+		{"50000", "50000", report.SourceWorkload, 50},
+		{"2000000", "2000000", report.SourceWorkload, 2000},
+		{"none", "none", report.SourceWorkload, 0},
 	}
 	for seed := int64(1); seed <= 3; seed++ {
 		prevFirst, prevN := -1, int64(-1)
@@ -162,7 +169,10 @@ workloads:
 			if got := w.Client.RetryBucket; got != (report.ClientSetting{Value: tt.wantValue, Source: tt.wantSource}) {
 				t.Errorf("retry_bucket %q: Client.RetryBucket = %+v; want %s (%s)", tt.bucket, got, tt.wantValue, tt.wantSource)
 			}
-			if w.Attempts <= w.Requests {
+			if got := w.Client.RetryTokens; got != tt.tokens {
+				t.Errorf("retry_bucket %q: RetryTokens = %d; want %d at scale 0.001", tt.bucket, got, tt.tokens)
+			}
+			if tt.tokens != 1 && w.Attempts <= w.Requests {
 				t.Errorf("retry_bucket %q: attempts %d, requests %d; want retries", tt.bucket, w.Attempts, w.Requests)
 			}
 			if tt.bucket == "none" {
@@ -199,10 +209,10 @@ func TestSimMaxBackoff(t *testing.T) {
 		attempts   int
 		wantSource string
 	}{
-		{"{max_backoff: 100ms}", 100 * time.Millisecond, 3, report.SourceWorkload},
+		{"{max_backoff: 100ms, retry_bucket: 500000}", 100 * time.Millisecond, 3, report.SourceWorkload},
 		{"{max_backoff: 100ms, max_attempts: 10, retry_bucket: none}", 100 * time.Millisecond, 10, report.SourceWorkload},
-		{"{max_backoff: 1500ms}", 1500 * time.Millisecond, 3, report.SourceWorkload},
-		{"{}", 20 * time.Second, 3, report.SourceSDK},
+		{"{max_backoff: 1500ms, retry_bucket: 500000}", 1500 * time.Millisecond, 3, report.SourceWorkload},
+		{"{retry_bucket: 500000}", 20 * time.Second, 3, report.SourceSDK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.client, func(t *testing.T) {

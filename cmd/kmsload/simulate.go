@@ -57,8 +57,8 @@ in-flight bounds, lifecycle events and traffic shifts, and the emulator's
 service-time model (--latency; default none: every answer is immediate).
 
 It runs at the scenario's scale, as run and plan do (--scale 1: real
-size, whatever the scenario says); every result records the scale. At real
-size, an hour of a 100,000/s Region takes about 90 s on a 2-core machine. It writes the same results.json
+size, whatever the scenario says); every result records the scale. It runs
+far faster than real time (README.md gives a measured figure). It writes the same results.json
 (marked "simulated": true), summary.txt, report.html and .hlog files as
 run, and prints the summary.`,
 		Example: `  kmsload simulate scenarios/quickstart.yaml --isolate
