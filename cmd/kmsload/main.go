@@ -15,10 +15,16 @@ import (
 
 // Exit codes, as documented in the README.
 const (
-	exitOK         = 0
-	exitRuntime    = 1
-	exitUsage      = 2
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+	// exitInconclusive: compare could not tell whether the new run
+	// regressed.
+	exitInconclusive = 98
+	// exitThresholds: the run's verdict failed.
 	exitThresholds = 99
+	// exitRegression: compare found a regression.
+	exitRegression = 99
 )
 
 // exitError carries an exit code through cobra's error return.
@@ -82,7 +88,7 @@ that applies AWS's request quotas (per caller account, Region and class),
 and reports latency, throttling and coupling per workload and quota bucket.
 
 Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid scenario,
-99 thresholds failed.`,
+98 compare inconclusive, 99 thresholds failed or compare found a regression.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
