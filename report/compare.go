@@ -217,12 +217,13 @@ type MetricComparison struct {
 //     metric they do not find regressed is inconclusive (large change).
 //   - Otherwise (too few seconds, or no per-second data, such as p50 in
 //     results written before p50_ms) the totals decide: a share by a
-//     two-proportion z-test of its counts (the verdicts above), when the
-//     runs have enough attempts or arrivals for a change of the tolerance,
-//     at least one point, to be significant; goodput, p50 and p99 by
-//     their ratio: worse by CompareClearFactor or more is a regression,
-//     better by it an improvement. Anything else is inconclusive: large
-//     change when large and worse.
+//     two-proportion z-test of its counts, with the verdicts above, but a
+//     change it does not find significant counts as none only when the
+//     runs have enough attempts or arrivals for a change of the tolerance
+//     (at least one point) to be significant (ProportionsPowered); goodput,
+//     p50 and p99 by their ratio: worse by CompareClearFactor or more is a
+//     regression, better by it an improvement. Anything else is
+//     inconclusive: a large change when large and worse.
 //
 // The outcome is a regression when any metric of any workload regressed;
 // inconclusive when, short of that, a metric is inconclusive or the runs
