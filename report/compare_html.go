@@ -9,7 +9,8 @@ import (
 
 // compareHTML is a self-contained page: inline CSS, no scripts, no fetches.
 var compareHTML = template.Must(template.New("compare").Funcs(template.FuncMap{
-	"f2": f2,
+	"f2":      f2,
+	"latency": func(metric string) bool { return metric == CompareP50 || metric == CompareP99 },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -32,16 +33,18 @@ th{background:#f3f5f8;font-weight:600}
 td.l,th.l{text-align:left}
 tr.regression td{background:#fde7e7}
 tr.improved td{background:#e6f5ea}
+tr.inconclusive td{background:#fff4d6}
 .verdict{font-size:1.1rem;font-weight:600;padding:.6rem .9rem;border-radius:6px;display:inline-block}
 .bad{background:#fde7e7;color:#8a1c1c}
 .good{background:#e6f5ea;color:#1d5c2e}
+.warn{background:#fff4d6;color:#7a4f00}
 .note{color:#5b6475;max-width:60rem}
 ul.warn li{color:#8a5a00}
 </style>
 </head>
 <body>
 <h1>kmsload compare: {{.New.Scenario}}</h1>
-<p class="verdict {{if .Regression}}bad{{else}}good{{end}}">{{.Summary}}</p>
+<p class="verdict {{if eq .Outcome "regression"}}bad{{else if eq .Outcome "inconclusive"}}warn{{else}}good{{end}}">{{.Summary}}</p>
 <p class="note">{{.Rule}}.</p>
 <table>
 <tr><th class="l">run</th><th class="l">scenario</th><th class="l">file</th><th class="l">target</th><th>duration s</th><th class="l">started</th><th class="l">partial</th></tr>
@@ -50,12 +53,18 @@ ul.warn li{color:#8a5a00}
 </table>
 {{if .Warnings}}<h2>Warnings</h2>
 <ul class="warn">{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<h2>Per-second samples</h2>
-<p class="note">Goodput and throttled share: mean of the seconds; p99: median of the seconds' p99.</p>
+<h2>Metrics</h2>
+<p class="note">Per second: mean of the seconds for goodput and the shares, median of the seconds' p50 and p99. Totals: the whole run, where the seconds cannot decide.</p>
 <table>
-<tr><th class="l">workload</th><th class="l">metric</th><th>base</th><th>new</th><th>change</th><th>p</th><th>seconds</th><th class="l">verdict</th></tr>
-{{range $w := .Workloads}}{{range .Metrics}}<tr class="{{if .Regression}}regression{{else if eq .Verdict "improved"}}improved{{end}}"><td class="l">{{$w.Name}}</td><td class="l">{{.Metric}}</td><td>{{f2 .Base}}</td><td>{{f2 .New}}</td><td>{{.FormatChange}}</td><td>{{.FormatP}}</td><td>{{.BaseN}}/{{.NewN}}</td><td class="l">{{if .Regression}}REGRESSION{{else}}{{.Verdict}}{{end}}</td></tr>
+<tr><th class="l">workload</th><th class="l">metric</th><th>base</th><th>new</th><th>change</th><th>p</th><th class="l">from</th><th class="l">verdict</th></tr>
+{{range $w := .Workloads}}{{range .Metrics}}<tr class="{{if .Regression}}regression{{else if .Inconclusive}}inconclusive{{else if eq .Verdict "improved"}}improved{{end}}"><td class="l">{{$w.Name}}</td><td class="l">{{.Metric}}</td><td>{{f2 .Base}}</td><td>{{f2 .New}}</td><td>{{.FormatChange}}</td><td>{{.FormatP}}</td><td class="l">{{.Evidence}}</td><td class="l">{{.Label}}</td></tr>
 {{end}}{{end}}</table>
+<h2>Run totals</h2>
+<p class="note">Shares in %: throttled of attempts, errors (failed other than by throttling) and dropped of arrivals.</p>
+<table>
+<tr><th class="l">workload</th><th class="l">metric</th><th>base</th><th>new</th></tr>
+{{range $w := .Workloads}}{{range .Metrics}}{{if not (latency .Metric)}}<tr><td class="l">{{$w.Name}}</td><td class="l">{{.Metric}}</td><td>{{.FormatTotal false}}</td><td>{{.FormatTotal true}}</td></tr>
+{{end}}{{end}}{{end}}</table>
 <h2>Latency totals, ms (from intended send time)</h2>
 <table>
 <tr><th class="l">workload</th><th>p50 base</th><th>p50 new</th><th>p99 base</th><th>p99 new</th><th>p999 base</th><th>p999 new</th></tr>
@@ -66,8 +75,9 @@ ul.warn li{color:#8a5a00}
 `))
 
 // WriteCompareHTML writes c as a self-contained HTML page (inline CSS, no
-// scripts): the verdict, both runs, the tested metrics per workload with
-// regressions highlighted, and the total latency percentiles side by side.
+// scripts): the verdict, both runs, the metrics per workload with
+// regressions and inconclusive verdicts highlighted, and the runs' totals
+// and latency percentiles side by side.
 func WriteCompareHTML(w io.Writer, c *Comparison) error {
 	if c == nil {
 		return fmt.Errorf("report: write compare html: nil comparison")

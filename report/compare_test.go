@@ -9,32 +9,58 @@ import (
 	"github.com/kmsload/kmsload/report"
 )
 
-// series builds n seconds of a workload whose goodput per second is drawn
+// seriesSpec describes n seconds of a workload: goodput per second drawn
 // from N(goodput, goodputSD), throttled share from shareMean (plus uniform
-// noise of ±shareNoise) and p99 from a lognormal with median p99 and
-// sigma p99Sigma.
+// noise of ±shareNoise), p50 and p99 from lognormals with medians p50
+// (p99/3 when 0) and p99 and sigma p99Sigma, a share errShare of the
+// finished requests failed (DisabledException) and dropped arrivals spread
+// over the seconds. noP50 leaves p50_ms out, as results written before it.
 type seriesSpec struct {
 	n                     int
 	goodput, goodputSD    float64
 	shareMean, shareNoise float64
-	p99, p99Sigma         float64
+	p50, p99, p99Sigma    float64
+	errShare              float64
+	dropped               int64
+	noP50                 bool
 }
 
 func synthetic(seed uint64, name string, s seriesSpec) *report.Results {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	w := report.Workload{Name: name, Errors: map[string]int64{}}
+	p50 := s.p50
+	if p50 == 0 {
+		p50 = s.p99 / 3
+	}
 	for i := 0; i < s.n; i++ {
 		ok := int64(math.Max(0, math.Round(s.goodput+s.goodputSD*rng.NormFloat64())))
-		attempts := ok + 50
+		failed := int64(math.Round(float64(ok) * s.errShare / (1 - s.errShare)))
+		attempts := ok + failed + 50
 		share := math.Min(1, math.Max(0, s.shareMean+s.shareNoise*(2*rng.Float64()-1)))
-		w.Series = append(w.Series, report.Second{T: i, Sent: ok, OK: ok, Attempts: attempts,
+		dropped := s.dropped / int64(s.n)
+		if i == s.n-1 {
+			dropped += s.dropped % int64(s.n)
+		}
+		sec := report.Second{T: i, Sent: ok + failed, OK: ok, Failed: failed, Attempts: attempts, Dropped: dropped,
 			ThrottledAttempts: int64(math.Round(share * float64(attempts))),
-			P99Ms:             s.p99 * math.Exp(s.p99Sigma*rng.NormFloat64())})
+			P50Ms:             p50 * math.Exp(s.p99Sigma*rng.NormFloat64()),
+			P99Ms:             s.p99 * math.Exp(s.p99Sigma*rng.NormFloat64())}
+		if s.noP50 {
+			sec.P50Ms = 0
+		}
+		w.Series = append(w.Series, sec)
 		w.OK += ok
+		w.Requests += sec.Sent
+		w.Attempts += attempts
+		w.ThrottledAttempts += sec.ThrottledAttempts
+		w.Dropped += dropped
+		if failed > 0 {
+			w.Errors["DisabledException"] += failed
+		}
 	}
 	// A trailing second of late completions, outside the window: ignored.
-	w.Series = append(w.Series, report.Second{T: s.n, OK: 1, P99Ms: 1e6})
-	w.LatencyMs = report.Percentiles{P50: s.p99 / 3, P99: s.p99, P999: 2 * s.p99}
+	w.Series = append(w.Series, report.Second{T: s.n, OK: 1, P50Ms: 1e6, P99Ms: 1e6})
+	w.LatencyMs = report.Percentiles{P50: p50, P99: s.p99, P999: 2 * s.p99}
 	return &report.Results{Scenario: report.ScenarioInfo{Name: "syn", Scale: 0.01}, DurationS: float64(s.n),
 		Workloads: []report.Workload{w}}
 }
@@ -51,13 +77,26 @@ func verdicts(c *report.Comparison) map[string]string {
 	return m
 }
 
+// metric returns the comparison of the named metric of c's only workload.
+func metric(t *testing.T, c *report.Comparison, name string) report.MetricComparison {
+	t.Helper()
+	if len(c.Workloads) != 1 {
+		t.Fatalf("%d workloads compared; want 1", len(c.Workloads))
+	}
+	m, ok := c.Workloads[0].Metric(name)
+	if !ok {
+		t.Fatalf("no metric %q", name)
+	}
+	return m
+}
+
 func TestCompareSameDistribution(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		c := report.Compare(synthetic(seed, "w", steady), synthetic(seed+100, "w", steady), 0.05)
-		if c.Regression {
+		if c.Regression || c.Outcome == report.OutcomeRegression {
 			t.Errorf("seed %d: same distribution flagged: %s %v", seed, c.Summary(), verdicts(c))
 		}
-		if len(c.Workloads) != 1 || len(c.Workloads[0].Metrics) != 3 || len(c.Warnings) != 0 {
+		if len(c.Workloads) != 1 || len(c.Workloads[0].Metrics) != 6 || len(c.Warnings) != 0 {
 			t.Fatalf("seed %d: comparison %+v", seed, c)
 		}
 	}
@@ -65,45 +104,50 @@ func TestCompareSameDistribution(t *testing.T) {
 
 func TestCompareShifts(t *testing.T) {
 	tests := []struct {
-		name       string
-		base, new  seriesSpec
-		maxReg     float64
-		regression bool
-		want       map[string]string
+		name      string
+		base, new seriesSpec
+		maxReg    float64
+		outcome   string
+		want      map[string]string
 	}{
-		{"p99 doubled", steady, with(steady, func(s *seriesSpec) { s.p99 = 4 }), 0.05, true,
+		{"p99 doubled", steady, with(steady, func(s *seriesSpec) { s.p99 = 4; s.p50 = 2.0 / 3 }), 0.05, report.OutcomeRegression,
 			map[string]string{report.CompareP99: report.VerdictRegression, report.CompareGoodput: report.VerdictNoChange}},
-		{"goodput down 25%", steady, with(steady, func(s *seriesSpec) { s.goodput = 150 }), 0.05, true,
+		{"goodput down 25%", steady, with(steady, func(s *seriesSpec) { s.goodput = 150 }), 0.05, report.OutcomeRegression,
 			map[string]string{report.CompareGoodput: report.VerdictRegression}},
-		{"throttling up 10 points", steady, with(steady, func(s *seriesSpec) { s.shareMean = 0.12 }), 0.05, true,
+		{"throttling up 10 points", steady, with(steady, func(s *seriesSpec) { s.shareMean = 0.12 }), 0.05, report.OutcomeRegression,
 			map[string]string{report.CompareThrottled: report.VerdictRegression}},
-		{"throttling up 10 points, 20 allowed", steady, with(steady, func(s *seriesSpec) { s.shareMean = 0.12 }), 0.2, false,
+		{"throttling up 10 points, 20 allowed", steady, with(steady, func(s *seriesSpec) { s.shareMean = 0.12 }), 0.2, report.OutcomeNoRegression,
 			map[string]string{report.CompareThrottled: report.VerdictWithinTolerance}},
-		{"noisy small shift", with(steady, func(s *seriesSpec) { s.n = 10; s.p99Sigma = 1.5 }),
-			with(steady, func(s *seriesSpec) { s.n = 10; s.p99Sigma = 1.5; s.p99 = 2.4 }), 0.05, false,
-			map[string]string{report.CompareP99: report.VerdictNoChange}},
+		{"errors 0% to 10%", steady, with(steady, func(s *seriesSpec) { s.errShare = 0.1 }), 0.05, report.OutcomeRegression,
+			map[string]string{report.CompareErrors: report.VerdictRegression, report.CompareDropped: report.VerdictNoChange}},
+		{"errors 0% to 3%, 20% allowed: at most 1 point", steady, with(steady, func(s *seriesSpec) { s.errShare = 0.03 }), 0.2,
+			report.OutcomeRegression, map[string]string{report.CompareErrors: report.VerdictRegression}},
+		{"dropped 0 to 2000", steady, with(steady, func(s *seriesSpec) { s.dropped = 2000 }), 0.05, report.OutcomeRegression,
+			map[string]string{report.CompareDropped: report.VerdictRegression, report.CompareErrors: report.VerdictNoChange}},
+		{"p50 up 10 ms", steady, with(steady, func(s *seriesSpec) { s.p50 = 10 }), 0.05, report.OutcomeRegression,
+			map[string]string{report.CompareP50: report.VerdictRegression}},
 		{"significant but small", with(steady, func(s *seriesSpec) { s.goodputSD = 1 }),
-			with(steady, func(s *seriesSpec) { s.goodputSD = 1; s.goodput = 196 }), 0.05, false,
+			with(steady, func(s *seriesSpec) { s.goodputSD = 1; s.goodput = 196 }), 0.05, report.OutcomeNoRegression,
 			map[string]string{report.CompareGoodput: report.VerdictWithinTolerance}},
-		{"faster", steady, with(steady, func(s *seriesSpec) { s.p99 = 0.5 }), 0.05, false,
+		{"faster", steady, with(steady, func(s *seriesSpec) { s.p99 = 0.5 }), 0.05, report.OutcomeNoRegression,
 			map[string]string{report.CompareP99: report.VerdictImproved}},
 		{"sub-millisecond p99 rise", with(steady, func(s *seriesSpec) { s.p99 = 0.3 }),
-			with(steady, func(s *seriesSpec) { s.p99 = 0.6 }), 0.05, false,
+			with(steady, func(s *seriesSpec) { s.p99 = 0.6; s.p50 = 0.1 }), 0.05, report.OutcomeNoRegression,
 			map[string]string{report.CompareP99: report.VerdictWithinTolerance}},
-		{"too few seconds", with(steady, func(s *seriesSpec) { s.n = 3 }),
-			with(steady, func(s *seriesSpec) { s.n = 3; s.p99 = 20 }), 0.05, false,
-			map[string]string{report.CompareP99: report.VerdictTooFew}},
+		{"noisy large rise, not significant", with(steady, func(s *seriesSpec) { s.n = 10; s.p99 = 20; s.p50 = 5; s.p99Sigma = 1.5 }),
+			with(steady, func(s *seriesSpec) { s.n = 10; s.p99 = 22; s.p50 = 5; s.p99Sigma = 1.5 }), 0.05, report.OutcomeInconclusive,
+			map[string]string{report.CompareP99: report.VerdictLargeChange}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := report.Compare(synthetic(1, "w", tt.base), synthetic(2, "w", tt.new), tt.maxReg)
-			if c.Regression != tt.regression {
-				t.Errorf("Regression = %v; want %v (%v)", c.Regression, tt.regression, verdicts(c))
+			if c.Outcome != tt.outcome || c.Regression != (tt.outcome == report.OutcomeRegression) {
+				t.Errorf("Outcome = %q (Regression %v); want %q (%v)", c.Outcome, c.Regression, tt.outcome, verdicts(c))
 			}
 			got := verdicts(c)
 			for m, v := range tt.want {
 				if got[m] != v {
-					t.Errorf("verdict of %s = %q; want %q", m, got[m], v)
+					t.Errorf("verdict of %s = %q; want %q (%s)", m, got[m], v, metric(t, c, m).Label())
 				}
 			}
 		})
@@ -117,24 +161,107 @@ func with(s seriesSpec, f func(*seriesSpec)) seriesSpec {
 
 func TestCompareValues(t *testing.T) {
 	base := synthetic(1, "w", steady)
-	slow := synthetic(2, "w", with(steady, func(s *seriesSpec) { s.p99 = 4 }))
+	slow := synthetic(2, "w", with(steady, func(s *seriesSpec) { s.p99 = 4; s.p50 = 2.0 / 3 }))
 	c := report.Compare(base, slow, 0.05)
-	p99 := c.Workloads[0].Metrics[2]
-	if p99.Metric != report.CompareP99 || p99.BaseN != 30 || p99.NewN != 30 {
-		t.Fatalf("p99 metric %+v; want 30 seconds each (the late second excluded)", p99)
+	p99 := metric(t, c, report.CompareP99)
+	if p99.BaseN != 30 || p99.NewN != 30 || p99.Basis != report.BasisSeconds || p99.Test != report.TestRank {
+		t.Fatalf("p99 metric %+v; want a rank test of 30 seconds each (the late second excluded)", p99)
 	}
 	if p99.Change < 0.6 || p99.Change > 1.6 || p99.PValue > 1e-6 {
 		t.Errorf("p99 change %.2f p %.2g; want about +100%%, p tiny", p99.Change, p99.PValue)
 	}
-	if !strings.HasPrefix(c.Summary(), "REGRESSION: w (p99 ms (per second))") {
-		t.Errorf("Summary = %q", c.Summary())
+	if got := c.Summary(); got != "REGRESSION: w (p99 ms (per second))" {
+		t.Errorf("Summary = %q", got)
 	}
-	thr := c.Workloads[0].Metrics[1]
-	if !thr.Points || math.Abs(thr.Base-2) > 0.5 {
-		t.Errorf("throttled share %+v; want a mean of about 2 (percent) and a change in points", thr)
+	thr := metric(t, c, report.CompareThrottled)
+	if !thr.Points || math.Abs(thr.Base-2) > 0.5 || thr.BaseOf == 0 || thr.BaseCount == 0 {
+		t.Errorf("throttled share %+v; want a mean of about 2 (percent), a change in points and the counts", thr)
 	}
 	if c.Workloads[0].BaseLatencyMs.P99 != 2 || c.Workloads[0].NewLatencyMs.P99 != 4 {
 		t.Errorf("latency totals %+v / %+v", c.Workloads[0].BaseLatencyMs, c.Workloads[0].NewLatencyMs)
+	}
+}
+
+// short is a run too short for the rank test: 3 seconds.
+var short = with(steady, func(s *seriesSpec) { s.n = 3; s.p50 = 0.84 })
+
+// TestCompareVerdicts checks the outcome, the summary and the verdicts
+// of the metrics that matter in each case, for runs too short for the rank
+// test, runs that do not carry a metric, and runs that are the same.
+func TestCompareVerdicts(t *testing.T) {
+	collapse := func(s *seriesSpec) { s.goodput = 52; s.p50 = 5040; s.p99 = 8000 }
+	tests := []struct {
+		name      string
+		base, new *report.Results
+		outcome   string
+		summary   string // prefix
+		want      map[string]string
+	}{
+		{"3 s, goodput -74%, p50 x6000", synthetic(1, "w", short), synthetic(2, "w", with(short, collapse)),
+			report.OutcomeRegression, "REGRESSION: w (goodput/s, p50 ms (per second) and p99 ms (per second))",
+			map[string]string{report.CompareGoodput: report.VerdictRegression, report.CompareP50: report.VerdictRegression}},
+		{"5 s, goodput -74%, p50 x6000", synthetic(1, "w", with(short, func(s *seriesSpec) { s.n = 5 })),
+			synthetic(2, "w", with(short, func(s *seriesSpec) { s.n = 5; collapse(s) })),
+			report.OutcomeRegression, "REGRESSION: w (goodput/s", map[string]string{report.CompareGoodput: report.VerdictRegression}},
+		{"3 s, goodput -20%", synthetic(1, "w", short), synthetic(2, "w", with(short, func(s *seriesSpec) { s.goodput = 160 })),
+			report.OutcomeInconclusive, "INCONCLUSIVE: w (goodput/s: large change, too few seconds (3<5)",
+			map[string]string{report.CompareGoodput: report.VerdictLargeChange, report.CompareP99: report.VerdictInconclusive}},
+		{"3 s, small change", synthetic(1, "w", short), synthetic(2, "w", with(short, func(s *seriesSpec) { s.goodput = 198 })),
+			report.OutcomeInconclusive, "INCONCLUSIVE: w (goodput/s, p50 ms (per second) and p99 ms (per second): too few seconds (3<5); errors % and dropped arrivals %: too few arrivals",
+			map[string]string{report.CompareGoodput: report.VerdictInconclusive, report.CompareP50: report.VerdictInconclusive}},
+		{"3 s, errors 0% to 10%: z-test", synthetic(1, "w", short), synthetic(2, "w", with(short, func(s *seriesSpec) { s.errShare = 0.1 })),
+			report.OutcomeRegression, "REGRESSION: w (errors %)", map[string]string{report.CompareErrors: report.VerdictRegression}},
+		{"3 s at 2000/s, same shares: z-test finds no change", synthetic(1, "w", with(short, func(s *seriesSpec) { s.goodput = 2000 })),
+			synthetic(2, "w", with(short, func(s *seriesSpec) { s.goodput = 2000 })), report.OutcomeInconclusive, "INCONCLUSIVE: w (goodput/s",
+			map[string]string{report.CompareErrors: report.VerdictNoChange, report.CompareDropped: report.VerdictNoChange}},
+		{"results without p50_ms", synthetic(1, "w", with(steady, func(s *seriesSpec) { s.noP50 = true })), synthetic(2, "w", steady),
+			report.OutcomeInconclusive, "INCONCLUSIVE: w (p50 ms (per second): no p50 per second (results written before p50_ms) in the base run)",
+			map[string]string{report.CompareP50: report.VerdictInconclusive, report.CompareP99: report.VerdictNoChange}},
+		{"identical runs", synthetic(1, "w", steady), synthetic(1, "w", steady), report.OutcomeNoRegression, "no regression",
+			map[string]string{report.CompareGoodput: report.VerdictNoChange, report.CompareP50: report.VerdictNoChange,
+				report.CompareP99: report.VerdictNoChange, report.CompareThrottled: report.VerdictNoChange,
+				report.CompareErrors: report.VerdictNoChange, report.CompareDropped: report.VerdictNoChange}},
+		{"p99 down 60%", synthetic(1, "w", with(steady, func(s *seriesSpec) { s.p99 = 10; s.p50 = 1 })),
+			synthetic(2, "w", with(steady, func(s *seriesSpec) { s.p99 = 4; s.p50 = 1 })),
+			report.OutcomeNoRegression, "no regression; improved: w (p99 ms (per second))", map[string]string{report.CompareP99: report.VerdictImproved}},
+		{"no results", nil, synthetic(1, "w", steady), report.OutcomeInconclusive, "INCONCLUSIVE: missing results", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := report.Compare(tt.base, tt.new, 0.05)
+			if c.Outcome != tt.outcome {
+				t.Errorf("Outcome = %q; want %q: %s", c.Outcome, tt.outcome, c.Summary())
+			}
+			if !strings.HasPrefix(c.Summary(), tt.summary) {
+				t.Errorf("Summary = %q; want it to start with %q", c.Summary(), tt.summary)
+			}
+			for name, v := range tt.want {
+				if m := metric(t, c, name); m.Verdict != v {
+					t.Errorf("verdict of %s = %q; want %q", name, m.Label(), v)
+				}
+			}
+		})
+	}
+}
+
+// TestCompareTotalsDecide: with too few seconds, the totals carry the
+// verdict, and say so.
+func TestCompareTotalsDecide(t *testing.T) {
+	c := report.Compare(synthetic(1, "w", short), synthetic(2, "w", with(short, func(s *seriesSpec) {
+		s.goodput, s.p50, s.errShare = 52, 5040, 0.1
+	})), 0.05)
+	g := metric(t, c, report.CompareGoodput)
+	if g.Basis != report.BasisTotals || g.Test != report.TestFactor || g.Change > -0.6 ||
+		g.Label() != "REGRESSION: worse by a factor of 3.9 in the totals, too few seconds (3<5)" {
+		t.Errorf("goodput %+v (%s); want a regression of the totals, about -74%%", g, g.Label())
+	}
+	p50 := metric(t, c, report.CompareP50)
+	if p50.Base != 0.84 || p50.New != 5040 || !p50.Regression {
+		t.Errorf("p50 %+v; want the totals 0.84 and 5040 ms, a regression", p50)
+	}
+	e := metric(t, c, report.CompareErrors)
+	if e.Test != report.TestProportions || e.BaseCount != 0 || e.NewCount == 0 || e.NewOf == 0 || e.PValue > 1e-6 {
+		t.Errorf("errors %+v; want a z-test of the counts, p tiny", e)
 	}
 }
 
@@ -147,10 +274,54 @@ func TestCompareMismatchedRuns(t *testing.T) {
 	if c.Regression || len(c.Workloads) != 0 || len(c.OnlyInBase) != 1 || len(c.OnlyInNew) != 1 {
 		t.Errorf("comparison %+v; want no common workload, one on each side", c)
 	}
+	if c.Outcome != report.OutcomeInconclusive || !strings.Contains(c.Summary(), "nothing was compared") {
+		t.Errorf("Outcome %q, Summary %q; want inconclusive: nothing compared", c.Outcome, c.Summary())
+	}
 	all := strings.Join(c.Warnings, "\n")
 	for _, w := range []string{"different scenarios", "new run is partial", "only in the base run: a", "only in the new run: b"} {
 		if !strings.Contains(all, w) {
 			t.Errorf("warnings lack %q:\n%s", w, all)
+		}
+	}
+}
+
+func TestTwoProportionZ(t *testing.T) {
+	tests := []struct {
+		name           string
+		x1, n1, x2, n2 int64
+		want           float64
+	}{
+		// pooled 0.15, se = sqrt(0.15*0.85*2/100) = 0.0505: z = 0.1/0.0505.
+		{"10% vs 20% of 100", 10, 100, 20, 100, math.Erfc(0.1 / math.Sqrt(0.15*0.85*0.02) / math.Sqrt2)},
+		{"same share", 5, 100, 50, 1000, 1},
+		{"nothing varies", 0, 100, 0, 200, 1},
+		{"no trials", 0, 0, 3, 10, 1},
+	}
+	for _, tt := range tests {
+		if got := report.TwoProportionZ(tt.x1, tt.n1, tt.x2, tt.n2); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%s: TwoProportionZ(%d, %d, %d, %d) = %.6g; want %.6g", tt.name, tt.x1, tt.n1, tt.x2, tt.n2, got, tt.want)
+		}
+	}
+}
+
+func TestProportionsPowered(t *testing.T) {
+	tests := []struct {
+		p1     float64
+		n1, n2 int64
+		d      float64
+		want   bool
+	}{
+		// q = 0.005: a 1-point change needs about 660 trials on each side.
+		{0, 600, 600, 0.01, false},
+		{0, 700, 700, 0.01, true},
+		{0.02, 250, 250, 0.05, true},
+		{0.02, 150, 150, 0.05, false},
+		{0.5, 1e6, 1e6, 0, false},
+		{0.1, 0, 100, 0.05, false},
+	}
+	for _, tt := range tests {
+		if got := report.ProportionsPowered(tt.p1, tt.n1, tt.n2, tt.d, 0.01); got != tt.want {
+			t.Errorf("ProportionsPowered(%g, %d, %d, %g, 0.01) = %v; want %v", tt.p1, tt.n1, tt.n2, tt.d, got, tt.want)
 		}
 	}
 }
@@ -227,6 +398,7 @@ func TestWriteCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"base  syn  base/results.json", "new   syn  new/results.json", "REGRESSION", "p99 ms (per second)",
+		"p50 ms (per second)", "errors %", "dropped arrivals %", "30/30 s", "Run totals", "(0 of 5987)",
 		"Latency totals", "REGRESSION: orders<api> (p99 ms (per second))", "p < 0.01"} {
 		if !strings.Contains(txt.String(), want) {
 			t.Errorf("WriteCompareText lacks %q:\n%s", want, txt.String())
@@ -245,6 +417,35 @@ func TestWriteCompare(t *testing.T) {
 	for _, bad := range []string{"<script", "orders<api>", "http://", "https://"} {
 		if strings.Contains(h, bad) {
 			t.Errorf("WriteCompareHTML contains %q: not self-contained or not escaped", bad)
+		}
+	}
+}
+
+// TestWriteCompareInconclusive: a comparison of runs too short to test
+// shows its inconclusive metrics and why, in text and HTML.
+func TestWriteCompareInconclusive(t *testing.T) {
+	c := report.Compare(synthetic(1, "w", short), synthetic(2, "w", short), 0.05)
+	var txt, html strings.Builder
+	if err := report.WriteCompareText(&txt, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteCompareHTML(&html, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, out string
+		want      []string
+	}{
+		{"text", txt.String(), []string{"inconclusive: too few seconds (3<5)", "totals, z-test", "\n  INCONCLUSIVE: w ("}},
+		{"html", html.String(), []string{`class="verdict warn"`, `class="inconclusive"`, "inconclusive: too few seconds (3&lt;5)", "INCONCLUSIVE: w ("}},
+	} {
+		for _, w := range tc.want {
+			if !strings.Contains(tc.out, w) {
+				t.Errorf("%s lacks %q:\n%s", tc.name, w, tc.out)
+			}
+		}
+		if strings.Contains(tc.out, "no regression") {
+			t.Errorf("%s says no regression:\n%s", tc.name, tc.out)
 		}
 	}
 }

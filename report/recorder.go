@@ -513,8 +513,8 @@ func (w *wstate) rotate(s int) {
 	w.curSec = s
 }
 
-// flush logs the closed intervals in order and stores their p99 in the
-// series. It runs outside w.mu so that encoding does not hold up
+// flush logs the closed intervals in order and stores their p50 and p99
+// in the series. It runs outside w.mu so that encoding does not hold up
 // recording; logMu keeps the log in second order.
 func (w *wstate) flush(startMs int64) {
 	w.logMu.Lock()
@@ -533,10 +533,10 @@ func (w *wstate) flush(startMs int64) {
 	defer w.enc.unlock()
 	for i := range p {
 		ci := &p[i]
-		var p99 float64
+		var p50, p99 float64
 		enc, maxUs := emptyEncoding(), int64(0)
 		if ci.h != nil {
-			p99 = usToMs(ci.h.ValueAtQuantile(99))
+			p50, p99 = usToMs(ci.h.ValueAtQuantile(50)), usToMs(ci.h.ValueAtQuantile(99))
 			enc, maxUs = e.encode(ci.h)
 		}
 		from := startMs + int64(ci.sec)*1000
@@ -549,7 +549,8 @@ func (w *wstate) flush(startMs int64) {
 		}
 		if ci.h != nil {
 			w.mu.Lock()
-			w.at(ci.sec).P99Ms = p99
+			sec := w.at(ci.sec)
+			sec.P50Ms, sec.P99Ms = p50, p99
 			w.mu.Unlock()
 		}
 	}

@@ -196,6 +196,7 @@ func TestRecorderPercentiles(t *testing.T) {
 		{"ServiceMs.P99", w.ServiceMs.P99, 0.990},
 		{"ServiceMs.Max", w.ServiceMs.Max, 1.000},
 		{"Series[0].P99Ms", w.Series[0].P99Ms, 990},
+		{"Series[0].P50Ms", w.Series[0].P50Ms, 500},
 	}
 	for _, tt := range tests {
 		// 3 significant figures: within 0.1%.
@@ -236,7 +237,7 @@ func TestRecorderSeriesAttribution(t *testing.T) {
 	for i, g := range w.Series {
 		wt := want[i]
 		gp, wp := g.P99Ms, wt.P99Ms
-		g.P99Ms, wt.P99Ms = 0, 0
+		g.P50Ms, g.P99Ms, wt.P99Ms = 0, 0, 0
 		if g != wt || !within(gp, wp, 0.001) {
 			t.Errorf("Series[%d] = %+v (p99 %v); want %+v (p99 %v)", i, g, gp, wt, wp)
 		}

@@ -210,8 +210,11 @@ type Second struct {
 	ThrottledAttempts int64 `json:"throttled_attempts"`
 	Dropped           int64 `json:"dropped"`
 	CacheHits         int64 `json:"cache_hits"`
-	// P99Ms is the p99 latency of the requests that finished in this
-	// second (late completions count in the interval that was open).
+	// P50Ms and P99Ms are the p50 and p99 latencies of the requests that
+	// finished in this second (late completions count in the interval
+	// that was open). Results written before p50_ms existed lack P50Ms:
+	// it reads as 0 in every second.
+	P50Ms float64 `json:"p50_ms"`
 	P99Ms float64 `json:"p99_ms"`
 }
 

@@ -46,8 +46,8 @@ type Delta struct {
 	// Info.Bucket (Recorder.AttemptIn); the rest of Attempts went to
 	// Info.Bucket.
 	BucketAttempts map[string]BucketAttempts `json:"bucket_attempts,omitempty"`
-	// Seconds are the changes of the per-second series (P99Ms unused),
-	// only for seconds that changed, in second order.
+	// Seconds are the changes of the per-second series (P50Ms and P99Ms
+	// unused), only for seconds that changed, in second order.
 	Seconds        []Second     `json:"seconds,omitempty"`
 	FailedBySecond []SecondCode `json:"failed_by_second,omitempty"`
 	// Intervals are the recorder's 1-second latency intervals
@@ -199,7 +199,7 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 	from := w.dirtyFrom
 	for t := from; t < len(w.series); t++ {
 		c := w.series[t]
-		c.T, c.P99Ms = t, 0
+		c.T, c.P50Ms, c.P99Ms = t, 0, 0
 		for len(p.series) <= t {
 			p.series = append(p.series, Second{T: len(p.series)})
 		}
@@ -260,7 +260,7 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 	return d, nil
 }
 
-// subSecond returns a - b, field by field (P99Ms zero, T of a).
+// subSecond returns a - b, field by field (P50Ms and P99Ms zero, T of a).
 func subSecond(a, b Second) Second {
 	return Second{
 		T: a.T, Sent: a.Sent - b.Sent, OK: a.OK - b.OK, Throttled: a.Throttled - b.Throttled,
@@ -476,6 +476,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 				addSecond(&wl.Series[i], *p)
 			}
 			if h := w.intervals[i]; h != nil && h.TotalCount() > 0 {
+				wl.Series[i].P50Ms = usToMs(h.ValueAtQuantile(50))
 				wl.Series[i].P99Ms = usToMs(h.ValueAtQuantile(99))
 			}
 		}

@@ -19,15 +19,37 @@ func newCompareCmd() *cobra.Command {
 		Use:   "compare BASE.json NEW.json",
 		Short: "Compare two runs side by side, with a regression verdict",
 		Long: `Compare puts two results.json files side by side, per workload: goodput,
-throttled-attempt share and p99 per second, and the p50/p99/p999 totals.
+p50 and p99 per second, the throttled-attempt share, the error share
+(requests that failed other than by throttling) and the dropped share
+(arrivals dropped at the in-flight bound), with the runs' totals.
 
-A metric regressed when it got worse by more than --max-regression (goodput
-down or p99 up by that fraction of the base, p99 also by more than 1 ms;
-the throttled share up by that many percentage points) AND a two-sided
-Mann-Whitney U test on the runs' per-second samples finds the difference
-significant (p < 0.01). Runs shorter than 5 seconds cannot be tested.
+A change is large when it is worse than the tolerance: goodput down, or p50
+or p99 up, by more than --max-regression of the base (latencies also by more
+than 1 ms); the throttled share up by more than that many percentage points;
+the error or dropped share up by more than that many points, at most 1 point.
 
-Exit codes: 0 no regression, 1 regression, 2 bad usage or unreadable files.`,
+With at least 5 whole seconds in both runs, a two-sided Mann-Whitney U test
+on the per-second samples says whether a change is significant (p < 0.01):
+a significant large change is a regression (or an improvement), a
+significant small one is within tolerance. A large change the test does not
+find significant is a regression only when the totals show it (below), and
+inconclusive otherwise.
+
+With fewer seconds, or without per-second data (p50 in results written
+before p50_ms), the totals decide: a share by a two-proportion z-test on its
+counts (p < 0.01; a change it does not find significant counts as none only
+when the runs have enough requests for a change of the tolerance to be
+significant); goodput, p50 and p99 are a regression when worse by a factor
+of 2 or more, an improvement when better by as much, and inconclusive
+otherwise.
+
+The outcome is a regression when any metric of any workload regressed;
+inconclusive when, short of that, any metric is inconclusive or the runs do
+not have the same workloads; no regression only when every metric was
+tested and none regressed.
+
+Exit codes: 0 no regression, 1 runtime error, 2 bad usage or unreadable
+files, 98 inconclusive, 99 regression.`,
 		Example: `  kmsload compare base/results.json new/results.json
   kmsload compare base/results.json new/results.json --max-regression 10% --html compare.html`,
 		Args: exactArgs(2),
@@ -54,15 +76,24 @@ Exit codes: 0 no regression, 1 regression, 2 bad usage or unreadable files.`,
 					return err
 				}
 			}
-			if c.Regression {
-				return &exitError{code: exitRuntime, err: errors.New("regression: " + strings.TrimPrefix(c.Summary(), "REGRESSION: "))}
-			}
-			return nil
+			return compareExit(c)
 		},
 	}
-	cmd.Flags().StringVar(&maxReg, "max-regression", "5%", "allowed change before a significant change is a regression: a percentage (5%) or a fraction (0.05)")
+	cmd.Flags().StringVar(&maxReg, "max-regression", "5%", "tolerance: the change allowed before a change is large, a percentage (5%) or a fraction (0.05) of the base for goodput and latency, as many points for the shares (errors and dropped: at most 1 point)")
 	cmd.Flags().StringVar(&html, "html", "", "also write the comparison as a self-contained HTML page to this file")
 	return cmd
+}
+
+// compareExit is the exit of a comparison: nil for no regression, exit
+// 98 when inconclusive and 99 on a regression, with the summary.
+func compareExit(c *report.Comparison) error {
+	switch c.Outcome {
+	case report.OutcomeRegression:
+		return &exitError{code: exitRegression, err: errors.New("regression: " + strings.TrimPrefix(c.Summary(), "REGRESSION: "))}
+	case report.OutcomeInconclusive:
+		return &exitError{code: exitInconclusive, err: errors.New("inconclusive: " + strings.TrimPrefix(c.Summary(), "INCONCLUSIVE: "))}
+	}
+	return nil
 }
 
 // readResults reads a results.json file; problems are usage errors.

@@ -15,10 +15,16 @@ import (
 
 // Exit codes, as documented in the README.
 const (
-	exitOK         = 0
-	exitRuntime    = 1
-	exitUsage      = 2
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+	// exitInconclusive: compare could not tell whether the new run
+	// regressed.
+	exitInconclusive = 98
+	// exitThresholds: the run's verdict failed.
 	exitThresholds = 99
+	// exitRegression: compare found a regression.
+	exitRegression = 99
 )
 
 // exitError carries an exit code through cobra's error return.
