@@ -143,6 +143,13 @@ func TestRateAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 s run")
 	}
+	if raceEnabled {
+		// Measured on 2 cores: under -race the emulator and the driver in
+		// one process sustain about 1,400/s of the 2,000/s asked. The
+		// race detector's run of this test checks nothing about rates;
+		// the plain `go test` run does.
+		t.Skip("rate accuracy is measured without the race detector")
+	}
 	e := newEnv(t, emulator.Options{})
 	sc := newScenario(10 * time.Second)
 	sc.Keys["k"] = scenario.Key{Name: "k", Account: "a", Spec: "SYMMETRIC_DEFAULT"}
