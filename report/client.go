@@ -181,11 +181,19 @@ func retryScaleParagraphs(r *Results) []string {
 			continue
 		}
 		return []string{fmt.Sprintf("Scale: at scale %g the SDK client of %s has a retry token bucket of %d tokens (%s at real size), "+
-			"scaled with the traffic so that it empties in the seconds it would at real size, but in coarser steps (%d retries after a throttle); "+
+			"scaled with the traffic so that it empties in the seconds it would at real size, but in coarser steps (room for %s after a throttle); "+
 			"retry-quota exhaustion and the latency it causes follow real size only roughly. kmsload simulate --scale 1 shows real size exactly.",
-			r.Scenario.Scale, g.info.Name, n, orDash(g.info.RetryBucket.Value), n/5)}
+			r.Scenario.Scale, g.info.Name, n, orDash(g.info.RetryBucket.Value), retries(n/5))}
 	}
 	return nil
+}
+
+// retries says "1 retry" or "n retries".
+func retries(n int) string {
+	if n == 1 {
+		return "1 retry"
+	}
+	return fmt.Sprintf("%d retries", n)
 }
 
 // quotaExhaustionParagraphs explains, per client, when its retry quota ran
