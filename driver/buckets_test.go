@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -18,6 +19,17 @@ func bucketsByName(r *report.Results) map[string]report.Bucket {
 		out[b.Name] = b
 	}
 	return out
+}
+
+// runQuotaNoRetries runs sc on e with the quota cfg armed for the
+// measured window and retries off, and returns its results.
+func runQuotaNoRetries(t *testing.T, e *testEnv, sc *scenario.Scenario, cfg quota.Config) *report.Results {
+	t.Helper()
+	return e.run(t, context.Background(), sc, func(o *driver.Options) {
+		o.Quota = cfg
+		o.Retry = scenario.RetryNone
+		o.BeforeMeasure = e.armQuota(t, cfg)
+	}).Results
 }
 
 // TestShiftTrafficBucketQuotaAndThrottles: after a shift-traffic event,
@@ -33,11 +45,7 @@ func TestShiftTrafficBucketQuotaAndThrottles(t *testing.T) {
 	sc.Events = []scenario.Event{{At: time.Second, Action: scenario.ActionShiftTraffic, Workload: "dec", ToRegion: "us-west-2"}}
 	cfg := symmetricConfig(1)
 	cfg.SymmetricByRegion = map[string]float64{"us-east-1": 1000, "us-west-2": 30}
-	r := e.run(t, context.Background(), sc, func(o *driver.Options) {
-		o.Quota = cfg
-		o.Retry = scenario.RetryNone
-		o.BeforeMeasure = e.armQuota(t, cfg)
-	}).Results
+	r := runQuotaNoRetries(t, e, sc, cfg)
 	bs := bucketsByName(r)
 	east, west := bs[acctB+"/us-east-1/symmetric"], bs[acctB+"/us-west-2/symmetric"]
 	if east.QuotaPerS != 1000 || east.Throttled != 0 || east.Allowed < 50 || east.Allowed > 70 {
@@ -62,11 +70,7 @@ func TestCustomKeyStoreThrottlesAttributed(t *testing.T) {
 	}
 	cfg := symmetricConfig(1)
 	cfg.CustomKeyStore = 40 // 20 x 3 + 20 x 1 = 80 asked of 40
-	r := e.run(t, context.Background(), sc, func(o *driver.Options) {
-		o.Quota = cfg
-		o.Retry = scenario.RetryNone
-		o.BeforeMeasure = e.armQuota(t, cfg)
-	}).Results
+	r := runQuotaNoRetries(t, e, sc, cfg)
 	bs := bucketsByName(r)
 	class, store := bs[acctA+"/us-east-1/symmetric"], bs["-/us-east-1/cks:cks-1234567890abcdef0"]
 	if class.Throttled != 0 || class.Allowed != 40 {

@@ -108,7 +108,7 @@ func (w *Workload) SetRates(durationS float64) {
 		return
 	}
 	w.SentPerS = float64(w.Requests) / durationS
-	whole := int(math.Floor(durationS + 1e-9))
+	whole := wholeSeconds(durationS)
 	if whole < 1 || len(w.Series) < whole {
 		w.GoodputPerS = float64(w.OK+w.CacheHits) / durationS
 		return
@@ -119,6 +119,10 @@ func (w *Workload) SetRates(durationS float64) {
 	}
 	w.GoodputPerS = float64(ok) / float64(whole)
 }
+
+// wholeSeconds is the number of whole seconds in a window of durationS
+// seconds (a hair under a whole second counts as it).
+func wholeSeconds(durationS float64) int { return int(math.Floor(durationS + 1e-9)) }
 
 // ThrottledIn returns how many of w's attempts the bucket named bucket
 // throttled: its share of BucketAttempts, or all of w's throttled

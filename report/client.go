@@ -57,10 +57,16 @@ type ClientInfo struct {
 // 5 at this scale".
 func (c ClientInfo) RetryBucketText() string {
 	s := c.RetryBucket.String()
-	if c.RetryTokens > 0 && strconv.Itoa(c.RetryTokens) != c.RetryBucket.Value {
-		s += fmt.Sprintf(", %d at this scale", c.RetryTokens)
+	if n, ok := c.ScaledTokens(); ok {
+		s += fmt.Sprintf(", %d at this scale", n)
 	}
 	return s
+}
+
+// ScaledTokens returns RetryTokens and true when the run's scale made them
+// differ from RetryBucket, the size at real size.
+func (c ClientInfo) ScaledTokens() (int, bool) {
+	return c.RetryTokens, c.RetryTokens > 0 && strconv.Itoa(c.RetryTokens) != c.RetryBucket.Value
 }
 
 // ClientSetting is one effective client setting and where it came from.
@@ -176,8 +182,8 @@ const MinScaledRetryTokens = 50
 // than at real size.
 func retryScaleParagraphs(r *Results) []string {
 	for _, g := range clientGroups(r) {
-		n := g.info.RetryTokens
-		if n <= 0 || n >= MinScaledRetryTokens || strconv.Itoa(n) == g.info.RetryBucket.Value {
+		n, scaled := g.info.ScaledTokens()
+		if !scaled || n >= MinScaledRetryTokens {
 			continue
 		}
 		return []string{fmt.Sprintf("Scale: at scale %g the SDK client of %s has a retry token bucket of %d tokens (%s at real size), "+
@@ -245,7 +251,7 @@ func quotaExhaustionParagraphs(r *Results) []string {
 			fmt.Fprintf(&s, " (%s)", and(parts))
 		}
 		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s", orDash(g.info.RetryBucket.Value), g.info.RetryBucket.Source)
-		if n := g.info.RetryTokens; n > 0 && strconv.Itoa(n) != g.info.RetryBucket.Value {
+		if n, scaled := g.info.ScaledTokens(); scaled {
 			fmt.Fprintf(&s, "; %d at this run's scale, which empty as fast as the real-size bucket", n)
 		}
 		s.WriteString("; a retry after a throttle costs 5, other retries 14, a first-attempt success gives 1 back) was empty")

@@ -26,7 +26,7 @@ const CouplingMaxNoise = VerdictMinCoupling
 // it. A coupling is inconclusive when the window has fewer than
 // CouplingMinSeconds whole seconds or its Noise exceeds CouplingMaxNoise.
 func (r *Results) AssessCoupling() {
-	whole := int(math.Floor(r.DurationS + 1e-9))
+	whole := wholeSeconds(r.DurationS)
 	together := map[string]Workload{}
 	for _, w := range r.Workloads {
 		together[w.Name] = w

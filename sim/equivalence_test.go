@@ -102,6 +102,25 @@ func (e *alignedEmulator) startWindow() time.Time {
 	return at
 }
 
+// armer returns a BeforeMeasure func that arms srv with a fresh quota
+// model of cfg (none when on is false) before each measured window, and
+// where it leaves the error of making the model.
+func armer(srv *emulator.Server, cfg quota.Config, on bool) (func(), *error) {
+	var armErr error
+	return func() {
+		if !on {
+			srv.SetQuota(nil)
+			return
+		}
+		m, err := quota.New(cfg)
+		if err != nil {
+			armErr = err
+			return
+		}
+		srv.SetQuota(m)
+	}, &armErr
+}
+
 // quotaOf returns the quota configuration a run of s at scale applies,
 // and whether quotas are on, as `kmsload run` builds it.
 func quotaOf(s *scenario.Scenario, scale float64) (quota.Config, bool, error) {
@@ -313,29 +332,18 @@ func equivRun(s *scenario.Scenario, retry string) (measured, simulated *report.R
 		return nil, nil, err
 	}
 	defer e.close()
-	var armErr error
+	arm, armErr := armer(e.srv, cfg, quotasOn)
 	d, err := driver.New(driver.Options{
-		Scenario:   s,
-		Target:     driver.Target{Kind: driver.TargetEmbedded, Endpoint: e.url},
-		Scale:      scale,
-		Isolate:    true,
-		Quota:      cfg,
-		Retry:      retry,
-		SDKEnv:     &env,
-		JitterSeed: equivJitterSeed,
-		BeforeMeasure: func() {
-			if !quotasOn {
-				e.srv.SetQuota(nil)
-				return
-			}
-			m, err := quota.New(cfg)
-			if err != nil {
-				armErr = err
-				return
-			}
-			e.srv.SetQuota(m)
-		},
-		Start: e.startWindow,
+		Scenario:      s,
+		Target:        driver.Target{Kind: driver.TargetEmbedded, Endpoint: e.url},
+		Scale:         scale,
+		Isolate:       true,
+		Quota:         cfg,
+		Retry:         retry,
+		SDKEnv:        &env,
+		JitterSeed:    equivJitterSeed,
+		BeforeMeasure: arm,
+		Start:         e.startWindow,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -344,8 +352,8 @@ func equivRun(s *scenario.Scenario, retry string) (measured, simulated *report.R
 	if err != nil {
 		return nil, nil, err
 	}
-	if armErr != nil {
-		return nil, nil, armErr
+	if *armErr != nil {
+		return nil, nil, *armErr
 	}
 	sm, err := sim.New(sim.Options{
 		Scenario: s, Scale: scale, Quota: cfg, QuotasOff: !quotasOn, Isolate: true, Retry: retry,

@@ -110,18 +110,11 @@ func phasedRun(s *scenario.Scenario, cfg quota.Config, mode string, phase quota.
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	var armErr error
+	arm, armErr := armer(srv, cfg, true)
 	d, err := driver.New(driver.Options{
 		Scenario: s, Target: driver.Target{Kind: driver.TargetEmbedded, Endpoint: ts.URL},
 		Scale: s.Scale, Quota: cfg, Retry: mode, SDKEnv: &env, JitterSeed: equivJitterSeed, WindowPhase: phase,
-		BeforeMeasure: func() {
-			m, err := quota.New(cfg)
-			if err != nil {
-				armErr = err
-				return
-			}
-			srv.SetQuota(m)
-		},
+		BeforeMeasure: arm,
 	})
 	if err != nil {
 		return nil, err
@@ -130,8 +123,8 @@ func phasedRun(s *scenario.Scenario, cfg quota.Config, mode string, phase quota.
 	if err != nil {
 		return nil, err
 	}
-	if armErr != nil {
-		return nil, armErr
+	if *armErr != nil {
+		return nil, *armErr
 	}
 	return out.Results, nil
 }
