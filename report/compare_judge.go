@@ -202,17 +202,33 @@ func (s metricSpec) judge(in judgeInput) MetricComparison {
 	m.Test, m.PValue = TestRank, MannWhitneyU(bx, nx)
 	m.Significance = m.PValue < CompareAlpha
 	m.decide(tol, s.minAbs)
-	if m.Verdict != VerdictLargeChange {
+	if m.Regression {
 		return m
 	}
-	m.Reason = fmt.Sprintf("not significant per second (p = %s, %d/%d s)", m.FormatP(), m.BaseN, m.NewN)
+	return m.orTotals(s, bt, nt, tol)
+}
+
+// orTotals returns the judgement on the runs' totals when they show a
+// regression that the per-second test m did not, m otherwise. The totals
+// also hold what the window leaves out: a request that arrived in the
+// window and failed in the drain (cancelled at the end, or failed after
+// its last retry) counts in the totals' error share but in no measured
+// second, so per-second error shares can improve while the run's failed.
+func (m MetricComparison) orTotals(s metricSpec, bt, nt runTotal, tol float64) MetricComparison {
+	if m.Verdict == VerdictLargeChange {
+		m.Reason = fmt.Sprintf("not significant per second (p = %s, %d/%d s)", m.FormatP(), m.BaseN, m.NewN)
+	}
 	byTotals := m
 	byTotals.judgeTotals(s, bt, nt, tol)
-	if byTotals.Regression {
-		byTotals.Reason = joinReasons(byTotals.Reason, m.Reason)
-		return byTotals
+	if !byTotals.Regression {
+		return m
 	}
-	return m
+	perSecond := m.Reason
+	if perSecond == "" {
+		perSecond = fmt.Sprintf("%s per second (%s, p = %s, %d/%d s)", m.Verdict, m.FormatChange(), m.FormatP(), m.BaseN, m.NewN)
+	}
+	byTotals.Reason = joinReasons(byTotals.Reason, perSecond)
+	return byTotals
 }
 
 // secondsGap says why the per-second samples cannot be tested, "" when

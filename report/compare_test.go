@@ -265,6 +265,30 @@ func TestCompareTotalsDecide(t *testing.T) {
 	}
 }
 
+// TestCompareDrainFailures: requests that arrived in the window and
+// failed in the drain are in no measured second. A new run whose measured
+// seconds fail less but whose totals fail far more (the adaptive drain
+// cancelling its queue) is a regression on the totals, and says both.
+func TestCompareDrainFailures(t *testing.T) {
+	base := synthetic(1, "w", with(steady, func(s *seriesSpec) { s.errShare = 0.05 }))
+	next := synthetic(2, "w", with(steady, func(s *seriesSpec) { s.errShare = 0.01 }))
+	w := &next.Workloads[0]
+	w.Errors["Canceled"] += w.Requests / 5
+	c := report.Compare(base, next, 0.05)
+	e := metric(t, c, report.CompareErrors)
+	if !e.Regression || e.Basis != report.BasisTotals || e.Test != report.TestProportions || e.NewTotal < e.BaseTotal+10 {
+		t.Fatalf("errors %+v (%s); want a regression of the totals", e, e.Label())
+	}
+	if !strings.Contains(e.Reason, "per second (-4.0 pt") || c.Outcome != report.OutcomeRegression {
+		t.Errorf("reason %q, outcome %s; want the per-second improvement named and a regression", e.Reason, c.Outcome)
+	}
+	// The same runs without the drain failures: the improvement stands.
+	w.Errors["Canceled"] = 0
+	if e := metric(t, report.Compare(base, next, 0.05), report.CompareErrors); e.Regression || e.Verdict != report.VerdictImproved {
+		t.Errorf("without drain failures: %s; want improved", e.Label())
+	}
+}
+
 func TestCompareMismatchedRuns(t *testing.T) {
 	base := synthetic(1, "a", steady)
 	other := synthetic(2, "b", steady)
