@@ -106,48 +106,12 @@ func NewEvent() Event {
 // key references written as alias names to key names. Unknown references
 // are left as they are for validate to report.
 func fillDerived(s *Scenario) {
-	for name, k := range s.Keys {
-		if k.Region == "" {
-			k.Region = s.Region
-		}
-		if k.Spec == "" {
-			k.Spec = DefaultSpec
-		}
-		if k.Usage == "" {
-			k.Usage = DefaultUsage(k.Spec)
-		}
-		if k.ManagedBy == "" {
-			k.ManagedBy = ManagedByCustomer
-		}
-		s.Keys[name] = k
-	}
 	s.Client.Retry = canonicalRetry(s.Client.Retry)
+	byAlias := make([]bool, len(s.Workloads))
 	for i := range s.Workloads {
 		w := &s.Workloads[i]
 		w.Client.Retry = canonicalRetry(w.Client.Retry)
-		name, byAlias := s.resolveKey(w.Key)
-		w.Key = name
-		k, known := s.Keys[w.Key]
-		if w.KeyRef == "" && known && KeyRequired(w.Operation) {
-			cross := w.Caller != k.Account
-			switch {
-			case byAlias && cross:
-				w.KeyRef = KeyRefAliasARN
-			case byAlias:
-				w.KeyRef = KeyRefAlias
-			case cross:
-				w.KeyRef = KeyRefARN
-			default:
-				w.KeyRef = KeyRefID
-			}
-		}
-		if w.Region == "" {
-			if known {
-				w.Region = k.Region
-			} else {
-				w.Region = s.Region
-			}
-		}
+		w.Key, byAlias[i] = s.resolveKey(w.Key)
 	}
 	for i := range s.Events {
 		e := &s.Events[i]
@@ -156,6 +120,34 @@ func fillDerived(s *Scenario) {
 			e.PendingWindowDays = DefaultPendingWindowDays
 		}
 	}
+	for name := range s.Keys {
+		s.Keys[name], _ = s.ResolvedKey(name)
+	}
+	for i := range s.Workloads {
+		w := &s.Workloads[i]
+		k, known := s.Keys[w.Key]
+		if w.KeyRef == "" && known && KeyRequired(w.Operation) {
+			w.KeyRef = defaultKeyRef(byAlias[i], w.Caller != k.Account)
+		}
+		if w.Region == "" {
+			w.Region = firstNonZero(k.Region, s.Region) // k is zero when unknown
+		}
+	}
+}
+
+// defaultKeyRef is the form a workload names its key in when it gives
+// none: as the file names it (by alias or by key), the ARN form when the
+// caller is not the key's owner.
+func defaultKeyRef(byAlias, cross bool) string {
+	switch {
+	case byAlias && cross:
+		return KeyRefAliasARN
+	case byAlias:
+		return KeyRefAlias
+	case cross:
+		return KeyRefARN
+	}
+	return KeyRefID
 }
 
 // resolveKey maps a reference that is an alias of exactly one key to that
