@@ -901,7 +901,11 @@ func (s *logSpool) close() error {
 // histEncoder writes histograms in HdrHistogram's V2 compressed encoding,
 // base64 (as hdr.Histogram.Encode(hdr.V2CompressedEncodingCookieBase)
 // does, byte for byte), reusing its buffers and its zlib compressor: a new
-// compressor at the encoding's best compression allocates about 800 KB.
+// compressor at the encoding's best compression allocates about 800 KB,
+// and Encode builds one per histogram. The recorder encodes one interval
+// histogram per workload per second; BenchmarkHistEncode measured a busy
+// interval at 1.04 ms, 860 KB and 3,006 allocations through Encode and
+// 0.21 ms, one allocation (the counts' export) here, on 2 cores.
 type histEncoder struct {
 	zw   *zlib.Writer
 	raw  []byte       // uncompressed payload
