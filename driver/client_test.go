@@ -12,6 +12,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -114,7 +115,7 @@ func TestSharedClientExhaustsRetryQuota(t *testing.T) {
 		}
 	}
 	var text bytes.Buffer
-	if err := report.WriteText(&text, sharedRes); err != nil {
+	if err := render.WriteText(&text, sharedRes); err != nil {
 		t.Fatal(err)
 	}
 	flat := strings.Join(strings.Fields(text.String()), " ")
@@ -201,7 +202,7 @@ func TestRetryModeFromEnvironment(t *testing.T) {
 		t.Errorf("silent: %.1f%% of attempts throttled; want adaptive mode's client-side limiter to keep it under 25%%", 100*s)
 	}
 	var text bytes.Buffer
-	if err := report.WriteText(&text, out.Results); err != nil {
+	if err := render.WriteText(&text, out.Results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "adaptive (environment AWS_RETRY_MODE)") {

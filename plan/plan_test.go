@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -530,8 +531,8 @@ workloads:
 		}
 	}
 	var buf bytes.Buffer
-	if err := report.WriteText(&buf, r); err != nil {
-		t.Fatalf("report.WriteText: %v", err)
+	if err := render.WriteText(&buf, r); err != nil {
+		t.Fatalf("render.WriteText: %v", err)
 	}
 	for _, want := range []string{"pred-demand/s", "pred-thr-att%", "1200.0", "16.7", "first to saturate: " + symA} {
 		if !strings.Contains(buf.String(), want) {

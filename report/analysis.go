@@ -71,20 +71,9 @@ func Buckets(ws []Workload, durationS float64, quotaPerS func(bucket string) flo
 			a.b.QuotaPerS = quotaPerS(n)
 		}
 		sort.Strings(a.b.Workloads)
-		a.b.Workloads = dedup(a.b.Workloads)
+		a.b.Workloads = slices.Compact(a.b.Workloads)
 		sort.Strings(a.b.Keys)
 		out = append(out, a.b)
-	}
-	return out
-}
-
-// dedup removes adjacent duplicates from a sorted slice.
-func dedup(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
 	}
 	return out
 }

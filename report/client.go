@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kmsload/kmsload/internal/prose"
 )
 
 // Where a client setting came from (ClientSetting.Source).
@@ -81,9 +83,9 @@ type ClientSetting struct {
 // String formats the setting as "adaptive (environment AWS_RETRY_MODE)".
 func (s ClientSetting) String() string {
 	if s.Source == "" {
-		return orDash(s.Value)
+		return prose.OrDash(s.Value)
 	}
-	return fmt.Sprintf("%s (%s)", orDash(s.Value), s.Source)
+	return fmt.Sprintf("%s (%s)", prose.OrDash(s.Value), s.Source)
 }
 
 // QuotaExhaustion says when the SDK's retry quota (its retry token
@@ -122,54 +124,31 @@ func ComputeQuotaExhaustion(w Workload, client string) *QuotaExhaustion {
 	return q
 }
 
-// clientGroup is one client of a run and its workloads' exhaustion.
-type clientGroup struct {
-	info      ClientInfo
-	workloads []Workload
+// ClientGroup is one client of a run and its workloads' exhaustion.
+type ClientGroup struct {
+	// Info is the client's settings; Workloads send through it.
+	Info      ClientInfo
+	Workloads []Workload
 }
 
-// clientGroups returns the run's clients in the order of their first
+// ClientGroups returns the run's clients in the order of their first
 // workload; workloads without client information are left out.
-func clientGroups(r *Results) []*clientGroup {
-	var out []*clientGroup
-	byName := map[string]*clientGroup{}
+func ClientGroups(r *Results) []*ClientGroup {
+	var out []*ClientGroup
+	byName := map[string]*ClientGroup{}
 	for _, w := range r.Workloads {
 		if w.Client == nil {
 			continue
 		}
 		g := byName[w.Client.Name]
 		if g == nil {
-			g = &clientGroup{info: *w.Client}
+			g = &ClientGroup{Info: *w.Client}
 			byName[w.Client.Name] = g
 			out = append(out, g)
 		}
-		g.workloads = append(g.workloads, w)
+		g.Workloads = append(g.Workloads, w)
 	}
 	return out
-}
-
-// clients writes the table of SDK clients: one row per client, each
-// setting with its source.
-func (t *textWriter) clients(r *Results) {
-	gs := clientGroups(r)
-	if len(gs) == 0 {
-		return
-	}
-	rows := make([]string, 0, len(gs))
-	for _, g := range gs {
-		names := make([]string, len(g.workloads))
-		for i, w := range g.workloads {
-			names[i] = w.Name
-		}
-		name := g.info.Name
-		if g.info.Shared {
-			name += " (shared)"
-		}
-		rows = append(rows, strings.Join([]string{name, list(names),
-			g.info.Retry.String(), g.info.MaxAttempts.String(), g.info.MaxBackoff.String(), g.info.RetryBucketText()}, "\t"))
-	}
-	t.table("SDK clients (each setting with where it came from)",
-		"client\tworkloads\tretry\tmax-attempts\tmax-backoff\tretry-bucket", rows)
 }
 
 // MinScaledRetryTokens is the smallest scaled retry token bucket whose
@@ -181,15 +160,15 @@ const MinScaledRetryTokens = 50
 // retry token bucket so small that its emptying comes in coarser steps
 // than at real size.
 func retryScaleParagraphs(r *Results) []string {
-	for _, g := range clientGroups(r) {
-		n, scaled := g.info.ScaledTokens()
+	for _, g := range ClientGroups(r) {
+		n, scaled := g.Info.ScaledTokens()
 		if !scaled || n >= MinScaledRetryTokens {
 			continue
 		}
 		return []string{fmt.Sprintf("Scale: at scale %g the SDK client of %s has a retry token bucket of %d tokens (%s at real size), "+
 			"scaled with the traffic so that it empties in the seconds it would at real size, but in coarser steps (room for %s after a throttle); "+
 			"retry-quota exhaustion and the latency it causes follow real size only roughly. kmsload simulate --scale 1 shows real size exactly.",
-			r.Scenario.Scale, g.info.Name, n, orDash(g.info.RetryBucket.Value), retries(n/5))}
+			r.Scenario.Scale, g.Info.Name, n, prose.OrDash(g.Info.RetryBucket.Value), retries(n/5))}
 	}
 	return nil
 }
@@ -210,11 +189,11 @@ func quotaExhaustionParagraphs(r *Results) []string {
 		name string
 		q    QuotaExhaustion
 	}
-	for _, g := range clientGroups(r) {
+	for _, g := range ClientGroups(r) {
 		var es []exhausted
 		var total int64
 		first, last := -1, -1
-		for _, w := range g.workloads {
+		for _, w := range g.Workloads {
 			q := w.RetryQuotaExhausted
 			if q == nil || q.Requests == 0 {
 				continue
@@ -230,32 +209,32 @@ func quotaExhaustionParagraphs(r *Results) []string {
 			continue
 		}
 		var s strings.Builder
-		who := "The SDK client of " + g.info.Name
-		if g.info.Shared {
-			names := make([]string, len(g.workloads))
-			for i, w := range g.workloads {
+		who := "The SDK client of " + g.Info.Name
+		if g.Info.Shared {
+			names := make([]string, len(g.Workloads))
+			for i, w := range g.Workloads {
 				names[i] = w.Name
 			}
-			who = fmt.Sprintf("Shared SDK client %s (used by %s)", g.info.Name, and(names))
+			who = fmt.Sprintf("Shared SDK client %s (used by %s)", g.Info.Name, prose.And(names))
 		}
 		fmt.Fprintf(&s, "%s ran out of retry quota", who)
 		if first >= 0 {
 			fmt.Fprintf(&s, " from second %d to second %d", first, last)
 		}
 		fmt.Fprintf(&s, ": %d requests failed with QuotaExceededError, without the SDK sending their retry", total)
-		if len(es) > 1 || g.info.Shared {
+		if len(es) > 1 || g.Info.Shared {
 			parts := make([]string, len(es))
 			for i, e := range es {
 				parts[i] = fmt.Sprintf("%d of %s", e.q.Requests, e.name)
 			}
-			fmt.Fprintf(&s, " (%s)", and(parts))
+			fmt.Fprintf(&s, " (%s)", prose.And(parts))
 		}
-		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s", orDash(g.info.RetryBucket.Value), g.info.RetryBucket.Source)
-		if n, scaled := g.info.ScaledTokens(); scaled {
+		fmt.Fprintf(&s, ". Its retry token bucket (%s tokens, %s", prose.OrDash(g.Info.RetryBucket.Value), g.Info.RetryBucket.Source)
+		if n, scaled := g.Info.ScaledTokens(); scaled {
 			fmt.Fprintf(&s, "; %d at this run's scale, which empty as fast as the real-size bucket", n)
 		}
 		s.WriteString("; a retry after a throttle costs 5, other retries 14, a first-attempt success gives 1 back) was empty")
-		if g.info.Shared {
+		if g.Info.Shared {
 			s.WriteString("; its workloads drain one bucket together, as goroutines sharing one client in one application do")
 		}
 		s.WriteString(". A larger retry_bucket, retry_bucket: none, separate clients or adaptive mode (fewer throttled attempts) change this; `kmsload study --vary` measures each.")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -53,7 +54,7 @@ func TestTextClientsAndQuotaExhaustion(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := report.WriteText(&buf, r); err != nil {
+	if err := render.WriteText(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/prose"
 )
 
 // CompareAlpha is the significance level of Compare's tests: a change
@@ -285,11 +286,11 @@ func runWarnings(base, new *Results) []string {
 // one run only, and the lack of any workload in both.
 func (c *Comparison) noteMissingWorkloads() {
 	if len(c.OnlyInBase) > 0 {
-		s := fmt.Sprintf("workloads only in the base run: %s", and(c.OnlyInBase))
+		s := fmt.Sprintf("workloads only in the base run: %s", prose.And(c.OnlyInBase))
 		c.Warnings, c.Gaps = append(c.Warnings, s), append(c.Gaps, s)
 	}
 	if len(c.OnlyInNew) > 0 {
-		s := fmt.Sprintf("workloads only in the new run: %s", and(c.OnlyInNew))
+		s := fmt.Sprintf("workloads only in the new run: %s", prose.And(c.OnlyInNew))
 		c.Warnings, c.Gaps = append(c.Warnings, s), append(c.Gaps, s)
 	}
 	if len(c.Workloads) == 0 {
@@ -391,17 +392,17 @@ func (c *Comparison) listMetrics(pick func(MetricComparison) bool, why bool) str
 		if len(names) == 0 {
 			continue
 		}
-		list := and(names)
+		list := prose.And(names)
 		if why {
 			groups := make([]string, len(reasons))
 			for i, r := range reasons {
-				groups[i] = and(byReason[r]) + ": " + r
+				groups[i] = prose.And(byReason[r]) + ": " + r
 			}
 			list = strings.Join(groups, "; ")
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s)", w.Name, list))
 	}
-	return and(parts)
+	return prose.And(parts)
 }
 
 // why is the reason of an inconclusive metric, with "large change" when

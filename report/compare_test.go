@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -418,7 +419,7 @@ func TestWriteCompare(t *testing.T) {
 	c := report.Compare(synthetic(1, "orders<api>", steady), synthetic(2, "orders<api>", with(steady, func(s *seriesSpec) { s.p99 = 4 })), 0.05)
 	c.Base.Path, c.New.Path = "base/results.json", "new/results.json"
 	var txt strings.Builder
-	if err := report.WriteCompareText(&txt, c); err != nil {
+	if err := render.WriteCompareText(&txt, c); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"base  syn  base/results.json", "new   syn  new/results.json", "REGRESSION", "p99 ms (per second)",
@@ -429,7 +430,7 @@ func TestWriteCompare(t *testing.T) {
 		}
 	}
 	var html strings.Builder
-	if err := report.WriteCompareHTML(&html, c); err != nil {
+	if err := render.WriteCompareHTML(&html, c); err != nil {
 		t.Fatal(err)
 	}
 	h := html.String()
@@ -450,10 +451,10 @@ func TestWriteCompare(t *testing.T) {
 func TestWriteCompareInconclusive(t *testing.T) {
 	c := report.Compare(synthetic(1, "w", short), synthetic(2, "w", short), 0.05)
 	var txt, html strings.Builder
-	if err := report.WriteCompareText(&txt, c); err != nil {
+	if err := render.WriteCompareText(&txt, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteCompareHTML(&html, c); err != nil {
+	if err := render.WriteCompareHTML(&html, c); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -11,7 +11,10 @@
 // The rest of the package works on the result model only: Buckets
 // aggregates workloads per quota bucket (caller account x Region x class),
 // ComputeCoupling compares each workload run alone with all together,
-// BlastRadius finds the workloads a lifecycle event broke, WriteJSON and
-// ReadJSON store and load results.json, and WriteText renders the plain-text
-// summary with its verdict.
+// BlastRadius finds the workloads a lifecycle event broke, Judge and the
+// verdict text say what the run means, EvaluateThresholds checks the
+// scenario's thresholds, Compare judges two runs, and WriteJSON and ReadJSON
+// store and load results.json. Package render writes them for people
+// (summary.txt, report.html, Markdown, JUnit); this package draws nothing
+// and does not depend on a plotting library.
 package report

@@ -6,64 +6,19 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
-// exampleResults is a hand-built run of a layout with one key per service
-// in one account, plus a billing service calling from another account.
-func exampleResults() *report.Results {
-	const prod = "111111111111/us-east-1/symmetric"
-	const sec = "999999999999/us-east-1/symmetric"
-	ws := []report.Workload{
-		{Name: "s3-ingest", Operation: "GenerateDataKey", Key: "ingest", Caller: "prod", CallerAccount: "111111111111",
-			Region: "us-east-1", Bucket: prod, TargetPerS: 600, Requests: 36000, OK: 35400, ThrottledRequests: 400,
-			Attempts: 45000, ThrottledAttempts: 9400, Errors: map[string]int64{"ThrottlingException": 400, "QuotaExceededError": 200},
-			SentPerS: 600, GoodputPerS: 590, LatencyMs: report.Percentiles{P50: 2.1, P90: 40, P99: 180.5, P999: 420, Max: 900},
-			ServiceMs: report.Percentiles{P99: 3.2}},
-		{Name: "orders-api", Operation: "Decrypt", Key: "orders", Caller: "prod", CallerAccount: "111111111111",
-			Region: "us-east-1", Bucket: prod, TargetPerS: 300, Requests: 17400, OK: 12000, ThrottledRequests: 4800,
-			Attempts: 30000, ThrottledAttempts: 12600, Errors: map[string]int64{"ThrottlingException": 4800, "DisabledException": 600},
-			Dropped: 600, SentPerS: 290, GoodputPerS: 200, LatencyMs: report.Percentiles{P50: 1.8, P90: 30, P99: 150.25, P999: 380, Max: 800},
-			ServiceMs: report.Percentiles{P99: 2.9},
-			Series:    []report.Second{{T: 20, Failed: 300}, {T: 21, Failed: 300}},
-			FailedBySecond: []report.SecondCode{{T: 20, Code: "DisabledException", Count: 300},
-				{T: 21, Code: "DisabledException", Count: 300}}},
-		{Name: "billing", Operation: "Encrypt", Key: "orders", Caller: "security", CallerAccount: "999999999999",
-			Region: "us-east-1", Bucket: sec, TargetPerS: 50, Requests: 3000, OK: 2000, Attempts: 3000,
-			CacheHits: 1000, Errors: map[string]int64{}, SentPerS: 50, GoodputPerS: 50,
-			LatencyMs: report.Percentiles{P50: 1.2, P90: 1.9, P99: 3, P999: 5, Max: 9}, ServiceMs: report.Percentiles{P99: 2.5}},
-	}
-	isolated := map[string]report.Workload{
-		"s3-ingest":  {Name: "s3-ingest", GoodputPerS: 600, Attempts: 36000, LatencyMs: report.Percentiles{P99: 2.5}},
-		"orders-api": {Name: "orders-api", GoodputPerS: 290, Attempts: 17400, LatencyMs: report.Percentiles{P99: 2}},
-		"billing":    {Name: "billing", GoodputPerS: 50, Attempts: 3000, LatencyMs: report.Percentiles{P99: 3}},
-	}
-	quota := map[string]float64{prod: 1000, sec: 1000}
-	return &report.Results{
-		Schema:    report.Schema,
-		Scenario:  report.ScenarioInfo{Name: "key-per-service", File: "scenarios/key-per-service.yaml", Scale: 0.01, Seed: 1},
-		Target:    report.TargetInfo{Kind: "embedded", QuotaModel: "fixed-window", QuotasAppliedBy: "kmsload"},
-		StartedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
-		DurationS: 60,
-		Workloads: ws,
-		Buckets:   report.Buckets(ws, 60, func(b string) float64 { return quota[b] }),
-		Coupling:  report.ComputeCoupling(isolated, ws),
-		Isolated:  isolated,
-		Events: []report.Event{
-			{AtS: 20, Action: "disable-key", Key: "orders", Affected: report.BlastRadius(20, ws)},
-			{AtS: 22, Action: "enable-key", Key: "orders", Affected: report.BlastRadius(22, ws)},
-		},
-	}
-}
-
 func ExampleWriteText() {
-	r := exampleResults()
+	r := reporttest.Example()
 	// The scenario disabled key orders at 20 s: DisabledException is
 	// expected from then on.
 	report.Judge(r, report.Policy{ErrorBudget: 0.01, Expected: map[string][]failure.Expectation{
 		"orders-api": {{Match: "DisabledException", FromS: 20, Reason: "disable-key of orders at 20s"}},
 	}})
-	if err := report.WriteText(os.Stdout, r); err != nil {
+	if err := render.WriteText(os.Stdout, r); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -120,8 +123,8 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 		r    *report.Results
 	}{
 		{"recorded", runResults(t)},
-		{"fixture", loadFixture(t)},
-		{"long", longResults(t, 600)},
+		{"fixture", readFixture(t)},
+		{"long", reporttest.Long(t, 600)},
 		{"tricky strings", tricky},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +155,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteJSONWriteError(t *testing.T) {
-	err := report.WriteJSON(failingWriter{}, longResults(t, 60))
+	err := report.WriteJSON(failingWriter{}, reporttest.Long(t, 60))
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.HasPrefix(err.Error(), "report: write results: ") {
 		t.Errorf("WriteJSON to a failing writer: error %v; want report: write results: ... disk full", err)
 	}
@@ -166,12 +169,12 @@ func TestWriteJSONLongRunAllocations(t *testing.T) {
 		t.Skip("-race allocates on its own")
 	}
 	for _, s := range []int{600, 3600} {
-		r := longResults(t, s)
+		r := reporttest.Long(t, s)
 		var out bytes.Buffer
 		if err := report.WriteJSON(&out, r); err != nil {
 			t.Fatal(err)
 		}
-		got := allocBytes(t, r, report.WriteJSON)
+		got := reporttest.AllocBytes(t, r, report.WriteJSON)
 		t.Logf("WriteJSON, 2 workloads x %4d s: %.2f MB allocated, %.2f MB written", s, float64(got)/1e6, float64(out.Len())/1e6)
 		if got >= 2*uint64(out.Len()) {
 			t.Errorf("WriteJSON of %d s allocated %d bytes to write %d; want less than twice as many", s, got, out.Len())
@@ -215,7 +218,7 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		// Rendering what was read must not fail or panic.
 		var txt bytes.Buffer
-		if err := report.WriteText(&txt, r); err != nil {
+		if err := render.WriteText(&txt, r); err != nil {
 			t.Errorf("WriteText error: %v", err)
 		}
 	})
@@ -225,7 +228,7 @@ func FuzzReadJSON(f *testing.F) {
 // costs for runs of 60 s, 10 minutes and an hour (see B/op).
 func BenchmarkWriteJSON(b *testing.B) {
 	for _, s := range []int{60, 600, 3600} {
-		r := longResults(b, s)
+		r := reporttest.Long(b, s)
 		b.Run(fmt.Sprintf("%ds", s), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -235,4 +238,20 @@ func BenchmarkWriteJSON(b *testing.B) {
 			}
 		})
 	}
+}
+
+// readFixture reads testdata/results.json, the output of a real run
+// (testdata/html-run.yaml says how it was made).
+func readFixture(t testing.TB) *report.Results {
+	t.Helper()
+	f, err := os.Open("testdata/results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

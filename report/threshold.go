@@ -479,11 +479,3 @@ func num(v float64) string {
 	p := math.Pow(10, 3-math.Floor(math.Log10(a)))
 	return strconv.FormatFloat(math.Round(v*p)/p, 'f', -1, 64)
 }
-
-// noteSuffix is " (note)" or "".
-func noteSuffix(note string) string {
-	if note == "" {
-		return ""
-	}
-	return " (" + note + ")"
-}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -95,26 +97,8 @@ func TestParseThresholdErrors(t *testing.T) {
 	}
 }
 
-// thresholdResults has a throttled workload, a clean one and one that saw
-// no arrivals, at scale 0.01.
-func thresholdResults() *report.Results {
-	return &report.Results{
-		Scenario:  report.ScenarioInfo{Name: "t", Scale: 0.01},
-		DurationS: 10,
-		Workloads: []report.Workload{
-			{Name: "busy", TargetPerS: 800, Requests: 8000, OK: 7000, ThrottledRequests: 400, Attempts: 10000, ThrottledAttempts: 2400,
-				Errors:  map[string]int64{"ThrottlingException": 400, "QuotaExceededError": 600},
-				Dropped: 2000, SentPerS: 800, GoodputPerS: 700,
-				LatencyMs: report.Percentiles{P50: 0.8, P90: 20, P99: 975.5, P999: 2783, Max: 3000}},
-			{Name: "quiet", Requests: 1000, OK: 1000, Attempts: 1000, Errors: map[string]int64{},
-				SentPerS: 100, GoodputPerS: 100, LatencyMs: report.Percentiles{P50: 0.7, P99: 1.5, P999: 2, Max: 4}},
-			{Name: "idle", Errors: map[string]int64{}},
-		},
-	}
-}
-
 func TestEvaluateThresholds(t *testing.T) {
-	r := thresholdResults()
+	r := reporttest.Thresholds()
 	got, err := report.EvaluateThresholds(map[string][]string{
 		"all": {"errors < 1%"},
 		"busy": {"p99 < 50ms", "p99 < 1s", "throttled_attempts < 25%", "throttled_requests <= 0.05", "goodput > 60000/s", "dropped < 10", "dropped < 20%", "max < 3s",
@@ -179,7 +163,7 @@ func TestEvaluateThresholdsErrors(t *testing.T) {
 			[]string{"thresholds.busy[1]: ", "thresholds.all[0]: ", `"p95 < 1ms"`}},
 	}
 	for _, tt := range tests {
-		r := thresholdResults()
+		r := reporttest.Thresholds()
 		_, err := report.EvaluateThresholds(tt.th, r)
 		if err == nil {
 			t.Errorf("EvaluateThresholds(%v) = nil error", tt.th)
@@ -197,12 +181,12 @@ func TestEvaluateThresholdsErrors(t *testing.T) {
 }
 
 func TestThresholdsInText(t *testing.T) {
-	r := thresholdResults()
+	r := reporttest.Thresholds()
 	if _, err := report.EvaluateThresholds(map[string][]string{"busy": {"p99 < 50ms"}, "quiet": {"throttled_attempts < 2%"}}, r); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := report.WriteText(&b, r); err != nil {
+	if err := render.WriteText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	lines := map[string]bool{}

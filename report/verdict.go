@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/prose"
 )
 
 // Verdict is a run's conclusion: whether it passed, why not, and every
@@ -270,10 +271,10 @@ func budgetReason(b Budget, fs []Failure, budget float64) string {
 		if f.Workload != b.Workload || !f.CountsAgainstBudget() || f.Unexpected() == 0 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s: %s", f.Class.Label(), pctText(unexpectedShare(f)), countsText(f)))
+		parts = append(parts, fmt.Sprintf("%s %s: %s", f.Class.Label(), prose.Percent(unexpectedShare(f)), f.CountsText()))
 	}
 	return fmt.Sprintf("%s: %s of its arrivals failed unexpectedly other than by throttling (%s), over the %s error budget",
-		b.Workload, pctText(b.Share), strings.Join(parts, "; "), pctText(budget))
+		b.Workload, prose.Percent(b.Share), strings.Join(parts, "; "), prose.Percent(budget))
 }
 
 // thresholdReasons lists the thresholds that failed.
@@ -304,11 +305,11 @@ func headline(r *Results, v *Verdict, over []*Budget) string {
 	} else {
 		parts = append(parts, "no thresholds set")
 	}
-	parts = append(parts, fmt.Sprintf("no workload failed more than %s of its arrivals other than by throttling or as expected", pctText(v.ErrorBudget)))
+	parts = append(parts, fmt.Sprintf("no workload failed more than %s of its arrivals other than by throttling or as expected", prose.Percent(v.ErrorBudget)))
 	var seen []string
 	for _, f := range v.Failures {
 		if f.Share > 0 && len(seen) < 3 {
-			seen = append(seen, fmt.Sprintf("%s %s %s", f.Workload, pctText(f.Share), f.Class.Label()))
+			seen = append(seen, fmt.Sprintf("%s %s %s", f.Workload, prose.Percent(f.Share), f.Class.Label()))
 		}
 	}
 	if len(seen) > 0 {
@@ -332,14 +333,14 @@ func failHeadline(r *Results, v *Verdict, over []*Budget) string {
 					break
 				}
 			}
-			names = append(names, fmt.Sprintf("%s (%s%s)", b.Workload, pctText(b.Share), worst))
+			names = append(names, fmt.Sprintf("%s (%s%s)", b.Workload, prose.Percent(b.Share), worst))
 		}
 		their := "its"
 		if len(names) > 1 {
 			their = "their"
 		}
 		parts = append(parts, fmt.Sprintf("%s failed more of %s arrivals than the %s error budget allows, other than by throttling",
-			and(names), their, pctText(v.ErrorBudget)))
+			prose.And(names), their, prose.Percent(v.ErrorBudget)))
 	}
 	if n := ThresholdsFailed(r.Thresholds); n > 0 {
 		var shown []string
@@ -361,7 +362,7 @@ func failHeadline(r *Results, v *Verdict, over []*Budget) string {
 		}
 	}
 	if len(empty) > 0 || len(r.Workloads) == 0 {
-		parts = append(parts, "nothing was measured for "+cmp.Or(and(empty), "any workload"))
+		parts = append(parts, "nothing was measured for "+cmp.Or(prose.And(empty), "any workload"))
 	}
 	if r.Partial {
 		parts = append(parts, "the run is partial")
@@ -369,21 +370,8 @@ func failHeadline(r *Results, v *Verdict, over []*Budget) string {
 	return strings.Join(parts, "; ")
 }
 
-// pctText formats a share as a percentage with one decimal, or more
-// decimals for shares under 0.1%.
-func pctText(share float64) string {
-	p := 100 * share
-	switch {
-	case p == 0:
-		return "0%"
-	case p < 0.1:
-		return fmt.Sprintf("%.2g%%", p)
-	}
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", p), ".0") + "%"
-}
-
-// countsText lists f's counts by code, or its count for dropped arrivals.
-func countsText(f Failure) string {
+// CountsText lists f's counts by code, or its count for dropped arrivals.
+func (f Failure) CountsText() string {
 	if len(f.Codes) == 0 {
 		return fmt.Sprintf("%d", f.Count)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/prose"
 	"github.com/kmsload/kmsload/quota"
 )
 
@@ -25,7 +26,7 @@ const VerdictMinCoupling = 0.05
 // before verdicts existed) is judged with the default error budget and no
 // expected failures.
 func VerdictParagraphs(r *Results) []string {
-	v := verdictOf(r)
+	v := r.VerdictOrJudged()
 	paras := []string{v.Headline}
 	paras = append(paras, failureParagraphs(r, v)...)
 	paras = append(paras, bucketParagraphs(r)...)
@@ -35,10 +36,10 @@ func VerdictParagraphs(r *Results) []string {
 	return paras
 }
 
-// verdictOf returns r's verdict, or for results written before verdicts
-// existed, the one Judge gives them with the default error budget and no
-// expected failures (r is left unchanged).
-func verdictOf(r *Results) *Verdict {
+// VerdictOrJudged returns r's verdict, or for results written before
+// verdicts existed, the one Judge gives them with the default error budget
+// and no expected failures (r is left unchanged).
+func (r *Results) VerdictOrJudged() *Verdict {
 	if r.Verdict != nil {
 		return r.Verdict
 	}
@@ -61,7 +62,7 @@ func failureParagraphs(r *Results, v *Verdict) []string {
 		}
 		w := byName[f.Workload]
 		var s strings.Builder
-		fmt.Fprintf(&s, "%s: %d of its %d arrivals (%s) %s", f.Workload, f.Count, w.Arrivals(), pctText(f.Share), failedHow(f))
+		fmt.Fprintf(&s, "%s: %d of its %d arrivals (%s) %s", f.Workload, f.Count, w.Arrivals(), prose.Percent(f.Share), failedHow(f))
 		if hint := classHint(f.Class, w, r); hint != "" {
 			s.WriteString(": " + hint)
 		}
@@ -83,7 +84,7 @@ func failedHow(f Failure) string {
 			return fmt.Sprintf("failed with %s (%s)", c, f.Class.Label())
 		}
 	}
-	return fmt.Sprintf("failed with %s (%s)", f.Class.Label(), countsText(f))
+	return fmt.Sprintf("failed with %s (%s)", f.Class.Label(), f.CountsText())
 }
 
 // expectedText says which part of f the scenario expects.
@@ -104,15 +105,15 @@ func classHint(c failure.Class, w Workload, r *Results) string {
 	switch c {
 	case failure.AccessDenied:
 		return fmt.Sprintf("the key policy, a grant or IAM refused caller %s (%s) on key %s — check the key's allow_accounts and grant_accounts; `kmsload validate` names callers a policy never admits",
-			orDash(w.Caller), orDash(w.CallerAccount), orDash(w.Key))
+			prose.OrDash(w.Caller), prose.OrDash(w.CallerAccount), prose.OrDash(w.Key))
 	case failure.KeyState:
-		return fmt.Sprintf("key %s was disabled, pending deletion or unavailable", orDash(w.Key))
+		return fmt.Sprintf("key %s was disabled, pending deletion or unavailable", prose.OrDash(w.Key))
 	case failure.Dropped:
 		return "they found the workload's max_in_flight requests already in flight and were never sent: the client fell behind (requests waiting in backoff, in the SDK's rate limiter or on a slow target)"
 	case failure.Unfinished:
 		return "the requests were cancelled or timed out — those still in flight or still queued in the SDK when the drain timeout ended are among them — so their latency is longer than the run could measure"
 	case failure.Transport:
-		return fmt.Sprintf("the connection to the target (%s) failed or its answers were not KMS's", orDash(r.Target.Kind))
+		return fmt.Sprintf("the connection to the target (%s) failed or its answers were not KMS's", prose.OrDash(r.Target.Kind))
 	}
 	return ""
 }
@@ -139,10 +140,10 @@ func bucketParagraphs(r *Results) []string {
 		if isStore {
 			what = "the custom key store's bucket"
 			fmt.Fprintf(&s, "Bucket %s (custom key store %s, Region %s, shared by every caller) throttled %.1f%% of its %d attempts",
-				b.Name, store, orDash(b.Region), 100*share, b.Allowed+b.Throttled)
+				b.Name, store, prose.OrDash(b.Region), 100*share, b.Allowed+b.Throttled)
 		} else {
 			fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
-				b.Name, orDash(b.Account), orDash(b.Region), orDash(b.Class), 100*share, b.Allowed+b.Throttled)
+				b.Name, prose.OrDash(b.Account), prose.OrDash(b.Region), prose.OrDash(b.Class), 100*share, b.Allowed+b.Throttled)
 		}
 		if b.QuotaPerS > 0 {
 			fmt.Fprintf(&s, " at %.0f%% of its quota (%.1f/s demand, %.1f/s quota)", 100*b.DemandPerS/b.QuotaPerS, b.DemandPerS, b.QuotaPerS)
@@ -153,7 +154,7 @@ func bucketParagraphs(r *Results) []string {
 		case 1:
 			fmt.Fprintf(&s, "Only %s uses it. ", b.Workloads[0])
 		default:
-			fmt.Fprintf(&s, "It is shared by %s. ", and(b.Workloads))
+			fmt.Fprintf(&s, "It is shared by %s. ", prose.And(b.Workloads))
 		}
 		var throttled []string
 		keys := map[string]bool{}
@@ -169,14 +170,14 @@ func bucketParagraphs(r *Results) []string {
 		case len(keys) > 1:
 			parts := make([]string, len(throttled))
 			for i, n := range throttled {
-				parts[i] = fmt.Sprintf("%s on key %s", n, orDash(keyOf[n]))
+				parts[i] = fmt.Sprintf("%s on key %s", n, prose.OrDash(keyOf[n]))
 			}
-			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed %s, not the key.", and(parts), what)
+			fmt.Fprintf(&s, "Workloads on different keys were throttled (%s): throttling followed %s, not the key.", prose.And(parts), what)
 		case len(keys) == 1 && len(throttled) > 1:
 			var k string
 			for k = range keys {
 			}
-			fmt.Fprintf(&s, "The throttled workloads (%s) all use key %s, so this run cannot tell the bucket from the key; a layout with a second key in the same bucket would.", and(throttled), k)
+			fmt.Fprintf(&s, "The throttled workloads (%s) all use key %s, so this run cannot tell the bucket from the key; a layout with a second key in the same bucket would.", prose.And(throttled), k)
 		case len(throttled) == 1:
 			fmt.Fprintf(&s, "%s was throttled.", throttled[0])
 		}
@@ -214,13 +215,13 @@ func couplingParagraphs(r *Results) []string {
 			continue
 		}
 		if len(c.SharesBucketWith) > 0 {
-			s += fmt.Sprintf("; it shares bucket %s with %s", c.Bucket, and(c.SharesBucketWith))
+			s += fmt.Sprintf("; it shares bucket %s with %s", c.Bucket, prose.And(c.SharesBucketWith))
 		}
 		paras = append(paras, s+".")
 	}
 	if len(unsure) > 0 {
 		paras = append(paras, fmt.Sprintf("INCONCLUSIVE coupling: the goodput lost by %s cannot be told from noise (%s). Run longer windows (--duration 10s or more) before concluding that the workloads are, or are not, coupled.",
-			and(unsure), firstInconclusive(r.Coupling)))
+			prose.And(unsure), firstInconclusive(r.Coupling)))
 	}
 	return paras
 }

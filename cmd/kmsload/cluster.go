@@ -13,6 +13,7 @@ import (
 	"github.com/kmsload/kmsload/cluster"
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -180,7 +181,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 		return err
 	}
 	stdout := cmd.OutOrStdout()
-	if err := report.WriteText(stdout, r); err != nil {
+	if err := render.WriteText(stdout, r); err != nil {
 		return err
 	}
 	for _, a := range r.Cluster.Agents {

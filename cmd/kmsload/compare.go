@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -68,11 +69,11 @@ files, 98 inconclusive, 99 regression.`,
 			}
 			c := report.Compare(base, nw, mr)
 			c.Base.Path, c.New.Path = args[0], args[1]
-			if err := report.WriteCompareText(cmd.OutOrStdout(), c); err != nil {
+			if err := render.WriteCompareText(cmd.OutOrStdout(), c); err != nil {
 				return err
 			}
 			if html != "" {
-				if err := writeFile(html, func(w io.Writer) error { return report.WriteCompareHTML(w, c) }); err != nil {
+				if err := writeFile(html, func(w io.Writer) error { return render.WriteCompareHTML(w, c) }); err != nil {
 					return err
 				}
 			}

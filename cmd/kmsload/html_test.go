@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/render"
 )
 
 // TestReportHTML re-renders a stored run: --html FILE writes the page and
@@ -55,7 +55,7 @@ func TestRunWritesHTMLReport(t *testing.T) {
 		t.Fatalf("run wrote no report.html: %v", err)
 	}
 	want := fmt.Sprintf(`data-expr="/workloads/0/ok" data-kind="count" class="num">%s</td>`,
-		report.FormatNumber(report.KindCount, float64(res.Workloads[0].OK)))
+		render.FormatNumber(render.KindCount, float64(res.Workloads[0].OK)))
 	if !strings.Contains(string(page), want) {
 		t.Errorf("report.html lacks the workload's ok count %s", want)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -38,15 +39,15 @@ FILE; --html - writes the HTML to standard output instead of the summary.`,
 			switch htmlOut {
 			case "":
 			case "-":
-				return report.WriteHTML(cmd.OutOrStdout(), res)
+				return render.WriteHTML(cmd.OutOrStdout(), res)
 			default:
 				if err := writeFile(htmlOut, func(w io.Writer) error {
-					return report.WriteHTML(w, res)
+					return render.WriteHTML(w, res)
 				}); err != nil {
 					return err
 				}
 			}
-			return report.WriteText(cmd.OutOrStdout(), res)
+			return render.WriteText(cmd.OutOrStdout(), res)
 		},
 	}
 	cmd.Flags().StringVar(&htmlOut, "html", "", "also write the HTML report to this file (- for standard output, instead of the summary)")

@@ -20,6 +20,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -271,7 +272,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err := writeCIOutputs(f.junit, f.summaryMD, res); err != nil {
 		return err
 	}
-	if err := report.WriteText(stdout, res); err != nil {
+	if err := render.WriteText(stdout, res); err != nil {
 		return err
 	}
 	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", res)
@@ -360,12 +361,12 @@ func writeOutputs(dir string, out *driver.Output) error {
 		return err
 	}
 	if err := writeFile(filepath.Join(dir, "summary.txt"), func(w io.Writer) error {
-		return report.WriteText(w, out.Results)
+		return render.WriteText(w, out.Results)
 	}); err != nil {
 		return err
 	}
 	if err := writeFile(filepath.Join(dir, "report.html"), func(w io.Writer) error {
-		return report.WriteHTML(w, out.Results)
+		return render.WriteHTML(w, out.Results)
 	}); err != nil {
 		return err
 	}

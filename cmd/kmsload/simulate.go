@@ -16,6 +16,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/sim"
@@ -192,7 +193,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 		return err
 	}
 	stdout := cmd.OutOrStdout()
-	if err := report.WriteText(stdout, res); err != nil {
+	if err := render.WriteText(stdout, res); err != nil {
 		return err
 	}
 	return runOutcome(stdout, filepath.Join(f.out, "results.json"),

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -31,7 +32,7 @@ func checkThresholds(path string, s *scenario.Scenario) error {
 // (appended, so that $GITHUB_STEP_SUMMARY keeps what earlier steps wrote).
 func writeCIOutputs(junit, summaryMD string, res *report.Results) error {
 	if junit != "" {
-		if err := writeFile(junit, func(w io.Writer) error { return report.WriteJUnit(w, res) }); err != nil {
+		if err := writeFile(junit, func(w io.Writer) error { return render.WriteJUnit(w, res) }); err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
@@ -40,7 +41,7 @@ func writeCIOutputs(junit, summaryMD string, res *report.Results) error {
 		if err != nil {
 			return fmt.Errorf("--summary-md: %w", err)
 		}
-		if err := report.WriteMarkdown(f, res); err != nil {
+		if err := render.WriteMarkdown(f, res); err != nil {
 			f.Close()
 			return fmt.Errorf("--summary-md: %w", err)
 		}

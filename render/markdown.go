@@ -1,10 +1,13 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/report"
 )
 
 // WriteMarkdown writes a GitHub-flavoured Markdown summary of r, for CI
@@ -12,7 +15,7 @@ import (
 // then tables of thresholds, failures, workloads, quota buckets and (with
 // --isolate) coupling. Rates are per second, latencies in milliseconds,
 // shares in percent.
-func WriteMarkdown(w io.Writer, r *Results) error {
+func WriteMarkdown(w io.Writer, r *report.Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write markdown: nil results")
 	}
@@ -21,7 +24,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	if name == "" {
 		name = "(unnamed scenario)"
 	}
-	v := verdictOf(r)
+	v := r.VerdictOrJudged()
 	status := "✅ pass"
 	switch {
 	case r.Partial:
@@ -34,11 +37,11 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	if r.Scenario.Description != "" {
 		fmt.Fprintf(&b, "%s\n\n", mdText(r.Scenario.Description))
 	}
-	target := orDash(r.Target.Kind)
+	target := prose.OrDash(r.Target.Kind)
 	if r.Target.Endpoint != "" {
 		target += " (" + r.Target.Endpoint + ")"
 	}
-	qm := orDash(r.Target.QuotaModel)
+	qm := prose.OrDash(r.Target.QuotaModel)
 	if r.Target.QuotasAppliedBy != "" {
 		qm += ", applied by " + r.Target.QuotasAppliedBy
 	}
@@ -60,7 +63,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			if !t.Pass {
 				res = "❌ FAIL"
 			}
-			rows = append(rows, []string{res, mdText(t.Workload), "`" + mdCode(t.Expr) + "`", mdText(t.FormatValue() + noteSuffix(t.Note))})
+			rows = append(rows, []string{res, mdText(t.Workload), "`" + mdCode(t.Expr) + "`", mdText(t.FormatValue() + prose.Note(t.Note))})
 		}
 		mdTable(&b, "Thresholds", []string{"result", "workload", "expression", "value"}, rows)
 	}
@@ -68,8 +71,8 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	if len(v.Failures) > 0 {
 		rows := make([][]string, 0, len(v.Failures))
 		for _, f := range v.Failures {
-			rows = append(rows, []string{mdText(f.Workload), mdText(f.Class.Label()), pctText(f.Share),
-				fmt.Sprint(f.Count), mdText(countsText(f)), fmt.Sprint(f.Expected)})
+			rows = append(rows, []string{mdText(f.Workload), mdText(f.Class.Label()), prose.Percent(f.Share),
+				fmt.Sprint(f.Count), mdText(f.CountsText()), fmt.Sprint(f.Expected)})
 		}
 		mdTable(&b, "Failures (share of arrivals, worst first)", []string{"workload", "failure", "share", "count", "codes", "expected"}, rows)
 	}
@@ -92,7 +95,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			quota, util = f1(bk.QuotaPerS), f1(100*bk.DemandPerS/bk.QuotaPerS)
 		}
 		rows = append(rows, []string{mdText(bk.Name), quota, f1(bk.DemandPerS), util,
-			pct(bk.ThrottledShare(), bk.Allowed+bk.Throttled > 0), mdText(list(bk.Workloads)), mdText(list(bk.Keys))})
+			pct(bk.ThrottledShare(), bk.Allowed+bk.Throttled > 0), mdText(prose.List(bk.Workloads)), mdText(prose.List(bk.Keys))})
 	}
 	if len(rows) > 0 {
 		mdTable(&b, "Quota buckets", []string{"bucket (account/Region/class)", "quota/s", "demand/s", "util %",
@@ -105,7 +108,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			rows = append(rows, []string{mdText(c.Workload), f1(c.IsolatedGoodputPerS), f1(c.CombinedGoodputPerS),
 				f1(100 * c.IsolatedThrottledShare), f1(100 * c.CombinedThrottledShare),
 				f2(c.IsolatedP99Ms), f2(c.CombinedP99Ms), f1(100 * c.Coupling),
-				mdText(list(c.SharesBucketWith)), mdText(list(c.SharesKeyWith))})
+				mdText(prose.List(c.SharesBucketWith)), mdText(prose.List(c.SharesKeyWith))})
 		}
 		mdTable(&b, "Coupling (alone vs together; coupling = 1 − goodput together / goodput alone)",
 			[]string{"workload", "goodput/s alone", "goodput/s together", "throttled % alone", "throttled % together",

@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"encoding/xml"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -71,7 +73,7 @@ func TestWriteJUnit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := thresholdResults()
+			r := reporttest.Thresholds()
 			r.Partial = tt.partial
 			r.Scenario.File = "scenarios/<t>.yaml"
 			if _, err := report.EvaluateThresholds(tt.th, r); err != nil {
@@ -79,7 +81,7 @@ func TestWriteJUnit(t *testing.T) {
 			}
 			report.Judge(r, report.Policy{ErrorBudget: 0.01})
 			var b strings.Builder
-			if err := report.WriteJUnit(&b, r); err != nil {
+			if err := render.WriteJUnit(&b, r); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(b.String(), "<?xml") {

@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/render"
 )
 
 // chromiumPath returns the Chromium binary, or "" when there is none.
@@ -112,7 +112,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	r := loadFixture(t)
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		t.Fatal(err)
 	}
 	var served []string

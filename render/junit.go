@@ -1,10 +1,12 @@
-package report
+package render
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kmsload/kmsload/report"
 )
 
 // JUnit XML, in the shape CI systems read (Jenkins, GitLab, GitHub
@@ -56,7 +58,7 @@ type junitFailure struct {
 // one "error budget" testcase per workload (the verdict's error-budget
 // check). A failed threshold has a failure element whose message states
 // the measured value and the limit.
-func WriteJUnit(w io.Writer, r *Results) error {
+func WriteJUnit(w io.Writer, r *report.Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write junit: nil results")
 	}
@@ -87,7 +89,7 @@ func WriteJUnit(w io.Writer, r *Results) error {
 			Text: fmt.Sprintf("the run was interrupted after %.1f s; thresholds were evaluated on partial totals", r.DurationS)}
 	}
 	suite.Cases = append(suite.Cases, run)
-	for _, b := range verdictOf(r).Budgets {
+	for _, b := range r.VerdictOrJudged().Budgets {
 		c := junitCase{Name: "error budget", Classname: "kmsload." + name + "." + b.Workload, Time: "0"}
 		if !b.Pass {
 			c.Failure = &junitFailure{Type: "error-budget", Message: b.Reason, Text: b.Reason}
@@ -125,7 +127,7 @@ func WriteJUnit(w io.Writer, r *Results) error {
 
 // thresholdMessage says what was measured against the limit, e.g.
 // "p99 = 1924ms, want < 50ms".
-func thresholdMessage(t Threshold) string {
+func thresholdMessage(t report.Threshold) string {
 	var b strings.Builder
 	metric := t.Metric
 	if metric == "" {

@@ -1,16 +1,18 @@
-package report
+package render
 
 import (
 	"fmt"
 	"html/template"
 	"io"
 	"time"
+
+	"github.com/kmsload/kmsload/report"
 )
 
 // compareHTML is a self-contained page: inline CSS, no scripts, no fetches.
 var compareHTML = template.Must(template.New("compare").Funcs(template.FuncMap{
 	"f2":      f2,
-	"latency": func(metric string) bool { return metric == CompareP50 || metric == CompareP99 },
+	"latency": func(metric string) bool { return metric == report.CompareP50 || metric == report.CompareP99 },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -78,7 +80,7 @@ ul.warn li{color:#8a5a00}
 // scripts): the verdict, both runs, the metrics per workload with
 // regressions and inconclusive verdicts highlighted, and the runs' totals
 // and latency percentiles side by side.
-func WriteCompareHTML(w io.Writer, c *Comparison) error {
+func WriteCompareHTML(w io.Writer, c *report.Comparison) error {
 	if c == nil {
 		return fmt.Errorf("report: write compare html: nil comparison")
 	}

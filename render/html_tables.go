@@ -1,10 +1,13 @@
-package report
+package render
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kmsload/kmsload/report"
 )
 
 // jsonPtr builds a JSON Pointer (RFC 6901) from reference tokens.
@@ -78,7 +81,7 @@ func tableHeads(names ...string) []htmlHead {
 	return h
 }
 
-func metaTable(r *Results) *htmlTable {
+func metaTable(r *report.Results) *htmlTable {
 	t := &htmlTable{ID: "run", Title: "Run", Header: tableHeads("", "value")}
 	add := func(label string, c htmlCell) {
 		t.Rows = append(t.Rows, []htmlCell{{Text: label, Head: true}, c})
@@ -129,7 +132,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func workloadTable(r *Results) *htmlTable {
+func workloadTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "workloads",
 		Title: "Workloads",
@@ -156,7 +159,7 @@ func workloadTable(r *Results) *htmlTable {
 	return t
 }
 
-func latencyTable(r *Results) *htmlTable {
+func latencyTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "latency",
 		Title: "Latency",
@@ -169,7 +172,7 @@ func latencyTable(r *Results) *htmlTable {
 		row := []htmlCell{textCell(w.Name, jsonPtr("workloads", i, "name"))}
 		for _, s := range []struct {
 			field string
-			p     Percentiles
+			p     report.Percentiles
 		}{{"latency_ms", w.LatencyMs}, {"service_ms", w.ServiceMs}} {
 			p := func(f string) string { return jsonPtr("workloads", i, s.field, f) }
 			row = append(row,
@@ -181,7 +184,7 @@ func latencyTable(r *Results) *htmlTable {
 	return t
 }
 
-func errorTable(r *Results) *htmlTable {
+func errorTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:     "errors",
 		Title:  "Failed requests by error code",
@@ -210,7 +213,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-func bucketTable(r *Results) *htmlTable {
+func bucketTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "buckets",
 		Title: "Quota buckets",
@@ -260,7 +263,7 @@ func bucketTable(r *Results) *htmlTable {
 
 // planTable shows `kmsload plan`'s prediction for the run; its
 // per-bucket numbers are in the bucket table.
-func planTable(r *Results) *htmlTable {
+func planTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "plan",
 		Title: "Prediction",
@@ -291,7 +294,7 @@ func planTable(r *Results) *htmlTable {
 // clientTable lists the run's SDK clients, each setting with where it
 // came from, as the text summary does: one row per client, in the order
 // of its first workload.
-func clientTable(r *Results) *htmlTable {
+func clientTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "clients",
 		Title: "SDK clients",
@@ -331,11 +334,11 @@ func clientTable(r *Results) *htmlTable {
 		row := []htmlCell{
 			textCell(c.Name, p("name")),
 			{Text: yesNo(c.Shared), Src: p("shared"), Kind: kindYesNo},
-			listCell(dedup(names), srcExpr("list", srcs...)),
+			listCell(slices.Compact(names), srcExpr("list", srcs...)),
 		}
 		for _, s := range []struct {
 			field string
-			set   ClientSetting
+			set   report.ClientSetting
 		}{{"retry", c.Retry}, {"max_attempts", c.MaxAttempts}, {"max_backoff", c.MaxBackoff}, {"retry_bucket", c.RetryBucket}} {
 			src := textCell(s.set.Source, p(s.field, "source"))
 			src.Class = "label"
@@ -353,7 +356,7 @@ func clientTable(r *Results) *htmlTable {
 // retryQuotaTable lists the workloads whose SDK client ran out of retry
 // quota: requests that failed with QuotaExceededError, their retry not
 // sent.
-func retryQuotaTable(r *Results) *htmlTable {
+func retryQuotaTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "retry-quota",
 		Title: "Retry quota exhausted",
@@ -393,7 +396,7 @@ func retryQuotaTable(r *Results) *htmlTable {
 	return t
 }
 
-func keyTable(r *Results) *htmlTable {
+func keyTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "keys",
 		Title: "Keys",
@@ -441,8 +444,8 @@ func keyTable(r *Results) *htmlTable {
 		sort.Strings(buckets)
 		t.Rows = append(t.Rows, []htmlCell{
 			textCell(k, jsonPtr("workloads", idx[0], "key")),
-			listCell(dedup(names), srcExpr("list", paths("name")...)),
-			listCell(dedup(buckets), srcExpr("list", paths("bucket")...)),
+			listCell(slices.Compact(names), srcExpr("list", paths("name")...)),
+			listCell(slices.Compact(buckets), srcExpr("list", paths("bucket")...)),
 			numCell(KindRate, sent, srcExpr("sum", paths("sent_per_s")...)),
 			numCell(KindRate, good, srcExpr("sum", paths("goodput_per_s")...)),
 			countCell(req, srcExpr("sum", paths("requests")...)),
@@ -456,7 +459,7 @@ func keyTable(r *Results) *htmlTable {
 	return t
 }
 
-func couplingTable(r *Results) *htmlTable {
+func couplingTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:    "coupling",
 		Title: "Coupling",
@@ -471,7 +474,7 @@ func couplingTable(r *Results) *htmlTable {
 		if c.Coupling > 0 {
 			cc.Bar = c.Coupling
 		}
-		if c.Coupling > VerdictMinCoupling {
+		if c.Coupling > report.VerdictMinCoupling {
 			cc.Class = "over"
 		}
 		t.Rows = append(t.Rows, []htmlCell{
@@ -490,7 +493,7 @@ func couplingTable(r *Results) *htmlTable {
 	return t
 }
 
-func eventTable(r *Results) *htmlTable {
+func eventTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:     "events",
 		Title:  "Events and blast radius",
@@ -530,7 +533,7 @@ func eventTable(r *Results) *htmlTable {
 	return t
 }
 
-func thresholdTable(r *Results) *htmlTable {
+func thresholdTable(r *report.Results) *htmlTable {
 	t := &htmlTable{
 		ID:     "thresholds",
 		Title:  "Thresholds",
@@ -565,7 +568,7 @@ func passFail(b bool) string {
 
 // sharingMatrix says, for each pair of workloads, whether they share a
 // quota bucket and a key. It is nil with fewer than two workloads.
-func sharingMatrix(r *Results) *htmlMatrix {
+func sharingMatrix(r *report.Results) *htmlMatrix {
 	if len(r.Workloads) < 2 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/report"
 )
 
 // WriteText writes a plain-text summary of r: a header, a workload table,
@@ -16,7 +19,7 @@ import (
 //
 // Rates are per second, latencies in milliseconds, shares in percent; "-"
 // marks a value that does not apply.
-func WriteText(w io.Writer, r *Results) error {
+func WriteText(w io.Writer, r *report.Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write text: nil results")
 	}
@@ -69,7 +72,7 @@ func (t *textWriter) table(title string, header string, rows []string) {
 	t.err = tab.Flush()
 }
 
-func (t *textWriter) header(r *Results) {
+func (t *textWriter) header(r *report.Results) {
 	name := r.Scenario.Name
 	if name == "" {
 		name = "(unnamed scenario)"
@@ -83,7 +86,7 @@ func (t *textWriter) header(r *Results) {
 	if r.Scenario.File != "" {
 		add("file", r.Scenario.File)
 	}
-	target := orDash(r.Target.Kind)
+	target := prose.OrDash(r.Target.Kind)
 	if srv := r.Target.Versions["target_server"]; srv != "" {
 		target += ": " + srv
 	}
@@ -94,7 +97,7 @@ func (t *textWriter) header(r *Results) {
 		target += " (virtual time, no request sent)"
 	}
 	add("target", target)
-	qm := orDash(r.Target.QuotaModel)
+	qm := prose.OrDash(r.Target.QuotaModel)
 	if r.Target.QuotasAppliedBy != "" {
 		qm += ", applied by " + r.Target.QuotasAppliedBy
 	}
@@ -108,7 +111,7 @@ func (t *textWriter) header(r *Results) {
 		}
 	}
 	add("scale", scale)
-	if ph := WindowPhaseText(r.Scenario); ph != "" {
+	if ph := report.WindowPhaseText(r.Scenario); ph != "" {
 		add("window phase", ph)
 	}
 	dur := fmt.Sprintf("%.1f s", r.DurationS)
@@ -138,7 +141,7 @@ func (t *textWriter) header(r *Results) {
 	}
 }
 
-func (t *textWriter) workloads(r *Results) {
+func (t *textWriter) workloads(r *report.Results) {
 	rows := make([]string, 0, len(r.Workloads))
 	for _, w := range r.Workloads {
 		rows = append(rows, strings.Join([]string{
@@ -160,8 +163,8 @@ func (t *textWriter) workloads(r *Results) {
 
 // failures lists every failure class a workload met, worst first, with
 // what the scenario expects of it.
-func (t *textWriter) failures(r *Results) {
-	v := verdictOf(r)
+func (t *textWriter) failures(r *report.Results) {
+	v := r.VerdictOrJudged()
 	if len(v.Failures) == 0 {
 		return
 	}
@@ -178,14 +181,14 @@ func (t *textWriter) failures(r *Results) {
 		if f.Expected > 0 {
 			expected = fmt.Sprintf("%d (%s)", f.Expected, strings.Join(f.ExpectedBy, "; "))
 		}
-		rows = append(rows, strings.Join([]string{f.Workload, f.Class.Label(), pctText(f.Share),
-			fmt.Sprint(f.Count), countsText(f), expected, budget}, "\t"))
+		rows = append(rows, strings.Join([]string{f.Workload, f.Class.Label(), prose.Percent(f.Share),
+			fmt.Sprint(f.Count), f.CountsText(), expected, budget}, "\t"))
 	}
-	t.table(fmt.Sprintf("Failures (share of arrivals, worst first; error budget %s of arrivals per workload)", pctText(v.ErrorBudget)),
+	t.table(fmt.Sprintf("Failures (share of arrivals, worst first; error budget %s of arrivals per workload)", prose.Percent(v.ErrorBudget)),
 		"workload\tfailure\tshare\tcount\tcodes\texpected\tjudged-by", rows)
 }
 
-func (t *textWriter) buckets(r *Results) {
+func (t *textWriter) buckets(r *report.Results) {
 	rows := make([]string, 0, len(r.Buckets))
 	for _, b := range r.Buckets {
 		util := "-"
@@ -198,7 +201,7 @@ func (t *textWriter) buckets(r *Results) {
 		}
 		cells := []string{b.Name, quota, f1(b.DemandPerS), util,
 			pct(b.ThrottledShare(), b.Allowed+b.Throttled > 0),
-			list(b.Workloads), list(b.Keys)}
+			prose.List(b.Workloads), prose.List(b.Keys)}
 		if r.Plan != nil { // predicted next to measured
 			cells = slices.Insert(cells, 5, f1(b.PredictedDemandPerS), f1(100*b.PredictedThrottledShare))
 		}
@@ -218,7 +221,7 @@ func (t *textWriter) buckets(r *Results) {
 	}
 }
 
-func (t *textWriter) coupling(r *Results) {
+func (t *textWriter) coupling(r *report.Results) {
 	if len(r.Coupling) == 0 {
 		return
 	}
@@ -230,7 +233,7 @@ func (t *textWriter) coupling(r *Results) {
 			f1(100 * c.IsolatedThrottledShare), f1(100 * c.CombinedThrottledShare),
 			f2(c.IsolatedP99Ms), f2(c.CombinedP99Ms),
 			f1(100 * c.Coupling),
-			list(c.SharesBucketWith), list(c.SharesKeyWith),
+			prose.List(c.SharesBucketWith), prose.List(c.SharesKeyWith),
 		}, "\t"))
 	}
 	t.table("Coupling (alone vs together; coupling% = 1 - goodput together / goodput alone)",
@@ -238,7 +241,7 @@ func (t *textWriter) coupling(r *Results) {
 		rows)
 }
 
-func (t *textWriter) events(r *Results) {
+func (t *textWriter) events(r *report.Results) {
 	if len(r.Events) == 0 {
 		return
 	}
@@ -274,7 +277,7 @@ func (t *textWriter) events(r *Results) {
 	}
 }
 
-func (t *textWriter) thresholds(r *Results) {
+func (t *textWriter) thresholds(r *report.Results) {
 	if len(r.Thresholds) == 0 {
 		return
 	}
@@ -284,14 +287,14 @@ func (t *textWriter) thresholds(r *Results) {
 		if th.Pass {
 			res = "pass"
 		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s", res, th.Workload, th.Expr, th.FormatValue()+noteSuffix(th.Note)))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s", res, th.Workload, th.Expr, th.FormatValue()+prose.Note(th.Note)))
 	}
 	t.table("Thresholds (on the run's totals; rates at real-world size, measured / scale)", "result\tworkload\texpression\tvalue", rows)
 }
 
-func (t *textWriter) verdict(r *Results) {
+func (t *textWriter) verdict(r *report.Results) {
 	t.printf("\nVerdict\n")
-	for i, p := range VerdictParagraphs(r) {
+	for i, p := range report.VerdictParagraphs(r) {
 		if i > 0 {
 			t.printf("\n")
 		}
@@ -322,17 +325,6 @@ func wrap(text string, width int) []string {
 	return lines
 }
 
-// and joins names as "a", "a and b" or "a, b and c".
-func and(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
 func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
 func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
 
@@ -342,20 +334,6 @@ func pct(share float64, ok bool) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f", 100*share)
-}
-
-func list(s []string) string {
-	if len(s) == 0 {
-		return "-"
-	}
-	return strings.Join(s, ",")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // codes formats counts by error code as "A=1,B=2", sorted by code.
@@ -373,4 +351,28 @@ func codes(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// clients writes the table of SDK clients: one row per client, each
+// setting with its source.
+func (t *textWriter) clients(r *report.Results) {
+	gs := report.ClientGroups(r)
+	if len(gs) == 0 {
+		return
+	}
+	rows := make([]string, 0, len(gs))
+	for _, g := range gs {
+		names := make([]string, len(g.Workloads))
+		for i, w := range g.Workloads {
+			names[i] = w.Name
+		}
+		name := g.Info.Name
+		if g.Info.Shared {
+			name += " (shared)"
+		}
+		rows = append(rows, strings.Join([]string{name, prose.List(names),
+			g.Info.Retry.String(), g.Info.MaxAttempts.String(), g.Info.MaxBackoff.String(), g.Info.RetryBucketText()}, "\t"))
+	}
+	t.table("SDK clients (each setting with where it came from)",
+		"client\tworkloads\tretry\tmax-attempts\tmax-backoff\tretry-bucket", rows)
 }

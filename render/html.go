@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/kmsload/kmsload/report"
 )
 
 //go:embed templates/report.html.tmpl templates/report.css
@@ -46,7 +48,7 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 // yes/no or pass/FAIL), "key" (the last token of the pointer: an error
 // code in a map of counts) or "empty" (the pointer names an absent or
 // empty array or object).
-func WriteHTML(w io.Writer, r *Results) error {
+func WriteHTML(w io.Writer, r *report.Results) error {
 	if r == nil {
 		return fmt.Errorf("report: write html: nil results")
 	}
@@ -176,15 +178,15 @@ type htmlMatrixCell struct {
 	Title string
 }
 
-func buildPage(r *Results) (*htmlPage, error) {
+func buildPage(r *report.Results) (*htmlPage, error) {
 	p := &htmlPage{
 		Title:       r.Scenario.Name,
 		Description: r.Scenario.Description,
 		Partial:     r.Partial,
 	}
-	v := verdictOf(r)
+	v := r.VerdictOrJudged()
 	p.Pass, p.Headline = v.Pass, v.Headline
-	if paras := VerdictParagraphs(r); len(paras) > 1 {
+	if paras := report.VerdictParagraphs(r); len(paras) > 1 {
 		p.Verdict = paras[1:]
 	}
 	if s := r.Scenario.Scale; s > 0 && s != 1 {

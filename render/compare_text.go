@@ -1,78 +1,20 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/report"
 )
-
-// FormatChange formats m.Change as "+12.3%" or, for shares, "+4.1 pt";
-// "-" when the base is zero and the change is relative.
-func (m MetricComparison) FormatChange() string {
-	if m.Points {
-		return fmt.Sprintf("%+.1f pt", m.Change)
-	}
-	if m.Base == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%+.1f%%", 100*m.Change)
-}
-
-// FormatP formats the p-value, "-" when no test gave one.
-func (m MetricComparison) FormatP() string {
-	if m.Test != TestRank && m.Test != TestProportions {
-		return "-"
-	}
-	if m.PValue < 0.0001 {
-		return "<0.0001"
-	}
-	return fmt.Sprintf("%.4f", m.PValue)
-}
-
-// Evidence says what the verdict rests on: "30/30 s" (the rank test of
-// the per-second samples), "totals, z-test" or "totals".
-func (m MetricComparison) Evidence() string {
-	if m.Basis == BasisSeconds {
-		return fmt.Sprintf("%d/%d s", m.BaseN, m.NewN)
-	}
-	if m.Test == TestProportions {
-		return "totals, z-test"
-	}
-	return "totals"
-}
-
-// Label is the verdict as reports show it: "REGRESSION" for a regression,
-// followed by ": " and the reason when there is one.
-func (m MetricComparison) Label() string {
-	v := m.Verdict
-	if m.Regression {
-		v = "REGRESSION"
-	}
-	if m.Reason == "" {
-		return v
-	}
-	return v + ": " + m.Reason
-}
-
-// FormatTotal formats a run's total of m: the value, and for a share its
-// counts, "1.20 (12 of 1000)".
-func (m MetricComparison) FormatTotal(new bool) string {
-	v, n, of := m.BaseTotal, m.BaseCount, m.BaseOf
-	if new {
-		v, n, of = m.NewTotal, m.NewCount, m.NewOf
-	}
-	if !m.Points {
-		return f2(v)
-	}
-	return fmt.Sprintf("%s (%d of %d)", f2(v), n, of)
-}
 
 // WriteCompareText writes c as plain text: both runs, a table of the
 // metrics per workload with change, p-value, evidence and verdict, the
 // runs' totals and latency percentiles side by side, warnings and a
 // one-line verdict.
-func WriteCompareText(w io.Writer, c *Comparison) error {
+func WriteCompareText(w io.Writer, c *report.Comparison) error {
 	if c == nil {
 		return fmt.Errorf("report: write compare text: nil comparison")
 	}
@@ -109,12 +51,12 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 }
 
 // compareRunLine describes one side of a comparison on one line.
-func compareRunLine(label string, r CompareRun) string {
-	line := fmt.Sprintf("  %-4s  %s", label, orDash(r.Scenario))
+func compareRunLine(label string, r report.CompareRun) string {
+	line := fmt.Sprintf("  %-4s  %s", label, prose.OrDash(r.Scenario))
 	if r.Path != "" {
 		line += "  " + r.Path
 	}
-	line += fmt.Sprintf("  target %s, %.1f s", orDash(r.Target), r.DurationS)
+	line += fmt.Sprintf("  target %s, %.1f s", prose.OrDash(r.Target), r.DurationS)
 	if !r.StartedAt.IsZero() {
 		line += ", started " + r.StartedAt.UTC().Format(time.RFC3339)
 	}
@@ -124,7 +66,7 @@ func compareRunLine(label string, r CompareRun) string {
 	return line
 }
 
-func compareMetricRows(c *Comparison) []string {
+func compareMetricRows(c *report.Comparison) []string {
 	var rows []string
 	for _, wc := range c.Workloads {
 		for _, m := range wc.Metrics {
@@ -135,11 +77,11 @@ func compareMetricRows(c *Comparison) []string {
 	return rows
 }
 
-func compareTotalRows(c *Comparison) []string {
+func compareTotalRows(c *report.Comparison) []string {
 	var rows []string
 	for _, wc := range c.Workloads {
 		for _, m := range wc.Metrics {
-			if m.Metric == CompareP50 || m.Metric == CompareP99 {
+			if m.Metric == report.CompareP50 || m.Metric == report.CompareP99 {
 				continue // in the latency totals
 			}
 			rows = append(rows, strings.Join([]string{wc.Name, m.Metric, m.FormatTotal(false), m.FormatTotal(true)}, "\t"))

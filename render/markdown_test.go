@@ -1,21 +1,23 @@
-package report_test
+package render_test
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
 func TestWriteMarkdown(t *testing.T) {
-	r := exampleResults()
+	r := reporttest.Example()
 	r.Scenario.Description = "a | b"
 	if _, err := report.EvaluateThresholds(map[string][]string{"orders-api": {"p99 < 50ms"}, "billing": {"p99 < 50ms"}}, r); err != nil {
 		t.Fatal(err)
 	}
 	report.Judge(r, report.Policy{ErrorBudget: 0.01})
 	var b strings.Builder
-	if err := report.WriteMarkdown(&b, r); err != nil {
+	if err := render.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
@@ -57,7 +59,7 @@ func TestWriteMarkdown(t *testing.T) {
 	r.Thresholds = nil
 	report.Judge(r, report.Policy{ErrorBudget: 0.1})
 	b.Reset()
-	if err := report.WriteMarkdown(&b, r); err != nil {
+	if err := render.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "— ✅ pass\n\n**PASS: no thresholds set; no workload failed more than 10% of its arrivals") ||
@@ -66,7 +68,7 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 	r.Partial = true
 	b.Reset()
-	report.WriteMarkdown(&b, r)
+	render.WriteMarkdown(&b, r)
 	if !strings.Contains(b.String(), "partial") {
 		t.Errorf("partial run not flagged: %.200s", b.String())
 	}

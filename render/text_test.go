@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -67,7 +69,7 @@ func TestWriteTextVerdict(t *testing.T) {
 			r := &report.Results{Schema: report.Schema, Workloads: tt.ws, DurationS: 10,
 				Buckets: report.Buckets(tt.ws, 10, nil), Partial: tt.partial}
 			var buf bytes.Buffer
-			if err := report.WriteText(&buf, r); err != nil {
+			if err := render.WriteText(&buf, r); err != nil {
 				t.Fatalf("WriteText error: %v", err)
 			}
 			// Join the wrapped verdict lines to match phrases across breaks.
@@ -99,11 +101,11 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriteTextErrors(t *testing.T) {
-	if err := report.WriteText(&bytes.Buffer{}, nil); err == nil {
+	if err := render.WriteText(&bytes.Buffer{}, nil); err == nil {
 		t.Errorf("WriteText(nil) = nil; want an error")
 	}
 	for _, n := range []int{0, 3, 12} {
-		err := report.WriteText(&failWriter{n: n}, exampleResults())
+		err := render.WriteText(&failWriter{n: n}, reporttest.Example())
 		if !errors.Is(err, errWrite) {
 			t.Errorf("WriteText(writer failing after %d writes) = %v; want an error wrapping %v", n, err, errWrite)
 		}
@@ -123,7 +125,7 @@ func TestWriteTextPartialReason(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var b strings.Builder
-		if err := report.WriteText(&b, &tt.res); err != nil {
+		if err := render.WriteText(&b, &tt.res); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), tt.want) {

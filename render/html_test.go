@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/net/html"
 
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -25,11 +26,11 @@ import (
 // a real run: see report/testdata/html-run.yaml for the command that
 // regenerates it.
 
-// loadFixture reads testdata/results.json and evaluates the thresholds of
+// loadFixture reads ../report/testdata/results.json (the results model's fixture) and evaluates the thresholds of
 // the scenario it came from, as `kmsload run` does.
 func loadFixture(t testing.TB) *report.Results {
 	t.Helper()
-	f, err := os.Open("testdata/results.json")
+	f, err := os.Open("../report/testdata/results.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,33 +50,33 @@ func loadFixture(t testing.TB) *report.Results {
 
 func TestFormatNumber(t *testing.T) {
 	for _, tc := range []struct {
-		kind report.NumberKind
+		kind render.NumberKind
 		v    float64
 		want string
 	}{
-		{report.KindCount, 0, "0"},
-		{report.KindCount, 999, "999"},
-		{report.KindCount, 1000, "1,000"},
-		{report.KindCount, 13665, "13,665"},
-		{report.KindCount, 1234567, "1,234,567"},
-		{report.KindCount, -4321, "-4,321"},
-		{report.KindRate, 1366.54, "1,366.5"},
-		{report.KindRate, 0.04, "0.0"},
-		{report.KindMs, 2783.234, "2,783.23"},
-		{report.KindMs, 0.7449, "0.74"},
-		{report.KindShare, 0.238, "23.8%"},
-		{report.KindShare, 1.367, "136.7%"},
-		{report.KindShare, math.NaN(), report.NotApplicable},
-		{report.KindSeconds, 3, "3.0"},
-		{report.KindSig4, 1924.345, "1,924"},
-		{report.KindSig4, 0.21974, "0.2197"},
-		{report.KindSig4, 38890.4, "38,890"},
-		{report.KindSig4, 0, "0"},
-		{report.KindPlain, 0.01, "0.01"},
-		{report.KindPlain, 42, "42"},
-		{report.KindRate, math.NaN(), report.NotApplicable},
+		{render.KindCount, 0, "0"},
+		{render.KindCount, 999, "999"},
+		{render.KindCount, 1000, "1,000"},
+		{render.KindCount, 13665, "13,665"},
+		{render.KindCount, 1234567, "1,234,567"},
+		{render.KindCount, -4321, "-4,321"},
+		{render.KindRate, 1366.54, "1,366.5"},
+		{render.KindRate, 0.04, "0.0"},
+		{render.KindMs, 2783.234, "2,783.23"},
+		{render.KindMs, 0.7449, "0.74"},
+		{render.KindShare, 0.238, "23.8%"},
+		{render.KindShare, 1.367, "136.7%"},
+		{render.KindShare, math.NaN(), render.NotApplicable},
+		{render.KindSeconds, 3, "3.0"},
+		{render.KindSig4, 1924.345, "1,924"},
+		{render.KindSig4, 0.21974, "0.2197"},
+		{render.KindSig4, 38890.4, "38,890"},
+		{render.KindSig4, 0, "0"},
+		{render.KindPlain, 0.01, "0.01"},
+		{render.KindPlain, 42, "42"},
+		{render.KindRate, math.NaN(), render.NotApplicable},
 	} {
-		if got := report.FormatNumber(tc.kind, tc.v); got != tc.want {
+		if got := render.FormatNumber(tc.kind, tc.v); got != tc.want {
 			t.Errorf("FormatNumber(%s, %v) = %q; want %q", tc.kind, tc.v, got, tc.want)
 		}
 	}
@@ -269,9 +270,9 @@ func toFloat(t *testing.T, v any, src string) float64 {
 
 // decimals is how close a shown number of each kind must be to the value
 // in results.json, in the shown unit.
-var tolerance = map[report.NumberKind]float64{
-	report.KindCount: 0.5, report.KindRate: 0.05, report.KindMs: 0.005,
-	report.KindShare: 0.05, report.KindSeconds: 0.05, report.KindPlain: 0,
+var tolerance = map[render.NumberKind]float64{
+	render.KindCount: 0.5, render.KindRate: 0.05, render.KindMs: 0.005,
+	render.KindShare: 0.05, render.KindSeconds: 0.05, render.KindPlain: 0,
 }
 
 // checkCell compares one table cell with the results document and returns
@@ -286,7 +287,7 @@ func checkCell(t *testing.T, doc any, cell *html.Node) string {
 	v := evalSrc(t, doc, src)
 	switch kind {
 	case "text":
-		want := report.NotApplicable
+		want := render.NotApplicable
 		switch x := v.(type) {
 		case string:
 			if x != "" {
@@ -354,9 +355,9 @@ func checkCell(t *testing.T, doc any, cell *html.Node) string {
 			return fmt.Sprintf("%#v is not empty", v)
 		}
 	default:
-		k := report.NumberKind(kind)
+		k := render.NumberKind(kind)
 		f := toFloat(t, v, src)
-		want := report.FormatNumber(k, f)
+		want := render.FormatNumber(k, f)
 		if got != want {
 			return fmt.Sprintf("shows %q; want %q (value %v)", got, want, f)
 		}
@@ -369,11 +370,11 @@ func checkCell(t *testing.T, doc any, cell *html.Node) string {
 			return fmt.Sprintf("shows %q: not a number", got)
 		}
 		exact := f
-		if k == report.KindShare {
+		if k == render.KindShare {
 			exact *= 100
 		}
 		tol, ok := tolerance[k]
-		if k == report.KindSig4 {
+		if k == render.KindSig4 {
 			tol, ok = math.Max(math.Abs(exact)*5e-4, 0.5*boolTo(math.Abs(exact) >= 10000)), true
 		}
 		if !ok {
@@ -410,7 +411,7 @@ func renderChecked(t *testing.T, r *report.Results) (*html.Node, int) {
 		t.Fatal(err)
 	}
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		t.Fatalf("WriteHTML: %v", err)
 	}
 	root := parseHTML(t, page.Bytes())
@@ -564,10 +565,10 @@ func TestHTMLClientsAndPlan(t *testing.T) {
 	}{
 		{"table-clients", [][]string{
 			{"app", "yes", "a, b", "adaptive", "environment AWS_RETRY_MODE", "5", "scenario workload", "20s", "SDK default", "500", "SDK default", "25"},
-			{"c", "no", "c", "none", "--retry flag", report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable, report.NotApplicable},
+			{"c", "no", "c", "none", "--retry flag", render.NotApplicable, render.NotApplicable, render.NotApplicable, render.NotApplicable, render.NotApplicable, render.NotApplicable, render.NotApplicable},
 		}},
 		{"table-retry-quota", [][]string{{"b", "app", "500", "-1.0", "-1.0", "7", "7.0%"}}},
-		{"table-plan", [][]string{{"fluid", report.NotApplicable, report.NotApplicable, "12.25"}}},
+		{"table-plan", [][]string{{"fluid", render.NotApplicable, render.NotApplicable, "12.25"}}},
 	} {
 		if got := tableRows(root, tc.id); !slices.EqualFunc(got, tc.want, slices.Equal) {
 			t.Errorf("#%s rows\n%q\nwant\n%q", tc.id, got, tc.want)
@@ -591,7 +592,7 @@ func TestHTMLClientsAndPlan(t *testing.T) {
 func TestHTMLSharingMatrix(t *testing.T) {
 	r := loadFixture(t)
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		t.Fatal(err)
 	}
 	tbl := findID(parseHTML(t, page.Bytes()), "table-sharing")
@@ -643,7 +644,7 @@ func TestHTMLSharingMatrix(t *testing.T) {
 func TestHTMLSelfContained(t *testing.T) {
 	r := loadFixture(t)
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		t.Fatal(err)
 	}
 	root := parseHTML(t, page.Bytes())
@@ -724,7 +725,7 @@ func TestHTMLSpectrumFollowsHistogram(t *testing.T) {
 	r := loadFixture(t)
 	r.Workloads[1].Histogram = "not base64!"
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(page.String(), "orders-api: histogram not readable") {
@@ -737,7 +738,7 @@ func TestHTMLSpectrumFollowsHistogram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := fmt.Sprintf("%s (%s requests)", r.Workloads[w].Name, report.FormatNumber(report.KindCount, float64(h.TotalCount())))
+		want := fmt.Sprintf("%s (%s requests)", r.Workloads[w].Name, render.FormatNumber(render.KindCount, float64(h.TotalCount())))
 		if h.TotalCount() < 100 || !strings.Contains(page.String(), want) {
 			t.Errorf("spectrum legend lacks %q", want)
 		}
@@ -767,7 +768,7 @@ func TestHTMLSparseResults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var page bytes.Buffer
-			if err := report.WriteHTML(&page, tc.r); err != nil {
+			if err := render.WriteHTML(&page, tc.r); err != nil {
 				t.Fatalf("WriteHTML: %v", err)
 			}
 			for _, w := range tc.want {
@@ -777,7 +778,7 @@ func TestHTMLSparseResults(t *testing.T) {
 			}
 		})
 	}
-	if err := report.WriteHTML(&bytes.Buffer{}, nil); err == nil {
+	if err := render.WriteHTML(&bytes.Buffer{}, nil); err == nil {
 		t.Error("WriteHTML(nil) = nil; want an error")
 	}
 }
@@ -793,7 +794,7 @@ func ExampleWriteHTML() {
 		}},
 	}
 	var page bytes.Buffer
-	if err := report.WriteHTML(&page, r); err != nil {
+	if err := render.WriteHTML(&page, r); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -804,73 +805,6 @@ func ExampleWriteHTML() {
 	// true
 }
 
-// longResults is a run of two workloads on one bucket with seconds
-// seconds of per-second series, as a long run writes them.
-func longResults(t testing.TB, seconds int) *report.Results {
-	t.Helper()
-	const bucket = "111111111111/us-east-1/symmetric"
-	h := hdr.New(1, 60_000_000, 3)
-	for i := range 5000 {
-		h.RecordValue(int64(500 + i*i%100_000))
-	}
-	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &report.Results{
-		Schema:    report.Schema,
-		Scenario:  report.ScenarioInfo{Name: "long", Scale: 1},
-		Target:    report.TargetInfo{Kind: "simulated", QuotaModel: "fixed-window"},
-		StartedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
-		DurationS: float64(seconds),
-		Events:    []report.Event{{AtS: float64(seconds) / 2, Action: "disable-key", Key: "k0"}},
-	}
-	for w := range 2 {
-		wl := report.Workload{Name: fmt.Sprintf("w%d", w), Operation: "Decrypt", Key: fmt.Sprintf("k%d", w),
-			Bucket: bucket, Histogram: string(enc), Errors: map[string]int64{}}
-		for s := range seconds {
-			sent := int64(800 + 300*w + (s*37+w*11)%97)
-			thr := int64(max(0, (s*53+w*7)%211-150))
-			wl.Series = append(wl.Series, report.Second{T: s, Sent: sent, OK: sent - thr, Throttled: thr / 4,
-				Attempts: sent + thr, ThrottledAttempts: thr, P99Ms: float64((s*13)%400) / 7})
-			wl.Requests += sent
-			wl.OK += sent - thr
-			wl.Attempts += sent + thr
-			wl.ThrottledAttempts += thr
-		}
-		wl.SentPerS = float64(wl.Requests) / float64(seconds)
-		wl.GoodputPerS = float64(wl.OK) / float64(seconds)
-		r.Workloads = append(r.Workloads, wl)
-	}
-	r.Buckets = report.Buckets(r.Workloads, float64(seconds), func(string) float64 { return 2000 })
-	return r
-}
-
-// allocBytes returns the fewest bytes one call of write allocated, over
-// three calls after a first that loads what is loaded once (templates,
-// fonts). Pools are emptied before each call, as in a process that
-// writes one report.
-func allocBytes(t *testing.T, r *report.Results, write func(io.Writer, *report.Results) error) uint64 {
-	t.Helper()
-	if err := write(io.Discard, r); err != nil {
-		t.Fatal(err)
-	}
-	best := uint64(math.MaxUint64)
-	for range 3 {
-		var before, after runtime.MemStats
-		runtime.GC() // twice: sync.Pool keeps a victim cache for one cycle
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		err := write(io.Discard, r)
-		runtime.ReadMemStats(&after)
-		if err != nil {
-			t.Fatal(err)
-		}
-		best = min(best, after.TotalAlloc-before.TotalAlloc)
-	}
-	return best
-}
-
 // TestHTMLLongRunAllocations checks that the HTML report of a long run
 // costs about what a ten-minute run's does: the charts draw a bounded
 // number of points per line, so an hour of per-second series allocates
@@ -878,7 +812,7 @@ func allocBytes(t *testing.T, r *report.Results, write func(io.Writer, *report.R
 func TestHTMLLongRunAllocations(t *testing.T) {
 	got := map[int]uint64{}
 	for _, s := range []int{60, 600, 3600} {
-		got[s] = allocBytes(t, longResults(t, s), report.WriteHTML)
+		got[s] = reporttest.AllocBytes(t, reporttest.Long(t, s), render.WriteHTML)
 		t.Logf("WriteHTML, 2 workloads x %4d s: %.2f MB allocated", s, float64(got[s])/1e6)
 	}
 	if got[3600] >= 2*got[600] {
@@ -933,7 +867,7 @@ func TestHTMLLongRunCharts(t *testing.T) {
 		{3600, 600, "each point the mean per second of 6 seconds"},
 	} {
 		t.Run(strconv.Itoa(tc.seconds), func(t *testing.T) {
-			r := longResults(t, tc.seconds)
+			r := reporttest.Long(t, tc.seconds)
 			// Workload 0 alternates between 0 and 1,200 ok/s: one point
 			// per second zigzags, the mean of an even number of seconds
 			// is a flat 600.
@@ -941,7 +875,7 @@ func TestHTMLLongRunCharts(t *testing.T) {
 				r.Workloads[0].Series[i].OK = int64(1200 * (i % 2))
 			}
 			var page bytes.Buffer
-			if err := report.WriteHTML(&page, r); err != nil {
+			if err := render.WriteHTML(&page, r); err != nil {
 				t.Fatal(err)
 			}
 			root := parseHTML(t, page.Bytes())
@@ -983,11 +917,11 @@ func TestHTMLLongRunCharts(t *testing.T) {
 // costs for runs of 60 s, 10 minutes and an hour (see B/op).
 func BenchmarkWriteHTML(b *testing.B) {
 	for _, s := range []int{60, 600, 3600} {
-		r := longResults(b, s)
+		r := reporttest.Long(b, s)
 		b.Run(fmt.Sprintf("%ds", s), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := report.WriteHTML(io.Discard, r); err != nil {
+				if err := render.WriteHTML(io.Discard, r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -1008,7 +942,7 @@ func TestHTMLHeadlineAndChartUnits(t *testing.T) {
 		Buckets: []report.Bucket{{Name: "1/us-east-1/symmetric", QuotaPerS: 10, DemandPerS: 10, Workloads: []string{"w"}}},
 	}
 	var buf bytes.Buffer
-	if err := report.WriteHTML(&buf, r); err != nil {
+	if err := render.WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/kmsload/kmsload/report"
 )
 
 // Chart geometry in SVG user units (points); the page scales every chart
@@ -114,7 +116,7 @@ func chartLine(xys plotter.XYs, c color.Color, width vg.Length, dashed bool) (*p
 
 // addEventMarkers draws a dashed vertical line labelled E1, E2, ... at each
 // event, from 0 to yMax, and returns the HTML legend of the events.
-func addEventMarkers(p *plot.Plot, events []Event, yMin, yMax float64) error {
+func addEventMarkers(p *plot.Plot, events []report.Event, yMin, yMax float64) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -143,7 +145,7 @@ func addEventMarkers(p *plot.Plot, events []Event, yMin, yMax float64) error {
 }
 
 // eventLegend describes the events marked on time charts.
-func eventLegend(events []Event) []htmlLegend {
+func eventLegend(events []report.Event) []htmlLegend {
 	var out []htmlLegend
 	for i, e := range events {
 		s := fmt.Sprintf("E%d at %ss: %s", i+1, FormatNumber(KindSeconds, e.AtS), e.Action)
@@ -166,7 +168,7 @@ const maxChartPoints = 600
 // measured window (its seconds, rounded up), or, for results without a
 // duration, the longest series. Seconds of the drain after the window,
 // when no arrival was sent, are not drawn.
-func seriesLen(r *Results) int {
+func seriesLen(r *report.Results) int {
 	if r.DurationS > 0 {
 		return int(math.Ceil(r.DurationS - 1e-9))
 	}
@@ -179,7 +181,7 @@ func seriesLen(r *Results) int {
 
 // chartXMax is the right end of the time charts' x axis: the end of the
 // measured window.
-func chartXMax(r *Results) float64 {
+func chartXMax(r *report.Results) float64 {
 	if r.DurationS > 0 {
 		return r.DurationS
 	}
@@ -189,7 +191,7 @@ func chartXMax(r *Results) float64 {
 // realSize is the factor that takes a per-second rate measured at the
 // run's scale to real size (1 / scale), as thresholds and the text
 // summary state rates.
-func realSize(r *Results) float64 {
+func realSize(r *report.Results) float64 {
 	if s := r.Scenario.Scale; s > 0 {
 		return 1 / s
 	}
@@ -198,7 +200,7 @@ func realSize(r *Results) float64 {
 
 // rateLabel is a per-second axis label at real size, naming the scale
 // when the run was scaled.
-func rateLabel(r *Results, label string) string {
+func rateLabel(r *report.Results, label string) string {
 	if s := r.Scenario.Scale; s > 0 && s != 1 {
 		return fmt.Sprintf("%s at real size (measured / scale %g)", label, s)
 	}
@@ -257,7 +259,7 @@ func (b timeBins) note() string {
 // meanPoints returns one point per bin that holds seconds of series: at
 // the middle of the bin, the mean of value over those seconds. With bins
 // of one second it is one point per second, at the middle of the second.
-func (b timeBins) meanPoints(series []Second, value func(Second) float64) plotter.XYs {
+func (b timeBins) meanPoints(series []report.Second, value func(report.Second) float64) plotter.XYs {
 	if b.width == 1 {
 		xys := make(plotter.XYs, 0, len(series))
 		for _, s := range series {
@@ -289,7 +291,7 @@ func (b timeBins) meanPoints(series []Second, value func(Second) float64) plotte
 
 // timeChart plots a value per second of every workload, one point per
 // bin (at its middle), with the events marked.
-func timeChart(r *Results, bins timeBins, title, yLabel string, value func(Second) float64) (htmlChart, error) {
+func timeChart(r *report.Results, bins timeBins, title, yLabel string, value func(report.Second) float64) (htmlChart, error) {
 	p := newChart("seconds into the measured window", bins.perSecondLabel(rateLabel(r, yLabel)))
 	k := realSize(r)
 	yMax := 0.0
@@ -353,7 +355,7 @@ var percentileTicks = plot.ConstantTicks{
 // spectrumChart plots each workload's latency against percentile, HDR
 // style: the x axis is 1/(1-q) on a log scale, the y axis milliseconds on
 // a log scale.
-func spectrumChart(r *Results) (htmlChart, string, error) {
+func spectrumChart(r *report.Results) (htmlChart, string, error) {
 	const title = "Latency by percentile"
 	p := newChart("percentile", "latency ms")
 	p.X.Scale = plot.LogScale{}
@@ -466,8 +468,8 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 // bin, the mean of its seconds. When a point stands for several seconds,
 // a third line shows the busiest second of each bin, which is what the
 // quota (per second) is up against.
-func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
-	byName := map[string]Workload{}
+func bucketCharts(r *report.Results, bins timeBins) ([]htmlChart, error) {
+	byName := map[string]report.Workload{}
 	for _, w := range r.Workloads {
 		byName[w.Name] = w
 	}
@@ -563,7 +565,7 @@ func bucketCharts(r *Results, bins timeBins) ([]htmlChart, error) {
 
 // couplingChart draws each workload's goodput alone and together as a
 // pair of bars.
-func couplingChart(r *Results) (htmlChart, error) {
+func couplingChart(r *report.Results) (htmlChart, error) {
 	const title = "Goodput alone and together"
 	if len(r.Coupling) == 0 {
 		return htmlChart{}, nil
@@ -599,7 +601,7 @@ func couplingChart(r *Results) (htmlChart, error) {
 
 // blastChart draws, per event and affected workload, a bar over the
 // seconds in which the workload's requests failed, with the events marked.
-func blastChart(r *Results) (htmlChart, error) {
+func blastChart(r *report.Results) (htmlChart, error) {
 	const title = "Blast radius of lifecycle events"
 	type row struct {
 		label    string
@@ -656,16 +658,16 @@ func blastChart(r *Results) (htmlChart, error) {
 }
 
 // buildCharts renders every chart of the report.
-func buildCharts(r *Results) ([]htmlChartGroup, error) {
+func buildCharts(r *report.Results) ([]htmlChartGroup, error) {
 	var groups []htmlChartGroup
 	bins := timeBins{n: seriesLen(r)}
 	bins.width = binWidth(bins.n)
-	good, err := timeChart(r, bins, "Goodput per second", "ok/s", func(s Second) float64 { return float64(s.OK + s.CacheHits) })
+	good, err := timeChart(r, bins, "Goodput per second", "ok/s", func(s report.Second) float64 { return float64(s.OK + s.CacheHits) })
 	if err != nil {
 		return nil, err
 	}
 	good.ID = "chart-goodput"
-	thr, err := timeChart(r, bins, "Throttled attempts per second", "throttled attempts/s", func(s Second) float64 { return float64(s.ThrottledAttempts) })
+	thr, err := timeChart(r, bins, "Throttled attempts per second", "throttled attempts/s", func(s report.Second) float64 { return float64(s.ThrottledAttempts) })
 	if err != nil {
 		return nil, err
 	}
