@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -130,7 +131,7 @@ func fillDerived(s *Scenario) {
 			w.KeyRef = defaultKeyRef(byAlias[i], w.Caller != k.Account)
 		}
 		if w.Region == "" {
-			w.Region = firstNonZero(k.Region, s.Region) // k is zero when unknown
+			w.Region = cmp.Or(k.Region, s.Region) // k is zero when unknown
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -83,9 +84,9 @@ func Resolve(s *Scenario, o Overrides) (*Resolved, error) {
 		return nil, fmt.Errorf("%w: no scenario", ErrUnresolved)
 	}
 	r := &Resolved{Scenario: s,
-		Duration: firstNonZero(o.Duration, s.Duration),
-		Scale:    firstNonZero(o.Scale, s.Scale, DefaultScale),
-		Seed:     firstNonZero(o.Seed, s.Seed),
+		Duration: cmp.Or(o.Duration, s.Duration),
+		Scale:    cmp.Or(o.Scale, s.Scale, DefaultScale),
+		Seed:     cmp.Or(o.Seed, s.Seed),
 	}
 	if err := r.checkRun(o); err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func resolveWorkload(s *Scenario, i int, w Workload, o Overrides) (ResolvedWorkl
 	case KeyRequired(w.Operation):
 		return rw, fmt.Errorf("operation %s needs a key", w.Operation)
 	}
-	region := firstNonZero(w.Region, rw.Key.Region, s.Region, DefaultRegion)
+	region := cmp.Or(w.Region, rw.Key.Region, s.Region, DefaultRegion)
 	rw.Regions = []string{region}
 	var err error
 	if rw.KeyRef, err = rw.keyRef(); err != nil {
@@ -165,8 +166,8 @@ func resolveWorkload(s *Scenario, i int, w Workload, o Overrides) (ResolvedWorkl
 	if rw.Client, err = s.ResolveClient(w, o.Client, o.SDKEnv); err != nil {
 		return rw, err
 	}
-	rw.PayloadBytes = firstNonZero(w.PayloadBytes, DefaultPayloadBytes)
-	rw.MaxInFlight = firstNonZero(w.MaxInFlight, DefaultMaxInFlight)
+	rw.PayloadBytes = cmp.Or(w.PayloadBytes, DefaultPayloadBytes)
+	rw.MaxInFlight = cmp.Or(w.MaxInFlight, DefaultMaxInFlight)
 	return rw, nil
 }
 
@@ -198,9 +199,9 @@ func (s *Scenario) ResolvedKey(name string) (Key, bool) {
 		return Key{}, false
 	}
 	k.Name = name
-	k.Region = firstNonZero(k.Region, s.Region, DefaultRegion)
-	k.Spec = firstNonZero(k.Spec, DefaultSpec)
-	k.ManagedBy = firstNonZero(k.ManagedBy, ManagedByCustomer)
+	k.Region = cmp.Or(k.Region, s.Region, DefaultRegion)
+	k.Spec = cmp.Or(k.Spec, DefaultSpec)
+	k.ManagedBy = cmp.Or(k.ManagedBy, ManagedByCustomer)
 	if k.Usage == "" {
 		k.Usage = s.defaultUsageOf(name, k.Spec)
 	}
@@ -267,15 +268,4 @@ func shiftRegions(s *Scenario) (map[string][]string, error) {
 		shifts[ev.Workload] = append(shifts[ev.Workload], ev.ToRegion)
 	}
 	return shifts, nil
-}
-
-// firstNonZero returns the first of vs that is not the zero value.
-func firstNonZero[T comparable](vs ...T) T {
-	var zero T
-	for _, v := range vs {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
 }
