@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -443,7 +442,7 @@ func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 	}
 	send(&Message{Kind: KindEnd})
-	return c.result(spec, plan, starts, chosen, merges, winNames)
+	return assembleResults(collected{spec: spec, plan: plan, starts: starts, agents: chosen, merges: merges, windowNames: winNames})
 }
 
 func names(ts []*agentTrack, f func(*agentTrack) bool) string {
@@ -455,161 +454,3 @@ func names(ts []*agentTrack, f func(*agentTrack) bool) string {
 	}
 	return strings.Join(out, ", ")
 }
-
-// result builds the merged results from the merge of each window (the
-// last is the combined window) and the windows' starts.
-func (c *Coordinator) result(spec Spec, plan Plan, starts []*Start, agents []*agentTrack, merges []*report.Merge, names []string) (*Result, error) {
-	durS := plan.Duration.Seconds()
-	start := starts[0]
-	last := len(merges) - 1
-	m := merges[last]
-	windowName := func(k int) string {
-		if names[k] != "" {
-			return names[k]
-		}
-		return fmt.Sprintf("%d", k+1)
-	}
-	res := &report.Results{
-		Schema:    report.Schema,
-		Scenario:  spec.ScenarioInfo,
-		StartedAt: start.At.UTC(),
-		DurationS: durS,
-		Target:    report.TargetInfo{Kind: plan.Target.Kind, Endpoint: plan.Target.Endpoint},
-	}
-	cl := &report.Cluster{StartedAt: start.At.UTC()}
-	var lost []string
-	var metaEvents []report.Event
-	haveMeta := false
-	endSec := int(durS + 0.999999)
-	for _, t := range agents {
-		a := report.ClusterAgent{
-			Name: t.name, Index: t.index,
-			ClockOffsetMs: ms(t.offset), RTTMs: ms(t.rtt),
-			Snapshots: len(t.got), Duplicates: t.dups, Rerequested: t.rereq, Lost: t.lost,
-		}
-		if t.meta != nil {
-			a.Error = t.meta.Error
-			a.Resent = t.meta.Resent
-			a.Partial = t.meta.Partial
-			if !t.meta.StartedAt.IsZero() {
-				// Agent clock -> coordinator clock.
-				a.StartLagMs = ms(t.meta.StartedAt.Add(-t.offset).Sub(start.At))
-			}
-			if t.meta.Error == "" && !haveMeta {
-				haveMeta = true
-				res.Target = t.meta.Target
-				metaEvents = t.meta.Events
-			}
-			if t.meta.Partial && t.meta.DurationS < res.DurationS {
-				res.DurationS = t.meta.DurationS
-			}
-		}
-		if t.lost || (t.meta != nil && t.meta.Error != "") {
-			from, win := 0, 0
-			if n := t.contiguous(); n > 0 {
-				from, win = t.through[n], t.windowOf[n]
-			}
-			if t.meta != nil && t.meta.Error != "" {
-				from, win = 0, 0
-			}
-			if from >= endSec && win < last { // its window was complete: the next one is missing
-				from, win = 0, win+1
-			}
-			if from < endSec {
-				a.MissingFromS, a.MissingToS = from, endSec
-			}
-			where := ""
-			if last > 0 {
-				a.MissingWindow = windowName(win)
-				where = " of window " + a.MissingWindow
-				if win < last {
-					where += " and every window after it"
-				}
-			}
-			lost = append(lost, fmt.Sprintf("agent %s (share %d of %d) %s: seconds %d-%d of %d%s missing",
-				t.name, t.index+1, len(agents), lostWhy(t), from, endSec, endSec, where))
-		}
-		cl.Agents = append(cl.Agents, a)
-	}
-	res.Cluster = cl
-	if plan.Target.Kind == "embedded" {
-		res.Target.Endpoint = "" // one emulator per agent
-	}
-	ws := fullTargets(m.Workloads(res.DurationS), m, agents)
-	res.Workloads = ws
-	if plan.Isolate {
-		res.Isolated = map[string]report.Workload{}
-		for _, im := range merges[:last] {
-			for _, w := range fullTargets(im.Workloads(durS), im, agents) {
-				res.Isolated[w.Name] = w
-			}
-		}
-		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
-		res.AssessCoupling()
-	}
-	res.Events = metaEvents
-	for i := range res.Events {
-		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
-	}
-	qps := spec.QuotaPerS
-	if qps == nil {
-		qps = func(string) float64 { return 0 }
-	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, qps)
-	for _, a := range cl.Agents {
-		if a.Partial && !a.Lost {
-			res.Partial = true
-			res.StopReason = "interrupted"
-			res.StopDetail = "agent " + a.Name + " stopped early"
-		}
-	}
-	if len(lost) > 0 {
-		res.Partial = true
-		res.StopReason = report.StopAgentLost
-		res.StopDetail = strings.Join(lost, "; ")
-	}
-	out := &Result{Results: res, Hlog: map[string][]byte{}, Merge: m}
-	combinedAt := start.At
-	if len(starts) > last {
-		combinedAt = starts[last].At
-	}
-	for _, w := range ws {
-		var buf bytes.Buffer
-		if err := m.WriteHlog(w.Name, combinedAt, res.DurationS, &buf); err != nil {
-			return nil, err
-		}
-		out.Hlog[w.Name] = buf.Bytes()
-	}
-	return out, nil
-}
-
-// fullTargets sets each workload's TargetPerS to the full rate: each of
-// the agents sends rate/N.
-func fullTargets(ws []report.Workload, m *report.Merge, agents []*agentTrack) []report.Workload {
-	for i := range ws {
-		for _, t := range agents {
-			for _, sw := range m.SourceWorkloads(t.name) {
-				if sw.Name == ws[i].Name {
-					ws[i].TargetPerS = sw.TargetPerS * float64(len(agents))
-				}
-			}
-			if ws[i].TargetPerS > 0 {
-				break
-			}
-		}
-	}
-	return ws
-}
-
-func lostWhy(t *agentTrack) string {
-	switch {
-	case t.meta != nil && t.meta.Error != "":
-		return "failed: " + t.meta.Error
-	case t.final > 0:
-		return "lost snapshots"
-	default:
-		return "went silent"
-	}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
