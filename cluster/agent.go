@@ -137,59 +137,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer b.stop()
 	g := newGroup(ctx)
 	defer g.stop()
-	events := make(chan any)
-	var r *agentRun
-
-	send := func(m *Message) error {
-		m.From = a.name
-		return b.publishTimeout(g.ctx, 2*time.Second, m)
-	}
-	heartbeat := func() {
-		hb := &Message{Kind: KindHeartbeat, Heartbeat: &Heartbeat{State: StateIdle}}
-		if r != nil {
-			hb.Run, hb.Heartbeat.State, hb.Heartbeat.LastSeq, hb.Heartbeat.Error = r.id, r.state, r.seq, r.err
-			hb.Heartbeat.Window = r.window
-		}
-		if err := send(hb); err != nil {
-			a.logf("agent %s: heartbeat: %v", a.name, err)
-		}
-	}
-	publishSnap := func(s *storedSnapshot) {
-		if s.tries > 0 {
-			r.resent++
-		}
-		s.tries++
-		if err := send(s.msg); err != nil {
-			a.logf("agent %s: snapshot %d: %v (kept, sent again later)", a.name, s.msg.Snapshot.Seq, err)
-			return
-		}
-		s.sentAt = time.Now()
-	}
-	takeSnapshot := func(final bool, meta *FinalMeta) {
-		var iv report.Snapshot
-		if r.snap != nil {
-			s, err := r.snap.Snapshot(time.Now())
-			if err != nil {
-				a.logf("agent %s: %v", a.name, err)
-				return
-			}
-			iv = s
-		}
-		if !final && len(iv.Workloads) == 0 {
-			return
-		}
-		r.seq++
-		s := &storedSnapshot{msg: &Message{Kind: KindSnapshot, Run: r.id,
-			Snapshot: &Snapshot{Seq: r.seq, Final: final, Window: r.snapWin, WindowName: r.snapNm, Interval: iv, Meta: meta}}}
-		r.store[r.seq] = s
-		publishSnap(s)
-	}
-	endRun := func() {
-		if r != nil && r.cancel != nil {
-			r.cancel()
-		}
-		r = nil
-	}
+	l := &agentLoop{a: a, b: b, g: g, events: make(chan any)}
 
 	hbT := time.NewTicker(a.opts.HeartbeatInterval)
 	defer hbT.Stop()
@@ -197,137 +145,253 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer snapT.Stop()
 	resendT := time.NewTicker(time.Second)
 	defer resendT.Stop()
-	heartbeat()
+	l.heartbeat()
 	for {
 		select {
 		case <-ctx.Done():
-			endRun()
+			l.endRun()
 			return nil
 		case <-hbT.C:
-			heartbeat()
+			l.heartbeat()
 		case <-snapT.C:
-			if r != nil && r.state == StateRunning && r.snap != nil {
-				takeSnapshot(false, nil)
+			if l.r != nil && l.r.state == StateRunning && l.r.snap != nil {
+				l.takeSnapshot(false, nil)
 			}
 		case <-resendT.C:
-			if r == nil {
-				continue
-			}
-			seqs := make([]int64, 0, len(r.store))
-			for seq, s := range r.store {
-				if seq > r.acked && time.Since(s.sentAt) >= a.opts.ResendAfter {
-					seqs = append(seqs, seq)
-				}
-			}
-			sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-			for _, seq := range seqs {
-				publishSnap(r.store[seq])
-			}
-		case ev := <-events:
-			switch ev := ev.(type) {
-			case readyEvent:
-				if r != nil && r.id == ev.run && (r.state == StateProvisioning || r.state == StateRunning) {
-					if r.snap != nil { // the rest of the window before
-						takeSnapshot(false, nil)
-						r.snap = nil
-					}
-					r.state, r.window = StateReady, ev.window
-					heartbeat()
-				}
-			case snapEvent:
-				if r != nil && r.id == ev.run {
-					r.snap, r.snapWin, r.snapNm = ev.snap, ev.window, ev.name
-				}
-			case doneEvent:
-				if r == nil || r.id != ev.run {
-					continue
-				}
-				meta := &FinalMeta{}
-				if ev.err != nil {
-					meta.Error = ev.err.Error()
-					r.err = meta.Error
-				} else {
-					res := ev.out.Results
-					meta.StartedAt, meta.DurationS, meta.Partial = res.StartedAt, res.DurationS, res.Partial
-					meta.StopReason, meta.StopDetail = res.StopReason, res.StopDetail
-					meta.Target, meta.Events = res.Target, res.Events
-				}
-				r.state = StateFinished
-				meta.Resent = r.resent
-				takeSnapshot(true, meta)
-				heartbeat()
-				if a.opts.Finished != nil {
-					a.opts.Finished(r.id, ev.out, ev.err)
-				}
-			}
+			l.resendUnacked()
+		case ev := <-l.events:
+			l.handleEvent(ev)
 		case m := <-b.inbox:
-			if m.To != "" && m.To != a.name {
-				continue
-			}
-			switch m.Kind {
-			case KindPing:
-				if m.Ping == nil {
-					continue
-				}
-				p := &Pong{ID: m.Ping.ID, T0: m.Ping.T0, T1: m.received, T2: time.Now()}
-				if err := send(&Message{Kind: KindPong, Run: m.Run, To: "", Pong: p}); err != nil {
-					a.logf("agent %s: pong: %v", a.name, err)
-				}
-			case KindPlan:
-				if m.Plan == nil || m.Plan.Index(a.name) < 0 {
-					continue
-				}
-				if r != nil && r.id == m.Run {
-					heartbeat() // the plan again: say again that it is taken
-					continue
-				}
-				if r != nil && r.state != StateFinished {
-					continue // busy with another run; heartbeats say so
-				}
-				endRun()
-				r = &agentRun{id: m.Run, plan: m.Plan, state: StateProvisioning,
-					startCh: make(chan time.Time, 1), store: map[int64]*storedSnapshot{}}
-				rctx, cancel := context.WithCancel(g.ctx)
-				r.cancel = cancel
-				run := r
-				g.Go(func(gctx context.Context) {
-					out, err := a.runPlan(rctx, run, events)
-					select {
-					case events <- doneEvent{run.id, out, err}:
-					case <-gctx.Done():
-					}
-				})
-				a.logf("agent %s: run %s: share %d of %d", a.name, m.Run, m.Plan.Index(a.name)+1, len(m.Plan.Agents))
-				heartbeat()
-			case KindStart:
-				if r == nil || r.id != m.Run || m.Start == nil || r.state != StateReady || m.Start.Window != r.window {
-					continue
-				}
-				r.startCh <- m.Start.At.Add(m.Start.Offsets[a.name])
-				r.state = StateRunning
-				heartbeat()
-			case KindAck:
-				if r != nil && r.id == m.Run && m.Ack != nil && m.Ack.Upto > r.acked {
-					r.acked = m.Ack.Upto
-				}
-			case KindRerequest:
-				if r == nil || r.id != m.Run || m.Rerequest == nil {
-					continue
-				}
-				for _, seq := range m.Rerequest.Seqs {
-					if s := r.store[seq]; s != nil {
-						publishSnap(s)
-					}
-				}
-			case KindEnd:
-				if r != nil && r.id == m.Run {
-					a.logf("agent %s: run %s ended", a.name, m.Run)
-					endRun()
-					heartbeat()
-				}
-			}
+			l.handleMessage(m)
 		}
 	}
+}
+
+// agentLoop is what the loop of Agent.Run works with: the bus, the group
+// of the drivers' goroutines, their events and the run in progress. Only
+// that loop uses it.
+type agentLoop struct {
+	a      *Agent
+	b      *bus
+	g      *group
+	events chan any  // from the driver goroutine
+	r      *agentRun // nil: idle
+}
+
+// send publishes m from the agent.
+func (l *agentLoop) send(m *Message) error {
+	m.From = l.a.name
+	return l.b.publishTimeout(l.g.ctx, 2*time.Second, m)
+}
+
+// heartbeat publishes the agent's state: idle, or the run's state,
+// window, last snapshot and error.
+func (l *agentLoop) heartbeat() {
+	hb := &Message{Kind: KindHeartbeat, Heartbeat: &Heartbeat{State: StateIdle}}
+	if r := l.r; r != nil {
+		hb.Run, hb.Heartbeat.State, hb.Heartbeat.LastSeq, hb.Heartbeat.Error = r.id, r.state, r.seq, r.err
+		hb.Heartbeat.Window = r.window
+	}
+	if err := l.send(hb); err != nil {
+		l.a.logf("agent %s: heartbeat: %v", l.a.name, err)
+	}
+}
+
+// publishSnap publishes stored snapshot s of the run, counting a second
+// try as resent; a failure leaves it to be sent again later.
+func (l *agentLoop) publishSnap(s *storedSnapshot) {
+	if s.tries > 0 {
+		l.r.resent++
+	}
+	s.tries++
+	if err := l.send(s.msg); err != nil {
+		l.a.logf("agent %s: snapshot %d: %v (kept, sent again later)", l.a.name, s.msg.Snapshot.Seq, err)
+		return
+	}
+	s.sentAt = time.Now()
+}
+
+// takeSnapshot takes the run's next snapshot of what the window's
+// recorder observed since the last one, stores and publishes it: always
+// when final (with meta), else only when it holds a workload.
+func (l *agentLoop) takeSnapshot(final bool, meta *FinalMeta) {
+	r := l.r
+	var iv report.Snapshot
+	if r.snap != nil {
+		s, err := r.snap.Snapshot(time.Now())
+		if err != nil {
+			l.a.logf("agent %s: %v", l.a.name, err)
+			return
+		}
+		iv = s
+	}
+	if !final && len(iv.Workloads) == 0 {
+		return
+	}
+	r.seq++
+	s := &storedSnapshot{msg: &Message{Kind: KindSnapshot, Run: r.id,
+		Snapshot: &Snapshot{Seq: r.seq, Final: final, Window: r.snapWin, WindowName: r.snapNm, Interval: iv, Meta: meta}}}
+	r.store[r.seq] = s
+	l.publishSnap(s)
+}
+
+// endRun cancels the run in progress, if any, and forgets it.
+func (l *agentLoop) endRun() {
+	if l.r != nil && l.r.cancel != nil {
+		l.r.cancel()
+	}
+	l.r = nil
+}
+
+// resendUnacked publishes again, in sequence order, the run's snapshots
+// not acknowledged ResendAfter after they were last sent.
+func (l *agentLoop) resendUnacked() {
+	r := l.r
+	if r == nil {
+		return
+	}
+	seqs := make([]int64, 0, len(r.store))
+	for seq, s := range r.store {
+		if seq > r.acked && time.Since(s.sentAt) >= l.a.opts.ResendAfter {
+			seqs = append(seqs, seq)
+		}
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	for _, seq := range seqs {
+		l.publishSnap(r.store[seq])
+	}
+}
+
+// handleEvent acts on an event of the run's driver goroutine; events of
+// another run are dropped.
+func (l *agentLoop) handleEvent(ev any) {
+	r := l.r
+	switch ev := ev.(type) {
+	case readyEvent:
+		if r != nil && r.id == ev.run && (r.state == StateProvisioning || r.state == StateRunning) {
+			if r.snap != nil { // the rest of the window before
+				l.takeSnapshot(false, nil)
+				r.snap = nil
+			}
+			r.state, r.window = StateReady, ev.window
+			l.heartbeat()
+		}
+	case snapEvent:
+		if r != nil && r.id == ev.run {
+			r.snap, r.snapWin, r.snapNm = ev.snap, ev.window, ev.name
+		}
+	case doneEvent:
+		if r != nil && r.id == ev.run {
+			l.finish(ev)
+		}
+	}
+}
+
+// finish ends the run's measurement when its driver returned: the final
+// snapshot carries the agent's view of the run (or its error).
+func (l *agentLoop) finish(ev doneEvent) {
+	r := l.r
+	meta := &FinalMeta{}
+	if ev.err != nil {
+		meta.Error = ev.err.Error()
+		r.err = meta.Error
+	} else {
+		res := ev.out.Results
+		meta.StartedAt, meta.DurationS, meta.Partial = res.StartedAt, res.DurationS, res.Partial
+		meta.StopReason, meta.StopDetail = res.StopReason, res.StopDetail
+		meta.Target, meta.Events = res.Target, res.Events
+	}
+	r.state = StateFinished
+	meta.Resent = r.resent
+	l.takeSnapshot(true, meta)
+	l.heartbeat()
+	if l.a.opts.Finished != nil {
+		l.a.opts.Finished(r.id, ev.out, ev.err)
+	}
+}
+
+// handleMessage acts on a message from the coordinator addressed to the
+// agent or to all.
+func (l *agentLoop) handleMessage(m *Message) {
+	if m.To != "" && m.To != l.a.name {
+		return
+	}
+	r := l.r
+	switch m.Kind {
+	case KindPing:
+		l.pong(m)
+	case KindPlan:
+		l.takePlan(m)
+	case KindStart:
+		if r == nil || r.id != m.Run || m.Start == nil || r.state != StateReady || m.Start.Window != r.window {
+			return
+		}
+		r.startCh <- m.Start.At.Add(m.Start.Offsets[l.a.name])
+		r.state = StateRunning
+		l.heartbeat()
+	case KindAck:
+		if r != nil && r.id == m.Run && m.Ack != nil && m.Ack.Upto > r.acked {
+			r.acked = m.Ack.Upto
+		}
+	case KindRerequest:
+		if r == nil || r.id != m.Run || m.Rerequest == nil {
+			return
+		}
+		for _, seq := range m.Rerequest.Seqs {
+			if s := r.store[seq]; s != nil {
+				l.publishSnap(s)
+			}
+		}
+	case KindEnd:
+		if r != nil && r.id == m.Run {
+			l.a.logf("agent %s: run %s ended", l.a.name, m.Run)
+			l.endRun()
+			l.heartbeat()
+		}
+	}
+}
+
+// pong answers a clock probe with the agent's receive and send times.
+func (l *agentLoop) pong(m *Message) {
+	if m.Ping == nil {
+		return
+	}
+	p := &Pong{ID: m.Ping.ID, T0: m.Ping.T0, T1: m.received, T2: time.Now()}
+	if err := l.send(&Message{Kind: KindPong, Run: m.Run, To: "", Pong: p}); err != nil {
+		l.a.logf("agent %s: pong: %v", l.a.name, err)
+	}
+}
+
+// takePlan starts a plan that names the agent, in a goroutine of the
+// group, unless it is busy with another run; a plan already taken is
+// confirmed with a heartbeat.
+func (l *agentLoop) takePlan(m *Message) {
+	if m.Plan == nil || m.Plan.Index(l.a.name) < 0 {
+		return
+	}
+	if l.r != nil && l.r.id == m.Run {
+		l.heartbeat() // the plan again: say again that it is taken
+		return
+	}
+	if l.r != nil && l.r.state != StateFinished {
+		return // busy with another run; heartbeats say so
+	}
+	l.endRun()
+	run := &agentRun{id: m.Run, plan: m.Plan, state: StateProvisioning,
+		startCh: make(chan time.Time, 1), store: map[int64]*storedSnapshot{}}
+	rctx, cancel := context.WithCancel(l.g.ctx)
+	run.cancel = cancel
+	l.r = run
+	a, events := l.a, l.events
+	l.g.Go(func(gctx context.Context) {
+		out, err := a.runPlan(rctx, run, events)
+		select {
+		case events <- doneEvent{run.id, out, err}:
+		case <-gctx.Done():
+		}
+	})
+	l.a.logf("agent %s: run %s: share %d of %d", l.a.name, m.Run, m.Plan.Index(l.a.name)+1, len(m.Plan.Agents))
+	l.heartbeat()
 }
 
 // runPlan runs the agent's share of plan r.plan with the driver. It tells

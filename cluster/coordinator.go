@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -145,307 +144,427 @@ func NewRunID() string {
 // Run returns an error when the run could not start (too few agents,
 // agents not preparing in time) or ctx ended before it started.
 func (c *Coordinator) Run(ctx context.Context, spec Spec) (*Result, error) {
-	run := NewRunID()
-	b, err := dial(ctx, c.opts.Conn, c.opts.Conn.topic("control"), c.opts.Conn.topic("agents"), channelName("coordinator-"+run), c.logf)
+	id := NewRunID()
+	b, err := dial(ctx, c.opts.Conn, c.opts.Conn.topic("control"), c.opts.Conn.topic("agents"), channelName("coordinator-"+id), c.logf)
 	if err != nil {
 		return nil, err
 	}
 	defer b.stop()
-	send := func(m *Message) {
-		m.Run = run
-		if err := b.publishTimeout(ctx, 2*time.Second, m); err != nil {
-			c.logf("coordinator: %v", err)
-		}
+	r, err := c.newRun(id, b, spec.Plan)
+	if err != nil {
+		return nil, err
 	}
-	tracks := map[string]*agentTrack{}
-	track := func(name string) *agentTrack {
-		t := tracks[name]
-		if t == nil {
-			t = &agentTrack{name: name, index: -1, got: map[int64]bool{}, through: map[int64]int{}, windowOf: map[int64]int{}}
-			tracks[name] = t
-		}
-		return t
+	if err := r.chooseAgents(ctx, spec.Plan); err != nil {
+		return nil, err
 	}
-	// One merge per measured window: with Plan.Isolate, one per workload
-	// in the scenario's order, then the combined window (the last).
-	windows := 1
-	if spec.Plan.Isolate {
-		sc, err := scenario.Parse(spec.Plan.ScenarioFile, spec.Plan.Scenario)
+	if err := r.measureOffsets(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.provision(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.collect(ctx); err != nil {
+		return nil, err
+	}
+	r.send(ctx, &Message{Kind: KindEnd})
+	return assembleResults(collected{spec: spec, plan: r.plan, starts: r.starts, agents: r.chosen, merges: r.merges, windowNames: r.winNames})
+}
+
+// coordRun is one run of a Coordinator: its bus, what it knows of every
+// agent that spoke, and what it has started and merged. Only the goroutine
+// of Run uses it.
+type coordRun struct {
+	c      *Coordinator
+	id     string
+	b      *bus
+	tracks map[string]*agentTrack
+	// windows is the number of measured windows: with Plan.Isolate, one
+	// per workload in the scenario's order, then the combined window (the
+	// last). merges and winNames hold each window's merge and name.
+	windows  int
+	merges   []*report.Merge
+	winNames []string
+	// chosen are the agents of the run, in share order; plan is the plan
+	// they were sent, naming them.
+	chosen []*agentTrack
+	plan   Plan
+	// starts holds the start of each window started; windowEnd is when
+	// the last one should have ended, drain included.
+	starts    []*Start
+	windowEnd time.Time
+}
+
+// newRun returns run id of c on bus b, with one merge per measured window
+// of plan.
+func (c *Coordinator) newRun(id string, b *bus, plan Plan) (*coordRun, error) {
+	r := &coordRun{c: c, id: id, b: b, tracks: map[string]*agentTrack{}, windows: 1}
+	if plan.Isolate {
+		sc, err := scenario.Parse(plan.ScenarioFile, plan.Scenario)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: %w", err)
 		}
-		windows += len(sc.Workloads)
+		r.windows += len(sc.Workloads)
 	}
-	merges := make([]*report.Merge, windows)
-	winNames := make([]string, windows)
-	for i := range merges {
-		merges[i] = report.NewMerge()
+	r.merges = make([]*report.Merge, r.windows)
+	r.winNames = make([]string, r.windows)
+	for i := range r.merges {
+		r.merges[i] = report.NewMerge()
 	}
-	var chosen []*agentTrack
+	return r, nil
+}
 
-	// handle updates the tracks with one message; snapshots of this run
-	// are merged once each.
-	handle := func(m *Message) {
-		if m.From == "" {
-			return
-		}
-		t := track(m.From)
-		t.lastSeen = time.Now()
-		switch m.Kind {
-		case KindHeartbeat:
-			if m.Heartbeat != nil {
-				t.state, t.run, t.err, t.window = m.Heartbeat.State, m.Run, m.Heartbeat.Error, m.Heartbeat.Window
-				if m.Run == run && m.Heartbeat.LastSeq > t.lastSeq {
-					t.lastSeq = m.Heartbeat.LastSeq
-				}
-			}
-		case KindPong:
-			if m.Pong == nil || m.Run != run {
-				return
-			}
-			p := m.Pong
-			rtt := m.received.Sub(p.T0) - p.T2.Sub(p.T1)
-			off := (p.T1.Sub(p.T0) + p.T2.Sub(m.received)) / 2
-			if t.pongs == 0 || rtt < t.rtt {
-				t.rtt, t.offset = rtt, off
-			}
-			t.pongs++
-		case KindSnapshot:
-			s := m.Snapshot
-			if s == nil || m.Run != run || t.index < 0 {
-				return
-			}
-			if t.got[s.Seq] {
-				t.dups++
-				return
-			}
-			if s.Window < 0 || s.Window >= windows {
-				c.logf("coordinator: agent %s snapshot %d: window %d of %d", t.name, s.Seq, s.Window, windows)
-				return
-			}
-			if err := merges[s.Window].Add(t.name, s.Interval); err != nil {
-				c.logf("coordinator: agent %s snapshot %d: %v", t.name, s.Seq, err)
-				return
-			}
-			if s.WindowName != "" {
-				winNames[s.Window] = s.WindowName
-			}
-			t.got[s.Seq] = true
-			t.through[s.Seq] = s.Interval.Through
-			t.windowOf[s.Seq] = s.Window
-			if s.Seq > t.lastSeq {
-				t.lastSeq = s.Seq
-			}
-			if s.Final {
-				t.final, t.meta = s.Seq, s.Meta
-			}
-			if n := t.contiguous(); n > t.acked {
-				t.acked = n
-				send(&Message{Kind: KindAck, To: t.name, Ack: &Ack{Upto: n}})
-			}
-		}
+// send publishes m for the run, logging a failure.
+func (r *coordRun) send(ctx context.Context, m *Message) {
+	m.Run = r.id
+	if err := r.b.publishTimeout(ctx, 2*time.Second, m); err != nil {
+		r.c.logf("coordinator: %v", err)
 	}
-	// wait runs handle on incoming messages until cond holds, calling
-	// tick every tickEvery, or fails after timeout.
-	wait := func(what string, timeout, tickEvery time.Duration, cond func() bool, tick func()) error {
-		deadline := time.NewTimer(timeout)
-		defer deadline.Stop()
-		tk := time.NewTicker(tickEvery)
-		defer tk.Stop()
-		for !cond() {
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("cluster: %s: %w", what, context.Cause(ctx))
-			case <-deadline.C:
-				return fmt.Errorf("cluster: %s: timed out after %v", what, timeout)
-			case m := <-b.inbox:
-				handle(m)
-			case <-tk.C:
-				if tick != nil {
-					tick()
-				}
-			}
-		}
-		return nil
-	}
-	fresh := func(t *agentTrack) bool { return time.Since(t.lastSeen) < 3*DefaultHeartbeatInterval+time.Second }
+}
 
-	// 1. Agents.
-	n := c.opts.Agents
-	c.logf("coordinator: run %s: waiting for %d agents on %s", run, n, c.opts.Conn.NSQD)
-	idle := func() []*agentTrack {
-		var out []*agentTrack
-		for _, t := range tracks {
-			if t.state == StateIdle && fresh(t) {
-				out = append(out, t)
+// track returns what is known of agent name, creating its track.
+func (r *coordRun) track(name string) *agentTrack {
+	t := r.tracks[name]
+	if t == nil {
+		t = &agentTrack{name: name, index: -1, got: map[int64]bool{}, through: map[int64]int{}, windowOf: map[int64]int{}}
+		r.tracks[name] = t
+	}
+	return t
+}
+
+// wait handles incoming messages until cond holds, calling tick (when not
+// nil) every tickEvery; it fails when ctx ends or after timeout.
+func (r *coordRun) wait(ctx context.Context, what string, timeout, tickEvery time.Duration, cond func() bool, tick func()) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tk := time.NewTicker(tickEvery)
+	defer tk.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster: %s: %w", what, context.Cause(ctx))
+		case <-deadline.C:
+			return fmt.Errorf("cluster: %s: timed out after %v", what, timeout)
+		case m := <-r.b.inbox:
+			r.handle(ctx, m)
+		case <-tk.C:
+			if tick != nil {
+				tick()
 			}
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-		return out
 	}
-	if err := wait("waiting for agents", c.opts.WaitAgents, 200*time.Millisecond, func() bool { return len(idle()) >= n }, nil); err != nil {
-		return nil, fmt.Errorf("%w: %d of %d idle: %w", ErrNoAgents, len(idle()), n, err)
+	return nil
+}
+
+// handle updates the tracks with one message from an agent.
+func (r *coordRun) handle(ctx context.Context, m *Message) {
+	if m.From == "" {
+		return
 	}
-	chosen = idle()[:n]
-	plan := spec.Plan
-	plan.Agents = nil
-	for i, t := range chosen {
+	t := r.track(m.From)
+	t.lastSeen = time.Now()
+	switch m.Kind {
+	case KindHeartbeat:
+		r.handleHeartbeat(t, m)
+	case KindPong:
+		r.handlePong(t, m)
+	case KindSnapshot:
+		r.handleSnapshot(ctx, t, m)
+	}
+}
+
+// handleHeartbeat notes agent t's state, run, window and error, and for
+// this run its last snapshot's sequence number.
+func (r *coordRun) handleHeartbeat(t *agentTrack, m *Message) {
+	if m.Heartbeat == nil {
+		return
+	}
+	t.state, t.run, t.err, t.window = m.Heartbeat.State, m.Run, m.Heartbeat.Error, m.Heartbeat.Window
+	if m.Run == r.id && m.Heartbeat.LastSeq > t.lastSeq {
+		t.lastSeq = m.Heartbeat.LastSeq
+	}
+}
+
+// handlePong keeps agent t's clock offset measured with the shortest
+// round trip so far.
+func (r *coordRun) handlePong(t *agentTrack, m *Message) {
+	if m.Pong == nil || m.Run != r.id {
+		return
+	}
+	p := m.Pong
+	rtt := m.received.Sub(p.T0) - p.T2.Sub(p.T1)
+	off := (p.T1.Sub(p.T0) + p.T2.Sub(m.received)) / 2
+	if t.pongs == 0 || rtt < t.rtt {
+		t.rtt, t.offset = rtt, off
+	}
+	t.pongs++
+}
+
+// handleSnapshot merges a snapshot of this run from chosen agent t once,
+// counting duplicates, and acknowledges every snapshot up to the highest
+// contiguous one.
+func (r *coordRun) handleSnapshot(ctx context.Context, t *agentTrack, m *Message) {
+	s := m.Snapshot
+	if s == nil || m.Run != r.id || t.index < 0 {
+		return
+	}
+	if t.got[s.Seq] {
+		t.dups++
+		return
+	}
+	if s.Window < 0 || s.Window >= r.windows {
+		r.c.logf("coordinator: agent %s snapshot %d: window %d of %d", t.name, s.Seq, s.Window, r.windows)
+		return
+	}
+	if err := r.merges[s.Window].Add(t.name, s.Interval); err != nil {
+		r.c.logf("coordinator: agent %s snapshot %d: %v", t.name, s.Seq, err)
+		return
+	}
+	if s.WindowName != "" {
+		r.winNames[s.Window] = s.WindowName
+	}
+	t.got[s.Seq] = true
+	t.through[s.Seq] = s.Interval.Through
+	t.windowOf[s.Seq] = s.Window
+	if s.Seq > t.lastSeq {
+		t.lastSeq = s.Seq
+	}
+	if s.Final {
+		t.final, t.meta = s.Seq, s.Meta
+	}
+	if n := t.contiguous(); n > t.acked {
+		t.acked = n
+		r.send(ctx, &Message{Kind: KindAck, To: t.name, Ack: &Ack{Upto: n}})
+	}
+}
+
+// fresh reports whether agent t sent a heartbeat or anything else lately.
+func (t *agentTrack) fresh() bool {
+	return time.Since(t.lastSeen) < 3*DefaultHeartbeatInterval+time.Second
+}
+
+// idle returns the idle agents heard from lately, sorted by name.
+func (r *coordRun) idle() []*agentTrack {
+	var out []*agentTrack
+	for _, t := range r.tracks {
+		if t.state == StateIdle && t.fresh() {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// chooseAgents waits for enough idle agents, takes the first by name in
+// share order and names them in the run's copy of plan.
+func (r *coordRun) chooseAgents(ctx context.Context, plan Plan) error {
+	n := r.c.opts.Agents
+	r.c.logf("coordinator: run %s: waiting for %d agents on %s", r.id, n, r.c.opts.Conn.NSQD)
+	if err := r.wait(ctx, "waiting for agents", r.c.opts.WaitAgents, 200*time.Millisecond, func() bool { return len(r.idle()) >= n }, nil); err != nil {
+		return fmt.Errorf("%w: %d of %d idle: %w", ErrNoAgents, len(r.idle()), n, err)
+	}
+	r.chosen = r.idle()[:n]
+	r.plan = plan
+	r.plan.Agents = nil
+	for i, t := range r.chosen {
 		t.index = i
-		plan.Agents = append(plan.Agents, t.name)
+		r.plan.Agents = append(r.plan.Agents, t.name)
 	}
-	c.logf("coordinator: run %s: agents %s", run, strings.Join(plan.Agents, ", "))
+	r.c.logf("coordinator: run %s: agents %s", r.id, strings.Join(r.plan.Agents, ", "))
+	return nil
+}
 
-	// 2. Clock offsets. Probes go to every agent at once, one per tick,
-	// until each agent answered Pings of them: an agent that finds nsqd
-	// through nsqlookupd subscribes to the control topic only once the
-	// first probe has created it, and misses the probes before. After
-	// maxPings probes, one answer per agent is enough.
+// measureOffsets estimates every chosen agent's clock offset. Probes go
+// to every agent at once, one per tick, until each agent answered Pings
+// of them: an agent that finds nsqd through nsqlookupd subscribes to the
+// control topic only once the first probe has created it, and misses the
+// probes before. After maxPings probes, one answer per agent is enough.
+func (r *coordRun) measureOffsets(ctx context.Context) error {
+	pings := r.c.opts.Pings
 	pinged := 0
-	maxPings := 20 * c.opts.Pings
+	maxPings := 20 * pings
 	pingAll := func() {
-		for _, t := range chosen {
-			if t.pongs < c.opts.Pings && pinged < maxPings {
+		for _, t := range r.chosen {
+			if t.pongs < pings && pinged < maxPings {
 				pinged++
-				send(&Message{Kind: KindPing, Ping: &Ping{ID: pinged, T0: time.Now()}})
+				r.send(ctx, &Message{Kind: KindPing, Ping: &Ping{ID: pinged, T0: time.Now()}})
 				return
 			}
 		}
 	}
 	allPonged := func() bool {
-		for _, t := range chosen {
-			if t.pongs < c.opts.Pings && (pinged < maxPings || t.pongs == 0) {
+		for _, t := range r.chosen {
+			if t.pongs < pings && (pinged < maxPings || t.pongs == 0) {
 				return false
 			}
 		}
 		return true
 	}
-	if err := wait("clock offsets", c.opts.WaitAgents, 50*time.Millisecond, allPonged, pingAll); err != nil {
-		return nil, fmt.Errorf("%w: %w (agents without an answer: %s)", ErrNoAgents, err, names(chosen, func(t *agentTrack) bool { return t.pongs == 0 }))
+	if err := r.wait(ctx, "clock offsets", r.c.opts.WaitAgents, 50*time.Millisecond, allPonged, pingAll); err != nil {
+		return fmt.Errorf("%w: %w (agents without an answer: %s)", ErrNoAgents, err, names(r.chosen, func(t *agentTrack) bool { return t.pongs == 0 }))
 	}
-	for _, t := range chosen {
-		c.logf("coordinator: agent %s: clock offset %v (round trip %v)", t.name, t.offset.Round(time.Microsecond), t.rtt.Round(time.Microsecond))
+	for _, t := range r.chosen {
+		r.c.logf("coordinator: agent %s: clock offset %v (round trip %v)", t.name, t.offset.Round(time.Microsecond), t.rtt.Round(time.Microsecond))
 	}
+	return nil
+}
 
-	// 3. Plan, until every agent is ready.
-	planMsg := &Message{Kind: KindPlan, Plan: &plan}
-	send(planMsg)
-	ready := func() bool {
-		for _, t := range chosen {
-			if t.run != run || t.state != StateReady || t.window != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	failed := func() string {
-		for _, t := range chosen {
-			if t.run == run && t.err != "" {
-				return t.name + ": " + t.err
-			}
-		}
-		return ""
-	}
-	err = wait("agents preparing", c.opts.Provision, time.Second, func() bool { return ready() || failed() != "" }, func() {
-		for _, t := range chosen {
-			if t.run != run {
-				send(planMsg)
+// provision sends the plan, again every second to agents that have not
+// taken it, until every chosen agent is ready for the first window. When
+// one fails or time runs out, it ends the run and says which agents were
+// not ready.
+func (r *coordRun) provision(ctx context.Context) error {
+	planMsg := &Message{Kind: KindPlan, Plan: &r.plan}
+	r.send(ctx, planMsg)
+	err := r.wait(ctx, "agents preparing", r.c.opts.Provision, time.Second, func() bool { return r.ready() || r.failed() != "" }, func() {
+		for _, t := range r.chosen {
+			if t.run != r.id {
+				r.send(ctx, planMsg)
 				return
 			}
 		}
 	})
-	if err == nil && failed() != "" {
-		err = fmt.Errorf("cluster: agent %s", failed())
+	if err == nil && r.failed() != "" {
+		err = fmt.Errorf("cluster: agent %s", r.failed())
 	}
 	if err != nil {
-		send(&Message{Kind: KindEnd})
-		return nil, fmt.Errorf("%w (not ready: %s)", err, names(chosen, func(t *agentTrack) bool { return t.run != run || t.state != StateReady }))
+		r.send(ctx, &Message{Kind: KindEnd})
+		return fmt.Errorf("%w (not ready: %s)", err, names(r.chosen, func(t *agentTrack) bool { return t.run != r.id || t.state != StateReady }))
 	}
+	return nil
+}
 
-	// 4. Start each window when every agent still running is ready for
-	// it, and collect until every agent is complete or lost.
-	dur := plan.Duration
-	var starts []*Start
-	var windowEnd time.Time
-	startWindow := func(k int) {
-		st := &Start{At: time.Now().Add(c.opts.StartLead), Offsets: map[string]time.Duration{}, Window: k}
-		for _, t := range chosen {
-			st.Offsets[t.name] = t.offset
-		}
-		starts = append(starts, st)
-		windowEnd = st.At.Add(dur).Add(plan.DrainTimeout)
-		send(&Message{Kind: KindStart, Start: st})
-		c.logf("coordinator: run %s: window %d of %d: start at %s", run, k+1, windows, st.At.Format(time.RFC3339Nano))
-	}
-	startWindow(0)
-	settled := func() bool {
-		for _, t := range chosen {
-			if !t.complete() && !t.lost {
-				return false
-			}
-		}
-		return true
-	}
-	tick := func() {
-		now := time.Now()
-		cur := len(starts) - 1
-		if cur+1 < windows {
-			next, waiting := true, 0
-			for _, t := range chosen {
-				if t.complete() || t.lost {
-					continue
-				}
-				waiting++
-				if t.run != run || t.state != StateReady || t.window != cur+1 {
-					next = false
-				}
-			}
-			if next && waiting > 0 {
-				startWindow(cur + 1)
-				cur++
-			}
-		}
-		for _, t := range chosen {
-			if t.complete() || t.lost {
-				continue
-			}
-			if t.run == run && t.state == StateReady && t.window == cur {
-				send(&Message{Kind: KindStart, Start: starts[cur]}) // lost on the way
-			}
-			// Missing snapshots: below the highest known sequence number.
-			var missing []int64
-			for s := int64(1); s <= max(t.lastSeq, t.final); s++ {
-				if !t.got[s] {
-					missing = append(missing, s)
-				}
-			}
-			if len(missing) > 0 && now.Sub(t.lastRereq) >= time.Second {
-				t.rereq += len(missing)
-				t.lastRereq = now
-				send(&Message{Kind: KindRerequest, To: t.name, Rerequest: &Rerequest{Seqs: missing}})
-			}
-			if now.After(windowEnd) && now.Sub(t.lastSeen) > c.opts.SilenceTimeout {
-				t.lost = true
-				c.logf("coordinator: agent %s silent for %v: lost", t.name, now.Sub(t.lastSeen).Round(time.Second))
-			}
+// ready reports whether every chosen agent is ready for the first window.
+func (r *coordRun) ready() bool {
+	for _, t := range r.chosen {
+		if t.run != r.id || t.state != StateReady || t.window != 0 {
+			return false
 		}
 	}
+	return true
+}
+
+// failed returns "agent: error" for the first chosen agent that could not
+// run the plan, or "".
+func (r *coordRun) failed() string {
+	for _, t := range r.chosen {
+		if t.run == r.id && t.err != "" {
+			return t.name + ": " + t.err
+		}
+	}
+	return ""
+}
+
+// collect starts each window when every agent still running is ready for
+// it, and collects until every agent is complete or lost; at the end,
+// every agent not complete is lost. It fails only when ctx ended.
+func (r *coordRun) collect(ctx context.Context) error {
+	r.startWindow(ctx, 0)
 	// Each window lasts its lead, duration and drain; between windows the
 	// agents restore keys and warm up (bounded like provisioning).
-	perWindow := c.opts.StartLead + dur + plan.DrainTimeout
-	hardEnd := time.Now().Add(time.Duration(windows)*perWindow + time.Duration(windows-1)*c.opts.Provision + c.opts.SilenceTimeout + 30*time.Second)
-	err = wait("collecting", time.Until(hardEnd), 250*time.Millisecond, settled, tick)
+	opts := r.c.opts
+	perWindow := opts.StartLead + r.plan.Duration + r.plan.DrainTimeout
+	hardEnd := time.Now().Add(time.Duration(r.windows)*perWindow + time.Duration(r.windows-1)*opts.Provision + opts.SilenceTimeout + 30*time.Second)
+	err := r.wait(ctx, "collecting", time.Until(hardEnd), 250*time.Millisecond, r.settled, func() { r.collectTick(ctx) })
 	if err != nil && ctx.Err() != nil {
-		return nil, err
+		return err
 	}
-	for _, t := range chosen {
+	for _, t := range r.chosen {
 		if !t.complete() {
 			t.lost = true
 		}
 	}
-	send(&Message{Kind: KindEnd})
-	return c.result(spec, plan, starts, chosen, merges, winNames)
+	return nil
 }
 
+// startWindow sends the common start of window k, StartLead from now,
+// with every chosen agent's clock offset.
+func (r *coordRun) startWindow(ctx context.Context, k int) {
+	st := &Start{At: time.Now().Add(r.c.opts.StartLead), Offsets: map[string]time.Duration{}, Window: k}
+	for _, t := range r.chosen {
+		st.Offsets[t.name] = t.offset
+	}
+	r.starts = append(r.starts, st)
+	r.windowEnd = st.At.Add(r.plan.Duration).Add(r.plan.DrainTimeout)
+	r.send(ctx, &Message{Kind: KindStart, Start: st})
+	r.c.logf("coordinator: run %s: window %d of %d: start at %s", r.id, k+1, r.windows, st.At.Format(time.RFC3339Nano))
+}
+
+// settled reports whether every chosen agent is complete or lost.
+func (r *coordRun) settled() bool {
+	for _, t := range r.chosen {
+		if !t.complete() && !t.lost {
+			return false
+		}
+	}
+	return true
+}
+
+// collectTick starts the next window when the agents are ready for it and
+// follows up every agent still running.
+func (r *coordRun) collectTick(ctx context.Context) {
+	now := time.Now()
+	cur := r.startNextWindow(ctx)
+	for _, t := range r.chosen {
+		if t.complete() || t.lost {
+			continue
+		}
+		r.followUp(ctx, t, cur, now)
+	}
+}
+
+// startNextWindow starts the window after the current one when there is
+// one and every agent still running is ready for it, and returns the
+// current window.
+func (r *coordRun) startNextWindow(ctx context.Context) int {
+	cur := len(r.starts) - 1
+	if cur+1 >= r.windows {
+		return cur
+	}
+	next, waiting := true, 0
+	for _, t := range r.chosen {
+		if t.complete() || t.lost {
+			continue
+		}
+		waiting++
+		if t.run != r.id || t.state != StateReady || t.window != cur+1 {
+			next = false
+		}
+	}
+	if next && waiting > 0 {
+		r.startWindow(ctx, cur+1)
+		cur++
+	}
+	return cur
+}
+
+// followUp sends agent t again the start of window cur when it still
+// waits for it, asks it again (at most once a second) for the snapshots
+// missing below the highest sequence number known, and declares it lost
+// when it has been silent for SilenceTimeout after the window should have
+// ended.
+func (r *coordRun) followUp(ctx context.Context, t *agentTrack, cur int, now time.Time) {
+	if t.run == r.id && t.state == StateReady && t.window == cur {
+		r.send(ctx, &Message{Kind: KindStart, Start: r.starts[cur]}) // lost on the way
+	}
+	var missing []int64
+	for s := int64(1); s <= max(t.lastSeq, t.final); s++ {
+		if !t.got[s] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 && now.Sub(t.lastRereq) >= time.Second {
+		t.rereq += len(missing)
+		t.lastRereq = now
+		r.send(ctx, &Message{Kind: KindRerequest, To: t.name, Rerequest: &Rerequest{Seqs: missing}})
+	}
+	if now.After(r.windowEnd) && now.Sub(t.lastSeen) > r.c.opts.SilenceTimeout {
+		t.lost = true
+		r.c.logf("coordinator: agent %s silent for %v: lost", t.name, now.Sub(t.lastSeen).Round(time.Second))
+	}
+}
+
+// names returns the names of the agents ts for which f holds, joined by
+// commas.
 func names(ts []*agentTrack, f func(*agentTrack) bool) string {
 	var out []string
 	for _, t := range ts {
@@ -455,161 +574,3 @@ func names(ts []*agentTrack, f func(*agentTrack) bool) string {
 	}
 	return strings.Join(out, ", ")
 }
-
-// result builds the merged results from the merge of each window (the
-// last is the combined window) and the windows' starts.
-func (c *Coordinator) result(spec Spec, plan Plan, starts []*Start, agents []*agentTrack, merges []*report.Merge, names []string) (*Result, error) {
-	durS := plan.Duration.Seconds()
-	start := starts[0]
-	last := len(merges) - 1
-	m := merges[last]
-	windowName := func(k int) string {
-		if names[k] != "" {
-			return names[k]
-		}
-		return fmt.Sprintf("%d", k+1)
-	}
-	res := &report.Results{
-		Schema:    report.Schema,
-		Scenario:  spec.ScenarioInfo,
-		StartedAt: start.At.UTC(),
-		DurationS: durS,
-		Target:    report.TargetInfo{Kind: plan.Target.Kind, Endpoint: plan.Target.Endpoint},
-	}
-	cl := &report.Cluster{StartedAt: start.At.UTC()}
-	var lost []string
-	var metaEvents []report.Event
-	haveMeta := false
-	endSec := int(durS + 0.999999)
-	for _, t := range agents {
-		a := report.ClusterAgent{
-			Name: t.name, Index: t.index,
-			ClockOffsetMs: ms(t.offset), RTTMs: ms(t.rtt),
-			Snapshots: len(t.got), Duplicates: t.dups, Rerequested: t.rereq, Lost: t.lost,
-		}
-		if t.meta != nil {
-			a.Error = t.meta.Error
-			a.Resent = t.meta.Resent
-			a.Partial = t.meta.Partial
-			if !t.meta.StartedAt.IsZero() {
-				// Agent clock -> coordinator clock.
-				a.StartLagMs = ms(t.meta.StartedAt.Add(-t.offset).Sub(start.At))
-			}
-			if t.meta.Error == "" && !haveMeta {
-				haveMeta = true
-				res.Target = t.meta.Target
-				metaEvents = t.meta.Events
-			}
-			if t.meta.Partial && t.meta.DurationS < res.DurationS {
-				res.DurationS = t.meta.DurationS
-			}
-		}
-		if t.lost || (t.meta != nil && t.meta.Error != "") {
-			from, win := 0, 0
-			if n := t.contiguous(); n > 0 {
-				from, win = t.through[n], t.windowOf[n]
-			}
-			if t.meta != nil && t.meta.Error != "" {
-				from, win = 0, 0
-			}
-			if from >= endSec && win < last { // its window was complete: the next one is missing
-				from, win = 0, win+1
-			}
-			if from < endSec {
-				a.MissingFromS, a.MissingToS = from, endSec
-			}
-			where := ""
-			if last > 0 {
-				a.MissingWindow = windowName(win)
-				where = " of window " + a.MissingWindow
-				if win < last {
-					where += " and every window after it"
-				}
-			}
-			lost = append(lost, fmt.Sprintf("agent %s (share %d of %d) %s: seconds %d-%d of %d%s missing",
-				t.name, t.index+1, len(agents), lostWhy(t), from, endSec, endSec, where))
-		}
-		cl.Agents = append(cl.Agents, a)
-	}
-	res.Cluster = cl
-	if plan.Target.Kind == "embedded" {
-		res.Target.Endpoint = "" // one emulator per agent
-	}
-	ws := fullTargets(m.Workloads(res.DurationS), m, agents)
-	res.Workloads = ws
-	if plan.Isolate {
-		res.Isolated = map[string]report.Workload{}
-		for _, im := range merges[:last] {
-			for _, w := range fullTargets(im.Workloads(durS), im, agents) {
-				res.Isolated[w.Name] = w
-			}
-		}
-		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
-		res.AssessCoupling()
-	}
-	res.Events = metaEvents
-	for i := range res.Events {
-		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
-	}
-	qps := spec.QuotaPerS
-	if qps == nil {
-		qps = func(string) float64 { return 0 }
-	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, qps)
-	for _, a := range cl.Agents {
-		if a.Partial && !a.Lost {
-			res.Partial = true
-			res.StopReason = "interrupted"
-			res.StopDetail = "agent " + a.Name + " stopped early"
-		}
-	}
-	if len(lost) > 0 {
-		res.Partial = true
-		res.StopReason = report.StopAgentLost
-		res.StopDetail = strings.Join(lost, "; ")
-	}
-	out := &Result{Results: res, Hlog: map[string][]byte{}, Merge: m}
-	combinedAt := start.At
-	if len(starts) > last {
-		combinedAt = starts[last].At
-	}
-	for _, w := range ws {
-		var buf bytes.Buffer
-		if err := m.WriteHlog(w.Name, combinedAt, res.DurationS, &buf); err != nil {
-			return nil, err
-		}
-		out.Hlog[w.Name] = buf.Bytes()
-	}
-	return out, nil
-}
-
-// fullTargets sets each workload's TargetPerS to the full rate: each of
-// the agents sends rate/N.
-func fullTargets(ws []report.Workload, m *report.Merge, agents []*agentTrack) []report.Workload {
-	for i := range ws {
-		for _, t := range agents {
-			for _, sw := range m.SourceWorkloads(t.name) {
-				if sw.Name == ws[i].Name {
-					ws[i].TargetPerS = sw.TargetPerS * float64(len(agents))
-				}
-			}
-			if ws[i].TargetPerS > 0 {
-				break
-			}
-		}
-	}
-	return ws
-}
-
-func lostWhy(t *agentTrack) string {
-	switch {
-	case t.meta != nil && t.meta.Error != "":
-		return "failed: " + t.meta.Error
-	case t.final > 0:
-		return "lost snapshots"
-	default:
-		return "went silent"
-	}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
