@@ -10,6 +10,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // Agent defaults.
@@ -39,7 +40,7 @@ type AgentOptions struct {
 	Logf func(format string, args ...any)
 	// Finished, when set, is called with each run's own output (the
 	// agent's view, before merging) after its final snapshot is taken.
-	Finished func(run string, out *driver.Output, err error)
+	Finished func(run string, out *report.Output, err error)
 }
 
 // Agent runs the plans a coordinator sends: its share of every workload,
@@ -121,7 +122,7 @@ type (
 	}
 	doneEvent struct {
 		run string
-		out *driver.Output
+		out *report.Output
 		err error
 	}
 )
@@ -396,7 +397,7 @@ func (l *agentLoop) takePlan(m *Message) {
 
 // runPlan runs the agent's share of plan r.plan with the driver. It tells
 // Run's loop when provisioning is done and waits there for the start time.
-func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*driver.Output, error) {
+func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*report.Output, error) {
 	p := r.plan
 	sc, err := scenario.Parse(p.ScenarioFile, p.Scenario)
 	if err != nil {
@@ -405,7 +406,7 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*d
 	opts := driver.Options{
 		Scenario: sc, Duration: p.Duration, Scale: p.Scale, Seed: p.Seed, JitterSeed: p.JitterSeed, Retry: p.Retry,
 		DrainTimeout: p.DrainTimeout, Isolate: p.Isolate, Logf: a.logf,
-		Share: driver.Share{Index: p.Index(a.name), Count: len(p.Agents)},
+		Share: traffic.Share{Index: p.Index(a.name), Count: len(p.Agents)},
 	}
 	cleanup, err := a.prepare(ctx, p, &opts)
 	if err != nil {

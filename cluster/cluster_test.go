@@ -38,7 +38,7 @@ type env struct {
 	conn   cluster.Conn
 	url    string
 	mu     sync.Mutex
-	own    map[string]*driver.Output // each agent's own output
+	own    map[string]*report.Output // each agent's own output
 	stops  map[string]context.CancelFunc
 	wg     sync.WaitGroup
 	agents []string
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, agents ...string) *env {
 // nsqlookupd.
 func newEnvLookupd(t *testing.T, lookupd bool, agents ...string) *env {
 	t.Helper()
-	e := &env{t: t, own: map[string]*driver.Output{}, stops: map[string]context.CancelFunc{}, agents: agents}
+	e := &env{t: t, own: map[string]*report.Output{}, stops: map[string]context.CancelFunc{}, agents: agents}
 	if lookupd {
 		l := nsqdtest.StartLookupd(t)
 		e.nsqd = nsqdtest.StartRegistered(t, l.TCPAddr())
@@ -77,7 +77,7 @@ func newEnvLookupd(t *testing.T, lookupd bool, agents ...string) *env {
 				opts.Target = driver.Target{Kind: driver.TargetEmbedded, Endpoint: e.url}
 				return nil, nil
 			},
-			Finished: func(run string, out *driver.Output, err error) {
+			Finished: func(run string, out *report.Output, err error) {
 				if err != nil {
 					t.Errorf("agent %s: run %s: %v", name, run, err)
 					return
@@ -148,7 +148,7 @@ func (e *env) runPlan(silence time.Duration, started chan<- struct{}, edit func(
 }
 
 // ownOutput waits for agent name's own output.
-func (e *env) ownOutput(name string) *driver.Output {
+func (e *env) ownOutput(name string) *report.Output {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		e.mu.Lock()

@@ -6,7 +6,7 @@
 // heartbeats), estimates each agent's clock offset with NTP-style probes
 // over NSQ, and sends a Plan: the scenario, the options and the list of
 // agents. Agent i of N runs the same driver as `kmsload run`, with
-// driver.Share{Index: i, Count: N}: each workload's rate divided by N, so
+// traffic.Share{Index: i, Count: N}: each workload's rate divided by N, so
 // that the agents together keep the arrival process (constant spacing for
 // constant and phased arrivals, a Poisson process for Poisson arrivals).
 // When every agent has prepared its keys, the coordinator sends a common

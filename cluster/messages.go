@@ -85,7 +85,7 @@ type Pong struct {
 }
 
 // Plan tells the agents what to run. Agents[i] sends share i of
-// len(Agents) of every workload (driver.Share).
+// len(Agents) of every workload (traffic.Share).
 type Plan struct {
 	Agents       []string      `json:"agents"`
 	ScenarioFile string        `json:"scenario_file"`

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -112,32 +113,12 @@ func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, er
 	if err != nil {
 		return clientConf{EffectiveClient: scenario.EffectiveClient{Name: sw.Name}}, err
 	}
-	return clientConf{EffectiveClient: e, info: ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}, nil
-}
-
-// ClientInfo returns the effective client e of a run at scale as results
-// show it (without the workloads that share it: report.AnnotateClients
-// adds them).
-func ClientInfo(e scenario.EffectiveClient, scale float64) report.ClientInfo {
-	info := report.ClientInfo{
-		Name:        e.Name,
-		Shared:      e.Shared,
-		Retry:       report.ClientSetting(e.Sources.Retry),
-		MaxAttempts: report.ClientSetting(e.Sources.MaxAttempts),
-		MaxBackoff:  report.ClientSetting(e.Sources.MaxBackoff),
-		RetryBucket: report.ClientSetting(e.Sources.RetryBucket),
-	}
-	if e.Retry != scenario.RetryNone {
-		if n := e.ScaledTokens(scale); n != scenario.RetryBucketNone {
-			info.RetryTokens = n
-		}
-	}
-	return info
+	return clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}, nil
 }
 
 // retryer returns a new SDK retryer with c's settings, its backoff
-// jitter JitterDraw's under jitterSeed unless that is 0. Workloads that
-// share a client share the one retryer of that client.
+// jitter traffic.JitterDraw's under jitterSeed unless that is 0.
+// Workloads that share a client share the one retryer of that client.
 func (c clientConf) retryer(jitterSeed int64) aws.Retryer {
 	r := c.sdkRetryer()
 	if v2, ok := r.(aws.RetryerV2); ok && jitterSeed != 0 && c.Retry != scenario.RetryNone {

@@ -1,9 +1,10 @@
 // Package driver replays a scenario's workloads open-loop against a KMS
 // endpoint through aws-sdk-go-v2 and records latency and throttling.
 //
-// Each workload has an [Arrival] process that fixes the intended send time
-// of every request as an absolute offset from the start of the measured
-// window, so scheduling error never accumulates. One scheduler goroutine per
+// Each workload has an arrival process (traffic.Arrival, the same models
+// the simulation uses) that fixes the intended send time of every request
+// as an absolute offset from the start of the measured window, so
+// scheduling error never accumulates. One scheduler goroutine per
 // workload waits for each intended time (dispatching at once when behind:
 // it catches up and never skips), then tries to take a slot of the
 // workload's in-flight bound; an arrival that finds the bound full is

@@ -15,6 +15,7 @@ import (
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // Target kinds.
@@ -26,16 +27,6 @@ const (
 
 // Defaults.
 const (
-	// DefaultDrainTimeout is how long Run waits for in-flight requests
-	// after arrivals stop.
-	DefaultDrainTimeout = 5 * time.Second
-	// DefaultMinInFlight is the smallest default in-flight bound; the
-	// default is the larger of it and DefaultInFlightFactor times the
-	// workload's scaled peak rate.
-	DefaultMinInFlight = 256
-	// DefaultInFlightFactor multiplies the scaled peak rate for the default
-	// in-flight bound.
-	DefaultInFlightFactor = 4
 	// DefaultPayloadBytes is the plaintext, data key, random and message
 	// size when a workload does not set PayloadBytes.
 	DefaultPayloadBytes = 32
@@ -110,10 +101,10 @@ type Options struct {
 	// Seed of Poisson arrivals and payloads; 0 = the scenario's.
 	Seed int64
 	// JitterSeed, when not 0, replaces the SDK's random backoff jitter
-	// with JitterDraw's under this seed: each request backs off as it
-	// does in a simulation with the same jitter seed (sim.Options.
-	// JitterSeed), whatever order requests are retried in. 0 = the
-	// SDK's own jitter.
+	// with traffic.JitterDraw's under this seed: each request backs off
+	// as it does in a simulation with the same jitter seed
+	// (sim.Options.JitterSeed), whatever order requests are retried in.
+	// 0 = the SDK's own jitter.
 	JitterSeed int64
 	// Isolate runs each workload alone, then all together, and fills
 	// Results.Isolated and Results.Coupling.
@@ -131,7 +122,7 @@ type Options struct {
 	// workload indexes into workloads.
 	Observer func(window string, workloads []report.WorkloadInfo) report.Observer
 	// DrainTimeout bounds the wait for in-flight requests after arrivals
-	// stop; 0 = DefaultDrainTimeout.
+	// stop; 0 = traffic.DefaultDrainTimeout.
 	DrainTimeout time.Duration
 	// BeforeMeasure, when set, is called after provisioning and before
 	// each measured window (e.g. to arm or reset the emulator's quotas).
@@ -152,8 +143,8 @@ type Options struct {
 	// RunID tags the keys the run creates (RunIDTag); "" = NewRunID.
 	RunID string
 	// Share makes this driver send its part of each workload's arrivals
-	// in a run spread over several agents (see Share); zero = all.
-	Share Share
+	// in a run spread over several agents (see traffic.Share); zero = all.
+	Share traffic.Share
 	// Start, when set, gives the instant a measured window starts; it is
 	// called after BeforeMeasure, and the window waits until then (an
 	// instant already past starts it at once, and so does ctx ending).
@@ -165,15 +156,6 @@ type Options struct {
 	// the emulator's clock, the wall clock) or random (at once). A fixed
 	// phase needs the embedded target, whose quota windows are kmsload's.
 	WindowPhase quota.WindowPhase
-}
-
-// Output is the result of a run.
-type Output struct {
-	// Results is the run's result model (results.json).
-	Results *report.Results
-	// Hlog maps a workload name to its HdrHistogram interval log of the
-	// combined run.
-	Hlog map[string][]byte
 }
 
 // Driver replays one scenario. Build it with New and call Run once.
@@ -251,7 +233,7 @@ func New(opts Options) (*Driver, error) {
 		return nil, fmt.Errorf("%w: window phase %s: target %s applies its own quota windows, whose phase kmsload cannot set; use --window-phase random", ErrBadOptions, opts.WindowPhase, opts.Target.Kind)
 	}
 	d.seed = firstNonZero(opts.Seed, sc.Seed)
-	d.drain = firstNonZero(opts.DrainTimeout, DefaultDrainTimeout)
+	d.drain = firstNonZero(opts.DrainTimeout, traffic.DefaultDrainTimeout)
 	switch opts.Retry {
 	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive, scenario.RetryStandardName:
 	default:
@@ -276,9 +258,9 @@ func New(opts Options) (*Driver, error) {
 		d.wls = append(d.wls, w)
 		maxInFlight = max(maxInFlight, w.inFlight)
 	}
-	shifts, err := ShiftRegions(sc)
+	shifts, err := traffic.ShiftRegions(sc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	for _, w := range d.wls {
 		for _, r := range shifts[w.spec.Name] {
@@ -366,15 +348,15 @@ func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
 		return nil, bad("unknown retry mode %q", w.retry)
 	}
 	w.payload = firstNonZero(sw.PayloadBytes, DefaultPayloadBytes)
-	arr, err := NewSharedArrival(sw, d.scale, d.seed, d.opts.Share)
+	arr, err := traffic.NewSharedArrival(sw, d.scale, d.seed, d.opts.Share)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	mean, peak := meanRate(arr, d.duration)
+	mean, peak := traffic.MeanRate(arr, d.duration)
 	w.mean = mean
 	w.inFlight = sw.MaxInFlight
 	if w.inFlight <= 0 {
-		w.inFlight = max(DefaultMinInFlight, int(DefaultInFlightFactor*peak+0.5))
+		w.inFlight = traffic.DefaultInFlight(peak)
 	}
 	w.bucket, _ = w.bucketsIn(w.region)
 	return w, nil
@@ -449,29 +431,6 @@ func firstNonZero[T comparable](vs ...T) T {
 	return zero
 }
 
-// ShiftRegions checks that every event of sc names a known key, or for
-// shift-traffic a known workload and a Region, and returns, per workload
-// name, the Regions shift-traffic events send it to, in event order.
-func ShiftRegions(sc *scenario.Scenario) (map[string][]string, error) {
-	shifts := map[string][]string{}
-	for _, ev := range sc.Events {
-		if ev.Action != scenario.ActionShiftTraffic {
-			if _, ok := sc.Keys[ev.Key]; !ok {
-				return nil, fmt.Errorf("%w: event %s at %v: unknown key %q", ErrBadOptions, ev.Action, ev.At, ev.Key)
-			}
-			continue
-		}
-		if !slices.ContainsFunc(sc.Workloads, func(w scenario.Workload) bool { return w.Name == ev.Workload }) {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: unknown workload %q", ErrBadOptions, ev.At, ev.Workload)
-		}
-		if ev.ToRegion == "" {
-			return nil, fmt.Errorf("%w: shift-traffic at %v: no to_region", ErrBadOptions, ev.At)
-		}
-		shifts[ev.Workload] = append(shifts[ev.Workload], ev.ToRegion)
-	}
-	return shifts, nil
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
@@ -485,7 +444,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // measured), then measures: with Options.Isolate each workload alone, then
 // all together. When ctx is cancelled during measurement, or a limit of
 // Options.Limits is reached, it stops arrivals, drains in-flight requests
-// and returns the partial Output with Results.Partial set, the reason in
+// and returns the partial output with Results.Partial set, the reason in
 // Results.StopReason and a nil error; when that happens during an
 // isolated window, Results.Workloads is empty and Results.Isolated holds
 // the windows run so far. Requests still in flight after DrainTimeout are
@@ -498,7 +457,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // for deletion (7 days) before Run returns: at the end, after
 // cancellation, after a panic (a panic in Run's own goroutine continues
 // after the clean-up).
-func (d *Driver) Run(ctx context.Context) (*Output, error) {
+func (d *Driver) Run(ctx context.Context) (*report.Output, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	d.g.arm(cancel)
@@ -510,7 +469,7 @@ func (d *Driver) Run(ctx context.Context) (*Output, error) {
 	return d.finish(ctx, out, err)
 }
 
-func (d *Driver) run(ctx context.Context) (*Output, error) {
+func (d *Driver) run(ctx context.Context) (*report.Output, error) {
 	if d.opts.Target.Kind == TargetEndpoint { // what the target lacks, before provisioning
 		if err := d.Preflight(ctx); err != nil {
 			return nil, err
@@ -536,7 +495,7 @@ func (d *Driver) run(ctx context.Context) (*Output, error) {
 		},
 		Target: d.targetInfo(),
 	}
-	out := &Output{Results: res, Hlog: map[string][]byte{}}
+	out := &report.Output{Results: res, Hlog: map[string][]byte{}}
 	all := make([]int, len(d.wls))
 	for i := range all {
 		all[i] = i

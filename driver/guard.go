@@ -439,7 +439,7 @@ func (d *Driver) guarded() bool {
 
 // finish completes Run: a panic in a driver goroutine becomes an error,
 // and the results get the run id, the spend and why the run stopped.
-func (d *Driver) finish(ctx context.Context, out *Output, err error) (*Output, error) {
+func (d *Driver) finish(ctx context.Context, out *report.Output, err error) (*report.Output, error) {
 	spend, stop, perr := d.g.result()
 	if perr != nil {
 		return nil, perr

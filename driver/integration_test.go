@@ -92,7 +92,7 @@ func (e *testEnv) armQuota(t *testing.T, cfg quota.Config) func() {
 }
 
 // run replays sc against e and returns the output.
-func (e *testEnv) run(t *testing.T, ctx context.Context, sc *scenario.Scenario, set func(*driver.Options)) *driver.Output {
+func (e *testEnv) run(t *testing.T, ctx context.Context, sc *scenario.Scenario, set func(*driver.Options)) *report.Output {
 	t.Helper()
 	opts := driver.Options{
 		Scenario: sc,

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // runWorkload is a workload during one measured window.
@@ -20,7 +21,7 @@ type runWorkload struct {
 	buckets map[string]*regionBucket // Region -> quota bucket charged
 	region  atomic.Pointer[string]
 	workers *workers
-	cache   *KeyCache
+	cache   *traffic.KeyCache
 	g       *guard
 }
 
@@ -61,7 +62,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 		region := w.region
 		rw.region.Store(&region)
 		if dc := w.spec.DataKeyCache; dc != nil {
-			rw.cache = NewKeyCache(dc.MaxAge, dc.MaxUses)
+			rw.cache = traffic.NewKeyCache(dc.MaxAge, dc.MaxUses)
 		}
 		rws[ri] = rw
 		infos[ri] = w.info()
@@ -220,7 +221,7 @@ const shortWait = 10 * time.Millisecond
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
 func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time) {
-	arr, err := NewSharedArrival(rw.w.spec, d.scale, d.seed, d.opts.Share)
+	arr, err := traffic.NewSharedArrival(rw.w.spec, d.scale, d.seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
 	}

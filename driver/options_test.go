@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 func TestNewRejects(t *testing.T) {
@@ -56,7 +57,7 @@ func TestNewRejects(t *testing.T) {
 			sc := valid()
 			sc.Workloads[0].Arrival = scenario.ArrivalPhases
 			return driver.Options{Scenario: sc, Target: embedded}
-		}, driver.ErrBadArrival},
+		}, traffic.ErrBadArrival},
 		{"shift to nowhere", func() driver.Options {
 			sc := valid()
 			sc.Events = []scenario.Event{{At: time.Second, Action: scenario.ActionShiftTraffic, Workload: "w"}}

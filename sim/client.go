@@ -3,7 +3,7 @@ package sim
 import (
 	"fmt"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -75,7 +75,7 @@ func (s *Simulator) checkSharedClients() error {
 func (s *Simulator) annotateClients(ws []report.Workload) {
 	clients := make([]report.WorkloadClient, len(s.wls))
 	for i, w := range s.wls {
-		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: driver.ClientInfo(w.client, s.scale)}
+		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: plan.ClientInfo(w.client, s.scale)}
 	}
 	report.AnnotateClients(ws, clients)
 }

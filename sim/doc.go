@@ -3,11 +3,11 @@
 //
 // The model follows what `kmsload run` does against the embedded emulator:
 //
-//   - Arrivals: the driver's arrival processes (driver.NewArrival:
+//   - Arrivals: the arrival processes of a run (traffic.NewArrival:
 //     constant, Poisson with the same seeds, phases), open loop, latency
 //     from the intended time; the in-flight bound per workload (arrivals
-//     that find it full are dropped) and the data-key cache
-//     (driver.KeyCache) as in the driver.
+//     that find it full are dropped; traffic.DefaultInFlight by default)
+//     and the data-key cache (traffic.KeyCache) as in the driver.
 //   - Quotas: every attempt is decided by a quota.Model built from the
 //     same quota.Config, with the virtual instant as its clock; windows
 //     start with the measured window (Options.Start is a whole second).
@@ -49,7 +49,7 @@
 //     scale 0.4, smoothed measured rate in half-second buckets, a token
 //     bucket enabled from the first throttle) in front of every attempt.
 //     Only throttles are retried: the model produces no other retryable
-//     error. The jitter draw of each retry is driver.JitterDraw's, a hash
+//     error. The jitter draw of each retry is traffic.JitterDraw's, a hash
 //     of the jitter seed (Options.JitterSeed, by default the seed), the
 //     workload, the request's intended time and the attempt: a run with
 //     driver.Options.JitterSeed (kmsload run --jitter-seed) set to the

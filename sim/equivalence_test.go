@@ -38,8 +38,8 @@ const (
 	// jitter seeds was 0.3 to 1 point for workloads of a few hundred
 	// attempts and 2 to 9 points for those of a few dozen, and emulator
 	// runs of one scenario differed by 0.6 points from each other. That the
-	// SDK's jitter has the distribution of driver.BackoffDelay's is
-	// driver's TestBackoffDelayIsTheSDKs.
+	// SDK's jitter has the distribution of traffic.BackoffDelay's is
+	// traffic's TestBackoffDelayIsTheSDKs.
 	equivJitterSeed = 1
 	// equivParallel is how many emulator runs go side by side. With all
 	// thirty at once, their provisioning stalled the first measured

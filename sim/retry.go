@@ -30,8 +30,8 @@ const (
 	MaxBackoff = scenario.SDKMaxBackoff
 )
 
-// The backoff before a retry is driver.BackoffDelay's, its jitter
-// driver.JitterDraw's: a hash of the request, so that a run with the same
+// The backoff before a retry is traffic.BackoffDelay's, its jitter
+// traffic.JitterDraw's: a hash of the request, so that a run with the same
 // jitter seed (driver.Options.JitterSeed) backs off request for request
 // alike.
 

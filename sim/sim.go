@@ -10,10 +10,11 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // TargetKind is the Results.Target.Kind of a simulated run.
@@ -42,7 +43,7 @@ var codes = [...]string{
 	codeAccessDenied:  "AccessDeniedException",
 	codeNotFound:      "NotFoundException",
 	codeQuotaExceeded: report.CodeQuotaExceeded,
-	codeCanceled:      driver.CodeCanceled,
+	codeCanceled:      failure.CodeCanceled,
 }
 
 // Outcomes of an attempt, as report.Outcome values.
@@ -88,7 +89,7 @@ type Options struct {
 	Seed int64
 	// JitterSeed seeds the SDK's backoff jitter alone; 0 = from Seed. Runs
 	// that differ only in JitterSeed have the same arrivals. The draws are
-	// driver.JitterDraw's: a driver run with the same
+	// traffic.JitterDraw's: a driver run with the same
 	// driver.Options.JitterSeed backs off request for request alike.
 	JitterSeed int64
 	// Isolate runs each workload alone, then all together, and fills
@@ -107,7 +108,7 @@ type Options struct {
 	// (driver.Options.WindowPhase).
 	WindowPhase quota.WindowPhase
 	// DrainTimeout bounds the virtual wait for requests in flight after
-	// arrivals stop; 0 = driver.DefaultDrainTimeout. Requests still in
+	// arrivals stop; 0 = traffic.DefaultDrainTimeout. Requests still in
 	// flight then fail with the code "Canceled".
 	DrainTimeout time.Duration
 	// Progress, when set, is called after each virtual second of each
@@ -159,7 +160,7 @@ func New(opts Options) (*Simulator, error) {
 		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, s.scale)
 	}
 	s.seed = firstNonZero(opts.Seed, sc.Seed)
-	s.drain = firstNonZero(opts.DrainTimeout, driver.DefaultDrainTimeout)
+	s.drain = firstNonZero(opts.DrainTimeout, traffic.DefaultDrainTimeout)
 	s.qcfg = opts.Quota
 	if s.qcfg.Algorithm == "" {
 		s.qcfg = quota.DefaultConfig()
@@ -197,7 +198,7 @@ func New(opts Options) (*Simulator, error) {
 	if err := s.checkSharedClients(); err != nil {
 		return nil, err
 	}
-	shifts, err := driver.ShiftRegions(sc)
+	shifts, err := traffic.ShiftRegions(sc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
@@ -246,20 +247,14 @@ func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
 		return nil, bad("%v", err)
 	}
 	w.client = c
-	arr, err := driver.NewArrival(sw, s.scale, s.seed)
+	arr, err := traffic.NewArrival(sw, s.scale, s.seed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	switch a := arr.(type) {
-	case *driver.Phases:
-		w.mean, w.peak = a.Count(s.duration)/s.duration.Seconds(), a.Peak()
-	default:
-		w.mean = sw.Rate.PerSecond() * s.scale
-		w.peak = w.mean
-	}
+	w.mean, w.peak = traffic.MeanRate(arr, s.duration)
 	w.inFlight = sw.MaxInFlight
 	if w.inFlight <= 0 {
-		w.inFlight = max(driver.DefaultMinInFlight, int(driver.DefaultInFlightFactor*w.peak+0.5))
+		w.inFlight = traffic.DefaultInFlight(w.peak)
 	}
 	w.bucket, _, _ = quota.BucketsOf(w.request(w.region))
 	return w, nil
@@ -288,7 +283,7 @@ func (w *workload) chargeOf(region string) report.Charge {
 // and each workload's HdrHistogram interval log of the combined window.
 // When ctx is cancelled it stops at the next virtual second and returns
 // the partial results with StopReason "interrupted".
-func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
+func (s *Simulator) Run(ctx context.Context) (*report.Output, error) {
 	phase := quota.OffsetOf(s.start).Seconds()
 	res := &report.Results{
 		Schema: report.Schema,
@@ -306,7 +301,7 @@ func (s *Simulator) Run(ctx context.Context) (*driver.Output, error) {
 		StartedAt: s.start,
 		Simulated: true,
 	}
-	out := &driver.Output{Results: res, Hlog: map[string][]byte{}}
+	out := &report.Output{Results: res, Hlog: map[string][]byte{}}
 	interrupted := func(elapsed time.Duration) {
 		res.Partial = true
 		res.StopReason = "interrupted"
@@ -384,11 +379,11 @@ type clientKey struct {
 // runWorkload is a workload during one window.
 type runWorkload struct {
 	w        *workload
-	arr      driver.Arrival
+	arr      traffic.Arrival
 	n        int64 // index of the next arrival
 	next     int64 // offset of the next arrival, ns; never when none
 	inflight int
-	cache    *driver.KeyCache
+	cache    *traffic.KeyCache
 	clients  []int // client per Region of w.regions
 	cur      int   // index into clients of the current Region
 }
@@ -407,7 +402,7 @@ type run struct {
 	clients []client
 	sdk     map[clientKey]*retrier // the window's SDK clients
 	q       queue
-	jitter  int64 // seed of the backoff jitter draws (driver.JitterDraw)
+	jitter  int64 // seed of the backoff jitter draws (traffic.JitterDraw)
 	keys    map[string]map[string]*keyState
 	latency func(op string, now time.Time) time.Duration
 	buckets []report.Charge // the quota buckets attempts are charged to
@@ -444,10 +439,10 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 	r.rws = make([]runWorkload, len(idxs))
 	for ri, i := range idxs {
 		w := s.wls[i]
-		arr, _ := driver.NewArrival(w.spec, s.scale, s.seed) // checked by New
+		arr, _ := traffic.NewArrival(w.spec, s.scale, s.seed) // checked by New
 		rw := runWorkload{w: w, arr: arr}
 		if dc := w.spec.DataKeyCache; dc != nil {
-			rw.cache = driver.NewKeyCache(dc.MaxAge, dc.MaxUses)
+			rw.cache = traffic.NewKeyCache(dc.MaxAge, dc.MaxUses)
 		}
 		for _, region := range w.regions {
 			rw.clients = append(rw.clients, len(r.clients))
@@ -691,8 +686,8 @@ func (r *run) complete(ci int32, intended, t int64, attempt int, outcome, code u
 		r.done(c, intended, t, attempt, outcomeFailed, codeQuotaExceeded)
 		return
 	}
-	u := driver.JitterDraw(r.jitter, r.rws[c.rw].w.spec.Name, time.Duration(intended), attempt)
-	d := int64(driver.BackoffDelay(u, attempt, true, time.Duration(rt.maxBackoff)))
+	u := traffic.JitterDraw(r.jitter, r.rws[c.rw].w.spec.Name, time.Duration(intended), attempt)
+	d := int64(traffic.BackoffDelay(u, attempt, true, time.Duration(rt.maxBackoff)))
 	r.q.push(event{at: t + d, intended: intended, client: ci, attempt: int16(attempt + 1), kind: evSend, retryTok: ThrottleRetryCost})
 }
 

@@ -174,7 +174,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	if err := conclude(s, r, f.errorBudget); err != nil {
 		return err
 	}
-	if err := writeOutputs(f.out, &driver.Output{Results: r, Hlog: res.Hlog}); err != nil {
+	if err := writeOutputs(f.out, &report.Output{Results: r, Hlog: res.Hlog}); err != nil {
 		return err
 	}
 	if err := writeCIOutputs(f.junit, f.summaryMD, r); err != nil {

@@ -351,7 +351,7 @@ func checkOutDir(dir string, simulated, force bool) error {
 
 // writeOutputs writes results.json, summary.txt, report.html and the .hlog
 // files.
-func writeOutputs(dir string, out *driver.Output) error {
+func writeOutputs(dir string, out *report.Output) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}

@@ -1,16 +1,16 @@
-package driver_test
+package traffic_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // Arrival offsets are absolute: arrival n of a constant 4/s process is at
 // n/4 s, whatever happened to the arrivals before it.
 func ExampleConstant() {
-	a := driver.Constant{Rate: 4}
+	a := traffic.Constant{Rate: 4}
 	for n := int64(0); n < 5; n++ {
 		at, _ := a.Next(n)
 		fmt.Println(n, at)
@@ -26,7 +26,7 @@ func ExampleConstant() {
 // A ramp from 0 to 8/s over 1 s, then a hold at 8/s: arrival n lands
 // where the integral of the rate reaches n.
 func ExamplePhases() {
-	p, err := driver.NewPhases([]driver.Phase{
+	p, err := traffic.NewPhases([]traffic.Phase{
 		{Duration: time.Second, From: 0, To: 8},
 		{Duration: time.Second, From: 8, To: 8},
 	})

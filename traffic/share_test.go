@@ -1,4 +1,4 @@
-package driver_test
+package traffic_test
 
 import (
 	"errors"
@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 // schedule lists the offsets of a's arrivals before end.
-func schedule(a driver.Arrival, end time.Duration) []time.Duration {
+func schedule(a traffic.Arrival, end time.Duration) []time.Duration {
 	var out []time.Duration
 	for n := int64(0); ; n++ {
 		at, ok := a.Next(n)
@@ -28,14 +28,14 @@ func TestSharedArrivalDeterministic(t *testing.T) {
 	ramp := scenario.Workload{Name: "r", Arrival: scenario.ArrivalPhases, Phases: []scenario.Phase{
 		{Duration: 2 * time.Second, To: 500}, {Duration: 2 * time.Second, To: 500}}}
 	for _, w := range []scenario.Workload{{Name: "c", Rate: 300}, ramp} {
-		whole, err := driver.NewArrival(w, 1, 1)
+		whole, err := traffic.NewArrival(w, 1, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := schedule(whole, 4*time.Second)
 		var got []time.Duration
 		for i := 0; i < 3; i++ {
-			a, err := driver.NewSharedArrival(w, 1, 1, driver.Share{Index: i, Count: 3})
+			a, err := traffic.NewSharedArrival(w, 1, 1, traffic.Share{Index: i, Count: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestSharedArrivalPoisson(t *testing.T) {
 	var first []time.Duration
 	total := 0
 	for i := 0; i < n; i++ {
-		a, err := driver.NewSharedArrival(w, 1, 7, driver.Share{Index: i, Count: n})
+		a, err := traffic.NewSharedArrival(w, 1, 7, traffic.Share{Index: i, Count: n})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,14 +78,14 @@ func TestSharedArrivalPoisson(t *testing.T) {
 
 func TestShareValidate(t *testing.T) {
 	for _, tt := range []struct {
-		s  driver.Share
+		s  traffic.Share
 		ok bool
 	}{
-		{driver.Share{}, true}, {driver.Share{Index: 0, Count: 1}, true}, {driver.Share{Index: 2, Count: 3}, true},
-		{driver.Share{Index: 3, Count: 3}, false}, {driver.Share{Index: -1, Count: 3}, false}, {driver.Share{Index: 1, Count: 0}, false},
+		{traffic.Share{}, true}, {traffic.Share{Index: 0, Count: 1}, true}, {traffic.Share{Index: 2, Count: 3}, true},
+		{traffic.Share{Index: 3, Count: 3}, false}, {traffic.Share{Index: -1, Count: 3}, false}, {traffic.Share{Index: 1, Count: 0}, false},
 	} {
 		err := tt.s.Validate()
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, driver.ErrBadArrival)) {
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, traffic.ErrBadArrival)) {
 			t.Errorf("%+v.Validate() = %v; want ok %v", tt.s, err, tt.ok)
 		}
 	}

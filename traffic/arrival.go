@@ -1,4 +1,4 @@
-package driver
+package traffic
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ var (
 
 // ErrBadArrival is wrapped by errors from [NewPhases] and [NewArrival] for an
 // arrival process that cannot be built.
-var ErrBadArrival = errors.New("driver: invalid arrival process")
+var ErrBadArrival = errors.New("traffic: invalid arrival process")
 
 // maxSeconds is the largest offset an arrival process returns; later
 // arrivals are reported as absent instead of overflowing time.Duration.
@@ -290,9 +290,12 @@ func workloadSeed(seed int64, name string) int64 {
 	return seed ^ int64(h.Sum64())
 }
 
-// meanRate returns the mean intended rate of a over the window d, and its
-// peak rate (used for the default in-flight bound).
-func meanRate(a Arrival, d time.Duration) (mean, peak float64) {
+// MeanRate returns the mean intended rate of a over the window d, and its
+// peak rate (for the default in-flight bound, [DefaultInFlight]), in
+// requests per second. A process whose rate varies (phases) has mean 0
+// over a window d that is not positive; a process NewArrival or
+// NewSharedArrival did not build has mean and peak 0.
+func MeanRate(a Arrival, d time.Duration) (mean, peak float64) {
 	switch a := a.(type) {
 	case Constant:
 		return a.Rate, a.Rate
@@ -304,7 +307,7 @@ func meanRate(a Arrival, d time.Duration) (mean, peak float64) {
 		}
 		return a.Count(d) / d.Seconds(), a.Peak()
 	case strided:
-		mean, peak := meanRate(a.a, d)
+		mean, peak := MeanRate(a.a, d)
 		return mean / float64(a.count), peak / float64(a.count)
 	}
 	return 0, 0

@@ -1,4 +1,4 @@
-package driver_test
+package traffic_test
 
 import (
 	"errors"
@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/traffic"
 )
 
 func durationNear(got, want time.Duration) bool {
@@ -37,7 +37,7 @@ func TestConstant(t *testing.T) {
 		{rate: 1e-12, n: math.MaxInt64, wantOK: false},
 	}
 	for _, tt := range tests {
-		got, ok := driver.Constant{Rate: tt.rate}.Next(tt.n)
+		got, ok := traffic.Constant{Rate: tt.rate}.Next(tt.n)
 		if ok != tt.wantOK || (ok && got != tt.want) {
 			t.Errorf("Constant{%g}.Next(%d) = (%v, %v); want (%v, %v)", tt.rate, tt.n, got, ok, tt.want, tt.wantOK)
 		}
@@ -45,9 +45,9 @@ func TestConstant(t *testing.T) {
 }
 
 func TestPoissonRepeatableAndMean(t *testing.T) {
-	a := driver.NewPoisson(1000, 42)
-	b := driver.NewPoisson(1000, 42)
-	c := driver.NewPoisson(1000, 43)
+	a := traffic.NewPoisson(1000, 42)
+	b := traffic.NewPoisson(1000, 42)
+	c := traffic.NewPoisson(1000, 43)
 	const n = 20000
 	var last time.Duration
 	differs := false
@@ -75,18 +75,18 @@ func TestPoissonRepeatableAndMean(t *testing.T) {
 		t.Errorf("NewPoisson(1000, 42).Next(%d) = %.3fs; want about %.3fs", n-1, got, want)
 	}
 	// Going back regenerates the same schedule.
-	first, _ := driver.NewPoisson(1000, 42).Next(10)
+	first, _ := traffic.NewPoisson(1000, 42).Next(10)
 	if got, _ := a.Next(10); got != first {
 		t.Errorf("Next(10) after Next(%d) = %v; want %v", n-1, got, first)
 	}
-	if _, ok := driver.NewPoisson(0, 1).Next(0); ok {
+	if _, ok := traffic.NewPoisson(0, 1).Next(0); ok {
 		t.Errorf("NewPoisson(0, 1).Next(0) ok = true; want false")
 	}
 }
 
 func TestPoissonGapsAreExponential(t *testing.T) {
 	// The share of gaps longer than the mean is e^-1 for exponential gaps.
-	p := driver.NewPoisson(100, 7)
+	p := traffic.NewPoisson(100, 7)
 	const n = 20000
 	prev, _ := p.Next(0)
 	long := 0
@@ -106,34 +106,34 @@ func TestPhases(t *testing.T) {
 	sec := time.Second
 	tests := []struct {
 		name   string
-		phases []driver.Phase
+		phases []traffic.Phase
 		n      int64
 		want   time.Duration
 		wantOK bool
 	}{
-		{"hold first", []driver.Phase{{sec, 10, 10}}, 0, 0, true},
-		{"hold", []driver.Phase{{sec, 10, 10}}, 5, 500 * time.Millisecond, true},
-		{"hold end", []driver.Phase{{sec, 10, 10}}, 10, 0, false},
+		{"hold first", []traffic.Phase{{sec, 10, 10}}, 0, 0, true},
+		{"hold", []traffic.Phase{{sec, 10, 10}}, 5, 500 * time.Millisecond, true},
+		{"hold end", []traffic.Phase{{sec, 10, 10}}, 10, 0, false},
 		// Ramp 0 -> 10 over 1 s: Λ(t) = 5t², arrival n at sqrt(n/5).
-		{"ramp up 0", []driver.Phase{{sec, 0, 10}}, 0, 0, true},
-		{"ramp up 1", []driver.Phase{{sec, 0, 10}}, 1, seconds(math.Sqrt(1.0 / 5)), true},
-		{"ramp up 4", []driver.Phase{{sec, 0, 10}}, 4, seconds(math.Sqrt(4.0 / 5)), true},
-		{"ramp up end", []driver.Phase{{sec, 0, 10}}, 5, 0, false},
+		{"ramp up 0", []traffic.Phase{{sec, 0, 10}}, 0, 0, true},
+		{"ramp up 1", []traffic.Phase{{sec, 0, 10}}, 1, seconds(math.Sqrt(1.0 / 5)), true},
+		{"ramp up 4", []traffic.Phase{{sec, 0, 10}}, 4, seconds(math.Sqrt(4.0 / 5)), true},
+		{"ramp up end", []traffic.Phase{{sec, 0, 10}}, 5, 0, false},
 		// Ramp 10 -> 0 over 1 s: Λ(t) = 10t - 5t², arrival 4 at 1 - sqrt(1/5).
-		{"ramp down", []driver.Phase{{sec, 10, 0}}, 4, seconds(1 - math.Sqrt(1.0/5)), true},
+		{"ramp down", []traffic.Phase{{sec, 10, 0}}, 4, seconds(1 - math.Sqrt(1.0/5)), true},
 		// Ramp 100 -> 300 over 2 s: Λ(t) = 100t + 50t², Λ = 150 at t = 1.
-		{"ramp mid", []driver.Phase{{2 * sec, 100, 300}}, 150, sec, true},
+		{"ramp mid", []traffic.Phase{{2 * sec, 100, 300}}, 150, sec, true},
 		// Step: 10/s for 1 s (10 arrivals), then 100/s.
-		{"step before", []driver.Phase{{sec, 10, 10}, {sec, 100, 100}}, 9, 900 * time.Millisecond, true},
-		{"step at", []driver.Phase{{sec, 10, 10}, {sec, 100, 100}}, 10, sec, true},
-		{"step after", []driver.Phase{{sec, 10, 10}, {sec, 100, 100}}, 60, 1500 * time.Millisecond, true},
-		{"step end", []driver.Phase{{sec, 10, 10}, {sec, 100, 100}}, 110, 0, false},
+		{"step before", []traffic.Phase{{sec, 10, 10}, {sec, 100, 100}}, 9, 900 * time.Millisecond, true},
+		{"step at", []traffic.Phase{{sec, 10, 10}, {sec, 100, 100}}, 10, sec, true},
+		{"step after", []traffic.Phase{{sec, 10, 10}, {sec, 100, 100}}, 60, 1500 * time.Millisecond, true},
+		{"step end", []traffic.Phase{{sec, 10, 10}, {sec, 100, 100}}, 110, 0, false},
 		// A silent phase is skipped.
-		{"pause", []driver.Phase{{sec, 10, 10}, {5 * sec, 0, 0}, {sec, 10, 10}}, 10, 6 * sec, true},
-		{"negative n", []driver.Phase{{sec, 10, 10}}, -1, 0, false},
+		{"pause", []traffic.Phase{{sec, 10, 10}, {5 * sec, 0, 0}, {sec, 10, 10}}, 10, 6 * sec, true},
+		{"negative n", []traffic.Phase{{sec, 10, 10}}, -1, 0, false},
 	}
 	for _, tt := range tests {
-		p, err := driver.NewPhases(tt.phases)
+		p, err := traffic.NewPhases(tt.phases)
 		if err != nil {
 			t.Fatalf("%s: NewPhases(%v) error %v", tt.name, tt.phases, err)
 		}
@@ -147,7 +147,7 @@ func TestPhases(t *testing.T) {
 func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
 
 func TestPhasesCountMatchesNext(t *testing.T) {
-	p, err := driver.NewPhases([]driver.Phase{
+	p, err := traffic.NewPhases([]traffic.Phase{
 		{Duration: 3 * time.Second, From: 0, To: 200},
 		{Duration: 2 * time.Second, From: 200, To: 200},
 		{Duration: 4 * time.Second, From: 50, To: 0},
@@ -176,14 +176,14 @@ func TestPhasesCountMatchesNext(t *testing.T) {
 }
 
 func TestNewPhasesErrors(t *testing.T) {
-	tests := [][]driver.Phase{
+	tests := [][]traffic.Phase{
 		nil,
 		{{Duration: 0, From: 1, To: 1}},
 		{{Duration: time.Second, From: -1, To: 1}},
 		{{Duration: time.Second, From: 1, To: math.Inf(1)}},
 	}
 	for _, ph := range tests {
-		if _, err := driver.NewPhases(ph); !errors.Is(err, driver.ErrBadArrival) {
+		if _, err := traffic.NewPhases(ph); !errors.Is(err, traffic.ErrBadArrival) {
 			t.Errorf("NewPhases(%v) error = %v; want ErrBadArrival", ph, err)
 		}
 	}
@@ -210,7 +210,7 @@ func TestNewArrival(t *testing.T) {
 		}}, 1, 50 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		a, err := driver.NewArrival(tt.w, 0.01, 1)
+		a, err := traffic.NewArrival(tt.w, 0.01, 1)
 		if err != nil {
 			t.Fatalf("%s: NewArrival error %v", tt.name, err)
 		}
@@ -219,14 +219,14 @@ func TestNewArrival(t *testing.T) {
 			t.Errorf("%s: Next(%d) = (%v, %v); want (%v, true)", tt.name, tt.n, got, ok, tt.want)
 		}
 	}
-	p1, _ := driver.NewArrival(scenario.Workload{Name: "a", Arrival: scenario.ArrivalPoisson, Rate: 100}, 1, 5)
-	p2, _ := driver.NewArrival(scenario.Workload{Name: "b", Arrival: scenario.ArrivalPoisson, Rate: 100}, 1, 5)
+	p1, _ := traffic.NewArrival(scenario.Workload{Name: "a", Arrival: scenario.ArrivalPoisson, Rate: 100}, 1, 5)
+	p2, _ := traffic.NewArrival(scenario.Workload{Name: "b", Arrival: scenario.ArrivalPoisson, Rate: 100}, 1, 5)
 	a1, _ := p1.Next(3)
 	a2, _ := p2.Next(3)
 	if a1 == a2 {
 		t.Errorf("Poisson workloads a and b with one seed: Next(3) = %v for both; want different schedules", a1)
 	}
-	if _, err := driver.NewArrival(scenario.Workload{Name: "x", Arrival: "sine", Rate: 1}, 1, 1); !errors.Is(err, driver.ErrBadArrival) {
+	if _, err := traffic.NewArrival(scenario.Workload{Name: "x", Arrival: "sine", Rate: 1}, 1, 1); !errors.Is(err, traffic.ErrBadArrival) {
 		t.Errorf("NewArrival(sine) error = %v; want ErrBadArrival", err)
 	}
 }
