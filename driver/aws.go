@@ -283,7 +283,7 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	}
 	region := firstNonZero(d.sc.Region)
 	if region == "" && len(d.wls) > 0 {
-		region = d.wls[0].region
+		region = d.wls[0].Region()
 	}
 	acc, err := loadAWS(ctx, d.awsHTTPClient(), region, "kmsload-"+d.runID, d.sc.Accounts)
 	if err != nil {

@@ -216,9 +216,9 @@ func (d *Driver) Preflight(ctx context.Context) error {
 		owners[pk.owner] = true
 	}
 	for _, w := range d.wls {
-		if !owners[w.caller.ID] {
-			owners[w.caller.ID] = true
-			p.account(ctx, w.caller.ID, w.region, fmt.Sprintf("workload %s (caller account %s)", w.spec.Name, w.caller.ID))
+		if !owners[w.Caller.ID] {
+			owners[w.Caller.ID] = true
+			p.account(ctx, w.Caller.ID, w.Region(), fmt.Sprintf("workload %s (caller account %s)", w.Spec.Name, w.Caller.ID))
 		}
 	}
 	for _, w := range d.wls {
@@ -308,7 +308,9 @@ func (p *prober) call(ctx context.Context, account, region, op string, f func(*k
 
 // quotaCryptoOp reports whether op is one of the cryptographic calls the
 // probe makes (paced at CryptoRate).
-func quotaCryptoOp(op string) bool { return operations[op] && op != "DescribeKey" }
+func quotaCryptoOp(op string) bool {
+	return slices.Contains(scenario.Operations(), op) && op != scenario.OpDescribeKey
+}
 
 // describe renders a target's error for a Lack.
 func describe(op string, err error) string {
@@ -556,20 +558,20 @@ func safeAliasPart(s string) string {
 // workload calls w's operation once as its caller in each of its Regions,
 // on the stand-in of its key.
 func (p *prober) workload(ctx context.Context, w *workload) {
-	needer := "workload " + w.spec.Name
-	op := w.spec.Operation
+	needer := "workload " + w.Spec.Name
+	op := w.Spec.Operation
 	pw := *w
 	var pk *probeKey
-	if w.keyName != "" {
-		if pk = p.keys[w.keyName]; pk == nil {
+	if w.Key.Name != "" {
+		if pk = p.keys[w.Key.Name]; pk == nil {
 			return // the key could not be made: already reported
 		}
-		pw.key.Alias = pk.alias
-		if w.key.Alias != "" && pk.alias == "" && (w.keyRefForm == scenario.KeyRefAlias || w.keyRefForm == scenario.KeyRefAliasARN) {
+		pw.Key.Alias = pk.alias
+		if w.Key.Alias != "" && pk.alias == "" && (w.KeyRef == scenario.KeyRefAlias || w.KeyRef == scenario.KeyRefAliasARN) {
 			return // the alias could not be made: already reported
 		}
 	}
-	payload := make([]byte, w.payload)
+	payload := make([]byte, w.PayloadBytes)
 	var pl *pool
 	if needsPool(op) {
 		it := p.poolItem(ctx, pk, w, payload)
@@ -578,27 +580,27 @@ func (p *prober) workload(ctx context.Context, w *workload) {
 		}
 		pl = &pool{items: []poolItem{*it}}
 	}
-	for _, region := range w.regions {
+	for _, region := range w.Regions {
 		ref := ""
 		if pk != nil {
 			ref = pw.keyRef(region, pk.id)
 		}
-		err := p.call(ctx, w.caller.ID, region, op, func(c *kms.Client) error {
+		err := p.call(ctx, w.Caller.ID, region, op, func(c *kms.Client) error {
 			return pw.newCall(c, ref, payload, pl)(ctx)
 		})
 		if err == nil {
 			continue
 		}
-		what := fmt.Sprintf("%s by account %s in %s", op, w.caller.ID, region)
+		what := fmt.Sprintf("%s by account %s in %s", op, w.Caller.ID, region)
 		switch {
-		case pk != nil && w.caller.ID != pk.owner:
+		case pk != nil && w.Caller.ID != pk.owner:
 			p.lack("cross-account key use", needer, describe(what+" on a key of account "+pk.owner, err))
 		case pk != nil && region != pk.region:
 			p.lack("multi-Region replicas", needer+" (Region "+region+")", describe(what+" on the replica", err))
-		case pk != nil && w.key.MultiRegion:
+		case pk != nil && w.Key.MultiRegion:
 			p.lack("operation "+op+" on multi-Region keys", needer, describe(what, err))
-		case pk != nil && w.key.Spec != "SYMMETRIC_DEFAULT":
-			p.lack("operation "+op+" on "+w.key.Spec+" keys", needer, describe(what, err))
+		case pk != nil && w.Key.Spec != "SYMMETRIC_DEFAULT":
+			p.lack("operation "+op+" on "+w.Key.Spec+" keys", needer, describe(what, err))
 		default:
 			p.lack("operation "+op, needer, describe(what, err))
 		}
@@ -608,16 +610,16 @@ func (p *prober) workload(ctx context.Context, w *workload) {
 // poolItem makes the one ciphertext, MAC or signature a probe of w needs,
 // as the key's owner; nil when the target cannot (recorded as a Lack).
 func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *workload, msg []byte) *poolItem {
-	spec := w.key.Spec
+	spec := w.Key.Spec
 	id := aws.String(pk.id)
 	it := &poolItem{message: msg}
 	var ec map[string]string
-	if symmetric(spec) && len(w.spec.EncryptionContext) > 0 {
-		ec = w.spec.EncryptionContext
+	if symmetric(spec) && len(w.Spec.EncryptionContext) > 0 {
+		ec = w.Spec.EncryptionContext
 	}
 	var op string
 	var f func(*kms.Client) error
-	switch w.spec.Operation {
+	switch w.Spec.Operation {
 	case "VerifyMac":
 		op = "GenerateMac"
 		f = func(c *kms.Client) error {
@@ -647,7 +649,7 @@ func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *workload, msg []
 		}
 	}
 	if err := p.call(ctx, pk.owner, pk.region, op, f); err != nil {
-		p.lack("operation "+op+" on "+spec+" keys", "workload "+w.spec.Name+" (its pool)", describe(op, err))
+		p.lack("operation "+op+" on "+spec+" keys", "workload "+w.Spec.Name+" (its pool)", describe(op, err))
 		return nil
 	}
 	return it

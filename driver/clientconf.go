@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -100,22 +99,6 @@ type clientConf struct {
 	tokens int
 }
 
-// resolveClient works out w's client settings, field by field, with
-// scenario.Scenario.ResolveClient: the driver's override (--retry, a
-// study variant), the workload, the scenario's default, the SDK's
-// environment, the SDK's default.
-func (d *Driver) resolveClient(sw scenario.Workload, env SDKEnv) (clientConf, error) {
-	o := scenario.ClientOverride{
-		Retry: d.opts.Retry, RetrySource: report.SourceRetryFlag,
-		Client: d.opts.Client, Source: firstNonZero(d.opts.ClientSource, report.SourceStudyVariant),
-	}
-	e, err := d.sc.ResolveClient(sw, o, scenario.ClientEnv(env))
-	if err != nil {
-		return clientConf{EffectiveClient: scenario.EffectiveClient{Name: sw.Name}}, err
-	}
-	return clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}, nil
-}
-
 // retryer returns a new SDK retryer with c's settings, its backoff
 // jitter traffic.JitterDraw's under jitterSeed unless that is 0.
 // Workloads that share a client share the one retryer of that client.
@@ -166,7 +149,7 @@ type clientKey struct {
 func (d *Driver) annotateClients(ws []report.Workload) {
 	clients := make([]report.WorkloadClient, len(d.wls))
 	for i, w := range d.wls {
-		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: w.client.info}
+		clients[i] = report.WorkloadClient{Workload: w.Spec.Name, Client: w.client.info}
 	}
 	report.AnnotateClients(ws, clients)
 }
@@ -176,14 +159,14 @@ func (d *Driver) annotateClients(ws []report.Workload) {
 // of its own, the one client of the window per shared name, caller account
 // and Region otherwise.
 func (d *Driver) windowClient(ctx context.Context, clients map[clientKey]*kms.Client, w *workload, region string) (*kms.Client, error) {
-	k := clientKey{name: w.client.Name, account: w.caller.ID, region: region, shared: w.client.Shared}
+	k := clientKey{name: w.client.Name, account: w.Caller.ID, region: region, shared: w.client.Shared}
 	if !k.shared {
-		k.name = "workload:" + w.spec.Name
+		k.name = "workload:" + w.Spec.Name
 	}
 	if c, ok := clients[k]; ok {
 		return c, nil
 	}
-	c, err := d.newClient(ctx, w.caller.ID, region, w.client.retryer(d.opts.JitterSeed), true)
+	c, err := d.newClient(ctx, w.Caller.ID, region, w.client.retryer(d.opts.JitterSeed), true)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +180,7 @@ func (d *Driver) checkSharedClients() error {
 	names := make([]string, len(d.wls))
 	clients := make([]scenario.EffectiveClient, len(d.wls))
 	for i, w := range d.wls {
-		names[i], clients[i] = w.spec.Name, w.client.EffectiveClient
+		names[i], clients[i] = w.Spec.Name, w.client.EffectiveClient
 	}
 	if a, b, c, found := scenario.SharedClientConflict(names, clients); found {
 		return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, a, b, c)

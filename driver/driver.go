@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"sort"
 	"time"
 
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -27,9 +27,6 @@ const (
 
 // Defaults.
 const (
-	// DefaultPayloadBytes is the plaintext, data key, random and message
-	// size when a workload does not set PayloadBytes.
-	DefaultPayloadBytes = 32
 	// DefaultPoolSize is how many ciphertexts, MACs or signatures are
 	// prepared per Decrypt, ReEncrypt, VerifyMac or Verify workload.
 	DefaultPoolSize = 64
@@ -177,23 +174,13 @@ type Driver struct {
 	awsState
 }
 
-// workload is a scenario workload with every default resolved.
+// workload is a resolved scenario workload (scenario.Resolve) with what
+// the driver builds for it: its SDK client settings and the mean intended
+// rate of the driver's share of it.
 type workload struct {
-	idx        int
-	spec       scenario.Workload
-	keyName    string       // "" for GenerateRandom without key
-	key        scenario.Key // resolved Region and Usage
-	owner      scenario.Account
-	caller     scenario.Account
-	region     string   // initial Region of requests
-	regions    []string // every Region the workload may send to (shift-traffic)
-	keyRefForm string
-	retry      string     // effective retry mode (client.retry)
-	client     clientConf // effective SDK client settings
-	payload    int
-	inFlight   int
-	mean       float64 // scaled mean intended rate
-	bucket     quota.BucketKey
+	scenario.ResolvedWorkload
+	client clientConf // effective SDK client settings, as clients are built
+	mean   float64    // scaled mean intended rate
 }
 
 // New checks opts and resolves the scenario's defaults. It starts nothing.
@@ -215,30 +202,10 @@ func New(opts Options) (*Driver, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown target kind %q", ErrBadOptions, opts.Target.Kind)
 	}
-	d.duration = firstNonZero(opts.Duration, sc.Duration)
-	if d.duration <= 0 {
-		return nil, fmt.Errorf("%w: no duration", ErrBadOptions)
-	}
-	d.scale = opts.Scale
-	if d.scale == 0 {
-		d.scale = sc.Scale
-	}
-	if d.scale == 0 {
-		d.scale = 1
-	}
-	if !(d.scale > 0) {
-		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, d.scale)
-	}
 	if opts.WindowPhase.Fixed && opts.Start == nil && opts.Target.Kind != TargetEmbedded {
 		return nil, fmt.Errorf("%w: window phase %s: target %s applies its own quota windows, whose phase kmsload cannot set; use --window-phase random", ErrBadOptions, opts.WindowPhase, opts.Target.Kind)
 	}
-	d.seed = firstNonZero(opts.Seed, sc.Seed)
 	d.drain = firstNonZero(opts.DrainTimeout, traffic.DefaultDrainTimeout)
-	switch opts.Retry {
-	case "", scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive, scenario.RetryStandardName:
-	default:
-		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
-	}
 	if opts.SDKEnv == nil {
 		env, err := LoadSDKEnv(context.Background())
 		if err != nil {
@@ -246,28 +213,22 @@ func New(opts Options) (*Driver, error) {
 		}
 		d.opts.SDKEnv = &env
 	}
-	if len(sc.Workloads) == 0 {
-		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
+	res, err := scenario.Resolve(sc, scenario.Overrides{Duration: opts.Duration, Scale: opts.Scale, Seed: opts.Seed,
+		Client: scenario.ClientOverride{Retry: opts.Retry, RetrySource: report.SourceRetryFlag,
+			Client: opts.Client, Source: firstNonZero(opts.ClientSource, report.SourceStudyVariant)},
+		SDKEnv: scenario.ClientEnv(*d.opts.SDKEnv)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
+	d.duration, d.scale, d.seed = res.Duration, res.Scale, res.Seed
 	maxInFlight := 0
-	for i, sw := range sc.Workloads {
-		w, err := d.resolve(i, sw)
+	for _, rw := range res.Workloads {
+		w, err := d.newWorkload(rw)
 		if err != nil {
 			return nil, err
 		}
 		d.wls = append(d.wls, w)
-		maxInFlight = max(maxInFlight, w.inFlight)
-	}
-	shifts, err := traffic.ShiftRegions(sc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
-	}
-	for _, w := range d.wls {
-		for _, r := range shifts[w.spec.Name] {
-			if !slices.Contains(w.regions, r) {
-				w.regions = append(w.regions, r)
-			}
-		}
+		maxInFlight = max(maxInFlight, w.MaxInFlight)
 	}
 	d.http = opts.Target.HTTPClient
 	if d.http == nil {
@@ -291,114 +252,44 @@ func New(opts Options) (*Driver, error) {
 	return d, nil
 }
 
-// resolve fills the defaults of workload i.
-func (d *Driver) resolve(i int, sw scenario.Workload) (*workload, error) {
-	sc := d.sc
-	w := &workload{idx: i, spec: sw, keyName: sw.Key}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: workload %q: %s", ErrBadOptions, sw.Name, fmt.Sprintf(format, args...))
+// newWorkload builds the driver's workload of rw: its key as the target
+// names it, its SDK client settings and the mean rate of the driver's
+// share.
+func (d *Driver) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
+	w := &workload{ResolvedWorkload: rw}
+	if rw.Key.Name != "" {
+		w.Key = d.resolveKey(rw.Key.Name)
 	}
-	caller, ok := sc.Accounts[sw.Caller]
-	if !ok {
-		return nil, bad("unknown caller %q", sw.Caller)
-	}
-	w.caller = caller
-	if !validOperation(sw.Operation) {
-		return nil, bad("unknown operation %q", sw.Operation)
-	}
-	if sw.Key != "" {
-		k, ok := sc.Keys[sw.Key]
-		if !ok {
-			return nil, bad("unknown key %q", sw.Key)
-		}
-		w.key = d.resolveKey(sw.Key)
-		w.owner = sc.Accounts[k.Account]
-	} else if sw.Operation != "GenerateRandom" {
-		return nil, bad("operation %s needs a key", sw.Operation)
-	}
-	w.region = firstNonZero(sw.Region, w.key.Region, sc.Region)
-	if w.region == "" {
-		return nil, bad("no region")
-	}
-	w.regions = []string{w.region}
-	w.keyRefForm = sw.KeyRef
-	if w.keyRefForm == "" {
-		w.keyRefForm = scenario.KeyRefID
-		if w.keyName != "" && w.owner.ID != w.caller.ID {
-			w.keyRefForm = scenario.KeyRefARN
-		}
-	}
-	switch w.keyRefForm {
-	case scenario.KeyRefID, scenario.KeyRefARN:
-	case scenario.KeyRefAlias, scenario.KeyRefAliasARN:
-		if w.key.Alias == "" && w.keyName != "" {
-			return nil, bad("key_ref %s but key %q has no alias", w.keyRefForm, w.keyName)
-		}
-	default:
-		return nil, bad("unknown key_ref %q", w.keyRefForm)
-	}
-	c, err := d.resolveClient(sw, *d.opts.SDKEnv)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
-	w.client, w.retry = c, c.Retry
-	switch w.retry {
-	case scenario.RetryStandard, scenario.RetryNone, scenario.RetryAdaptive:
-	default:
-		return nil, bad("unknown retry mode %q", w.retry)
-	}
-	w.payload = firstNonZero(sw.PayloadBytes, DefaultPayloadBytes)
-	arr, err := traffic.NewSharedArrival(sw, d.scale, d.seed, d.opts.Share)
+	e := rw.Client
+	w.client = clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}
+	arr, err := traffic.NewSharedArrival(rw.Spec, d.scale, d.seed, d.opts.Share)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	mean, peak := traffic.MeanRate(arr, d.duration)
-	w.mean = mean
-	w.inFlight = sw.MaxInFlight
-	if w.inFlight <= 0 {
-		w.inFlight = traffic.DefaultInFlight(peak)
-	}
-	w.bucket, _ = w.bucketsIn(w.region)
+	w.mean, _ = traffic.MeanRate(arr, d.duration)
 	return w, nil
 }
 
-// resolveKey returns scenario key name with its Region and Usage defaults
-// filled in.
+// resolveKey returns scenario key name resolved (scenario.ResolvedKey),
+// its alias as the target names it.
 func (d *Driver) resolveKey(name string) scenario.Key {
-	k := d.sc.Keys[name]
-	k.Name = name
-	k.Region = firstNonZero(k.Region, d.sc.Region)
-	k.Spec = firstNonZero(k.Spec, "SYMMETRIC_DEFAULT")
+	k, _ := d.sc.ResolvedKey(name)
 	if d.opts.Target.Kind == TargetAWS {
 		k.Alias = AWSAlias(k.Alias)
 	}
-	if k.Usage == "" {
-		k.Usage = defaultUsage(k.Spec, d.keyOperations(name))
-	}
 	return k
-}
-
-// keyOperations lists the operations the scenario's workloads call on key.
-func (d *Driver) keyOperations(key string) []string {
-	var ops []string
-	for _, w := range d.sc.Workloads {
-		if w.Key == key {
-			ops = append(ops, w.Operation)
-		}
-	}
-	return ops
 }
 
 // info is the recorder's description of w.
 func (w *workload) info() report.WorkloadInfo {
 	return report.WorkloadInfo{
-		Name:          w.spec.Name,
-		Operation:     w.spec.Operation,
-		Key:           w.keyName,
-		Caller:        w.spec.Caller,
-		CallerAccount: w.caller.ID,
-		Region:        w.region,
-		Bucket:        w.bucket.String(),
+		Name:          w.Spec.Name,
+		Operation:     w.Spec.Operation,
+		Key:           w.Key.Name,
+		Caller:        w.Spec.Caller,
+		CallerAccount: w.Caller.ID,
+		Region:        w.Region(),
+		Bucket:        w.Bucket().String(),
 		TargetPerS:    w.mean,
 	}
 }
@@ -503,7 +394,7 @@ func (d *Driver) run(ctx context.Context) (*report.Output, error) {
 	if d.opts.Isolate {
 		res.Isolated = map[string]report.Workload{}
 		for i, w := range d.wls {
-			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(d.wls), w.spec.Name)
+			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(d.wls), w.Spec.Name)
 			m, err := d.measure(ctx, prov, []int{i}, phase)
 			if err != nil {
 				return nil, err
@@ -513,7 +404,7 @@ func (d *Driver) run(ctx context.Context) (*report.Output, error) {
 			}
 			if len(m.workloads) == 1 {
 				d.annotateClients(m.workloads)
-				res.Isolated[w.spec.Name] = m.workloads[0]
+				res.Isolated[w.Spec.Name] = m.workloads[0]
 			}
 			d.restore(ctx, prov, m.touched)
 			if m.partial {
@@ -594,8 +485,8 @@ func (d *Driver) warnStoreAttribution() {
 		return
 	}
 	for _, w := range d.wls {
-		if w.key.CustomKeyStore != "" {
-			d.logf("custom key stores: unless target %s names the bucket that throttled a request in a %s header, as kmsload's emulator does, throttles of keys in custom key stores (%s: %s) count against the caller's class bucket in the results", d.opts.Target.Kind, quota.HeaderThrottledBy, w.spec.Name, w.key.CustomKeyStore)
+		if w.Key.CustomKeyStore != "" {
+			d.logf("custom key stores: unless target %s names the bucket that throttled a request in a %s header, as kmsload's emulator does, throttles of keys in custom key stores (%s: %s) count against the caller's class bucket in the results", d.opts.Target.Kind, quota.HeaderThrottledBy, w.Spec.Name, w.Key.CustomKeyStore)
 			return
 		}
 	}

@@ -29,9 +29,9 @@ func (d *Driver) runEvents(winCtx context.Context, prov *provisioned, rws []*run
 	byName := map[string]*runWorkload{}
 	keys := map[string]bool{}
 	for _, rw := range rws {
-		byName[rw.w.spec.Name] = rw
-		if rw.w.keyName != "" {
-			keys[rw.w.keyName] = true
+		byName[rw.w.Spec.Name] = rw
+		if rw.w.Key.Name != "" {
+			keys[rw.w.Key.Name] = true
 		}
 	}
 	var out []report.Event

@@ -461,28 +461,3 @@ func (d *Driver) finish(ctx context.Context, out *report.Output, err error) (*re
 	}
 	return out, nil
 }
-
-// bucketIn is the quota bucket of w's requests sent to region: the
-// caller's class bucket there, or the API's own bucket.
-func (w *workload) bucketIn(region string) quota.BucketKey {
-	if region == w.region {
-		return w.bucket
-	}
-	b, _ := w.bucketsIn(region)
-	return b
-}
-
-// bucketsIn returns the buckets w's requests sent to region count against,
-// as the quota model charges them (quota.BucketsOf): the class or API
-// bucket, and the name of its key's custom key store's bucket there ("" when
-// the key is in none).
-func (w *workload) bucketsIn(region string) (quota.BucketKey, string) {
-	first, store, ok := quota.BucketsOf(quota.Request{
-		Account: w.caller.ID, Region: region, Operation: w.spec.Operation,
-		KeySpec: w.key.Spec, CustomKeyStore: w.key.CustomKeyStore,
-	})
-	if !ok {
-		return first, ""
-	}
-	return first, store.String()
-}

@@ -46,32 +46,32 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	for ri, i := range idxs {
 		w := d.wls[i]
 		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, buckets: map[string]*regionBucket{}, g: d.g}
-		for _, region := range w.regions {
-			b, store := w.bucketsIn(region)
-			ch := report.Charge{Bucket: b.String(), Store: store}
-			if store != "" {
-				ch.StoreWeight = d.opts.Quota.StoreWeight(w.spec.Operation)
+		for _, region := range w.Regions {
+			b, store, hasStore := w.Buckets(region)
+			ch := report.ChargeOf(b, store, hasStore)
+			if hasStore {
+				ch.StoreWeight = d.opts.Quota.StoreWeight(w.Spec.Operation)
 			}
 			rw.buckets[region] = &regionBucket{key: b, charge: ch}
 			c, err := d.windowClient(ctx, clients, w, region)
 			if err != nil {
 				return nil, err
 			}
-			rw.calls[region] = w.newCall(c, w.keyRef(region, prov.keyIDs[w.keyName]), prov.payloads[i], prov.pools[i])
+			rw.calls[region] = w.newCall(c, w.keyRef(region, prov.keyIDs[w.Key.Name]), prov.payloads[i], prov.pools[i])
 		}
-		region := w.region
+		region := w.Region()
 		rw.region.Store(&region)
-		if dc := w.spec.DataKeyCache; dc != nil {
+		if dc := w.Spec.DataKeyCache; dc != nil {
 			rw.cache = traffic.NewKeyCache(dc.MaxAge, dc.MaxUses)
 		}
 		rws[ri] = rw
 		infos[ri] = w.info()
-		infos[ri].BucketQuotaPerS = d.quotaPerS(w.bucket.String())
+		infos[ri].BucketQuotaPerS = d.quotaPerS(w.Bucket().String())
 	}
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelReqs()
 	for _, rw := range rws {
-		rw.workers = newWorkers(rw.w.inFlight, func(r request) { rw.send(reqCtx, r) })
+		rw.workers = newWorkers(rw.w.MaxInFlight, func(r request) { rw.send(reqCtx, r) })
 	}
 	if d.opts.Target.Kind != TargetAWS {
 		warmUp(ctx, rws)
@@ -94,7 +94,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	for _, rw := range rws {
 		loops.Go(func() {
 			defer rw.workers.close()
-			defer d.g.recovered("the arrival loop of workload", rw.w.spec.Name)
+			defer d.g.recovered("the arrival loop of workload", rw.w.Spec.Name)
 			d.schedule(ctx, rec, rw, start)
 		})
 	}
@@ -149,10 +149,10 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	for _, rw := range rws {
 		var buf bytes.Buffer
 		if err := rec.WriteHlog(rw.ri, &buf); err != nil {
-			d.logf("%s: hlog of %s: %v", phase, rw.w.spec.Name, err)
+			d.logf("%s: hlog of %s: %v", phase, rw.w.Spec.Name, err)
 			continue
 		}
-		win.hlog[rw.w.spec.Name] = buf.Bytes()
+		win.hlog[rw.w.Spec.Name] = buf.Bytes()
 	}
 	if err := rec.Close(); err != nil {
 		d.logf("%s: %v", phase, err)
@@ -186,10 +186,10 @@ var warmTimeout = 5 * time.Second
 func warmUp(ctx context.Context, rws []*runWorkload) {
 	var wg sync.WaitGroup
 	for _, rw := range rws {
-		n := min(max(int(rw.w.mean/warmPerWorker), 1), warmMaxWorkers, rw.w.inFlight)
+		n := min(max(int(rw.w.mean/warmPerWorker), 1), warmMaxWorkers, rw.w.MaxInFlight)
 		wg.Add(n)
 		for range n {
-			rw.workers.dispatch(request{region: rw.w.region, warmed: &wg})
+			rw.workers.dispatch(request{region: rw.w.Region(), warmed: &wg})
 		}
 	}
 	answered := make(chan struct{})
@@ -209,7 +209,7 @@ func windowName(phase string, rws []*runWorkload) string {
 	if phase == "combined" || len(rws) != 1 {
 		return phase
 	}
-	return "isolated:" + rws[0].w.spec.Name
+	return "isolated:" + rws[0].w.Spec.Name
 }
 
 // shortWait is the longest wait for an arrival slept without watching for
@@ -221,7 +221,7 @@ const shortWait = 10 * time.Millisecond
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
 func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time) {
-	arr, err := traffic.NewSharedArrival(rw.w.spec, d.scale, d.seed, d.opts.Share)
+	arr, err := traffic.NewSharedArrival(rw.w.Spec, d.scale, d.seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
 	}
@@ -281,14 +281,14 @@ type request struct {
 // send makes one request through the SDK and records its outcome; a
 // warm-up request is sent unmeasured.
 func (rw *runWorkload) send(reqCtx context.Context, r request) {
-	defer rw.g.recovered("a request of workload", rw.w.spec.Name)
+	defer rw.g.recovered("a request of workload", rw.w.Spec.Name)
 	if r.rec == nil {
 		defer r.warmed.Done()
 		_ = rw.calls[r.region](reqCtx)
 		return
 	}
 	rec := r.rec
-	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region], workload: rw.w.spec.Name, at: r.at}
+	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region], workload: rw.w.Spec.Name, at: r.at}
 	err := rw.calls[r.region](context.WithValue(reqCtx, trackerKey{}, t))
 	done := time.Now()
 	o, code := Classify(err)

@@ -12,16 +12,6 @@ import (
 	"github.com/kmsload/kmsload/scenario"
 )
 
-// Operations a workload may call.
-var operations = map[string]bool{
-	"Encrypt": true, "Decrypt": true, "ReEncrypt": true,
-	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
-	"GenerateRandom": true, "GenerateMac": true, "VerifyMac": true,
-	"Sign": true, "Verify": true, "DescribeKey": true,
-}
-
-func validOperation(op string) bool { return operations[op] }
-
 // needsPool reports whether op draws from a pool prepared in provisioning.
 func needsPool(op string) bool {
 	switch op {
@@ -29,24 +19,6 @@ func needsPool(op string) bool {
 		return true
 	}
 	return false
-}
-
-// defaultUsage returns the KeyUsage of spec when the scenario leaves it
-// out; an RSA key is SIGN_VERIFY when its workloads sign or verify.
-func defaultUsage(spec string, ops []string) string {
-	switch {
-	case strings.HasPrefix(spec, "HMAC_"):
-		return string(types.KeyUsageTypeGenerateVerifyMac)
-	case strings.HasPrefix(spec, "ECC_"), strings.HasPrefix(spec, "ML_DSA_"), spec == "SM2":
-		return string(types.KeyUsageTypeSignVerify)
-	case strings.HasPrefix(spec, "RSA_"):
-		for _, op := range ops {
-			if op == "Sign" || op == "Verify" {
-				return string(types.KeyUsageTypeSignVerify)
-			}
-		}
-	}
-	return string(types.KeyUsageTypeEncryptDecrypt)
 }
 
 // symmetric reports whether spec is a symmetric encryption key spec (the
@@ -108,13 +80,13 @@ func aliasARN(region, account, alias string) string {
 // keyRef returns how a request in region names the key of w whose id is
 // id: multi-Region replicas keep the key id, so only the Region changes.
 func (w *workload) keyRef(region, id string) string {
-	switch w.keyRefForm {
+	switch w.KeyRef {
 	case scenario.KeyRefARN:
-		return keyARN(region, w.owner.ID, id)
+		return keyARN(region, w.Owner.ID, id)
 	case scenario.KeyRefAlias:
-		return w.key.Alias
+		return w.Key.Alias
 	case scenario.KeyRefAliasARN:
-		return aliasARN(region, w.owner.ID, w.key.Alias)
+		return aliasARN(region, w.Owner.ID, w.Key.Alias)
 	}
 	return id
 }
@@ -145,14 +117,14 @@ type call func(ctx context.Context) error
 // the plaintext or message of the workload; p is its pool (nil when the
 // operation needs none).
 func (w *workload) newCall(client *kms.Client, ref string, payload []byte, p *pool) call {
-	spec := w.key.Spec
+	spec := w.Key.Spec
 	var ec map[string]string
-	if symmetric(spec) && len(w.spec.EncryptionContext) > 0 {
-		ec = w.spec.EncryptionContext
+	if symmetric(spec) && len(w.Spec.EncryptionContext) > 0 {
+		ec = w.Spec.EncryptionContext
 	}
 	keyID := aws.String(ref)
-	n := aws.Int32(int32(w.payload))
-	switch w.spec.Operation {
+	n := aws.Int32(int32(w.PayloadBytes))
+	switch w.Spec.Operation {
 	case "Encrypt":
 		return func(ctx context.Context) error {
 			_, err := client.Encrypt(ctx, &kms.EncryptInput{
@@ -181,7 +153,7 @@ func (w *workload) newCall(client *kms.Client, ref string, payload []byte, p *po
 		}
 	case "GenerateDataKey":
 		in := &kms.GenerateDataKeyInput{KeyId: keyID, EncryptionContext: ec}
-		if w.payload == DefaultPayloadBytes {
+		if w.PayloadBytes == scenario.DefaultPayloadBytes {
 			in.KeySpec = types.DataKeySpecAes256
 		} else {
 			in.NumberOfBytes = n
@@ -192,7 +164,7 @@ func (w *workload) newCall(client *kms.Client, ref string, payload []byte, p *po
 		}
 	case "GenerateDataKeyWithoutPlaintext":
 		in := &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: keyID, EncryptionContext: ec}
-		if w.payload == DefaultPayloadBytes {
+		if w.PayloadBytes == scenario.DefaultPayloadBytes {
 			in.KeySpec = types.DataKeySpecAes256
 		} else {
 			in.NumberOfBytes = n

@@ -86,10 +86,10 @@ func (d *Driver) Predict(prices Prices) Prediction {
 		p.ProvisionRequests += n
 	}
 	for _, w := range d.wls {
-		asym := asymClass(w.bucket.Class)
-		if needsPool(w.spec.Operation) {
+		asym := asymClass(w.Bucket().Class)
+		if needsPool(w.Spec.Operation) {
 			p.ProvisionRequests += DefaultPoolSize
-			if asym || w.spec.Operation == "Verify" {
+			if asym || w.Spec.Operation == "Verify" {
 				provAsym += DefaultPoolSize
 			}
 		}
@@ -100,7 +100,7 @@ func (d *Driver) Predict(prices Prices) Prediction {
 		n := int64(math.Ceil(w.mean*d.duration.Seconds())) * windows
 		attempts := int64(3)
 		switch {
-		case w.retry == scenario.RetryNone:
+		case w.Client.Retry == scenario.RetryNone:
 			attempts = 1
 		case w.client.MaxAttempts > 0:
 			attempts = int64(w.client.MaxAttempts)

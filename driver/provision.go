@@ -116,13 +116,13 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 	}
 	rng := mrand.New(mrand.NewPCG(uint64(d.seed), 0x6b6d736c6f6164))
 	for i, w := range d.wls {
-		prov.payloads[i] = randomBytes(rng, w.payload)
-		if !needsPool(w.spec.Operation) {
+		prov.payloads[i] = randomBytes(rng, w.PayloadBytes)
+		if !needsPool(w.Spec.Operation) {
 			continue
 		}
 		p, err := d.fillPool(ctx, prov, w, rng)
 		if err != nil {
-			return prov, fmt.Errorf("%w: workload %q: pool: %w", ErrProvision, w.spec.Name, err)
+			return prov, fmt.Errorf("%w: workload %q: pool: %w", ErrProvision, w.Spec.Name, err)
 		}
 		prov.pools[i] = p
 	}
@@ -411,22 +411,22 @@ func keyPolicy(owner string, allow []string) string {
 // fillPool prepares DefaultPoolSize ciphertexts, MACs or signatures for w,
 // made by the key's owner in the key's Region.
 func (d *Driver) fillPool(ctx context.Context, prov *provisioned, w *workload, rng *mrand.Rand) (*pool, error) {
-	c, err := d.provClient(ctx, prov, w.owner.ID, w.key.Region)
+	c, err := d.provClient(ctx, prov, w.Owner.ID, w.Key.Region)
 	if err != nil {
 		return nil, err
 	}
-	id := aws.String(prov.keyIDs[w.keyName])
-	spec := w.key.Spec
+	id := aws.String(prov.keyIDs[w.Key.Name])
+	spec := w.Key.Spec
 	var ec map[string]string
-	if symmetric(spec) && len(w.spec.EncryptionContext) > 0 {
-		ec = w.spec.EncryptionContext
+	if symmetric(spec) && len(w.Spec.EncryptionContext) > 0 {
+		ec = w.Spec.EncryptionContext
 	}
 	p := &pool{items: make([]poolItem, DefaultPoolSize)}
 	for i := range p.items {
-		msg := randomBytes(rng, w.payload)
+		msg := randomBytes(rng, w.PayloadBytes)
 		it := poolItem{message: msg}
 		var err error
-		switch w.spec.Operation {
+		switch w.Spec.Operation {
 		case "Decrypt", "ReEncrypt":
 			err = prov.do(ctx, "Encrypt", func() error {
 				out, err := c.Encrypt(ctx, &kms.EncryptInput{

@@ -108,24 +108,15 @@ func newPrediction(s *scenario.Scenario, opts Options) (*prediction, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: no scenario", ErrInvalid)
 	}
-	scale := firstNonZero(opts.Scale, s.Scale, 1)
-	if !(scale > 0) || math.IsInf(scale, 0) {
-		return nil, fmt.Errorf("%w: scale %g is not positive", ErrInvalid, scale)
+	res, err := scenario.Resolve(s, scenario.Overrides{Duration: opts.Duration, Scale: opts.Scale,
+		Client: scenario.ClientOverride{Retry: opts.Retry}, SDKEnv: opts.SDKEnv})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	dur := firstNonZero(opts.Duration, s.Duration)
-	if dur <= 0 {
-		return nil, fmt.Errorf("%w: no duration", ErrInvalid)
-	}
-	if _, ok := scenario.ParseRetryMode(opts.Retry); opts.Retry != "" && !ok {
-		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrInvalid, opts.Retry)
-	}
-	ecs := make([]scenario.EffectiveClient, len(s.Workloads))
-	for i, w := range s.Workloads {
-		ec, err := s.ResolveClient(w, scenario.ClientOverride{Retry: opts.Retry}, opts.SDKEnv)
-		if err != nil {
-			return nil, fmt.Errorf("%w: workload %s: %w", ErrInvalid, w.Name, err)
-		}
-		ecs[i] = ec
+	scale, dur := res.Scale, res.Duration
+	ecs := make([]scenario.EffectiveClient, len(res.Workloads))
+	for i, rw := range res.Workloads {
+		ecs[i] = rw.Client
 	}
 	cfg := opts.Quota
 	if cfg.Algorithm == "" {
@@ -141,8 +132,8 @@ func newPrediction(s *scenario.Scenario, opts Options) (*prediction, error) {
 		pricing = DefaultPricing()
 	}
 	profiles := make([]profile, len(s.Workloads))
-	for i, w := range s.Workloads {
-		pr, err := newProfile(s, w, dur)
+	for i, rw := range res.Workloads {
+		pr, err := newProfile(s, rw, dur)
 		if err != nil {
 			return nil, err
 		}

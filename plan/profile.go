@@ -21,11 +21,11 @@ type shift struct {
 	region string
 }
 
-// profile is one workload's intended rate and Region over the window,
-// with its defaults resolved.
+// profile is one resolved workload's intended rate and Region over the
+// window.
 type profile struct {
 	caller scenario.Account
-	key    scenario.Key // Region and Spec resolved; zero for GenerateRandom
+	key    scenario.Key // resolved (scenario.Resolve); zero for GenerateRandom
 	phases bool
 	rateS  float64 // constant and poisson: unscaled rate
 	segs   []segment
@@ -35,27 +35,12 @@ type profile struct {
 	dur    float64
 }
 
-func newProfile(s *scenario.Scenario, w scenario.Workload, dur time.Duration) (profile, error) {
+func newProfile(s *scenario.Scenario, rw scenario.ResolvedWorkload, dur time.Duration) (profile, error) {
+	w := rw.Spec
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: workload %q: %s", ErrInvalid, w.Name, fmt.Sprintf(format, a...))
 	}
-	p := profile{dur: dur.Seconds(), cache: w.DataKeyCache}
-	var ok bool
-	if p.caller, ok = s.Accounts[w.Caller]; !ok {
-		return p, bad("unknown caller %q", w.Caller)
-	}
-	if w.Operation == "" {
-		return p, bad("no operation")
-	}
-	if w.Key != "" {
-		if p.key, ok = s.Keys[w.Key]; !ok {
-			return p, bad("unknown key %q", w.Key)
-		}
-		p.key.Name = w.Key
-		p.key.Region = firstNonZero(p.key.Region, s.Region, scenario.DefaultRegion)
-		p.key.Spec = firstNonZero(p.key.Spec, scenario.DefaultSpec)
-	}
-	p.region = firstNonZero(w.Region, p.key.Region, s.Region, scenario.DefaultRegion)
+	p := profile{dur: dur.Seconds(), cache: w.DataKeyCache, caller: rw.Caller, key: rw.Key, region: rw.Region()}
 	switch w.Arrival {
 	case "", scenario.ArrivalConstant, scenario.ArrivalPoisson:
 		p.rateS = w.Rate.PerSecond()

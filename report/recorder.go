@@ -19,6 +19,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/quota"
 )
 
 // Histogram geometry: latencies and service times are recorded in
@@ -396,6 +397,17 @@ type Charge struct {
 	// StoreWeight is how much of Store's quota the attempt asks
 	// (quota.Config.StoreWeight); 0 counts as 1.
 	StoreWeight float64
+}
+
+// ChargeOf is the charge of attempts checked against the class or API
+// bucket first and, when hasStore, the custom key store bucket store (as
+// quota.BucketsOf names them).
+func ChargeOf(first, store quota.BucketKey, hasStore bool) Charge {
+	c := Charge{Bucket: first.String()}
+	if hasStore {
+		c.Store = store.String()
+	}
+	return c
 }
 
 // AttemptIn records one attempt of w, as Attempt does, charged to the

@@ -148,6 +148,7 @@ func TestResolveErrors(t *testing.T) {
 		{"SDK env", func(_ *scenario.Scenario, o *scenario.Overrides) {
 			o.SDKEnv = scenario.ClientEnv{RetryMode: "none", RetryModeSource: "environment AWS_RETRY_MODE"}
 		}, `environment AWS_RETRY_MODE: unknown retry mode "none"`},
+		{"shift nowhere", func(s *scenario.Scenario, _ *scenario.Overrides) { s.Events[1].ToRegion = "" }, "shift-traffic at 20s: no to_region"},
 		{"shift of nobody", func(s *scenario.Scenario, _ *scenario.Overrides) { s.Events[0].Workload = "ghost" }, `unknown workload "ghost"`},
 		{"event key", func(s *scenario.Scenario, _ *scenario.Overrides) {
 			s.Events = append(s.Events, scenario.Event{Action: scenario.ActionDisableKey, Key: "gone"})

@@ -44,13 +44,13 @@ func newRetrier(c scenario.EffectiveClient, scale float64, start int64) *retrier
 // the window per shared name, caller account and Region otherwise (the
 // driver's windowClient).
 func (r *run) retrier(w *workload, region string) *retrier {
-	k := clientKey{name: w.client.Name, account: w.caller.ID, region: region, shared: w.client.Shared}
+	k := clientKey{name: w.Client.Name, account: w.Caller.ID, region: region, shared: w.Client.Shared}
 	if !k.shared {
-		k.name = "workload:" + w.spec.Name
+		k.name = "workload:" + w.Spec.Name
 	}
 	rt, ok := r.sdk[k]
 	if !ok {
-		rt = newRetrier(w.client, r.s.scale, r.start)
+		rt = newRetrier(w.Client, r.s.scale, r.start)
 		r.sdk[k] = rt
 	}
 	return rt
@@ -62,7 +62,7 @@ func (s *Simulator) checkSharedClients() error {
 	names := make([]string, len(s.wls))
 	clients := make([]scenario.EffectiveClient, len(s.wls))
 	for i, w := range s.wls {
-		names[i], clients[i] = w.spec.Name, w.client
+		names[i], clients[i] = w.Spec.Name, w.Client
 	}
 	if a, b, c, found := scenario.SharedClientConflict(names, clients); found {
 		return fmt.Errorf("%w: workloads %s and %s share client %s with different retry settings", ErrBadOptions, a, b, c)
@@ -75,7 +75,7 @@ func (s *Simulator) checkSharedClients() error {
 func (s *Simulator) annotateClients(ws []report.Workload) {
 	clients := make([]report.WorkloadClient, len(s.wls))
 	for i, w := range s.wls {
-		clients[i] = report.WorkloadClient{Workload: w.spec.Name, Client: plan.ClientInfo(w.client, s.scale)}
+		clients[i] = report.WorkloadClient{Workload: w.Spec.Name, Client: plan.ClientInfo(w.Client, s.scale)}
 	}
 	report.AnnotateClients(ws, clients)
 }

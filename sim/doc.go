@@ -6,7 +6,7 @@
 //   - Arrivals: the arrival processes of a run (traffic.NewArrival:
 //     constant, Poisson with the same seeds, phases), open loop, latency
 //     from the intended time; the in-flight bound per workload (arrivals
-//     that find it full are dropped; traffic.DefaultInFlight by default)
+//     that find it full are dropped; scenario.DefaultMaxInFlight by default)
 //     and the data-key cache (traffic.KeyCache) as in the driver.
 //   - Quotas: every attempt is decided by a quota.Model built from the
 //     same quota.Config, with the virtual instant as its clock; windows

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,18 +117,11 @@ type Options struct {
 	Progress func(phase string, p report.Progress)
 }
 
-// workload is a scenario workload with its defaults resolved, as the
-// driver resolves them.
+// workload is a resolved scenario workload (scenario.Resolve) with its
+// scaled mean intended rate.
 type workload struct {
-	spec       scenario.Workload
-	key        scenario.Key // resolved Region and Spec; zero when none
-	caller     scenario.Account
-	region     string
-	regions    []string
-	client     scenario.EffectiveClient
-	inFlight   int
-	mean, peak float64
-	bucket     quota.BucketKey
+	scenario.ResolvedWorkload
+	mean float64
 }
 
 // Simulator replays one scenario in virtual time. Build it with New and
@@ -151,16 +145,14 @@ func New(opts Options) (*Simulator, error) {
 		return nil, fmt.Errorf("%w: no scenario", ErrBadOptions)
 	}
 	s := &Simulator{opts: opts, sc: sc}
-	s.duration = firstNonZero(opts.Duration, sc.Duration)
-	if s.duration <= 0 {
-		return nil, fmt.Errorf("%w: no duration", ErrBadOptions)
+	res, err := scenario.Resolve(sc, scenario.Overrides{Duration: opts.Duration, Scale: opts.Scale, Seed: opts.Seed,
+		Client: scenario.ClientOverride{Retry: opts.Retry, Client: opts.Client, Source: opts.ClientSource},
+		SDKEnv: opts.SDKEnv})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	s.scale = firstNonZero(opts.Scale, 1)
-	if !(s.scale > 0) || math.IsInf(s.scale, 1) {
-		return nil, fmt.Errorf("%w: scale %g is not positive", ErrBadOptions, s.scale)
-	}
-	s.seed = firstNonZero(opts.Seed, sc.Seed)
-	s.drain = firstNonZero(opts.DrainTimeout, traffic.DefaultDrainTimeout)
+	s.duration, s.scale, s.seed = res.Duration, res.Scale, res.Seed
+	s.drain = cmp.Or(opts.DrainTimeout, traffic.DefaultDrainTimeout)
 	s.qcfg = opts.Quota
 	if s.qcfg.Algorithm == "" {
 		s.qcfg = quota.DefaultConfig()
@@ -174,22 +166,8 @@ func New(opts Options) (*Simulator, error) {
 		s.start = time.Now().Truncate(time.Second).Add(opts.WindowPhase.Draw(s.seed))
 	}
 	s.start = time.Unix(0, s.start.UnixNano()).UTC() // no monotonic reading
-	if _, ok := scenario.ParseRetryMode(opts.Retry); opts.Retry != "" && !ok {
-		return nil, fmt.Errorf("%w: unknown retry mode %q", ErrBadOptions, opts.Retry)
-	}
-	if m := opts.SDKEnv.RetryMode; m != "" {
-		if mode, ok := scenario.ParseRetryMode(m); !ok || mode == scenario.RetryNone { // the SDK knows standard and adaptive only
-			return nil, fmt.Errorf("%w: %s: unknown retry mode %q", ErrBadOptions, opts.SDKEnv.RetryModeSource, m)
-		}
-	}
-	if opts.SDKEnv.MaxAttempts < 0 {
-		return nil, fmt.Errorf("%w: %s: max attempts %d", ErrBadOptions, opts.SDKEnv.MaxAttemptsSource, opts.SDKEnv.MaxAttempts)
-	}
-	if len(sc.Workloads) == 0 {
-		return nil, fmt.Errorf("%w: scenario has no workloads", ErrBadOptions)
-	}
-	for _, sw := range sc.Workloads {
-		w, err := s.resolve(sw)
+	for _, rw := range res.Workloads {
+		w, err := s.newWorkload(rw)
 		if err != nil {
 			return nil, err
 		}
@@ -198,84 +176,18 @@ func New(opts Options) (*Simulator, error) {
 	if err := s.checkSharedClients(); err != nil {
 		return nil, err
 	}
-	shifts, err := traffic.ShiftRegions(sc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
-	}
-	for _, w := range s.wls {
-		for _, r := range shifts[w.spec.Name] {
-			if !slices.Contains(w.regions, r) {
-				w.regions = append(w.regions, r)
-			}
-		}
-	}
 	return s, nil
 }
 
-func (s *Simulator) resolve(sw scenario.Workload) (*workload, error) {
-	sc := s.sc
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: workload %q: %s", ErrBadOptions, sw.Name, fmt.Sprintf(format, args...))
-	}
-	w := &workload{spec: sw}
-	caller, ok := sc.Accounts[sw.Caller]
-	if !ok {
-		return nil, bad("unknown caller %q", sw.Caller)
-	}
-	w.caller = caller
-	if sw.Key != "" {
-		k, ok := sc.Keys[sw.Key]
-		if !ok {
-			return nil, bad("unknown key %q", sw.Key)
-		}
-		k.Name = sw.Key
-		k.Region = firstNonZero(k.Region, sc.Region)
-		k.Spec = firstNonZero(k.Spec, "SYMMETRIC_DEFAULT")
-		w.key = k
-	} else if sw.Operation != "GenerateRandom" {
-		return nil, bad("operation %s needs a key", sw.Operation)
-	}
-	w.region = firstNonZero(sw.Region, w.key.Region, sc.Region)
-	if w.region == "" {
-		return nil, bad("no region")
-	}
-	w.regions = []string{w.region}
-	c, err := sc.ResolveClient(sw, scenario.ClientOverride{
-		Retry: s.opts.Retry, Client: s.opts.Client, Source: s.opts.ClientSource,
-	}, s.opts.SDKEnv)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
-	w.client = c
-	arr, err := traffic.NewArrival(sw, s.scale, s.seed)
+// newWorkload is the simulation's workload of rw, with its rates.
+func (s *Simulator) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
+	arr, err := traffic.NewArrival(rw.Spec, s.scale, s.seed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	w.mean, w.peak = traffic.MeanRate(arr, s.duration)
-	w.inFlight = sw.MaxInFlight
-	if w.inFlight <= 0 {
-		w.inFlight = traffic.DefaultInFlight(w.peak)
-	}
-	w.bucket, _, _ = quota.BucketsOf(w.request(w.region))
+	w := &workload{ResolvedWorkload: rw}
+	w.mean, _ = traffic.MeanRate(arr, s.duration)
 	return w, nil
-}
-
-// request is the quota request of w's calls in region, with its key's spec
-// and custom key store, as the driver names its buckets in results.
-func (w *workload) request(region string) quota.Request {
-	return quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation,
-		KeySpec: w.key.Spec, CustomKeyStore: w.key.CustomKeyStore}
-}
-
-// chargeOf names the buckets, in results, of w's attempts in region: the
-// class or API bucket and the key's store bucket (report.Recorder.AttemptIn).
-func (w *workload) chargeOf(region string) report.Charge {
-	first, store, ok := quota.BucketsOf(w.request(region))
-	c := report.Charge{Bucket: first.String()}
-	if ok {
-		c.Store = store.String()
-	}
-	return c
 }
 
 // Run simulates the measured windows (with Options.Isolate each workload
@@ -311,10 +223,10 @@ func (s *Simulator) Run(ctx context.Context) (*report.Output, error) {
 	if s.opts.Isolate {
 		res.Isolated = map[string]report.Workload{}
 		for i, w := range s.wls {
-			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(s.wls), w.spec.Name)
+			phase := fmt.Sprintf("isolated %d/%d: %s", i+1, len(s.wls), w.Spec.Name)
 			win := s.window(ctx, []int{i}, phase)
 			if len(win.workloads) == 1 {
-				res.Isolated[w.spec.Name] = win.workloads[0]
+				res.Isolated[w.Spec.Name] = win.workloads[0]
 			}
 			if win.partial {
 				interrupted(win.elapsed)
@@ -439,20 +351,20 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 	r.rws = make([]runWorkload, len(idxs))
 	for ri, i := range idxs {
 		w := s.wls[i]
-		arr, _ := traffic.NewArrival(w.spec, s.scale, s.seed) // checked by New
+		arr, _ := traffic.NewArrival(w.Spec, s.scale, s.seed) // checked by New
 		rw := runWorkload{w: w, arr: arr}
-		if dc := w.spec.DataKeyCache; dc != nil {
+		if dc := w.Spec.DataKeyCache; dc != nil {
 			rw.cache = traffic.NewKeyCache(dc.MaxAge, dc.MaxUses)
 		}
-		for _, region := range w.regions {
+		for _, region := range w.Regions {
 			rw.clients = append(rw.clients, len(r.clients))
 			r.clients = append(r.clients, r.newClient(ri, w, region))
 		}
 		rw.next = r.arrival(&rw)
 		r.rws[ri] = rw
 		infos[ri] = report.WorkloadInfo{
-			Name: w.spec.Name, Operation: w.spec.Operation, Key: w.spec.Key, Caller: w.spec.Caller,
-			CallerAccount: w.caller.ID, Region: w.region, Bucket: w.bucket.String(), TargetPerS: w.mean,
+			Name: w.Spec.Name, Operation: w.Spec.Operation, Key: w.Spec.Key, Caller: w.Spec.Caller,
+			CallerAccount: w.Caller.ID, Region: w.Region(), Bucket: w.Bucket().String(), TargetPerS: w.mean,
 		}
 	}
 	r.rec = report.NewRecorder(s.start, infos)
@@ -468,7 +380,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 	for ri, rw := range r.rws {
 		var buf bytes.Buffer
 		if err := r.rec.WriteHlog(ri, &buf); err == nil {
-			win.hlog[rw.w.spec.Name] = buf.Bytes()
+			win.hlog[rw.w.Spec.Name] = buf.Bytes()
 		}
 	}
 	_ = r.rec.Close() // its spooled interval logs, read above
@@ -480,8 +392,8 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 func (s *Simulator) events(idxs []int) []scenario.Event {
 	names, keys := map[string]bool{}, map[string]bool{}
 	for _, i := range idxs {
-		names[s.wls[i].spec.Name] = true
-		if k := s.wls[i].spec.Key; k != "" {
+		names[s.wls[i].Spec.Name] = true
+		if k := s.wls[i].Spec.Key; k != "" {
 			keys[k] = true
 		}
 	}
@@ -502,29 +414,29 @@ func (s *Simulator) events(idxs []int) []scenario.Event {
 func (r *run) newClient(ri int, w *workload, region string) client {
 	c := client{
 		rw:      ri,
-		op:      w.spec.Operation,
-		account: w.caller.ID,
+		op:      w.Spec.Operation,
+		account: w.Caller.ID,
 		rt:      r.retrier(w, region),
-		req:     quota.Request{Account: w.caller.ID, Region: region, Operation: w.spec.Operation},
+		req:     quota.Request{Account: w.Caller.ID, Region: region, Operation: w.Spec.Operation},
 	}
 	// Attempts are charged, in results, to the buckets of the Region the
 	// client sends to, as the driver charges them (report.Recorder.AttemptIn).
-	ch := w.chargeOf(region)
+	ch := report.ChargeOf(w.Buckets(region))
 	if ch.Store != "" {
-		ch.StoreWeight = r.s.qcfg.StoreWeight(w.spec.Operation)
+		ch.StoreWeight = r.s.qcfg.StoreWeight(w.Spec.Operation)
 	}
 	c.bucket0 = int32(slices.Index(r.buckets, ch))
 	if c.bucket0 < 0 {
 		c.bucket0 = int32(len(r.buckets))
 		r.buckets = append(r.buckets, ch)
 	}
-	if w.spec.Key != "" {
-		c.key = r.keys[w.spec.Key][region]
+	if w.Spec.Key != "" {
+		c.key = r.keys[w.Spec.Key][region]
 		if c.key == nil {
 			c.noKey = true // charged as symmetric, answered NotFoundException
 		} else {
-			c.req.KeySpec = w.key.Spec
-			c.req.CustomKeyStore = w.key.CustomKeyStore
+			c.req.KeySpec = w.Key.Spec
+			c.req.CustomKeyStore = w.Key.CustomKeyStore
 		}
 	}
 	return c
@@ -610,7 +522,7 @@ func (r *run) arrive(wi int, t int64) {
 		r.pipe.add(recOp{kind: opCacheHit, w: int32(wi), t1: t})
 		return
 	}
-	if rw.inflight >= rw.w.inFlight {
+	if rw.inflight >= rw.w.MaxInFlight {
 		r.pipe.add(recOp{kind: opDropped, w: int32(wi), t1: t})
 		return
 	}
@@ -686,7 +598,7 @@ func (r *run) complete(ci int32, intended, t int64, attempt int, outcome, code u
 		r.done(c, intended, t, attempt, outcomeFailed, codeQuotaExceeded)
 		return
 	}
-	u := traffic.JitterDraw(r.jitter, r.rws[c.rw].w.spec.Name, time.Duration(intended), attempt)
+	u := traffic.JitterDraw(r.jitter, r.rws[c.rw].w.Spec.Name, time.Duration(intended), attempt)
 	d := int64(traffic.BackoffDelay(u, attempt, true, time.Duration(rt.maxBackoff)))
 	r.q.push(event{at: t + d, intended: intended, client: ci, attempt: int16(attempt + 1), kind: evSend, retryTok: ThrottleRetryCost})
 }
@@ -722,10 +634,10 @@ func (r *run) apply(ev scenario.Event) report.Event {
 	if ev.Action == scenario.ActionShiftTraffic {
 		for i := range r.rws {
 			rw := &r.rws[i]
-			if rw.w.spec.Name != ev.Workload {
+			if rw.w.Spec.Name != ev.Workload {
 				continue
 			}
-			for j, region := range rw.w.regions {
+			for j, region := range rw.w.Regions {
 				if region == ev.ToRegion {
 					rw.cur = j
 				}

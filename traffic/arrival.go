@@ -291,7 +291,7 @@ func workloadSeed(seed int64, name string) int64 {
 }
 
 // MeanRate returns the mean intended rate of a over the window d, and its
-// peak rate (for the default in-flight bound, [DefaultInFlight]), in
+// peak rate, in
 // requests per second. A process whose rate varies (phases) has mean 0
 // over a window d that is not positive; a process NewArrival or
 // NewSharedArrival did not build has mean and peak 0.

@@ -8,23 +8,6 @@ import (
 	"github.com/kmsload/kmsload/traffic"
 )
 
-func TestDefaultInFlight(t *testing.T) {
-	tests := []struct {
-		peak float64
-		want int
-	}{
-		{0, traffic.DefaultMinInFlight},
-		{64, traffic.DefaultMinInFlight},
-		{64.2, 257}, // 256.8 rounds up
-		{1000, 4000},
-	}
-	for _, tt := range tests {
-		if got := traffic.DefaultInFlight(tt.peak); got != tt.want {
-			t.Errorf("DefaultInFlight(%v) = %d; want %d", tt.peak, got, tt.want)
-		}
-	}
-}
-
 func TestMeanRate(t *testing.T) {
 	ramp := scenario.Workload{Name: "r", Arrival: scenario.ArrivalPhases, Phases: []scenario.Phase{
 		{Duration: 2 * time.Second, To: 100}, {Duration: 2 * time.Second, To: 100}}}
