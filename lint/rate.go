@@ -21,6 +21,12 @@ func ratesOverQuota(s *scenario.Scenario, cfg quota.Config) ([]Finding, error) {
 	for _, w := range s.Workloads {
 		alone := *s
 		alone.Workloads = []scenario.Workload{w}
+		alone.Events = nil // the other workloads' shifts do not apply
+		for _, e := range s.Events {
+			if e.Action != scenario.ActionShiftTraffic || e.Workload == w.Name {
+				alone.Events = append(alone.Events, e)
+			}
+		}
 		p, err := plan.Predict(&alone, plan.Options{Scale: 1, Quota: cfg, Retry: scenario.RetryNone, WindowPhase: quota.WindowPhase{Fixed: true}})
 		if err != nil {
 			return nil, fmt.Errorf("lint: workload %q: %w", w.Name, err)

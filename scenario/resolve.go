@@ -85,7 +85,7 @@ func Resolve(s *Scenario, o Overrides) (*Resolved, error) {
 	}
 	r := &Resolved{Scenario: s,
 		Duration: cmp.Or(o.Duration, s.Duration),
-		Scale:    cmp.Or(o.Scale, s.Scale, DefaultScale),
+		Scale:    s.RunScale(o.Scale),
 		Seed:     cmp.Or(o.Seed, s.Seed),
 	}
 	if err := r.checkRun(o); err != nil {
@@ -108,6 +108,12 @@ func Resolve(s *Scenario, o Overrides) (*Resolved, error) {
 		r.Workloads = append(r.Workloads, rw)
 	}
 	return r, nil
+}
+
+// RunScale is the scale of a run of s: override when set, else the
+// scenario's, else DefaultScale (a scenario built in code without one).
+func (s *Scenario) RunScale(override float64) float64 {
+	return cmp.Or(override, s.Scale, DefaultScale)
 }
 
 // checkRun checks what concerns the whole run.

@@ -93,15 +93,9 @@ func capacityScenario(cmd *cobra.Command, path string, f capacityFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	scale := s.Scale
-	if f.simulate {
-		scale = 1
-	}
-	if f.run.scale > 0 {
-		scale = f.run.scale
-	}
-	if !(scale > 0) {
-		scale = 1
+	scale := s.RunScale(f.run.scale)
+	if f.simulate && f.run.scale == 0 {
+		scale = 1 // a simulated search runs at real size unless --scale says otherwise
 	}
 	p, err := predict(s, f.run, scale)
 	if err != nil {

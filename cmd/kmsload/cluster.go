@@ -88,13 +88,7 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 // URL.
 func prepareAgent(ctx context.Context, p *cluster.Plan, opts *driver.Options) (func(), error) {
 	f := runFlags{quotas: p.Target.Quotas, algorithm: p.Target.QuotaAlgorithm, latency: p.Target.Latency}
-	scale := p.Scale
-	if scale == 0 {
-		scale = opts.Scenario.Scale
-	}
-	if scale == 0 {
-		scale = 1
-	}
+	scale := opts.Scenario.RunScale(p.Scale)
 	qcfg, quotasOn, err := quotaConfig(opts.Scenario, f, scale/float64(len(p.Agents)))
 	if err != nil {
 		return nil, err
@@ -139,14 +133,11 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	if err != nil {
 		return err
 	}
-	dur := f.duration
-	if dur == 0 {
-		dur = s.Duration
+	rs, err := scenario.Resolve(s, scenario.Overrides{Duration: f.duration, Scale: scale, Seed: f.seed})
+	if err != nil {
+		return usageErr(err)
 	}
-	seed := f.seed
-	if seed == 0 {
-		seed = s.Seed
-	}
+	dur, seed := rs.Duration, rs.Seed
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }

@@ -75,10 +75,7 @@ func planScenario(cmd *cobra.Command, path string, f planFlags) error {
 	if f.quotas == "off" {
 		return usageErr(errors.New("--quotas off: with quotas off nothing throttles and there is nothing to plan"))
 	}
-	scale := s.Scale
-	if f.scale > 0 {
-		scale = f.scale
-	}
+	scale := s.RunScale(f.scale)
 	p, err := predict(s, runFlags{quotas: f.quotas, algorithm: f.algorithm, retry: f.retry, windowPhase: f.windowPhase}, scale)
 	if err != nil {
 		return usageErr(err)

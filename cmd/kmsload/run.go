@@ -155,10 +155,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if f.scale < 0 {
 		return usageErr(fmt.Errorf("--scale %g: must be positive", f.scale))
 	}
-	scale := s.Scale
-	if f.scale > 0 {
-		scale = f.scale
-	}
+	scale := s.RunScale(f.scale)
 	qcfg, quotasOn, err := quotaConfig(s, f, scale)
 	if err != nil {
 		return usageErr(err)

@@ -96,12 +96,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 	if f.scale < 0 || math.IsNaN(f.scale) || math.IsInf(f.scale, 0) {
 		return sim.Options{}, usageErr(fmt.Errorf("--scale %g: must be positive", f.scale))
 	}
-	if f.scale == 0 {
-		f.scale = s.Scale
-		if f.scale == 0 {
-			f.scale = 1
-		}
-	}
+	f.scale = s.RunScale(f.scale)
 	phase, err := quota.ParseWindowPhase(f.windowPhase)
 	if err != nil {
 		return sim.Options{}, usageErr(fmt.Errorf("--window-phase: %w", err))

@@ -136,10 +136,7 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.Variant) (study.Run, error) {
 	s = withDuration(s, f.duration)
 	f.duration = 0
-	scale := s.Scale
-	if f.scale > 0 {
-		scale = f.scale
-	}
+	scale := s.RunScale(f.scale)
 	rf := runFlags{duration: f.duration}
 	qcfg, quotasOn, err := quotaConfig(s, rf, scale)
 	if err != nil {
