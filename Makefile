@@ -27,7 +27,7 @@ run: build
 test: vet
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/kmsload/sim$$')
 	$(GO) test -count=1 -timeout 20m ./sim/
-	$(GO) test -count=1 -race ./quota/ ./report/ ./driver/
+	$(GO) test -count=1 -race ./quota/ ./report/ ./driver/ ./internal/h1/
 	$(MAKE) fuzz
 
 vet:
@@ -38,7 +38,7 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./emulator/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./scenario/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./driver/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./internal/h1/
 
 clean:
 	rm -rf bin kmsload-results

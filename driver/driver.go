@@ -12,6 +12,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kmsload/kmsload/internal/conns"
+	"github.com/kmsload/kmsload/internal/h1"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -185,8 +187,8 @@ type Driver struct {
 	seed     int64
 	drain    time.Duration
 	http     *http.Client
-	conns    *connCounter   // connections of http and h1; nil when Target.HTTPClient is given
-	h1       *h1Client      // the endpoint's client when it is plain HTTP, else nil
+	conns    *conns.Counter // connections of http and h1; nil when Target.HTTPClient is given
+	h1       *h1.Client     // the endpoint's client when it is plain HTTP, else nil
 	endpoint aws.HTTPClient // what emulator and endpoint targets' SDK clients send through
 	wls      []*workload
 	logf     func(format string, args ...any)
@@ -292,7 +294,7 @@ func New(opts Options) (*Driver, error) {
 		d.conns = newConnCounter(opts.MaxConns)
 		d.http = newHTTPClient(maxInFlight*len(d.wls), d.conns)
 		if opts.Target.Kind != TargetAWS {
-			d.h1 = plainHTTPClient(opts.Target.Endpoint, d.conns)
+			d.h1, _ = h1.ForEndpoint(opts.Target.Endpoint, d.conns)
 		}
 	}
 	d.endpoint = bufferedBodies{d.http}
@@ -422,8 +424,8 @@ func (w *workload) info() report.WorkloadInfo {
 }
 
 // newHTTPClient returns a client tuned for many concurrent requests to one
-// host over HTTP/1.1, its connections counted and capped by conns.
-func newHTTPClient(idle int, conns *connCounter) *http.Client {
+// host over HTTP/1.1, its connections counted and capped by counter.
+func newHTTPClient(idle int, counter *conns.Counter) *http.Client {
 	idle = max(idle, 1024)
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -434,7 +436,7 @@ func newHTTPClient(idle int, conns *connCounter) *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	conns.apply(tr)
+	counter.Apply(tr)
 	return &http.Client{Transport: tr}
 }
 
@@ -620,9 +622,9 @@ func (d *Driver) reportConns(res *report.Results) {
 	if d.conns == nil {
 		return
 	}
-	res.Target.PeakConns = int(d.conns.peak.Load())
-	if d.conns.max > 0 && res.Target.PeakConns >= d.conns.max {
-		d.logf("connections: the cap of %d per endpoint was reached; requests that found every connection busy waited for one, and that wait is in their service time (raise --max-conns if the target's latency needs more)", d.conns.max)
+	res.Target.PeakConns = d.conns.Peak()
+	if d.conns.Max() > 0 && res.Target.PeakConns >= d.conns.Max() {
+		d.logf("connections: the cap of %d per endpoint was reached; requests that found every connection busy waited for one, and that wait is in their service time (raise --max-conns if the target's latency needs more)", d.conns.Max())
 	}
 }
 
@@ -650,9 +652,7 @@ func (d *Driver) quotaPerS(name string) float64 { return d.opts.Quota.LimitOf(na
 // targetInfo describes the target for the results.
 func (d *Driver) targetInfo() report.TargetInfo {
 	t := report.TargetInfo{Kind: d.opts.Target.Kind, Endpoint: d.opts.Target.Endpoint}
-	if d.conns != nil {
-		t.MaxConns = d.conns.max
-	}
+	t.MaxConns = d.conns.Max()
 	switch d.opts.Target.Kind {
 	case TargetEmbedded:
 		t.QuotasAppliedBy = "kmsload"
