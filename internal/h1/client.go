@@ -44,7 +44,7 @@ type Client struct {
 
 	mu   sync.Mutex
 	idle []*conn      // most recently used last
-	wait []chan *conn // requests waiting for a connection, oldest first
+	wait []chan *conn // requests waiting for a connection, oldest first (handOver)
 }
 
 // DialFunc opens a connection to addr on network, as net.Dialer's
@@ -242,25 +242,44 @@ func (h *Client) take(ctx context.Context) (cn *conn, err error) {
 		}
 		return cn, nil
 	case <-ctx.Done():
-		h.mu.Lock()
-		for i, w := range h.wait {
-			if w == ch {
-				h.wait = append(h.wait[:i], h.wait[i+1:]...)
-				break
-			}
-		}
-		h.mu.Unlock()
-		select { // handed over meanwhile: pass it on
-		case cn = <-ch:
-			if cn == nil {
+		if !h.leave(ch) { // handed over meanwhile: pass it on
+			if cn = <-ch; cn == nil {
 				h.release()
 			} else {
 				h.put(cn)
 			}
-		default:
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// leave takes the waiting request of ch off the list and reports whether
+// it was still there. When it was not, a connection or a slot has been
+// handed over in ch already: handOver sends under the lock.
+func (h *Client) leave(ch chan *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, w := range h.wait {
+		if w == ch {
+			h.wait = append(h.wait[:i], h.wait[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// handOver gives cn, or with cn nil a slot to dial in, to the oldest
+// waiting request, and reports whether there was one. The caller holds
+// h.mu. The send cannot block: a request's channel has room for one and
+// is taken off the list as it gets it.
+func (h *Client) handOver(cn *conn) bool {
+	if len(h.wait) == 0 {
+		return false
+	}
+	ch := h.wait[0]
+	h.wait = h.wait[1:]
+	ch <- cn
+	return true
 }
 
 // dialConn opens a counted connection in the slot the caller holds; the
@@ -278,14 +297,9 @@ func (h *Client) dialConn(ctx context.Context) (*conn, error) {
 // put hands cn to the oldest waiting request, or makes it idle.
 func (h *Client) put(cn *conn) {
 	h.mu.Lock()
-	if len(h.wait) > 0 {
-		ch := h.wait[0]
-		h.wait = h.wait[1:]
-		h.mu.Unlock()
-		ch <- cn
-		return
+	if !h.handOver(cn) {
+		h.idle = append(h.idle, cn)
 	}
-	h.idle = append(h.idle, cn)
 	h.mu.Unlock()
 }
 
@@ -304,14 +318,9 @@ func (h *Client) release() {
 		return
 	}
 	h.mu.Lock()
-	if len(h.wait) > 0 {
-		ch := h.wait[0]
-		h.wait = h.wait[1:]
-		h.mu.Unlock()
-		ch <- nil // the slot passes to the waiter
-		return
+	if !h.handOver(nil) { // else the slot passes to the waiter
+		<-h.slots
 	}
-	<-h.slots
 	h.mu.Unlock()
 }
 
