@@ -44,8 +44,9 @@ clean:
 	rm -rf bin kmsload-results
 
 # Ratios measured in one run on loopback: emulator vs local-kms vs a null
-# handler under one load generator, and peak memory of a 30 s vs a 5 min
-# run, then bench-cluster. About 11 minutes in all (README.md).
+# handler under one load generator, peak memory of a 30 s vs a 5 min
+# run, the driver against vegeta and --http-client fast against std, then
+# bench-cluster. About 12.5 minutes in all (README.md).
 bench:
 	./bench/bench.sh
 	./bench/cluster.sh
