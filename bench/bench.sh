@@ -7,7 +7,8 @@
 #     BENCH_LONG (default 5m) of the same scenario.
 #  3. Driver speed on the null handler: kmsload run's highest sustained
 #     open-loop rate (bench/null.yaml, searched with --scale) against
-#     vegeta's max rate and a naive aws-sdk-go-v2 closed loop (bench/naivesdk).
+#     vegeta's max rate and a naive aws-sdk-go-v2 closed loop (bench/naivesdk),
+#     and --http-client fast against std (highest rate, CPU per request).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -106,18 +107,26 @@ echo "== driver speed: kmsload run open-loop vs vegeta vs a naive SDK closed loo
 # Double S until a probe fails, then bisect BENCH_BISECT (default 4) steps
 # between the last pass and the fail. Driver CPU per request is the run's
 # user+system time over its requests (provisioning and warm-up included).
+# The search runs with the default --http-client, then with the other
+# client from the first's highest rate (doubling or halving from there,
+# then bisecting: about 6 probes instead of 10). CPU per request of the
+# two is compared at one fixed rate both sustain (3/4 of the lower highest
+# rate; CPU per request falls as the rate rises, the fixed cost of start
+# and provisioning spread thinner), in 4 single runs alternating std and
+# fast. The section takes about 3 minutes, the A/B about half of it.
 go build -o "$work/naivesdk" ./bench/naivesdk
 uptime
 p=$(free_port); "$work/nullkms" -addr "127.0.0.1:$p" & pids+=($!); wait_port "$p"
-probe() { # probe SCALE -> prints one line per try; exit status 0 when a try sustained
+probe() { # probe SCALE [CLIENT] -> prints one line per try; exit status 0 when a try sustained
 	local try
 	for try in $(seq 1 "${BENCH_TRIES:-2}"); do
-		python3 - "$work/drv-$1-$try" "$1" "$p" <<'PY' && return 0
+		python3 - "$work/drv-$1-${2:-default}-$try" "$1" "$p" "${2:-}" "$work" <<'PY' && return 0
 import json, resource, subprocess, sys
-out, scale, port = sys.argv[1:]
+out, scale, port, client, work = sys.argv[1:]
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
 subprocess.run(["bin/kmsload", "run", "bench/null.yaml", "--target", "endpoint", "--endpoint", f"http://127.0.0.1:{port}",
-                "--quiet", "--retry", "none", "--duration", "5s", "--scale", scale, "--out", out],
+                "--quiet", "--retry", "none", "--duration", "5s", "--scale", scale, "--out", out]
+               + (["--http-client", client] if client else []),
                stdout=subprocess.DEVNULL, stderr=open(out + ".log", "w"))
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -126,9 +135,12 @@ try:
     w = r["workloads"][0]
 except (OSError, ValueError, KeyError, IndexError) as e:
     print(f"  scale {scale:>6}: run failed ({e})"); sys.exit(1)
+used = r["target"].get("http_client", "?")
+open(work + "/client", "w").write(used)
+open(work + "/cpu", "w").write(f'{cpu} {w["requests"]}\n')
 errs = sum(w["errors"].values()) if w["errors"] else 0
 ok = w["sent_per_s"] >= 0.99 * w["target_per_s"] and w["dropped"] == 0 and errs == 0
-print(f'  target {w["target_per_s"]:>8.0f}/s  sent {w["sent_per_s"]:>8.0f}/s ({100*w["sent_per_s"]/w["target_per_s"]:5.1f}%)  '
+print(f'  {used:<4} target {w["target_per_s"]:>8.0f}/s  sent {w["sent_per_s"]:>8.0f}/s ({100*w["sent_per_s"]/w["target_per_s"]:5.1f}%)  '
       f'dropped {w["dropped"]:>6}  errors {errs:>5}  p99 {w["latency_ms"]["p99"]:7.2f} ms  '
       f'conns {r["target"].get("peak_conns", 0):>3}  driver CPU {1e6*cpu/max(w["requests"],1):5.1f} us/request  '
       f'{"sustained" if ok else "NOT sustained"}')
@@ -137,16 +149,57 @@ PY
 	done
 	return 1
 }
-good=0; bad=0; s=1
-while probe "$s"; do good=$s; s=$((s * 2)); [ "$s" -le 1024 ] || break; done
-bad=$s
-for _ in $(seq 1 "${BENCH_BISECT:-4}"); do
-	[ "$good" != 0 ] || break
-	mid=$(python3 -c "import sys; g,b=map(float,sys.argv[1:]); print(round((g+b)/2, 3))" "$good" "$bad")
-	if probe "$mid"; then good=$mid; else bad=$mid; fi
-done
+mul() { python3 -c "import sys; print(round(float(sys.argv[1]) * float(sys.argv[2]), 3))" "$1" "$2"; }
+search() { # search START [CLIENT] -> sets good (highest sustained scale, 0: none) and bad (first failing)
+	good=0; bad=0; local s=$1 n=0
+	if probe "$s" "${2:-}"; then # double until a probe fails
+		good=$s
+		while [ $((n += 1)) -le 10 ]; do
+			s=$(mul "$s" 2)
+			if probe "$s" "${2:-}"; then good=$s; else bad=$s; break; fi
+		done
+	else # halve until one passes
+		bad=$s
+		while [ $((n += 1)) -le 4 ]; do
+			s=$(mul "$s" 0.5)
+			if probe "$s" "${2:-}"; then good=$s; break; else bad=$s; fi
+		done
+	fi
+	for _ in $(seq 1 "${BENCH_BISECT:-4}"); do
+		[ "$good" != 0 ] && [ "$bad" != 0 ] || break
+		mid=$(python3 -c "import sys; g,b=map(float,sys.argv[1:]); print(round((g+b)/2, 3))" "$good" "$bad")
+		if probe "$mid" "${2:-}"; then good=$mid; else bad=$mid; fi
+	done
+}
+search 1
+default_client=$(cat "$work/client")
 kmsload_rps=$(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$good")
-echo "kmsload highest sustained open-loop rate: $kmsload_rps/s (first failing probe: $(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$bad")/s; max_in_flight 1000)"
+echo "kmsload highest sustained open-loop rate: $kmsload_rps/s with the default --http-client $default_client (first failing probe: $(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$bad")/s; max_in_flight 1000)"
+other=std; [ "$default_client" = fast ] || other=fast
+declare -A best
+best[$default_client]=$good
+[ "$good" != 0 ] || good=1
+search "$good" "$other"
+best[$other]=$good
+echo "kmsload highest sustained open-loop rate with --http-client $other: $(python3 -c "import sys; print(float(sys.argv[1]) * 1000)" "$good")/s"
+fixed=$(python3 -c "import sys; print(round(0.75 * min(map(float, sys.argv[1:])), 3))" "${best[std]}" "${best[fast]}")
+[ "$fixed" != 0.0 ] || fixed=1
+declare -A cpu=([std]=0 [fast]=0) reqs=([std]=0 [fast]=0)
+for client in std fast std fast; do
+	rm -f "$work/cpu"
+	BENCH_TRIES=1 probe "$fixed" "$client" || true
+	[ -s "$work/cpu" ] || continue # the run failed: its line says so
+	read -r c n < "$work/cpu"
+	cpu[$client]=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "${cpu[$client]}" "$c")
+	reqs[$client]=$((reqs[$client] + n))
+done
+python3 - "${cpu[fast]}" "${reqs[fast]}" "${cpu[std]}" "${reqs[std]}" "${best[fast]}" "${best[std]}" "$fixed" <<'PY'
+import sys
+cf, nf, cs, ns, bf, bs, fixed = map(float, sys.argv[1:])
+uf, us = 1e6 * cf / max(nf, 1), 1e6 * cs / max(ns, 1)
+print(f"http client fast/std: CPU per request {uf/us:.2f}x, max rate {bf/bs if bs else float('inf'):.2f}x"
+      f"   [CPU {uf:.1f} vs {us:.1f} us/request at {1000*fixed:.0f}/s, 2 runs each; highest sustained {1000*bf:.0f}/s vs {1000*bs:.0f}/s]")
+PY
 attack null-driver "$p" "00000000-0000-0000-0000-000000000000"
 naive=$("$work/naivesdk" -endpoint "http://127.0.0.1:$p" -workers "$WORKERS" -duration "$DUR")
 echo "naive SDK loop ($WORKERS goroutines, $DUR): $naive"

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/kmsload/kmsload/internal/conns"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -330,8 +331,8 @@ func (d *Driver) awsHTTPClient() aws.HTTPClient {
 
 // buildableClient returns the SDK's buildable client with the idle
 // connection limits of like (nil = defaults), its connections counted and
-// capped by conns.
-func buildableClient(like *http.Client, conns *connCounter) aws.HTTPClient {
+// capped by counter.
+func buildableClient(like *http.Client, counter *conns.Counter) aws.HTTPClient {
 	idle := 1024
 	if like != nil {
 		if tr, ok := like.Transport.(*http.Transport); ok {
@@ -341,7 +342,7 @@ func buildableClient(like *http.Client, conns *connCounter) aws.HTTPClient {
 	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = idle
 		tr.MaxIdleConnsPerHost = idle
-		conns.apply(tr)
+		counter.Apply(tr)
 	})
 }
 

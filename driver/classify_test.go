@@ -41,6 +41,7 @@ func TestClassify(t *testing.T) {
 		{"deadline", op(context.DeadlineExceeded), report.Failed, driver.CodeTimeout},
 		{"refused", op(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), report.Failed, driver.CodeConnection},
 		{"eof", op(io.ErrUnexpectedEOF), report.Failed, driver.CodeConnection},
+		{"closed before answering (internal/h1)", op(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)), report.Failed, driver.CodeConnection},
 		{"other", errors.New("boom"), report.Failed, driver.CodeClient},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,10 @@
 package driver
 
-import "time"
+import (
+	"time"
+
+	"github.com/kmsload/kmsload/report"
+)
 
 // SetWarmTimeout sets the warm-up wait for a test and restores it when
 // the returned function is called.
@@ -9,3 +13,6 @@ func SetWarmTimeout(d time.Duration) (restore func()) {
 	warmTimeout = d
 	return func() { warmTimeout = old }
 }
+
+// TargetInfo is what Run records in Results.Target.
+func (d *Driver) TargetInfo() report.TargetInfo { return d.targetInfo() }

@@ -5,17 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/middleware"
-	"golang.org/x/net/http/httpproxy"
+
+	"github.com/kmsload/kmsload/internal/conns"
 )
 
 // maxInMemoryBody is the largest request body bufferedBodies copies into
@@ -88,83 +86,11 @@ func trimStack(stack *middleware.Stack) error {
 // (Options.MaxConns).
 const DefaultMaxConns = 128
 
-// connCounter caps a transport's connections per host and counts those
-// open. A nil *connCounter caps and counts nothing.
-type connCounter struct {
-	max  int // 0: no cap
-	open atomic.Int64
-	peak atomic.Int64
-}
-
-// newConnCounter returns a counter with the cap of Options.MaxConns n.
-func newConnCounter(n int) *connCounter {
-	switch {
-	case n == 0:
+// newConnCounter returns the counter of Options.MaxConns n: 0 =
+// DefaultMaxConns, negative = no cap.
+func newConnCounter(n int) *conns.Counter {
+	if n == 0 {
 		n = DefaultMaxConns
-	case n < 0:
-		n = 0
 	}
-	return &connCounter{max: n}
-}
-
-// apply caps tr's connections per host and counts the connections it
-// dials.
-func (c *connCounter) apply(tr *http.Transport) {
-	if c == nil {
-		return
-	}
-	tr.MaxConnsPerHost = c.max
-	dial := tr.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return c.opened(conn), nil
-	}
-}
-
-// opened counts conn open until its first Close.
-func (c *connCounter) opened(conn net.Conn) net.Conn {
-	n := c.open.Add(1)
-	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
-	}
-	return &countedConn{Conn: conn, c: c}
-}
-
-// countedConn is a connection counted open until its first Close.
-type countedConn struct {
-	net.Conn
-	c      *connCounter
-	closed atomic.Bool
-}
-
-// Close closes the connection and counts it closed.
-func (cc *countedConn) Close() error {
-	if cc.closed.CompareAndSwap(false, true) {
-		cc.c.open.Add(-1)
-	}
-	return cc.Conn.Close()
-}
-
-// plainHTTPClient returns an h1Client for endpoint when it is a plain
-// http:// URL that no proxy of the environment applies to, else nil (the
-// net/http transport then carries the requests).
-func plainHTTPClient(endpoint string, conns *connCounter) *h1Client {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil
-	}
-	if p, err := httpproxy.FromEnvironment().ProxyFunc()(u); err != nil || p != nil {
-		return nil
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "80")
-	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return newH1Client(addr, dialer.DialContext, conns)
+	return conns.NewCounter(n)
 }

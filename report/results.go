@@ -129,6 +129,10 @@ type TargetInfo struct {
 	// unknown); PeakConns the most connections open at once during the run.
 	MaxConns  int `json:"max_conns,omitempty"`
 	PeakConns int `json:"peak_conns,omitempty"`
+	// HTTPClient is the client that carried the requests: "std" (net/http)
+	// or "fast" (kmsload's own HTTP/1.1 client; kmsload run --http-client);
+	// "" when unknown (a caller's client, a simulation, a merged run).
+	HTTPClient string `json:"http_client,omitempty"`
 }
 
 // Percentiles are latency percentiles in milliseconds.

@@ -75,6 +75,7 @@ goodput, sent, dropped (see the README's thresholds).`,
 	fl.StringVar(&f.run.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket")
 	fl.StringVar(&f.run.latency, "latency", "", "embedded (and simulated) service-time model")
 	fl.DurationVar(&f.run.drainTimeout, "drain-timeout", 5*time.Second, "wait for requests in flight after arrivals stop")
+	fl.StringVar(&f.run.httpClient, "http-client", "", "measured runs: "+httpClientHelp)
 	return cmd
 }
 
@@ -189,6 +190,9 @@ func measuredRunner(s *scenario.Scenario, workload string, f runFlags, scale flo
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	if err := checkHTTPClient(f.httpClient); err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, rate float64) (*report.Results, error) {
 		sc, err := capacity.WithRate(s, workload, rate)
 		if err != nil {
@@ -196,7 +200,7 @@ func measuredRunner(s *scenario.Scenario, workload string, f runFlags, scale flo
 		}
 		opts := driver.Options{
 			Scenario: sc, Duration: f.duration, Scale: scale, Retry: f.retry, Seed: f.seed,
-			Quota: qcfg, DrainTimeout: f.drainTimeout,
+			Quota: qcfg, DrainTimeout: f.drainTimeout, HTTPClient: f.httpClient,
 		}
 		if f.target == "embedded" {
 			srv, url, shutdown, err := startEmbedded(f, "")

@@ -147,6 +147,31 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+func TestHTTPClientFlag(t *testing.T) {
+	const qs = "../../scenarios/quickstart.yaml"
+	tests := []struct {
+		args []string
+		want string // in stderr
+	}{
+		{[]string{"run", qs, "--http-client", "h2"}, `--http-client "h2": want std or fast`},
+		{[]string{"study", qs, "--http-client", "h2"}, `--http-client "h2": want std or fast`},
+		{[]string{"capacity", qs, "--workload", "orders-api", "--slo", "p99<50ms", "--http-client", "h2"}, `--http-client "h2": want std or fast`},
+		{[]string{"agent", "--nsqd", "127.0.0.1:1", "--http-client", "h2"}, `--http-client "h2": want std or fast`},
+		{[]string{"run", qs, "--http-client", "std", "--agents", "2", "--nsqd", "127.0.0.1:1"}, "give it to each kmsload agent"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := kmsload(t, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("kmsload %v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+	for _, cmd := range []string{"run", "study", "capacity", "agent"} {
+		if stdout, _, _ := kmsload(t, cmd, "--help"); !strings.Contains(stdout, "--http-client") || !strings.Contains(stdout, "Default fast") {
+			t.Errorf("kmsload %s --help: no --http-client with its default", cmd)
+		}
+	}
+}
+
 func TestSchemaIsJSON(t *testing.T) {
 	stdout, _, code := kmsload(t, "schema")
 	var v map[string]any

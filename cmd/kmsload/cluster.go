@@ -32,7 +32,7 @@ func (c clusterFlags) conn() cluster.Conn {
 
 func newAgentCmd() *cobra.Command {
 	var f clusterFlags
-	var name, cpuProfile string
+	var name, cpuProfile, httpClient string
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "agent --nsqd HOST:PORT",
@@ -51,6 +51,9 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 			if f.nsqd == "" {
 				return usageErr(fmt.Errorf("--nsqd HOST:PORT is required"))
 			}
+			if err := checkHTTPClient(httpClient); err != nil {
+				return err
+			}
 			if cpuProfile != "" {
 				stopProfile, err := startCPUProfile(cpuProfile)
 				if err != nil {
@@ -64,7 +67,11 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 			if quiet {
 				logf = func(string, ...any) {}
 			}
-			a, err := cluster.NewAgent(cluster.AgentOptions{Conn: f.conn(), Name: name, Prepare: prepareAgent, Logf: logf})
+			prepare := func(ctx context.Context, p *cluster.Plan, opts *driver.Options) (func(), error) {
+				opts.HTTPClient = httpClient
+				return prepareAgent(ctx, p, opts)
+			}
+			a, err := cluster.NewAgent(cluster.AgentOptions{Conn: f.conn(), Name: name, Prepare: prepare, Logf: logf})
 			if err != nil {
 				return usageErr(err)
 			}
@@ -79,6 +86,7 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 	fl.StringVar(&name, "name", "", "agent name, unique per topic (default HOSTNAME-PID)")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no log lines")
 	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the agent's whole life to this file, until it stops (go tool pprof)")
+	fl.StringVar(&httpClient, "http-client", "", httpClientHelp)
 	return cmd
 }
 

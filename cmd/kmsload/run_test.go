@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -69,6 +70,9 @@ func TestRunAgainstEmulatorProcess(t *testing.T) {
 	res := readResults(t, out)
 	if res.Target.Kind != "endpoint" || len(res.Workloads) != 1 {
 		t.Fatalf("results: target %q, %d workloads", res.Target.Kind, len(res.Workloads))
+	}
+	if res.Target.HTTPClient != driver.DefaultHTTPClient {
+		t.Errorf("results: target.http_client %q; want the default, %q (a plain http:// endpoint)", res.Target.HTTPClient, driver.DefaultHTTPClient)
 	}
 	w := res.Workloads[0]
 	if w.Requests < 300 || w.OK != w.Requests {

@@ -31,6 +31,7 @@ type studyFlags struct {
 	quiet    bool
 	vary     []string
 	slo      string
+	http     string // --http-client
 }
 
 func newStudyCmd() *cobra.Command {
@@ -83,6 +84,7 @@ variants.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr")
 	fl.StringArrayVar(&f.vary, "vary", nil, "client setting and values to try, one run per combination, e.g. client.retry=standard,adaptive,none (repeatable)")
 	fl.StringVar(&f.slo, "slo", "", `with --vary: objective for the best variant, e.g. "p99<50ms,throttled_requests<0.1%"`)
+	fl.StringVar(&f.http, "http-client", "", httpClientHelp)
 	return cmd
 }
 
@@ -92,6 +94,9 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 	}
 	if f.duration < 0 {
 		return usageErr(fmt.Errorf("--duration %v: must be positive", f.duration))
+	}
+	if err := checkHTTPClient(f.http); err != nil {
+		return err
 	}
 	scs := make([]*scenario.Scenario, 0, len(paths))
 	for _, p := range paths {
@@ -177,6 +182,7 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 			}
 			srv.SetQuota(m)
 		},
+		HTTPClient: f.http,
 	})
 	if err != nil {
 		return study.Run{}, usageErr(err)

@@ -1,4 +1,4 @@
-package driver
+package h1
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 // http.ReadResponse returns for the same bytes (status, protocol, header
 // keys canonical, Content-Length, Close), with the body read into memory;
 // it skips net/http's general parser and its per-line allocations.
-func (cn *h1Conn) readSimple(req *http.Request) (resp *http.Response, err error, ok bool) {
+func (cn *conn) readSimple(req *http.Request) (resp *http.Response, err error, ok bool) {
 	if req.Method == http.MethodHead {
 		return nil, nil, false
 	}

@@ -1,4 +1,4 @@
-package driver
+package h1
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kmsload/kmsload/internal/conns"
 )
 
 // h1Server is an httptest server counting the connections it accepted.
@@ -37,17 +39,24 @@ func newH1Server(t *testing.T, h http.HandlerFunc) *h1Server {
 	return s
 }
 
-func (s *h1Server) client(t *testing.T, maxConns int) *h1Client {
+func (s *h1Server) client(t *testing.T, maxConns int) *Client {
 	t.Helper()
-	h := plainHTTPClient(s.URL, newConnCounter(maxConns))
-	if h == nil {
-		t.Fatalf("plainHTTPClient(%q) = nil", s.URL)
+	return forEndpoint(t, s.URL, maxConns)
+}
+
+// forEndpoint returns ForEndpoint(endpoint) capped at maxConns, its idle
+// connections closed when the test ends.
+func forEndpoint(t *testing.T, endpoint string, maxConns int) *Client {
+	t.Helper()
+	h, err := ForEndpoint(endpoint, conns.NewCounter(maxConns))
+	if err != nil {
+		t.Fatalf("ForEndpoint(%q): %v", endpoint, err)
 	}
 	t.Cleanup(h.CloseIdleConnections)
 	return h
 }
 
-func post(t *testing.T, ctx context.Context, h *h1Client, url, body string) (*http.Response, string, error) {
+func post(t *testing.T, ctx context.Context, h *Client, url, body string) (*http.Response, string, error) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
@@ -64,7 +73,7 @@ func post(t *testing.T, ctx context.Context, h *h1Client, url, body string) (*ht
 	return resp, string(b), nil
 }
 
-func TestH1ClientRoundTripReusesOneConnection(t *testing.T) {
+func TestClientRoundTripReusesOneConnection(t *testing.T) {
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Target", r.Header.Get("X-Amz-Target"))
@@ -89,7 +98,7 @@ func TestH1ClientRoundTripReusesOneConnection(t *testing.T) {
 	}
 }
 
-func TestH1ClientChunkedAndConnectionClose(t *testing.T) {
+func TestClientChunkedAndConnectionClose(t *testing.T) {
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("close") != "" {
 			w.Header().Set("Connection", "close")
@@ -113,7 +122,7 @@ func TestH1ClientChunkedAndConnectionClose(t *testing.T) {
 	}
 }
 
-func TestH1ClientCapsConnections(t *testing.T) {
+func TestClientCapsConnections(t *testing.T) {
 	release := make(chan struct{})
 	var busy, most atomic.Int64
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
@@ -146,12 +155,12 @@ func TestH1ClientCapsConnections(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if most.Load() != 2 || s.accepted.Load() != 2 || h.conns.peak.Load() != 2 {
-		t.Errorf("most busy %d, accepted %d, peak %d; want 2, 2, 2", most.Load(), s.accepted.Load(), h.conns.peak.Load())
+	if most.Load() != 2 || s.accepted.Load() != 2 || h.counter.Peak() != 2 {
+		t.Errorf("most busy %d, accepted %d, peak %d; want 2, 2, 2", most.Load(), s.accepted.Load(), h.counter.Peak())
 	}
 }
 
-func TestH1ClientCancelFreesTheConnection(t *testing.T) {
+func TestClientCancelFreesTheConnection(t *testing.T) {
 	release := make(chan struct{})
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // then the server notices a client gone
@@ -171,7 +180,7 @@ func TestH1ClientCancelFreesTheConnection(t *testing.T) {
 	if _, _, err := post(t, ctx, h, s.URL+"/?block=1", "x"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("cancelled request: err = %v, want DeadlineExceeded", err)
 	}
-	if got := h.conns.open.Load(); got != 0 {
+	if got := h.counter.Open(); got != 0 {
 		t.Errorf("open connections after a cancelled request = %d, want 0 (closed)", got)
 	}
 	if _, body, err := post(t, context.Background(), h, s.URL, "x"); err != nil || body != "ok" {
@@ -187,7 +196,7 @@ func TestH1ClientCancelFreesTheConnection(t *testing.T) {
 	waitFor(t, func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		return h.conns.open.Load() == 1 && len(h.idle) == 0
+		return h.counter.Open() == 1 && len(h.idle) == 0
 	})
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
@@ -203,7 +212,7 @@ func TestH1ClientCancelFreesTheConnection(t *testing.T) {
 	}
 }
 
-func TestH1ClientDropsIdleConnectionClosedByServer(t *testing.T) {
+func TestClientDropsIdleConnectionClosedByServer(t *testing.T) {
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	h := s.client(t, 4)
 	if _, _, err := post(t, context.Background(), h, s.URL, "x"); err != nil {
@@ -222,7 +231,7 @@ func TestH1ClientDropsIdleConnectionClosedByServer(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPClientOnlyForPlainHTTP(t *testing.T) {
+func TestForEndpointOnlyForPlainHTTP(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "http://proxy.invalid:3128")
 	t.Setenv("NO_PROXY", "")
 	for _, tc := range []struct {
@@ -232,10 +241,15 @@ func TestPlainHTTPClientOnlyForPlainHTTP(t *testing.T) {
 		{"http://127.0.0.1:4599", true}, // loopback is never proxied
 		{"https://127.0.0.1:4599", false},
 		{"http://kms.internal.example:4599", false}, // HTTP_PROXY applies
+		{"http://", false},
 		{"://bad", false},
 	} {
-		if got := plainHTTPClient(tc.endpoint, nil) != nil; got != tc.want {
-			t.Errorf("plainHTTPClient(%q) != nil = %v, want %v", tc.endpoint, got, tc.want)
+		h, err := ForEndpoint(tc.endpoint, nil)
+		if got := err == nil; got != tc.want || (h != nil) != tc.want {
+			t.Errorf("ForEndpoint(%q) = %v, %v; want a client %v", tc.endpoint, h, err, tc.want)
+		}
+		if err != nil && !errors.Is(err, ErrNotApplicable) {
+			t.Errorf("ForEndpoint(%q): error %v does not wrap ErrNotApplicable", tc.endpoint, err)
 		}
 	}
 }
@@ -251,11 +265,11 @@ func waitFor(t *testing.T, cond func() bool) {
 	t.Fatal("condition not met within 5 s")
 }
 
-func TestH1ClientFailedDialFreesTheSlot(t *testing.T) {
+func TestClientFailedDialFreesTheSlot(t *testing.T) {
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) {})
 	url := s.URL
 	s.Close() // nothing listens there now
-	h := plainHTTPClient(url, newConnCounter(1))
+	h := forEndpoint(t, url, 1)
 	for i := range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, _, err := post(t, ctx, h, url, "x")
@@ -266,7 +280,7 @@ func TestH1ClientFailedDialFreesTheSlot(t *testing.T) {
 	}
 }
 
-func TestH1ClientReusesNoConnectionOfACancelledContext(t *testing.T) {
+func TestClientReusesNoConnectionOfACancelledContext(t *testing.T) {
 	s := newH1Server(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	h := s.client(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -377,7 +391,7 @@ func checkSimpleHead(t *testing.T, raw []byte) {
 	}
 }
 
-func TestH1ClientServerClosesBeforeAnswering(t *testing.T) {
+func TestClientServerClosesBeforeAnswering(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -393,16 +407,12 @@ func TestH1ClientServerClosesBeforeAnswering(t *testing.T) {
 			c.Close()
 		}
 	}()
-	h := plainHTTPClient("http://"+ln.Addr().String(), newConnCounter(1))
-	defer h.CloseIdleConnections()
+	h := forEndpoint(t, "http://"+ln.Addr().String(), 1)
 	_, _, err = post(t, context.Background(), h, "http://"+ln.Addr().String()+"/", "x")
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
 	}
-	if o, code := Classify(err); code != CodeConnection {
-		t.Errorf("Classify = %v %q, want %q", o, code, CodeConnection)
-	}
-	if got := h.conns.open.Load(); got != 0 {
+	if got := h.counter.Open(); got != 0 {
 		t.Errorf("open connections = %d, want 0 (the closed one dropped)", got)
 	}
 }

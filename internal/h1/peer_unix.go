@@ -1,6 +1,6 @@
 //go:build unix
 
-package driver
+package h1
 
 import (
 	"errors"
@@ -12,8 +12,8 @@ import (
 // it (or sent data nobody asked for), peeking at the socket without
 // blocking and without consuming anything.
 func peerClosed(c net.Conn) bool {
-	if cc, ok := c.(*countedConn); ok {
-		c = cc.Conn
+	if w, ok := c.(interface{ NetConn() net.Conn }); ok { // a counted connection
+		c = w.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {

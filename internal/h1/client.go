@@ -1,4 +1,4 @@
-package driver
+package h1
 
 import (
 	"bufio"
@@ -10,44 +10,52 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kmsload/kmsload/internal/conns"
 )
 
-// maxResponseBody bounds a response body h1Client reads into memory. KMS
+// maxResponseBody bounds a response body Client reads into memory. KMS
 // responses are small (the largest, GenerateDataKeyPair, is a few KB).
 const maxResponseBody = 8 << 20
 
-// h1Client is a plain-HTTP/1.1 client for one KMS endpoint (emulator and
-// endpoint targets over http://). The worker that sends a request writes
-// it and reads the answer on its own goroutine, on a pooled keep-alive
-// connection: net/http's Transport hands every request to two goroutines
-// per connection (a writer and a reader) and copies the request and its
-// headers, which at tens of thousands of requests a second costs the
-// driver more CPU than the SDK's signing does. What the SDK sees is the
-// same: an *http.Response with status, headers and body.
+// Client is a plain-HTTP/1.1 client for one endpoint. The goroutine that
+// sends a request writes it and reads the answer itself, on a pooled
+// keep-alive connection: net/http's Transport hands every request to two
+// goroutines per connection (a writer and a reader) and copies the
+// request and its headers, which at tens of thousands of requests a
+// second costs more CPU than the SDK's signing does. What the caller sees
+// is the same: an *http.Response with status, headers and body.
 //
-// Connections are capped by conns (nil: no cap, nothing counted): a
-// request that finds every connection busy waits for one to come back or
-// for a slot to dial. Nothing reads an idle connection, so one idle for
-// longer than idleCheck is checked before reuse, and dropped when the
-// server has closed it. Failed requests are not sent again here: the
-// SDK's retryer decides, as it does for any connection error.
-type h1Client struct {
-	addr  string // host:port dialled
-	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
-	conns *connCounter
+// Connections are capped and counted by the Counter given to New (nil: no
+// cap, nothing counted): a request that finds every connection busy waits
+// for one to come back or for a slot to dial. Nothing reads an idle
+// connection, so one idle for longer than idleCheck is checked before
+// reuse, and dropped when the server has closed it. Failed requests are
+// not sent again here: the caller's retryer decides, as it does for any
+// connection error.
+//
+// A Client is safe for use by several goroutines at once.
+type Client struct {
+	addr    string // host:port dialled
+	dial    DialFunc
+	counter *conns.Counter
 
 	slots chan struct{} // one per open connection when capped; nil: no cap
 
 	mu   sync.Mutex
-	idle []*h1Conn      // most recently used last
-	wait []chan *h1Conn // requests waiting for a connection, oldest first
+	idle []*conn      // most recently used last
+	wait []chan *conn // requests waiting for a connection, oldest first (handOver)
 }
+
+// DialFunc opens a connection to addr on network, as net.Dialer's
+// DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // idleCheck is how long a connection may sit idle before it is checked for
 // a close by the server ahead of reuse.
 const idleCheck = time.Second
 
-// h1Conn is one keep-alive connection with its buffers.
+// conn is one keep-alive connection with its buffers.
 //
 // Cancelling a request's context makes the I/O of its connection fail.
 // The connection watches the context of the requests it carries (through
@@ -55,7 +63,7 @@ const idleCheck = time.Second
 // request: the requests of a measured window share one, and registering
 // with a context walks the SDK's long chain of context values twice per
 // request. A connection whose watched context ended is not used again.
-type h1Conn struct {
+type conn struct {
 	c        net.Conn
 	br       *bufio.Reader
 	bw       *bufio.Writer
@@ -68,16 +76,17 @@ type h1Conn struct {
 // write (the largest KMS request body is under 8 KiB); a response's status
 // line and headers fit in the read buffer many times over.
 const (
-	h1WriteBuf = 16 << 10
-	h1ReadBuf  = 4 << 10
+	writeBuf = 16 << 10
+	readBuf  = 4 << 10
 )
 
-// newH1Client returns a client dialling addr (host:port) through dial,
-// capped and counted by conns.
-func newH1Client(addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error), conns *connCounter) *h1Client {
-	h := &h1Client{addr: addr, dial: dial, conns: conns}
-	if conns != nil && conns.max > 0 {
-		h.slots = make(chan struct{}, conns.max)
+// New returns a client dialling addr (host:port) through dial, its
+// connections capped and counted by counter (nil: no cap, nothing
+// counted).
+func New(addr string, dial DialFunc, counter *conns.Counter) *Client {
+	h := &Client{addr: addr, dial: dial, counter: counter}
+	if n := counter.Max(); n > 0 {
+		h.slots = make(chan struct{}, n)
 	}
 	return h
 }
@@ -86,7 +95,7 @@ func newH1Client(addr string, dial func(ctx context.Context, network, addr strin
 var aLongTimeAgo = time.Unix(1, 0)
 
 // Do sends req and returns its response with the body read into memory.
-func (h *h1Client) Do(req *http.Request) (*http.Response, error) {
+func (h *Client) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	cn, err := h.get(ctx)
 	if err != nil {
@@ -132,7 +141,7 @@ func (d doneOnly) Err() error {
 // watch makes cn's I/O fail once ctx is cancelled. It returns false, and
 // cn must be discarded, when a context cn watched before has been
 // cancelled (its I/O may fail).
-func (cn *h1Conn) watch(ctx context.Context) bool {
+func (cn *conn) watch(ctx context.Context) bool {
 	done := ctx.Done()
 	if done == cn.watching {
 		return true
@@ -149,7 +158,7 @@ func (cn *h1Conn) watch(ctx context.Context) bool {
 }
 
 // roundTrip writes req on cn and reads the whole answer.
-func (cn *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
+func (cn *conn) roundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Write(cn.bw); err != nil {
 		return nil, fmt.Errorf("write request: %w", err)
 	}
@@ -179,13 +188,13 @@ func (cn *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 // usable reports whether an idle connection can carry a request: one idle
 // for longer than idleCheck is unusable when the server has closed it (or
 // sent something unasked), which peerClosed sees without blocking.
-func (cn *h1Conn) usable(now time.Time) bool {
+func (cn *conn) usable(now time.Time) bool {
 	return now.Sub(cn.lastUsed) < idleCheck || !peerClosed(cn.c)
 }
 
 // get returns an idle connection or a new one, watching ctx, waiting for
 // one when the cap is reached.
-func (h *h1Client) get(ctx context.Context) (*h1Conn, error) {
+func (h *Client) get(ctx context.Context) (*conn, error) {
 	for {
 		cn, err := h.take(ctx)
 		if err != nil {
@@ -200,7 +209,7 @@ func (h *h1Client) get(ctx context.Context) (*h1Conn, error) {
 
 // take returns an idle connection or a new one, waiting for one when the
 // cap is reached.
-func (h *h1Client) take(ctx context.Context) (cn *h1Conn, err error) {
+func (h *Client) take(ctx context.Context) (cn *conn, err error) {
 	h.mu.Lock()
 	for n := len(h.idle); n > 0; n = len(h.idle) {
 		cn = h.idle[n-1]
@@ -223,7 +232,7 @@ func (h *h1Client) take(ctx context.Context) (cn *h1Conn, err error) {
 		return h.dialConn(ctx)
 	default:
 	}
-	ch := make(chan *h1Conn, 1)
+	ch := make(chan *conn, 1)
 	h.wait = append(h.wait, ch)
 	h.mu.Unlock()
 	select {
@@ -233,57 +242,69 @@ func (h *h1Client) take(ctx context.Context) (cn *h1Conn, err error) {
 		}
 		return cn, nil
 	case <-ctx.Done():
-		h.mu.Lock()
-		for i, w := range h.wait {
-			if w == ch {
-				h.wait = append(h.wait[:i], h.wait[i+1:]...)
-				break
-			}
-		}
-		h.mu.Unlock()
-		select { // handed over meanwhile: pass it on
-		case cn = <-ch:
-			if cn == nil {
+		if !h.leave(ch) { // handed over meanwhile: pass it on
+			if cn = <-ch; cn == nil {
 				h.release()
 			} else {
 				h.put(cn)
 			}
-		default:
 		}
 		return nil, ctx.Err()
 	}
 }
 
+// leave takes the waiting request of ch off the list and reports whether
+// it was still there. When it was not, a connection or a slot has been
+// handed over in ch already: handOver sends under the lock.
+func (h *Client) leave(ch chan *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, w := range h.wait {
+		if w == ch {
+			h.wait = append(h.wait[:i], h.wait[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// handOver gives cn, or with cn nil a slot to dial in, to the oldest
+// waiting request, and reports whether there was one. The caller holds
+// h.mu. The send cannot block: a request's channel has room for one and
+// is taken off the list as it gets it.
+func (h *Client) handOver(cn *conn) bool {
+	if len(h.wait) == 0 {
+		return false
+	}
+	ch := h.wait[0]
+	h.wait = h.wait[1:]
+	ch <- cn
+	return true
+}
+
 // dialConn opens a counted connection in the slot the caller holds; the
 // slot is freed when the dial fails.
-func (h *h1Client) dialConn(ctx context.Context) (*h1Conn, error) {
+func (h *Client) dialConn(ctx context.Context) (*conn, error) {
 	c, err := h.dial(ctx, "tcp", h.addr)
 	if err != nil {
 		h.release()
 		return nil, err
 	}
-	if h.conns != nil {
-		c = h.conns.opened(c)
-	}
-	return &h1Conn{c: c, br: bufio.NewReaderSize(c, h1ReadBuf), bw: bufio.NewWriterSize(c, h1WriteBuf)}, nil
+	c = h.counter.Track(c)
+	return &conn{c: c, br: bufio.NewReaderSize(c, readBuf), bw: bufio.NewWriterSize(c, writeBuf)}, nil
 }
 
 // put hands cn to the oldest waiting request, or makes it idle.
-func (h *h1Client) put(cn *h1Conn) {
+func (h *Client) put(cn *conn) {
 	h.mu.Lock()
-	if len(h.wait) > 0 {
-		ch := h.wait[0]
-		h.wait = h.wait[1:]
-		h.mu.Unlock()
-		ch <- cn
-		return
+	if !h.handOver(cn) {
+		h.idle = append(h.idle, cn)
 	}
-	h.idle = append(h.idle, cn)
 	h.mu.Unlock()
 }
 
 // discard closes cn and frees its slot.
-func (h *h1Client) discard(cn *h1Conn) {
+func (h *Client) discard(cn *conn) {
 	if cn.unwatch != nil {
 		cn.unwatch()
 	}
@@ -292,24 +313,19 @@ func (h *h1Client) discard(cn *h1Conn) {
 }
 
 // release frees a connection slot: a waiting request may dial.
-func (h *h1Client) release() {
+func (h *Client) release() {
 	if h.slots == nil {
 		return
 	}
 	h.mu.Lock()
-	if len(h.wait) > 0 {
-		ch := h.wait[0]
-		h.wait = h.wait[1:]
-		h.mu.Unlock()
-		ch <- nil // the slot passes to the waiter
-		return
+	if !h.handOver(nil) { // else the slot passes to the waiter
+		<-h.slots
 	}
-	<-h.slots
 	h.mu.Unlock()
 }
 
 // CloseIdleConnections closes the idle connections.
-func (h *h1Client) CloseIdleConnections() {
+func (h *Client) CloseIdleConnections() {
 	h.mu.Lock()
 	idle := h.idle
 	h.idle = nil
