@@ -27,7 +27,7 @@ run: build
 test: vet
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/kmsload/sim$$')
 	$(GO) test -count=1 -timeout 20m ./sim/
-	$(GO) test -count=1 -race ./quota/ ./report/ ./driver/ ./internal/h1/
+	$(GO) test -count=1 -race ./quota/ ./report/ ./record/ ./driver/ ./internal/h1/
 	$(MAKE) fuzz
 
 vet:

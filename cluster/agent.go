@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/traffic"
@@ -93,7 +94,7 @@ type agentRun struct {
 	cancel  context.CancelFunc
 	startCh chan time.Time // to the driver: local start time of the next window
 	window  int            // the window ready for or measuring
-	snap    *report.Snapshotter
+	snap    *record.Snapshotter
 	snapWin int    // the window snap belongs to
 	snapNm  string // and its name
 	seq     int64
@@ -116,7 +117,7 @@ type (
 	}
 	snapEvent struct {
 		run    string
-		snap   *report.Snapshotter
+		snap   *record.Snapshotter
 		window int
 		name   string
 	}
@@ -217,7 +218,7 @@ func (l *agentLoop) publishSnap(s *storedSnapshot) {
 // when final (with meta), else only when it holds a workload.
 func (l *agentLoop) takeSnapshot(final bool, meta *FinalMeta) {
 	r := l.r
-	var iv report.Snapshot
+	var iv record.Snapshot
 	if r.snap != nil {
 		s, err := r.snap.Snapshot(time.Now())
 		if err != nil {
@@ -442,10 +443,10 @@ func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*r
 		}
 		return start
 	}
-	opts.Observer = func(name string, _ []report.WorkloadInfo) report.Observer {
+	opts.Observer = func(name string, _ []record.WorkloadInfo) record.Observer {
 		// The window's recorder takes it as its observer: its snapshots
 		// are read from the recorder itself.
-		s := report.NewSnapshotter()
+		s := record.NewSnapshotter()
 		select {
 		case events <- snapEvent{r.id, s, window, name}:
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -86,7 +87,7 @@ type Result struct {
 	Hlog map[string][]byte
 	// Merge holds the merged snapshots, per agent as well
 	// (Merge.SourceWorkloads).
-	Merge *report.Merge
+	Merge *record.Merge
 }
 
 // agentTrack is what the coordinator knows of one agent.
@@ -182,7 +183,7 @@ type coordRun struct {
 	// per workload in the scenario's order, then the combined window (the
 	// last). merges and winNames hold each window's merge and name.
 	windows  int
-	merges   []*report.Merge
+	merges   []*record.Merge
 	winNames []string
 	// chosen are the agents of the run, in share order; plan is the plan
 	// they were sent, naming them.
@@ -205,10 +206,10 @@ func (c *Coordinator) newRun(id string, b *bus, plan Plan) (*coordRun, error) {
 		}
 		r.windows += len(sc.Workloads)
 	}
-	r.merges = make([]*report.Merge, r.windows)
+	r.merges = make([]*record.Merge, r.windows)
 	r.winNames = make([]string, r.windows)
 	for i := range r.merges {
-		r.merges[i] = report.NewMerge()
+		r.merges[i] = record.NewMerge()
 	}
 	return r, nil
 }

@@ -16,11 +16,11 @@
 // own common start time, once every agent is ready for it.
 //
 // Every second an agent publishes a Snapshot: what its driver's recorder
-// observed since the previous one (report.Snapshotter, which reads the
+// observed since the previous one (record.Snapshotter, which reads the
 // recorder and counts nothing itself), tagged with its name, the window
 // and a sequence number: counters, per-second series, attempts per quota
 // bucket, the recorder's closed 1-second latency intervals (HDR-encoded)
-// and service times. The coordinator adds them (report.Merge), one merge
+// and service times. The coordinator adds them (record.Merge), one merge
 // per window, so the merged histograms and counts are exactly those of
 // the agents' recorders added. NSQ delivers at least
 // once: snapshots already merged are dropped by (agent, sequence number);

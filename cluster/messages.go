@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -149,7 +150,7 @@ type Snapshot struct {
 	// ("combined", "isolated:NAME").
 	Window     int             `json:"window,omitempty"`
 	WindowName string          `json:"window_name,omitempty"`
-	Interval   report.Snapshot `json:"interval"`
+	Interval   record.Snapshot `json:"interval"`
 	// Set in the final snapshot only.
 	Meta *FinalMeta `json:"meta,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -18,7 +19,7 @@ type collected struct {
 	plan        Plan
 	starts      []*Start
 	agents      []*agentTrack
-	merges      []*report.Merge
+	merges      []*record.Merge
 	windowNames []string // "" where no snapshot named the window
 }
 
@@ -77,7 +78,7 @@ func assembleResults(in collected) (*Result, error) {
 
 // isolatedWorkloads returns the workloads of the isolated windows' merges
 // (durS seconds each), by name.
-func isolatedWorkloads(merges []*report.Merge, agents []*agentTrack, durS float64) map[string]report.Workload {
+func isolatedWorkloads(merges []*record.Merge, agents []*agentTrack, durS float64) map[string]report.Workload {
 	iso := map[string]report.Workload{}
 	for _, im := range merges {
 		for _, w := range fullTargets(im.Workloads(durS), im, agents) {
@@ -90,7 +91,7 @@ func isolatedWorkloads(merges []*report.Merge, agents []*agentTrack, durS float6
 // hlogs returns the merged HdrHistogram interval log of each of the
 // workloads ws in merge m, of a window that started at and lasted durS
 // seconds, by workload name.
-func hlogs(m *report.Merge, ws []report.Workload, at time.Time, durS float64) (map[string][]byte, error) {
+func hlogs(m *record.Merge, ws []report.Workload, at time.Time, durS float64) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, w := range ws {
 		var buf bytes.Buffer
@@ -213,7 +214,7 @@ func setStopReason(res *report.Results, ag agentsSummary) {
 
 // fullTargets sets each workload's TargetPerS to the full rate: each of
 // the agents sends rate/N.
-func fullTargets(ws []report.Workload, m *report.Merge, agents []*agentTrack) []report.Workload {
+func fullTargets(ws []report.Workload, m *record.Merge, agents []*agentTrack) []report.Workload {
 	for i := range ws {
 		for _, t := range agents {
 			for _, sw := range m.SourceWorkloads(t.name) {

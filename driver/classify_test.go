@@ -14,7 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kmsload/kmsload/driver"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 func TestClassify(t *testing.T) {
@@ -25,24 +25,24 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name     string
 		err      error
-		wantO    report.Outcome
+		wantO    record.Outcome
 		wantCode string
 	}{
-		{"nil", nil, report.OK, ""},
-		{"throttle", op(throttle), report.Throttled, "ThrottlingException"},
-		{"limit exceeded", op(&smithy.GenericAPIError{Code: "LimitExceededException"}), report.Throttled, "LimitExceededException"},
-		{"max attempts", op(&retry.MaxAttemptsError{Attempt: 3, Err: throttle}), report.Throttled, "ThrottlingException"},
-		{"disabled", op(&smithy.GenericAPIError{Code: "DisabledException"}), report.Failed, "DisabledException"},
+		{"nil", nil, record.OK, ""},
+		{"throttle", op(throttle), record.Throttled, "ThrottlingException"},
+		{"limit exceeded", op(&smithy.GenericAPIError{Code: "LimitExceededException"}), record.Throttled, "LimitExceededException"},
+		{"max attempts", op(&retry.MaxAttemptsError{Attempt: 3, Err: throttle}), record.Throttled, "ThrottlingException"},
+		{"disabled", op(&smithy.GenericAPIError{Code: "DisabledException"}), record.Failed, "DisabledException"},
 		// The SDK joins the throttle with the retry quota error.
 		{"retry quota", op(errors.Join(throttle, fmt.Errorf("failed to get rate limit token, %w",
-			ratelimit.QuotaExceededError{Available: 3, Requested: 5}))), report.Failed, driver.CodeQuotaExceeded},
-		{"canceled", op(&aws.RequestCanceledError{Err: context.Canceled}), report.Failed, driver.CodeCanceled},
-		{"context canceled", op(fmt.Errorf("send: %w", context.Canceled)), report.Failed, driver.CodeCanceled},
-		{"deadline", op(context.DeadlineExceeded), report.Failed, driver.CodeTimeout},
-		{"refused", op(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), report.Failed, driver.CodeConnection},
-		{"eof", op(io.ErrUnexpectedEOF), report.Failed, driver.CodeConnection},
-		{"closed before answering (internal/h1)", op(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)), report.Failed, driver.CodeConnection},
-		{"other", errors.New("boom"), report.Failed, driver.CodeClient},
+			ratelimit.QuotaExceededError{Available: 3, Requested: 5}))), record.Failed, driver.CodeQuotaExceeded},
+		{"canceled", op(&aws.RequestCanceledError{Err: context.Canceled}), record.Failed, driver.CodeCanceled},
+		{"context canceled", op(fmt.Errorf("send: %w", context.Canceled)), record.Failed, driver.CodeCanceled},
+		{"deadline", op(context.DeadlineExceeded), record.Failed, driver.CodeTimeout},
+		{"refused", op(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), record.Failed, driver.CodeConnection},
+		{"eof", op(io.ErrUnexpectedEOF), record.Failed, driver.CodeConnection},
+		{"closed before answering (internal/h1)", op(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)), record.Failed, driver.CodeConnection},
+		{"other", errors.New("boom"), record.Failed, driver.CodeClient},
 	}
 	for _, tt := range tests {
 		o, code := driver.Classify(tt.err)

@@ -19,7 +19,7 @@ import (
 
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 // Request-level codes that are not KMS error codes.
@@ -51,42 +51,42 @@ var throttleCodes = map[string]bool{
 // "QuotaExceededError" when the SDK's retry quota was exhausted, with
 // "Canceled" for a cancelled context, and with a transport class
 // ("Timeout", "ConnectionError", "HTTP<status>", "ClientError") otherwise.
-func Classify(err error) (report.Outcome, string) {
+func Classify(err error) (record.Outcome, string) {
 	if err == nil {
-		return report.OK, ""
+		return record.OK, ""
 	}
 	var q ratelimit.QuotaExceededError
 	if errors.As(err, &q) {
-		return report.Failed, CodeQuotaExceeded
+		return record.Failed, CodeQuotaExceeded
 	}
 	if errors.Is(err, ErrCapReached) {
-		return report.Failed, CodeCapReached
+		return record.Failed, CodeCapReached
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code := api.ErrorCode()
 		if throttleCodes[code] {
-			return report.Throttled, code
+			return record.Throttled, code
 		}
-		return report.Failed, code
+		return record.Failed, code
 	}
 	var rc *aws.RequestCanceledError
 	if errors.As(err, &rc) || errors.Is(err, context.Canceled) {
-		return report.Failed, CodeCanceled
+		return record.Failed, CodeCanceled
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return report.Failed, CodeTimeout
+		return record.Failed, CodeTimeout
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return report.Failed, CodeConnection
+		return record.Failed, CodeConnection
 	}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) {
-		return report.Failed, fmt.Sprintf("HTTP%d", re.HTTPStatusCode())
+		return record.Failed, fmt.Sprintf("HTTP%d", re.HTTPStatusCode())
 	}
-	return report.Failed, CodeClient
+	return record.Failed, CodeClient
 }
 
 // throttledBy returns the quota bucket that a throttled answer names in
@@ -104,7 +104,7 @@ func throttledBy(err error) string {
 // a request's attempts one after the other in the caller's goroutine, so
 // attempts needs no lock.
 type tracker struct {
-	rec      *report.Recorder
+	rec      *record.Recorder
 	w        int
 	attempts int
 	bucket   *regionBucket // where the attempts are charged
@@ -116,7 +116,7 @@ type tracker struct {
 // with the buckets' names computed once rather than per attempt.
 type regionBucket struct {
 	key    quota.BucketKey // for the throttle watch
-	charge report.Charge   // key.String() and the key's store bucket
+	charge record.Charge   // key.String() and the key's store bucket
 }
 
 type trackerKey struct{}
@@ -139,7 +139,7 @@ var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
 		t.attempts++
 		o, code := Classify(err)
 		c := t.bucket.charge
-		if o == report.Throttled && c.Store != "" {
+		if o == record.Throttled && c.Store != "" {
 			c.ByStore = throttledBy(err) == c.Store
 		}
 		t.rec.AttemptIn(t.w, c, sent, service, o, code)

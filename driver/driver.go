@@ -15,6 +15,7 @@ import (
 	"github.com/kmsload/kmsload/internal/h1"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/traffic"
@@ -136,13 +137,13 @@ type Options struct {
 	// Progress, when set, is called once a second during each measured
 	// window with the phase ("combined", "isolated 1/2: orders-api") and
 	// the live view of the last second.
-	Progress func(phase string, p report.Progress)
+	Progress func(phase string, p record.Progress)
 	// Observer, when set, is called as each measured window starts, with
 	// the window's name ("isolated:orders-api", "combined") and its
 	// workloads (BucketQuotaPerS filled in); the observer it returns (nil:
 	// none) sees every observation of that window's recorder, with
 	// workload indexes into workloads.
-	Observer func(window string, workloads []report.WorkloadInfo) report.Observer
+	Observer func(window string, workloads []record.WorkloadInfo) record.Observer
 	// DrainTimeout bounds the wait for in-flight requests after arrivals
 	// stop; 0 = traffic.DefaultDrainTimeout.
 	DrainTimeout time.Duration
@@ -309,8 +310,8 @@ func (d *Driver) resolveKey(name string) scenario.Key {
 }
 
 // info is the recorder's description of w.
-func (w *workload) info() report.WorkloadInfo {
-	return report.WorkloadInfo{
+func (w *workload) info() record.WorkloadInfo {
+	return record.WorkloadInfo{
 		Name:          w.Spec.Name,
 		Operation:     w.Spec.Operation,
 		Key:           w.Key.Name,

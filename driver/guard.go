@@ -16,6 +16,7 @@ import (
 
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -330,7 +331,7 @@ func (g *guard) middleware() middleware.FinalizeMiddleware {
 			out, md, err := next.HandleFinalize(ctx, in)
 			if t, _ := ctx.Value(trackerKey{}).(*tracker); t != nil {
 				o, _ := Classify(err)
-				g.observe(time.Now(), t.bucket.key, o == report.Throttled)
+				g.observe(time.Now(), t.bucket.key, o == record.Throttled)
 			}
 			return out, md, err
 		})

@@ -17,7 +17,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -218,7 +218,7 @@ func TestPanicInDriverLoop(t *testing.T) {
 	sc.Workloads = []scenario.Workload{{Name: "w", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 50}}
 	d, err := driver.New(driver.Options{
 		Scenario: sc, Target: driver.Target{Kind: driver.TargetAWS}, AllowAccounts: []string{acctA}, Logf: t.Logf,
-		Progress: func(string, report.Progress) { panic("progress exploded") },
+		Progress: func(string, record.Progress) { panic("progress exploded") },
 	})
 	if err != nil {
 		t.Fatal(err)

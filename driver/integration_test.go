@@ -12,6 +12,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -158,7 +159,7 @@ func TestRateAccuracy(t *testing.T) {
 	var progress atomic.Int64
 	out := e.run(t, context.Background(), sc, func(o *driver.Options) {
 		o.BeforeMeasure = func() { before = e.requests.Load() }
-		o.Progress = func(phase string, p report.Progress) {
+		o.Progress = func(phase string, p record.Progress) {
 			if phase == "combined" && p.Elapsed > 0 {
 				progress.Add(1)
 			}

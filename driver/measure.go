@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/traffic"
 )
@@ -41,14 +42,14 @@ type window struct {
 // in-flight requests have drained.
 func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, phase string) (*window, error) {
 	rws := make([]*runWorkload, len(idxs))
-	infos := make([]report.WorkloadInfo, len(idxs))
+	infos := make([]record.WorkloadInfo, len(idxs))
 	clients := map[clientKey]*kms.Client{} // shared clients of this window
 	for ri, i := range idxs {
 		w := d.wls[i]
 		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, buckets: map[string]*regionBucket{}, g: d.g}
 		for _, region := range w.Regions {
 			b, store, hasStore := w.Buckets(region)
-			ch := report.ChargeOf(b, store, hasStore)
+			ch := record.ChargeOf(b, store, hasStore)
 			if hasStore {
 				ch.StoreWeight = d.opts.Quota.StoreWeight(w.Spec.Operation)
 			}
@@ -79,13 +80,13 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	if d.opts.BeforeMeasure != nil {
 		d.opts.BeforeMeasure()
 	}
-	var obs report.Observer
+	var obs record.Observer
 	if d.opts.Observer != nil {
 		obs = d.opts.Observer(windowName(phase, rws), infos)
 	}
 
 	start := d.waitStart(ctx)
-	rec := report.NewRecorder(start, infos)
+	rec := record.NewRecorder(start, infos)
 	rec.SetObserver(obs)
 	winCtx, stop := context.WithDeadline(ctx, start.Add(d.duration))
 	defer stop()
@@ -220,7 +221,7 @@ const shortWait = 10 * time.Millisecond
 // time (dispatching at once when behind, so late arrivals catch up and are
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
-func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWorkload, start time.Time) {
+func (d *Driver) schedule(ctx context.Context, rec *record.Recorder, rw *runWorkload, start time.Time) {
 	arr, err := traffic.NewSharedArrival(rw.w.Spec, d.scale, d.seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
@@ -256,7 +257,7 @@ func (d *Driver) schedule(ctx context.Context, rec *report.Recorder, rw *runWork
 
 // arrive handles one arrival: served by the data-key cache, dropped when
 // the in-flight bound is full, or handed to one of the workload's workers.
-func (rw *runWorkload) arrive(rec *report.Recorder, intended time.Time, at time.Duration) {
+func (rw *runWorkload) arrive(rec *record.Recorder, intended time.Time, at time.Duration) {
 	if rw.cache != nil && rw.cache.Use(intended) {
 		rec.CacheHit(rw.ri, intended)
 		return
@@ -274,7 +275,7 @@ type request struct {
 	intended time.Time
 	at       time.Duration // intended offset from the window's start
 	region   string
-	rec      *report.Recorder // where to record; nil for a warm-up request
+	rec      *record.Recorder // where to record; nil for a warm-up request
 	warmed   *sync.WaitGroup  // of a warm-up request: Done when answered
 }
 

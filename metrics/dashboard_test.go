@@ -12,7 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kmsload/kmsload/metrics"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 const dashboardFile = "../docs/grafana-dashboard.json"
@@ -54,8 +54,8 @@ func definedSeries(t *testing.T) map[string]map[string]bool {
 	o.Sent(0, at(0))
 	o.Dropped(0, at(0))
 	o.CacheHit(0, at(0))
-	o.Attempt(0, at(0), ms(1), report.Throttled, "ThrottlingException")
-	o.Done(0, at(0), at(0.1), 1, report.Throttled, "ThrottlingException")
+	o.Attempt(0, at(0), ms(1), record.Throttled, "ThrottlingException")
+	o.Done(0, at(0), at(0.1), 1, record.Throttled, "ThrottlingException")
 	fams, err := m.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)

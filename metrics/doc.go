@@ -4,8 +4,8 @@
 // A Metrics holds the run's counters, histograms and gauges in a
 // prometheus.Registry of its own (never the global one) and serves them
 // through Handler. The driver tells it of each measured window through
-// Window, whose report.Observer sees every observation the window's
-// report.Recorder records: arrivals sent, dropped and served from the
+// Window, whose record.Observer sees every observation the window's
+// record.Recorder records: arrivals sent, dropped and served from the
 // data-key cache, each attempt, each finished request. The counters count
 // exactly what the recorder counts, so once a window has drained they equal
 // that window's totals in results.json.

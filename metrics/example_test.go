@@ -8,23 +8,23 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/metrics"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
-// A window's observer is given to the window's report.Recorder; the
+// A window's observer is given to the window's record.Recorder; the
 // handler serves what it has counted.
 func Example() {
 	m := metrics.New()
 	m.SetRun("quickstart", "embedded")
-	wls := []report.WorkloadInfo{{Name: "orders-api", Bucket: "111111111111/us-east-1/symmetric", BucketQuotaPerS: 1000}}
+	wls := []record.WorkloadInfo{{Name: "orders-api", Bucket: "111111111111/us-east-1/symmetric", BucketQuotaPerS: 1000}}
 	start := time.Now()
-	rec := report.NewRecorder(start, wls)
+	rec := record.NewRecorder(start, wls)
 	rec.SetObserver(m.Window(metrics.WindowCombined, wls))
 
 	rec.Sent(0, start)
-	rec.Attempt(0, start, 2*time.Millisecond, report.Throttled, "ThrottlingException")
-	rec.Attempt(0, start.Add(time.Second), 2*time.Millisecond, report.OK, "")
-	rec.Done(0, start, start.Add(1002*time.Millisecond), 2, report.OK, "")
+	rec.Attempt(0, start, 2*time.Millisecond, record.Throttled, "ThrottlingException")
+	rec.Attempt(0, start.Add(time.Second), 2*time.Millisecond, record.OK, "")
+	rec.Done(0, start, start.Add(1002*time.Millisecond), 2, record.OK, "")
 
 	w := httptest.NewRecorder()
 	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))

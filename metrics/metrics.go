@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 // Metric names. Histograms add the usual _bucket, _sum and _count series.
@@ -65,8 +65,8 @@ var latencyBuckets = []float64{
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 }
 
-// outcomes are the outcome label values, indexed by report.Outcome.
-var outcomes = [...]string{report.OK: report.OK.String(), report.Throttled: report.Throttled.String(), report.Failed: report.Failed.String()}
+// outcomes are the outcome label values, indexed by record.Outcome.
+var outcomes = [...]string{record.OK: record.OK.String(), record.Throttled: record.Throttled.String(), record.Failed: record.Failed.String()}
 
 // Metrics holds a run's metrics in a registry of its own. Build it with New;
 // it is safe for concurrent use.
@@ -154,7 +154,7 @@ func (m *Metrics) setInfo() {
 // Window starts the series of a measured window named name ("combined" or
 // IsolatedWindow(workload)) with the given workloads, sets the run's phase
 // to name, sets each workload's bucket quota (when BucketQuotaPerS > 0),
-// and returns the observer to give the window's report.Recorder: its
+// and returns the observer to give the window's record.Recorder: its
 // workload indexes are indexes into workloads. Every series of the window
 // exists from now on, at 0 until something is recorded. Its signature is
 // that of driver.Options.Observer.
@@ -162,7 +162,7 @@ func (m *Metrics) setInfo() {
 // Attempts are labelled with the workload's Bucket, the bucket results.json
 // charges them to. Using the same window name twice adds to the same
 // series.
-func (m *Metrics) Window(name string, workloads []report.WorkloadInfo) report.Observer {
+func (m *Metrics) Window(name string, workloads []record.WorkloadInfo) record.Observer {
 	o := &observer{ws: make([]*workloadSeries, len(workloads))}
 	for i, info := range workloads {
 		s := &workloadSeries{
@@ -205,20 +205,20 @@ func (s *workloadSeries) errorCounter(code string) prometheus.Counter {
 	return c.(prometheus.Counter)
 }
 
-// observer is the report.Observer of one window.
+// observer is the record.Observer of one window.
 type observer struct {
 	ws []*workloadSeries
 }
 
-var _ report.Observer = (*observer)(nil)
+var _ record.Observer = (*observer)(nil)
 
 // outcomeIndex maps o to an index of outcomes; unknown outcomes count as
 // failed, as the recorder counts them.
-func outcomeIndex(o report.Outcome) int {
+func outcomeIndex(o record.Outcome) int {
 	if int(o) < len(outcomes) {
 		return int(o)
 	}
-	return int(report.Failed)
+	return int(record.Failed)
 }
 
 func seconds(d time.Duration) float64 {
@@ -232,18 +232,18 @@ func (o *observer) Sent(w int, _ time.Time)     { o.ws[w].sent.Inc() }
 func (o *observer) Dropped(w int, _ time.Time)  { o.ws[w].dropped.Inc() }
 func (o *observer) CacheHit(w int, _ time.Time) { o.ws[w].cacheHits.Inc() }
 
-func (o *observer) Attempt(w int, _ time.Time, service time.Duration, oc report.Outcome, _ string) {
+func (o *observer) Attempt(w int, _ time.Time, service time.Duration, oc record.Outcome, _ string) {
 	s := o.ws[w]
 	s.attempts[outcomeIndex(oc)].Inc()
 	s.service.Observe(seconds(service))
 }
 
-func (o *observer) Done(w int, intended, done time.Time, _ int, oc report.Outcome, code string) {
+func (o *observer) Done(w int, intended, done time.Time, _ int, oc record.Outcome, code string) {
 	s := o.ws[w]
 	i := outcomeIndex(oc)
 	s.requests[i].Inc()
 	s.latency.Observe(seconds(done.Sub(intended)))
-	if i != int(report.OK) {
+	if i != int(record.OK) {
 		s.errorCounter(code).Inc()
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kmsload/kmsload/metrics"
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -30,8 +30,8 @@ const (
 	bucketB = "222222222222/us-east-1/rsa"
 )
 
-func workloads() []report.WorkloadInfo {
-	return []report.WorkloadInfo{
+func workloads() []record.WorkloadInfo {
+	return []record.WorkloadInfo{
 		{Name: "a", Operation: "Decrypt", Bucket: bucketA, BucketQuotaPerS: 50},
 		{Name: "b", Operation: "Sign", Bucket: bucketB, BucketQuotaPerS: 5},
 	}
@@ -113,20 +113,20 @@ func diff(t *testing.T, what string, got, want map[string]float64) {
 	}
 }
 
-// record gives rec a fixed mix of observations on workloads a (0) and b (1).
-func record(rec *report.Recorder) {
+// observe gives rec a fixed mix of observations on workloads a (0) and b (1).
+func observe(rec *record.Recorder) {
 	rec.Sent(0, at(0.1))
-	rec.Attempt(0, at(0.1), ms(2), report.Throttled, "ThrottlingException")
-	rec.Attempt(0, at(0.2), ms(3), report.OK, "")
-	rec.Done(0, at(0.1), at(0.203), 2, report.OK, "")
+	rec.Attempt(0, at(0.1), ms(2), record.Throttled, "ThrottlingException")
+	rec.Attempt(0, at(0.2), ms(3), record.OK, "")
+	rec.Done(0, at(0.1), at(0.203), 2, record.OK, "")
 	rec.Sent(0, at(0.3))
-	rec.Attempt(0, at(0.3), ms(1), report.Throttled, "")
-	rec.Done(0, at(0.3), at(2.301), 1, report.Throttled, "")
+	rec.Attempt(0, at(0.3), ms(1), record.Throttled, "")
+	rec.Done(0, at(0.3), at(2.301), 1, record.Throttled, "")
 	rec.Sent(1, at(1.5))
-	rec.Attempt(1, at(1.5), ms(40), report.Failed, "DisabledException")
-	rec.Done(1, at(1.5), at(1.54), 1, report.Failed, "DisabledException")
+	rec.Attempt(1, at(1.5), ms(40), record.Failed, "DisabledException")
+	rec.Done(1, at(1.5), at(1.54), 1, record.Failed, "DisabledException")
 	rec.Sent(1, at(1.6))
-	rec.Done(1, at(1.6), at(1.6), 0, report.Failed, "")
+	rec.Done(1, at(1.6), at(1.6), 0, record.Failed, "")
 	rec.Dropped(1, at(2.8))
 	rec.Dropped(1, at(2.9))
 	rec.CacheHit(0, at(2.9))
@@ -134,9 +134,9 @@ func record(rec *report.Recorder) {
 
 func TestObserverCountsExactly(t *testing.T) {
 	m := metrics.New()
-	rec := report.NewRecorder(t0, workloads())
+	rec := record.NewRecorder(t0, workloads())
 	rec.SetObserver(m.Window(metrics.WindowCombined, workloads()))
-	record(rec)
+	observe(rec)
 
 	a := `window="combined",workload="a"`
 	b := `window="combined",workload="b"`
@@ -238,7 +238,7 @@ func TestWindowsKeepTheirOwnSeries(t *testing.T) {
 	iso := m.Window(metrics.IsolatedWindow("a"), wls[:1])
 	iso.Sent(0, at(0))
 	iso.Sent(0, at(0.5))
-	iso.Done(0, at(0), at(0.001), 1, report.OK, "")
+	iso.Done(0, at(0), at(0.001), 1, record.OK, "")
 	comb := m.Window(metrics.WindowCombined, wls)
 	comb.Sent(0, at(10))
 	comb.Sent(1, at(10))
@@ -267,14 +267,14 @@ func TestWindowsKeepTheirOwnSeries(t *testing.T) {
 func TestObserverAllocatesNothing(t *testing.T) {
 	m := metrics.New()
 	o := m.Window(metrics.WindowCombined, workloads())
-	o.Done(0, at(0), at(0.1), 1, report.Throttled, "ThrottlingException") // first use of the code
+	o.Done(0, at(0), at(0.1), 1, record.Throttled, "ThrottlingException") // first use of the code
 	for name, f := range map[string]func(){
 		"Sent":     func() { o.Sent(0, at(0)) },
 		"Dropped":  func() { o.Dropped(1, at(0)) },
 		"CacheHit": func() { o.CacheHit(0, at(0)) },
-		"Attempt":  func() { o.Attempt(1, at(0), ms(3), report.Throttled, "ThrottlingException") },
-		"Done":     func() { o.Done(0, at(0), at(0.2), 2, report.OK, "") },
-		"DoneErr":  func() { o.Done(0, at(0), at(0.2), 3, report.Throttled, "ThrottlingException") },
+		"Attempt":  func() { o.Attempt(1, at(0), ms(3), record.Throttled, "ThrottlingException") },
+		"Done":     func() { o.Done(0, at(0), at(0.2), 2, record.OK, "") },
+		"DoneErr":  func() { o.Done(0, at(0), at(0.2), 3, record.Throttled, "ThrottlingException") },
 	} {
 		if n := testing.AllocsPerRun(200, f); n != 0 {
 			t.Errorf("%s: %v allocations per call; want 0", name, n)
@@ -286,8 +286,8 @@ func TestMetricsHandlerServesText(t *testing.T) {
 	m := metrics.New()
 	o := m.Window(metrics.WindowCombined, workloads())
 	o.Sent(1, at(0))
-	o.Attempt(1, at(0), ms(1), report.OK, "")
-	o.Done(1, at(0), at(0.001), 1, report.OK, "")
+	o.Attempt(1, at(0), ms(1), record.OK, "")
+	o.Done(1, at(0), at(0.001), 1, record.OK, "")
 	ts := httptest.NewServer(m.Handler())
 	defer ts.Close()
 	resp, err := http.Get(ts.URL)
@@ -344,8 +344,8 @@ func TestObserverConcurrentWithScrapes(t *testing.T) {
 			code := fmt.Sprintf("Code%d", g%3)
 			for range each {
 				o.Sent(g%2, at(0))
-				o.Attempt(g%2, at(0), ms(1), report.Failed, code)
-				o.Done(g%2, at(0), at(0.01), 1, report.Failed, code)
+				o.Attempt(g%2, at(0), ms(1), record.Failed, code)
+				o.Done(g%2, at(0), at(0.01), 1, record.Failed, code)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 )
 
@@ -216,7 +217,7 @@ func BlastRadius(atS float64, ws []Workload) []Impact {
 			if sc.T < first {
 				continue
 			}
-			if sc.Code == CodeQuotaExceeded {
+			if sc.Code == failure.CodeQuotaExceeded {
 				quotaExceeded[sc.T] += sc.Count
 				continue
 			}

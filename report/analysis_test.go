@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -112,8 +114,8 @@ func TestBlastRadius(t *testing.T) {
 				{T: 1, Code: "KMSInternalException", Count: 1},
 				{T: 3, Code: "DisabledException", Count: 5},
 				{T: 4, Code: "DisabledException", Count: 4},
-				{T: 4, Code: report.CodeQuotaExceeded, Count: 1},
-				{T: 6, Code: report.CodeQuotaExceeded, Count: 2},
+				{T: 4, Code: failure.CodeQuotaExceeded, Count: 1},
+				{T: 6, Code: failure.CodeQuotaExceeded, Count: 2},
 			}},
 		{Name: "quiet", Series: series(0, 0, 0, 0, 0, 0, 0, 0)},
 		{Name: "legacy", Series: series(0, 0, 0, 0, 3, 0, 0, 1)},
@@ -167,13 +169,13 @@ func TestBucketsSplitByBucketAttempts(t *testing.T) {
 
 func TestRecorderAttemptIn(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
-	r := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
-	r.AttemptIn(0, report.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, report.OK, "")
-	r.AttemptIn(0, report.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	r := record.NewRecorder(t0, []record.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
+	r.AttemptIn(0, record.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, record.OK, "")
+	r.AttemptIn(0, record.Charge{Bucket: "1/us-east-1/symmetric"}, t0, time.Millisecond, record.Throttled, "ThrottlingException")
 	for range 3 {
-		r.AttemptIn(0, report.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, report.Throttled, "ThrottlingException")
+		r.AttemptIn(0, record.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, record.Throttled, "ThrottlingException")
 	}
-	r.AttemptIn(0, report.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, report.OK, "")
+	r.AttemptIn(0, record.Charge{Bucket: "1/us-west-2/symmetric"}, t0.Add(time.Second), time.Millisecond, record.OK, "")
 	w := r.Finish(t0.Add(2 * time.Second))[0]
 	want := map[string]report.BucketAttempts{
 		"1/us-east-1/symmetric": {Attempts: 2, Throttled: 1},
@@ -185,14 +187,14 @@ func TestRecorderAttemptIn(t *testing.T) {
 	// A workload on a key in a custom key store: its attempts count in the
 	// class bucket, and in the store's unless the class bucket throttled
 	// them; each throttle only where it happened.
-	rs := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
+	rs := record.NewRecorder(t0, []record.WorkloadInfo{{Name: "w", Bucket: "1/us-east-1/symmetric"}})
 	home, store := "1/us-east-1/symmetric", "-/us-east-1/cks:hsm"
 	for range 5 {
-		rs.AttemptIn(0, report.Charge{Bucket: home, Store: store}, t0, time.Millisecond, report.OK, "")
+		rs.AttemptIn(0, record.Charge{Bucket: home, Store: store}, t0, time.Millisecond, record.OK, "")
 	}
-	rs.AttemptIn(0, report.Charge{Bucket: home, Store: store}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
+	rs.AttemptIn(0, record.Charge{Bucket: home, Store: store}, t0, time.Millisecond, record.Throttled, "ThrottlingException")
 	for range 2 {
-		rs.AttemptIn(0, report.Charge{Bucket: home, Store: store, ByStore: true}, t0, time.Millisecond, report.Throttled, "ThrottlingException")
+		rs.AttemptIn(0, record.Charge{Bucket: home, Store: store, ByStore: true}, t0, time.Millisecond, record.Throttled, "ThrottlingException")
 	}
 	ws := rs.Finish(t0.Add(time.Second))[0]
 	wantS := map[string]report.BucketAttempts{home: {Attempts: 8, Throttled: 1}, store: {Attempts: 7, Throttled: 2, Weight: 7}}
@@ -205,8 +207,8 @@ func TestRecorderAttemptIn(t *testing.T) {
 		t.Errorf("Buckets = %+v; want the store bucket with 2 of 7 throttled and the class bucket with 1 of 8", bs)
 	}
 	// A workload that never left its bucket has no split.
-	r2 := report.NewRecorder(t0, []report.WorkloadInfo{{Name: "w", Bucket: "b"}})
-	r2.AttemptIn(0, report.Charge{Bucket: "b"}, t0, time.Millisecond, report.OK, "")
+	r2 := record.NewRecorder(t0, []record.WorkloadInfo{{Name: "w", Bucket: "b"}})
+	r2.AttemptIn(0, record.Charge{Bucket: "b"}, t0, time.Millisecond, record.OK, "")
 	if w := r2.Finish(t0.Add(time.Second))[0]; w.BucketAttempts != nil {
 		t.Errorf("BucketAttempts = %v; want nil when every attempt went to the workload's bucket", w.BucketAttempts)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/internal/prose"
 )
 
@@ -109,7 +110,7 @@ type QuotaExhaustion struct {
 func ComputeQuotaExhaustion(w Workload, client string) *QuotaExhaustion {
 	var q *QuotaExhaustion
 	for _, sc := range w.FailedBySecond {
-		if sc.Code != CodeQuotaExceeded || sc.Count <= 0 {
+		if sc.Code != failure.CodeQuotaExceeded || sc.Count <= 0 {
 			continue
 		}
 		if q == nil {
@@ -118,8 +119,8 @@ func ComputeQuotaExhaustion(w Workload, client string) *QuotaExhaustion {
 		q.FirstS, q.LastS = min(q.FirstS, sc.T), max(q.LastS, sc.T)
 		q.Requests += sc.Count
 	}
-	if q == nil && w.Errors[CodeQuotaExceeded] > 0 { // no per-second data
-		q = &QuotaExhaustion{Client: client, FirstS: -1, LastS: -1, Requests: w.Errors[CodeQuotaExceeded]}
+	if q == nil && w.Errors[failure.CodeQuotaExceeded] > 0 { // no per-second data
+		q = &QuotaExhaustion{Client: client, FirstS: -1, LastS: -1, Requests: w.Errors[failure.CodeQuotaExceeded]}
 	}
 	return q
 }

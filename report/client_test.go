@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
@@ -13,11 +14,11 @@ import (
 func TestComputeQuotaExhaustion(t *testing.T) {
 	w := report.Workload{
 		Name:   "ingest",
-		Errors: map[string]int64{report.CodeQuotaExceeded: 9, "ThrottlingException": 4},
+		Errors: map[string]int64{failure.CodeQuotaExceeded: 9, "ThrottlingException": 4},
 		FailedBySecond: []report.SecondCode{
 			{T: 2, Code: "ThrottlingException", Count: 4},
-			{T: 3, Code: report.CodeQuotaExceeded, Count: 2},
-			{T: 5, Code: report.CodeQuotaExceeded, Count: 7},
+			{T: 3, Code: failure.CodeQuotaExceeded, Count: 2},
+			{T: 5, Code: failure.CodeQuotaExceeded, Count: 7},
 		},
 	}
 	got := report.ComputeQuotaExhaustion(w, "app")
@@ -46,9 +47,9 @@ func TestTextClientsAndQuotaExhaustion(t *testing.T) {
 		Scenario:  report.ScenarioInfo{Name: "clients", Scale: 1},
 		DurationS: 10,
 		Workloads: []report.Workload{
-			{Name: "ingest", Client: client, Errors: map[string]int64{report.CodeQuotaExceeded: 30},
+			{Name: "ingest", Client: client, Errors: map[string]int64{failure.CodeQuotaExceeded: 30},
 				RetryQuotaExhausted: &report.QuotaExhaustion{Client: "app", FirstS: 3, LastS: 9, Requests: 30}},
-			{Name: "orders", Client: client, Errors: map[string]int64{report.CodeQuotaExceeded: 12},
+			{Name: "orders", Client: client, Errors: map[string]int64{failure.CodeQuotaExceeded: 12},
 				RetryQuotaExhausted: &report.QuotaExhaustion{Client: "app", FirstS: 2, LastS: 8, Requests: 12}},
 			{Name: "batch", Client: own},
 		},

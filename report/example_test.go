@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
@@ -91,7 +92,7 @@ func ExampleWriteText() {
 
 func ExampleRecorder() {
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	rec := report.NewRecorder(start, []report.WorkloadInfo{{Name: "orders-api", Operation: "Decrypt",
+	rec := record.NewRecorder(start, []record.WorkloadInfo{{Name: "orders-api", Operation: "Decrypt",
 		Bucket: "111111111111/us-east-1/symmetric", TargetPerS: 10}})
 	// Ten requests a second for two seconds, each intended every 100 ms.
 	// Every fifth one is throttled once and then succeeds after a backoff.
@@ -101,11 +102,11 @@ func ExampleRecorder() {
 		attempts := 1
 		done := intended.Add(4 * time.Millisecond)
 		if i%5 == 0 {
-			rec.Attempt(0, intended, 3*time.Millisecond, report.Throttled, "ThrottlingException")
+			rec.Attempt(0, intended, 3*time.Millisecond, record.Throttled, "ThrottlingException")
 			attempts, done = 2, done.Add(50*time.Millisecond)
 		}
-		rec.Attempt(0, done.Add(-4*time.Millisecond), 4*time.Millisecond, report.OK, "")
-		rec.Done(0, intended, done, attempts, report.OK, "")
+		rec.Attempt(0, done.Add(-4*time.Millisecond), 4*time.Millisecond, record.OK, "")
+		rec.Done(0, intended, done, attempts, record.OK, "")
 	}
 	w := rec.Finish(start.Add(2 * time.Second))[0]
 	fmt.Printf("requests %d, attempts %d, throttled attempts %d, goodput %.1f/s\n",

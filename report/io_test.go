@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 )
@@ -20,24 +21,24 @@ import (
 // runResults records a small run and builds full results from it.
 func runResults(t testing.TB) *report.Results {
 	t.Helper()
-	r := report.NewRecorder(t0, infos("a", "b"))
+	r := record.NewRecorder(reporttest.T0, reporttest.Infos("a", "b"))
 	for i := 0; i < 30; i++ {
-		in := at(float64(i) / 10)
+		in := reporttest.At(float64(i) / 10)
 		w := i % 2
 		r.Sent(w, in)
-		r.Attempt(w, in, ms(2), report.OK, "")
-		o, code := report.OK, ""
+		r.Attempt(w, in, 2*time.Millisecond, record.OK, "")
+		o, code := record.OK, ""
 		if i%7 == 0 {
-			o, code = report.Failed, "DisabledException"
+			o, code = record.Failed, "DisabledException"
 		}
-		r.Done(w, in, in.Add(ms(float64(i))), 1, o, code)
+		r.Done(w, in, in.Add(time.Duration(i)*time.Millisecond), 1, o, code)
 	}
-	ws := r.Finish(at(3))
+	ws := r.Finish(reporttest.At(3))
 	res := &report.Results{
 		Schema:     report.Schema,
 		Scenario:   report.ScenarioInfo{Name: "rt", File: "scenarios/rt.yaml", Scale: 0.01, Seed: 7},
 		Target:     report.TargetInfo{Kind: "embedded", QuotaModel: "fixed-window", QuotasAppliedBy: "kmsload", Versions: map[string]string{"go": "go1.26"}},
-		StartedAt:  t0,
+		StartedAt:  reporttest.T0,
 		DurationS:  3,
 		Workloads:  ws,
 		Buckets:    report.Buckets(ws, 3, func(string) float64 { return 55 }),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/sim"
@@ -125,7 +126,7 @@ func checkClientInfo(t *testing.T, layout string, r *report.Results, shared bool
 			c.MaxAttempts != (report.ClientSetting{Value: "3", Source: report.SourceSDK}) {
 			t.Errorf("%s: %s: Client settings = %+v; want sdk-standard, 3 attempts from the SDK and 1250000 tokens (500 at this scale)", layout, w.Name, c)
 		}
-		if q := w.RetryQuotaExhausted; q != nil && (q.Client != wantName || q.Requests != w.Errors[report.CodeQuotaExceeded]) {
+		if q := w.RetryQuotaExhausted; q != nil && (q.Client != wantName || q.Requests != w.Errors[failure.CodeQuotaExceeded]) {
 			t.Errorf("%s: %s: RetryQuotaExhausted = %+v, errors %v; want client %s and the QuotaExceededError count", layout, w.Name, q, w.Errors, wantName)
 		}
 	}
@@ -176,7 +177,7 @@ workloads:
 				t.Errorf("retry_bucket %q: attempts %d, requests %d; want retries", tt.bucket, w.Attempts, w.Requests)
 			}
 			if tt.bucket == "none" {
-				if got := w.Errors[report.CodeQuotaExceeded]; got != 0 || w.RetryQuotaExhausted != nil {
+				if got := w.Errors[failure.CodeQuotaExceeded]; got != 0 || w.RetryQuotaExhausted != nil {
 					t.Errorf("retry_bucket none: QuotaExceededError = %d, RetryQuotaExhausted = %+v; want none", got, w.RetryQuotaExhausted)
 				}
 				if w.Errors["ThrottlingException"] == 0 {

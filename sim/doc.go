@@ -56,7 +56,7 @@
 //     same seed backs off request for request alike, so the two can be
 //     compared without the jitter's spread.
 //
-// Results are recorded into a report.Recorder with virtual times, so
+// Results are recorded into a record.Recorder with virtual times, so
 // results.json, the text and HTML reports and the interval logs are those
 // of a run, marked Results.Simulated with Target.Kind "simulated".
 //

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/sim"
 )
 
@@ -46,7 +47,7 @@ workloads:
 	heap := map[int]uint64{} // simulated minute -> live heap
 	sm, err := sim.New(sim.Options{
 		Scenario: s, Scale: 0.2, Start: time.Unix(1_800_000_000, 0),
-		Progress: func(_ string, p report.Progress) {
+		Progress: func(_ string, p record.Progress) {
 			sec := int(p.Elapsed / time.Second)
 			if sec%60 != 0 {
 				return
@@ -67,7 +68,7 @@ workloads:
 	var arrivals, qe int64
 	for _, w := range out.Results.Workloads {
 		arrivals += w.Requests + w.Dropped
-		qe += w.Errors[report.CodeQuotaExceeded]
+		qe += w.Errors[failure.CodeQuotaExceeded]
 	}
 	if want := int64(memRate * 600); arrivals < want*99/100 || qe == 0 {
 		t.Fatalf("arrivals %d, QuotaExceededError %d; want about %d arrivals and the retry quota exhausted", arrivals, qe, want)

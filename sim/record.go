@@ -3,7 +3,7 @@ package sim
 import (
 	"time"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 // recording kinds.
@@ -15,7 +15,7 @@ const (
 	opDone
 )
 
-// recOp is one call to report.Recorder, with window offsets for times.
+// recOp is one call to record.Recorder, with window offsets for times.
 type recOp struct {
 	t1, t2   int64 // Sent, Dropped, CacheHit: t1 intended; Attempt: t1 sent, t2 service; Done: t1 intended, t2 done
 	w        int32
@@ -30,15 +30,15 @@ type recOp struct {
 // recBatch is how many recordings go to the recording goroutine at once.
 const recBatch = 8192
 
-// pipe hands recordings to a goroutine that feeds the report.Recorder, so
+// pipe hands recordings to a goroutine that feeds the record.Recorder, so
 // that the simulation loop and the histograms use two cores. Batches are
 // recycled: recording allocates nothing. The goroutine is started by
 // newPipe and ended by close; sync waits until every recording so far is
 // in the Recorder.
 type pipe struct {
-	rec     *report.Recorder
+	rec     *record.Recorder
 	start   int64
-	buckets []report.Charge // quota buckets, by recOp.bucket
+	buckets []record.Charge // quota buckets, by recOp.bucket
 	buf     []recOp
 	full    chan []recOp // nil batch: acknowledge on ack
 	free    chan []recOp
@@ -46,7 +46,7 @@ type pipe struct {
 	done    chan struct{}
 }
 
-func newPipe(rec *report.Recorder, start int64, buckets []report.Charge) *pipe {
+func newPipe(rec *record.Recorder, start int64, buckets []record.Charge) *pipe {
 	p := &pipe{
 		rec:     rec,
 		start:   start,
@@ -110,9 +110,9 @@ func (p *pipe) consume() {
 			case opAttempt:
 				c := p.buckets[op.bucket]
 				c.ByStore = op.byStore
-				p.rec.AttemptIn(int(op.w), c, p.at(op.t1), time.Duration(op.t2), report.Outcome(op.outcome), codes[op.code])
+				p.rec.AttemptIn(int(op.w), c, p.at(op.t1), time.Duration(op.t2), record.Outcome(op.outcome), codes[op.code])
 			case opDone:
-				p.rec.Done(int(op.w), p.at(op.t1), p.at(op.t2), int(op.attempts), report.Outcome(op.outcome), codes[op.code])
+				p.rec.Done(int(op.w), p.at(op.t1), p.at(op.t2), int(op.attempts), record.Outcome(op.outcome), codes[op.code])
 			}
 		}
 		p.free <- b[:0]

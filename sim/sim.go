@@ -13,6 +13,7 @@ import (
 
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/traffic"
@@ -43,15 +44,15 @@ var codes = [...]string{
 	codeInvalidState:  "KMSInvalidStateException",
 	codeAccessDenied:  "AccessDeniedException",
 	codeNotFound:      "NotFoundException",
-	codeQuotaExceeded: report.CodeQuotaExceeded,
+	codeQuotaExceeded: failure.CodeQuotaExceeded,
 	codeCanceled:      failure.CodeCanceled,
 }
 
-// Outcomes of an attempt, as report.Outcome values.
+// Outcomes of an attempt, as record.Outcome values.
 const (
-	outcomeOK        = uint8(report.OK)
-	outcomeThrottled = uint8(report.Throttled)
-	outcomeFailed    = uint8(report.Failed)
+	outcomeOK        = uint8(record.OK)
+	outcomeThrottled = uint8(record.Throttled)
+	outcomeFailed    = uint8(record.Failed)
 )
 
 // Options configure a Simulator. Zero values of optional fields take the
@@ -114,7 +115,7 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Progress, when set, is called after each virtual second of each
 	// window with the phase and the view of the last second.
-	Progress func(phase string, p report.Progress)
+	Progress func(phase string, p record.Progress)
 }
 
 // workload is a resolved scenario workload (scenario.Resolve) with its
@@ -307,7 +308,7 @@ type run struct {
 	s       *Simulator
 	start   int64 // Unix ns of the window start
 	startT  time.Time
-	rec     *report.Recorder
+	rec     *record.Recorder
 	pipe    *pipe
 	model   *quota.Model
 	rws     []runWorkload
@@ -317,7 +318,7 @@ type run struct {
 	jitter  int64 // seed of the backoff jitter draws (traffic.JitterDraw)
 	keys    map[string]map[string]*keyState
 	latency func(op string, now time.Time) time.Duration
-	buckets []report.Charge // the quota buckets attempts are charged to
+	buckets []record.Charge // the quota buckets attempts are charged to
 }
 
 // window is the outcome of one measured window.
@@ -347,7 +348,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		}
 		r.model = m
 	}
-	infos := make([]report.WorkloadInfo, len(idxs))
+	infos := make([]record.WorkloadInfo, len(idxs))
 	r.rws = make([]runWorkload, len(idxs))
 	for ri, i := range idxs {
 		w := s.wls[i]
@@ -362,12 +363,12 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		}
 		rw.next = r.arrival(&rw)
 		r.rws[ri] = rw
-		infos[ri] = report.WorkloadInfo{
+		infos[ri] = record.WorkloadInfo{
 			Name: w.Spec.Name, Operation: w.Spec.Operation, Key: w.Spec.Key, Caller: w.Spec.Caller,
 			CallerAccount: w.Caller.ID, Region: w.Region(), Bucket: w.Bucket().String(), TargetPerS: w.mean,
 		}
 	}
-	r.rec = report.NewRecorder(s.start, infos)
+	r.rec = record.NewRecorder(s.start, infos)
 	r.pipe = newPipe(r.rec, r.start, r.buckets)
 	win := &window{hlog: map[string][]byte{}}
 	evs := s.events(idxs)
@@ -420,8 +421,8 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		req:     quota.Request{Account: w.Caller.ID, Region: region, Operation: w.Spec.Operation},
 	}
 	// Attempts are charged, in results, to the buckets of the Region the
-	// client sends to, as the driver charges them (report.Recorder.AttemptIn).
-	ch := report.ChargeOf(w.Buckets(region))
+	// client sends to, as the driver charges them (record.Recorder.AttemptIn).
+	ch := record.ChargeOf(w.Buckets(region))
 	if ch.Store != "" {
 		ch.StoreWeight = r.s.qcfg.StoreWeight(w.Spec.Operation)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/sim"
 )
@@ -86,7 +87,7 @@ workloads:
 `,
 		check: func(t *testing.T, r *report.Results) {
 			w := workload(t, r, "hot")
-			if w.Errors[report.CodeQuotaExceeded] == 0 {
+			if w.Errors[failure.CodeQuotaExceeded] == 0 {
 				t.Errorf("errors = %v; want QuotaExceededError at twice the quota", w.Errors)
 			}
 			if w.Attempts <= w.Requests {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -172,7 +173,7 @@ func SummarizeVariant(v Variant, res *report.Results, slo []string) (VariantRow,
 		for _, n := range w.Errors {
 			row.FailedRequests += n
 		}
-		row.QuotaExhausted += w.Errors[report.CodeQuotaExceeded]
+		row.QuotaExhausted += w.Errors[failure.CodeQuotaExceeded]
 		row.P99Ms = math.Max(row.P99Ms, w.LatencyMs.P99)
 		row.P999Ms = math.Max(row.P999Ms, w.LatencyMs.P999)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/study"
@@ -68,7 +69,7 @@ func variantResults(attempts, throttled, quotaExh, thrFailed int64, p99 float64)
 	w := func(name string) report.Workload {
 		return report.Workload{Name: name, Requests: 1000, OK: 1000 - quotaExh - thrFailed, Attempts: attempts, ThrottledAttempts: throttled,
 			ThrottledRequests: thrFailed, GoodputPerS: float64(1000-quotaExh-thrFailed) / 10,
-			Errors:    map[string]int64{report.CodeQuotaExceeded: quotaExh, "ThrottlingException": thrFailed},
+			Errors:    map[string]int64{failure.CodeQuotaExceeded: quotaExh, "ThrottlingException": thrFailed},
 			LatencyMs: report.Percentiles{P99: p99, P999: 2 * p99}}
 	}
 	return &report.Results{Scenario: report.ScenarioInfo{Name: "app", Scale: 1}, DurationS: 10, Workloads: []report.Workload{w("a"), w("b")}}

@@ -20,6 +20,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -427,10 +428,10 @@ func firstNonEmpty(ss ...string) string {
 
 // progressPrinter prints a live one-line status each second on a terminal,
 // and a plain line every 5 seconds otherwise.
-func progressPrinter(w *os.File) func(string, report.Progress) {
+func progressPrinter(w *os.File) func(string, record.Progress) {
 	tty := term.IsTerminal(int(w.Fd()))
 	last := ""
-	return func(phase string, p report.Progress) {
+	return func(phase string, p record.Progress) {
 		line := fmt.Sprintf("[%s] %5.0fs  sent %7.1f/s  ok %7.1f/s  throttled %5.1f%%  p99 %7.1fms  dropped %d",
 			phase, p.Elapsed.Seconds(), p.SentPerS, p.OKPerS, 100*p.ThrottledShare, p.P99Ms, p.Dropped)
 		if tty {

@@ -16,6 +16,7 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -203,9 +204,9 @@ func simulatedSeconds(res *report.Results) float64 {
 
 // simProgress prints a line every 60 virtual seconds (every 5 when the
 // window is short), with the wall time so far.
-func simProgress(w *os.File) func(string, report.Progress) {
+func simProgress(w *os.File) func(string, record.Progress) {
 	began := time.Now()
-	return func(phase string, p report.Progress) {
+	return func(phase string, p record.Progress) {
 		sec := int(p.Elapsed.Seconds())
 		if sec%60 != 0 && !(sec < 60 && sec%5 == 0) {
 			return

@@ -12,6 +12,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -145,4 +146,22 @@ func AllocBytes(t *testing.T, r *report.Results, write func(io.Writer, *report.R
 		best = min(best, after.TotalAlloc-before.TotalAlloc)
 	}
 	return best
+}
+
+// T0 is the start of the recorded windows of tests.
+var T0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// At returns T0 plus s seconds.
+func At(s float64) time.Time { return T0.Add(time.Duration(s * float64(time.Second))) }
+
+// Infos describes one Decrypt workload per name, each on key k-NAME, from
+// account prod in us-east-1 at 100/s.
+func Infos(names ...string) []record.WorkloadInfo {
+	out := make([]record.WorkloadInfo, len(names))
+	for i, n := range names {
+		out[i] = record.WorkloadInfo{Name: n, Operation: "Decrypt", Key: "k-" + n,
+			Caller: "prod", CallerAccount: "111111111111", Region: "us-east-1",
+			Bucket: "111111111111/us-east-1/symmetric", TargetPerS: 100}
+	}
+	return out
 }

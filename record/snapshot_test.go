@@ -1,4 +1,4 @@
-package report_test
+package record_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -21,9 +22,9 @@ var buckets = []string{"1/r/symmetric", "1/r2/symmetric", "1/r3/symmetric"}
 // feed records n random observations in rec, taking snapshots at random
 // points; then it finishes rec's window at start+5s and takes the last
 // snapshot. It returns the snapshots and rec's own results.
-func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snapshotter, start time.Time, n int) ([]report.Snapshot, []report.Workload) {
+func feed(t *testing.T, rng *rand.Rand, rec *record.Recorder, snap *record.Snapshotter, start time.Time, n int) ([]record.Snapshot, []report.Workload) {
 	t.Helper()
-	var out []report.Snapshot
+	var out []record.Snapshot
 	codes := []string{"", "DisabledException", "QuotaExceededError"}
 	for i := 0; i < n; i++ {
 		w := rng.IntN(2)
@@ -39,15 +40,15 @@ func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snaps
 		rec.Sent(w, intended)
 		attempts := 1 + rng.IntN(3)
 		sent := intended
-		var o report.Outcome
+		var o record.Outcome
 		for a := 0; a < attempts; a++ {
 			svc := time.Duration(rng.Int64N(int64(50 * time.Millisecond)))
-			o = report.Outcome(rng.IntN(3))
+			o = record.Outcome(rng.IntN(3))
 			code := ""
-			if o == report.Throttled {
+			if o == record.Throttled {
 				code = "ThrottlingException"
 			}
-			c := report.Charge{Bucket: buckets[rng.IntN(len(buckets))]}
+			c := record.Charge{Bucket: buckets[rng.IntN(len(buckets))]}
 			if w == 0 && rng.IntN(2) == 0 { // a key in a custom key store
 				c.Store, c.ByStore = "-/us-east-1/cks:hsm", rng.IntN(2) == 0
 			}
@@ -55,7 +56,7 @@ func feed(t *testing.T, rng *rand.Rand, rec *report.Recorder, snap *report.Snaps
 			sent = sent.Add(svc)
 		}
 		code := ""
-		if o == report.Failed {
+		if o == record.Failed {
 			code = codes[rng.IntN(len(codes))]
 		}
 		rec.Done(w, intended, sent, attempts, o, code)
@@ -96,18 +97,18 @@ func counts(t *testing.T, enc string) map[int64]int64 {
 // recorders' histograms added.
 func TestMergeEqualsRecorders(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	infos := []report.WorkloadInfo{{Name: "a", Bucket: "1/r/symmetric", TargetPerS: 10}, {Name: "b", Bucket: "1/r/symmetric", TargetPerS: 5}}
+	infos := []record.WorkloadInfo{{Name: "a", Bucket: "1/r/symmetric", TargetPerS: 10}, {Name: "b", Bucket: "1/r/symmetric", TargetPerS: 5}}
 	rng := rand.New(rand.NewPCG(1, 2))
-	m := report.NewMerge()
+	m := record.NewMerge()
 	var own [][]report.Workload
 	type tagged struct {
 		src string
-		s   report.Snapshot
+		s   record.Snapshot
 	}
 	var all []tagged
 	for i, src := range []string{"x", "y", "z"} {
-		rec := report.NewRecorder(start, infos)
-		snap := report.NewSnapshotter()
+		rec := record.NewRecorder(start, infos)
+		snap := record.NewSnapshotter()
 		rec.SetObserver(snap)
 		snaps, finished := feed(t, rng, rec, snap, start, 3000+1000*i)
 		for _, s := range snaps {
@@ -246,9 +247,9 @@ func sumErrors(w report.Workload) int64 {
 // TestMergeRejectsBadHistogram: a snapshot with a corrupt histogram is
 // refused whole.
 func TestMergeRejectsBadHistogram(t *testing.T) {
-	m := report.NewMerge()
-	s := report.Snapshot{Workloads: []report.Delta{{Info: report.WorkloadInfo{Name: "a"}, Requests: 3,
-		Intervals: []report.Interval{{T: 0, Histogram: "not base64!"}}}}}
+	m := record.NewMerge()
+	s := record.Snapshot{Workloads: []record.Delta{{Info: record.WorkloadInfo{Name: "a"}, Requests: 3,
+		Intervals: []record.Interval{{T: 0, Histogram: "not base64!"}}}}}
 	if err := m.Add("x", s); err == nil {
 		t.Fatal("Add(corrupt) = nil; want an error")
 	}
@@ -288,30 +289,30 @@ func hlogCounts(t *testing.T, log []byte) []map[int64]int64 {
 // series and counters it finished with.
 func TestSnapshotsAreTheRecordersIntervals(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	infos := []report.WorkloadInfo{{Name: "a", Bucket: "1/r/symmetric"}}
-	rec := report.NewRecorder(start, infos)
-	snap := report.NewSnapshotter()
+	infos := []record.WorkloadInfo{{Name: "a", Bucket: "1/r/symmetric"}}
+	rec := record.NewRecorder(start, infos)
+	snap := record.NewSnapshotter()
 	if s, err := snap.Snapshot(start); err != nil || len(s.Workloads) != 0 {
 		t.Fatalf("Snapshot before attaching = %+v, %v; want no workloads", s, err)
 	}
 	rec.SetObserver(snap)
-	m := report.NewMerge()
+	m := record.NewMerge()
 	rng := rand.New(rand.NewPCG(3, 4))
 	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
 	for ms := 0; ms < 4000; ms += 2 {
 		intended := at(ms)
 		rec.Sent(0, intended)
 		svc := time.Duration(1+rng.IntN(20)) * time.Millisecond
-		o := report.OK
+		o := record.OK
 		if rng.IntN(5) == 0 {
-			o = report.Throttled
+			o = record.Throttled
 		}
-		rec.AttemptIn(0, report.Charge{Bucket: "1/r/symmetric"}, intended, svc, o, "")
+		rec.AttemptIn(0, record.Charge{Bucket: "1/r/symmetric"}, intended, svc, o, "")
 		rec.Done(0, intended, intended.Add(svc), 1, o, "")
 		if ms == 2500 {
 			// Finished in second 1, recorded after second 2 began: a
 			// late completion, in the interval that is open.
-			rec.Done(0, at(1500), at(1900), 1, report.OK, "")
+			rec.Done(0, at(1500), at(1900), 1, record.OK, "")
 			rec.Sent(0, at(1500))
 		}
 		if ms%1000 == 998 {
@@ -375,17 +376,17 @@ func TestSnapshotsAreTheRecordersIntervals(t *testing.T) {
 // recorders (the agents of a distributed run) into one run's workloads.
 func ExampleSnapshotter() {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	infos := []report.WorkloadInfo{{Name: "orders", Bucket: "1/us-east-1/symmetric"}}
-	m := report.NewMerge()
+	infos := []record.WorkloadInfo{{Name: "orders", Bucket: "1/us-east-1/symmetric"}}
+	m := record.NewMerge()
 	for _, agent := range []string{"a1", "a2"} {
-		rec := report.NewRecorder(start, infos)
-		snap := report.NewSnapshotter()
+		rec := record.NewRecorder(start, infos)
+		snap := record.NewSnapshotter()
 		rec.SetObserver(snap)
 		for i := range 3 {
 			at := start.Add(time.Duration(i) * 400 * time.Millisecond)
 			rec.Sent(0, at)
-			rec.AttemptIn(0, report.Charge{Bucket: "1/eu-west-1/symmetric"}, at, 2*time.Millisecond, report.OK, "")
-			rec.Done(0, at, at.Add(2*time.Millisecond), 1, report.OK, "")
+			rec.AttemptIn(0, record.Charge{Bucket: "1/eu-west-1/symmetric"}, at, 2*time.Millisecond, record.OK, "")
+			rec.Done(0, at, at.Add(2*time.Millisecond), 1, record.OK, "")
 		}
 		first, _ := snap.Snapshot(start.Add(time.Second))
 		rec.Finish(start.Add(2 * time.Second))

@@ -1,4 +1,4 @@
-package report_test
+package record_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/record"
 )
 
 // callLog is an Observer that writes down each call.
@@ -29,33 +29,33 @@ func (l *callLog) Dropped(w int, intended time.Time) {
 func (l *callLog) CacheHit(w int, intended time.Time) {
 	l.add("cache-hit %d %v", w, intended.Sub(t0))
 }
-func (l *callLog) Attempt(w int, sent time.Time, service time.Duration, o report.Outcome, code string) {
+func (l *callLog) Attempt(w int, sent time.Time, service time.Duration, o record.Outcome, code string) {
 	l.add("attempt %d %v %v %v %q", w, sent.Sub(t0), service, o, code)
 }
-func (l *callLog) Done(w int, intended, done time.Time, attempts int, o report.Outcome, code string) {
+func (l *callLog) Done(w int, intended, done time.Time, attempts int, o record.Outcome, code string) {
 	l.add("done %d %v %v %d %v %q", w, intended.Sub(t0), done.Sub(t0), attempts, o, code)
 }
 
 // recordSome records a fixed mix of observations on rec's workloads 0 and 1.
-func recordSome(rec *report.Recorder) {
+func recordSome(rec *record.Recorder) {
 	rec.Sent(0, at(0.1))
-	rec.Attempt(0, at(0.1), ms(2), report.Throttled, "ThrottlingException")
-	rec.Attempt(0, at(0.2), ms(3), report.OK, "")
-	rec.Done(0, at(0.1), at(0.203), 2, report.OK, "")
+	rec.Attempt(0, at(0.1), ms(2), record.Throttled, "ThrottlingException")
+	rec.Attempt(0, at(0.2), ms(3), record.OK, "")
+	rec.Done(0, at(0.1), at(0.203), 2, record.OK, "")
 	rec.Sent(1, at(1.5))
-	rec.Attempt(1, at(1.5), ms(1), report.Throttled, "")
-	rec.Done(1, at(1.5), at(1.501), 1, report.Throttled, "")
+	rec.Attempt(1, at(1.5), ms(1), record.Throttled, "")
+	rec.Done(1, at(1.5), at(1.501), 1, record.Throttled, "")
 	rec.Sent(1, at(2.5))
-	rec.Attempt(1, at(2.5), ms(4), report.Failed, "DisabledException")
-	rec.Done(1, at(2.5), at(2.504), 1, report.Failed, "DisabledException")
+	rec.Attempt(1, at(2.5), ms(4), record.Failed, "DisabledException")
+	rec.Done(1, at(2.5), at(2.504), 1, record.Failed, "DisabledException")
 	rec.Sent(0, at(2.6))
-	rec.Done(0, at(2.6), at(2.7), 0, report.Failed, "")
+	rec.Done(0, at(2.6), at(2.7), 0, record.Failed, "")
 	rec.Dropped(1, at(2.8))
 	rec.CacheHit(0, at(2.9))
 }
 
 func TestObserverSeesEachCall(t *testing.T) {
-	rec := report.NewRecorder(t0, infos("a", "b"))
+	rec := record.NewRecorder(t0, infos("a", "b"))
 	log := &callLog{}
 	rec.SetObserver(log)
 	recordSome(rec)
@@ -89,8 +89,8 @@ func TestObserverSeesEachCall(t *testing.T) {
 // A Recorder observing another one ends with the same totals: the observer
 // gets every observation with the arguments that count.
 func TestObserverRecorderMirrorsTotals(t *testing.T) {
-	rec := report.NewRecorder(t0, infos("a", "b"))
-	mirror := report.NewRecorder(t0, infos("a", "b"))
+	rec := record.NewRecorder(t0, infos("a", "b"))
+	mirror := record.NewRecorder(t0, infos("a", "b"))
 	rec.SetObserver(mirror)
 	recordSome(rec)
 	got, want := mirror.Finish(at(4)), rec.Finish(at(4))
@@ -103,14 +103,14 @@ func TestObserverRecorderMirrorsTotals(t *testing.T) {
 }
 
 func TestObserverUnsetAllocatesNothing(t *testing.T) {
-	rec := report.NewRecorder(t0, infos("a"))
+	rec := record.NewRecorder(t0, infos("a"))
 	rec.Sent(0, at(0.5)) // grows the series to second 0
-	rec.Attempt(0, at(0.5), ms(1), report.OK, "")
-	rec.Done(0, at(0.5), at(0.501), 1, report.OK, "")
+	rec.Attempt(0, at(0.5), ms(1), record.OK, "")
+	rec.Done(0, at(0.5), at(0.501), 1, record.OK, "")
 	for name, f := range map[string]func(){
 		"Sent":    func() { rec.Sent(0, at(0.6)) },
-		"Attempt": func() { rec.Attempt(0, at(0.6), ms(1), report.Throttled, "ThrottlingException") },
-		"Done":    func() { rec.Done(0, at(0.6), at(0.602), 1, report.OK, "") },
+		"Attempt": func() { rec.Attempt(0, at(0.6), ms(1), record.Throttled, "ThrottlingException") },
+		"Done":    func() { rec.Done(0, at(0.6), at(0.602), 1, record.OK, "") },
 	} {
 		if n := testing.AllocsPerRun(100, f); n != 0 {
 			t.Errorf("%s without observer: %v allocations per call; want 0", name, n)

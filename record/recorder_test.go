@@ -1,4 +1,4 @@
-package report_test
+package record_test
 
 import (
 	"bytes"
@@ -16,25 +16,19 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/reporttest"
+	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 )
 
-var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+var t0 = reporttest.T0
 
-// at returns t0 plus s seconds.
-func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+var at = reporttest.At
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
-func infos(names ...string) []report.WorkloadInfo {
-	out := make([]report.WorkloadInfo, len(names))
-	for i, n := range names {
-		out[i] = report.WorkloadInfo{Name: n, Operation: "Decrypt", Key: "k-" + n,
-			Caller: "prod", CallerAccount: "111111111111", Region: "us-east-1",
-			Bucket: "111111111111/us-east-1/symmetric", TargetPerS: 100}
-	}
-	return out
-}
+var infos = reporttest.Infos
 
 // within reports whether got is within rel (relative) of want.
 func within(got, want, rel float64) bool {
@@ -55,7 +49,7 @@ func TestRecorderConcurrentTotals(t *testing.T) {
 		goroutines = 8
 		perG       = 2000
 	)
-	r := report.NewRecorder(t0, infos("a", "b"))
+	r := record.NewRecorder(t0, infos("a", "b"))
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
@@ -66,20 +60,20 @@ func TestRecorderConcurrentTotals(t *testing.T) {
 				// Spread over 4 seconds, goroutines interleaving seconds.
 				in := at(float64((i*7+g)%4000) / 1000)
 				r.Sent(w, in)
-				r.Attempt(w, in, ms(2), report.Throttled, "ThrottlingException")
+				r.Attempt(w, in, ms(2), record.Throttled, "ThrottlingException")
 				switch i % 10 {
 				case 0:
 					r.Dropped(w, in)
 				case 1:
 					r.CacheHit(w, in)
 				}
-				r.Attempt(w, in.Add(ms(5)), ms(3), report.OK, "")
-				o, code := report.OK, ""
+				r.Attempt(w, in.Add(ms(5)), ms(3), record.OK, "")
+				o, code := record.OK, ""
 				switch i % 5 {
 				case 3:
-					o, code = report.Throttled, "ThrottlingException"
+					o, code = record.Throttled, "ThrottlingException"
 				case 4:
-					o, code = report.Failed, "DisabledException"
+					o, code = record.Failed, "DisabledException"
 				}
 				r.Done(w, in, in.Add(ms(10)), 2, o, code)
 				if i%500 == 0 {
@@ -175,13 +169,13 @@ func sumHlog(t *testing.T, buf *bytes.Buffer) int64 {
 }
 
 func TestRecorderPercentiles(t *testing.T) {
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	// 1..1000 ms of latency, all finishing in second 0 of a 1 s window,
 	// and service times 1..1000 us.
 	for i := 1; i <= 1000; i++ {
 		r.Sent(0, t0)
-		r.Attempt(0, t0, time.Duration(i)*time.Microsecond, report.OK, "")
-		r.Done(0, at(-float64(i)/1000), at(0.5).Add(-ms(500)), 1, report.OK, "")
+		r.Attempt(0, t0, time.Duration(i)*time.Microsecond, record.OK, "")
+		r.Done(0, at(-float64(i)/1000), at(0.5).Add(-ms(500)), 1, record.OK, "")
 	}
 	w := r.Finish(at(1))[0]
 	tests := []struct {
@@ -207,19 +201,19 @@ func TestRecorderPercentiles(t *testing.T) {
 }
 
 func TestRecorderSeriesAttribution(t *testing.T) {
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	r.Sent(0, at(0.5))
-	r.Attempt(0, at(1.2), ms(30), report.Throttled, "ThrottlingException")
-	r.Attempt(0, at(2.1), ms(20), report.OK, "")
-	r.Done(0, at(0.5), at(2.3), 2, report.OK, "")
+	r.Attempt(0, at(1.2), ms(30), record.Throttled, "ThrottlingException")
+	r.Attempt(0, at(2.1), ms(20), record.OK, "")
+	r.Done(0, at(0.5), at(2.3), 2, record.OK, "")
 	r.Sent(0, at(1.5))
-	r.Attempt(0, at(1.5), ms(5), report.Failed, "DisabledException")
-	r.Done(0, at(1.5), at(2.5), 1, report.Failed, "DisabledException")
+	r.Attempt(0, at(1.5), ms(5), record.Failed, "DisabledException")
+	r.Done(0, at(1.5), at(2.5), 1, record.Failed, "DisabledException")
 	r.Sent(0, at(1.7))
-	r.Attempt(0, at(1.7), ms(5), report.Failed, "ThrottlingException")
-	r.Done(0, at(1.7), at(3.2), 3, report.Throttled, "")
+	r.Attempt(0, at(1.7), ms(5), record.Failed, "ThrottlingException")
+	r.Done(0, at(1.7), at(3.2), 3, record.Throttled, "")
 	r.Sent(0, at(2.9))
-	r.Done(0, at(2.9), at(3.4), 3, report.Failed, report.CodeQuotaExceeded)
+	r.Done(0, at(2.9), at(3.4), 3, record.Failed, failure.CodeQuotaExceeded)
 	r.Dropped(0, at(3.1))
 	r.CacheHit(0, at(4.9))
 	w := r.Finish(at(5))[0]
@@ -242,11 +236,11 @@ func TestRecorderSeriesAttribution(t *testing.T) {
 			t.Errorf("Series[%d] = %+v (p99 %v); want %+v (p99 %v)", i, g, gp, wt, wp)
 		}
 	}
-	wantFailed := []report.SecondCode{{T: 2, Code: "DisabledException", Count: 1}, {T: 3, Code: report.CodeQuotaExceeded, Count: 1}}
+	wantFailed := []report.SecondCode{{T: 2, Code: "DisabledException", Count: 1}, {T: 3, Code: failure.CodeQuotaExceeded, Count: 1}}
 	if !reflect.DeepEqual(w.FailedBySecond, wantFailed) {
 		t.Errorf("FailedBySecond = %+v; want %+v", w.FailedBySecond, wantFailed)
 	}
-	if got, want := w.Errors, map[string]int64{"DisabledException": 1, "ThrottlingException": 1, report.CodeQuotaExceeded: 1}; !equalCounts(got, want) {
+	if got, want := w.Errors, map[string]int64{"DisabledException": 1, "ThrottlingException": 1, failure.CodeQuotaExceeded: 1}; !equalCounts(got, want) {
 		t.Errorf("Errors = %v; want %v", got, want)
 	}
 	if w.SentPerS != 4.0/5 || w.GoodputPerS != 2.0/5 {
@@ -267,11 +261,11 @@ func equalCounts(a, b map[string]int64) bool {
 }
 
 func TestRecorderLateCompletion(t *testing.T) {
-	r := report.NewRecorder(t0, infos("w"))
-	r.Done(0, at(2.49), at(2.5), 1, report.OK, "") // 10 ms, second 2
-	r.Done(0, at(3.08), at(3.1), 1, report.OK, "") // 20 ms, closes second 2
-	r.Done(0, at(2.4), at(2.9), 1, report.OK, "")  // 500 ms, late: second 2 already closed
-	r.Done(0, at(3.7), at(3.75), 1, report.OK, "") // 50 ms, second 3
+	r := record.NewRecorder(t0, infos("w"))
+	r.Done(0, at(2.49), at(2.5), 1, record.OK, "") // 10 ms, second 2
+	r.Done(0, at(3.08), at(3.1), 1, record.OK, "") // 20 ms, closes second 2
+	r.Done(0, at(2.4), at(2.9), 1, record.OK, "")  // 500 ms, late: second 2 already closed
+	r.Done(0, at(3.7), at(3.75), 1, record.OK, "") // 50 ms, second 3
 	w := r.Finish(at(4))[0]
 	if got := w.Series[2].OK; got != 2 {
 		t.Errorf("Series[2].OK = %d; want 2 (late completion counted in its own second)", got)
@@ -303,14 +297,14 @@ func TestRecorderLateCompletion(t *testing.T) {
 
 func TestRecorderHlog(t *testing.T) {
 	start := t0.Add(350 * time.Millisecond) // not on a whole second
-	r := report.NewRecorder(start, infos("w"))
+	r := record.NewRecorder(start, infos("w"))
 	perSec := []int{3, 0, 5, 1, 7}
 	total := int64(0)
 	for s, n := range perSec {
 		for i := 0; i < n; i++ {
 			d := start.Add(time.Duration(s)*time.Second + time.Duration(i+1)*10*time.Millisecond)
 			r.Sent(0, d)
-			r.Done(0, d.Add(-time.Duration(i+1)*time.Millisecond), d, 1, report.OK, "")
+			r.Done(0, d.Add(-time.Duration(i+1)*time.Millisecond), d, 1, record.OK, "")
 			total++
 		}
 	}
@@ -346,24 +340,24 @@ func TestRecorderHlog(t *testing.T) {
 }
 
 func TestRecorderProgress(t *testing.T) {
-	r := report.NewRecorder(t0, infos("a", "b"))
+	r := record.NewRecorder(t0, infos("a", "b"))
 	for i := 0; i < 10; i++ {
 		in := at(1 + float64(i)/10)
 		w := i % 2
 		r.Sent(w, in)
-		o := report.OK
+		o := record.OK
 		if i < 3 {
-			o = report.Throttled
+			o = record.Throttled
 		}
 		r.Attempt(w, in, ms(1), o, "")
-		if o == report.OK {
-			r.Done(w, in, in.Add(ms(float64(i+1))), 1, report.OK, "")
+		if o == record.OK {
+			r.Done(w, in, in.Add(ms(float64(i+1))), 1, record.OK, "")
 		}
 	}
 	r.Dropped(0, at(0.1))
 	r.Dropped(1, at(1.1))
 	p := r.Progress(at(2.2))
-	want := report.Progress{Elapsed: 2200 * time.Millisecond, SentPerS: 10, OKPerS: 7, ThrottledShare: 0.3, Dropped: 2}
+	want := record.Progress{Elapsed: 2200 * time.Millisecond, SentPerS: 10, OKPerS: 7, ThrottledShare: 0.3, Dropped: 2}
 	gotP99 := p.P99Ms
 	p.P99Ms = 0
 	if p != want {
@@ -379,11 +373,11 @@ func TestRecorderProgress(t *testing.T) {
 }
 
 func TestRecorderFinishRates(t *testing.T) {
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	for i := 0; i < 40; i++ {
 		in := at(float64(i) / 10)
 		r.Sent(0, in)
-		r.Done(0, in, in.Add(ms(1)), 1, report.OK, "")
+		r.Done(0, in, in.Add(ms(1)), 1, record.OK, "")
 	}
 	for i := 0; i < 20; i++ {
 		r.CacheHit(0, at(float64(i)/10))
@@ -408,16 +402,16 @@ func TestRecorderFinishRates(t *testing.T) {
 }
 
 func TestRecorderNoAllocs(t *testing.T) {
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	in := at(0.1)
 	done := at(0.2)
 	r.Sent(0, in)
-	r.Done(0, in, done, 1, report.Failed, "DisabledException")
+	r.Done(0, in, done, 1, record.Failed, "DisabledException")
 	allocs := testing.AllocsPerRun(1000, func() {
 		r.Sent(0, in)
-		r.Attempt(0, in, ms(3), report.OK, "")
-		r.Done(0, in, done, 1, report.OK, "")
-		r.Done(0, in, done, 1, report.Failed, "DisabledException")
+		r.Attempt(0, in, ms(3), record.OK, "")
+		r.Done(0, in, done, 1, record.OK, "")
+		r.Done(0, in, done, 1, record.Failed, "DisabledException")
 	})
 	if allocs != 0 {
 		t.Errorf("Sent+Attempt+Done allocations per call = %v; want 0", allocs)
@@ -425,7 +419,7 @@ func TestRecorderNoAllocs(t *testing.T) {
 }
 
 func BenchmarkDone(b *testing.B) {
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -433,7 +427,7 @@ func BenchmarkDone(b *testing.B) {
 		for pb.Next() {
 			// 10,000 completions per virtual second, so intervals rotate.
 			in := t0.Add(time.Duration(i) * 100 * time.Microsecond)
-			r.Done(0, in, in.Add(3*time.Millisecond), 1, report.OK, "")
+			r.Done(0, in, in.Add(3*time.Millisecond), 1, record.OK, "")
 			i++
 		}
 	})
@@ -455,14 +449,14 @@ func latencyAt(s, i int) time.Duration {
 // recordLong records hlogSeconds seconds of workload 0 of r (started at
 // start): perSec(s) requests in second s, and calls each(s) after each
 // second's requests.
-func recordLong(r *report.Recorder, start time.Time, perSec func(s int) int, each func(s int)) {
+func recordLong(r *record.Recorder, start time.Time, perSec func(s int) int, each func(s int)) {
 	for s := range hlogSeconds {
 		for i := range perSec(s) {
 			done := start.Add(time.Duration(s)*time.Second + time.Duration(i+1)*time.Millisecond)
 			intended := done.Add(-latencyAt(s, i))
 			r.Sent(0, intended)
-			r.Attempt(0, intended, latencyAt(s, i)/2, report.OK, "")
-			r.Done(0, intended, done, 1, report.OK, "")
+			r.Attempt(0, intended, latencyAt(s, i)/2, record.OK, "")
+			r.Done(0, intended, done, 1, record.OK, "")
 		}
 		if each != nil {
 			each(s)
@@ -509,7 +503,7 @@ func TestRecorderHlogLong(t *testing.T) {
 	lw := hdr.NewHistogramLogWriter(&want)
 	lw.SetBaseTime(start.Truncate(time.Second).UnixMilli())
 	for s := range hlogSeconds {
-		h := hdr.New(report.HistLowestUs, report.HistHighestUs, report.HistSigFigs)
+		h := hdr.New(record.HistLowestUs, record.HistHighestUs, record.HistSigFigs)
 		for i := range perSec(s) {
 			if err := h.RecordValue(latencyAt(s, i).Microseconds()); err != nil {
 				t.Fatalf("RecordValue: %v", err)
@@ -522,7 +516,7 @@ func TestRecorderHlogLong(t *testing.T) {
 		}
 	}
 
-	r := report.NewRecorder(start, infos("w"))
+	r := record.NewRecorder(start, infos("w"))
 	recordLong(r, start, perSec, nil)
 	r.Finish(start.Add(hlogSeconds * time.Second))
 	if files, ok := openSpoolFiles(t, tmp); ok && len(files) != 1 {
@@ -595,7 +589,7 @@ func TestRecorderMemoryFlat(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	r := report.NewRecorder(t0, infos("w"))
+	r := record.NewRecorder(t0, infos("w"))
 	var h0 uint64
 	recordLong(r, t0, func(s int) int { return 5 + s%20 }, func(s int) {
 		if s == from {

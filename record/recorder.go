@@ -1,4 +1,4 @@
-package report
+package record
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
 )
 
 // Histogram geometry: latencies and service times are recorded in
@@ -42,11 +43,6 @@ const maxSeconds = 31 * 24 * 3600
 const (
 	codeThrottled = failure.CodeThrottling
 	codeUnknown   = "Unknown"
-	// CodeQuotaExceeded is the code the AWS SDK gives a request whose retry
-	// token bucket was empty. It is a Failed outcome, not a throttle, but
-	// throttling (and other retryable errors) causes it, so BlastRadius does
-	// not attribute it to lifecycle events.
-	CodeQuotaExceeded = failure.CodeQuotaExceeded
 )
 
 // Outcome classifies an attempt or a request.
@@ -169,18 +165,18 @@ type wstate struct {
 
 	requests, ok, throttledReqs int64
 	attempts, throttledAttempts int64
-	elsewhere                   map[string]*BucketAttempts // attempts charged to buckets other than info.Bucket: another Region's, a key store's
+	elsewhere                   map[string]*report.BucketAttempts // attempts charged to buckets other than info.Bucket: another Region's, a key store's
 	dropped, cacheHits          int64
 	doneAttempts                int64
 	errors                      map[string]int64
 	failedBySec                 map[secCode]int64
-	series                      []Second
+	series                      []report.Second
 	lastSeriesSec               int // highest second with data, -1 if none
 	// dirtyFrom is the lowest second of the series changed since an
 	// attached Snapshotter last read it (0 before its first read).
 	dirtyFrom    int
 	finished     bool
-	finishResult *Workload
+	finishResult *report.Workload
 
 	logMu  sync.Mutex
 	log    logSpool
@@ -225,7 +221,7 @@ func NewRecorder(start time.Time, workloads []WorkloadInfo) *Recorder {
 			cur:           newHist(),
 			errors:        make(map[string]int64),
 			failedBySec:   make(map[secCode]int64),
-			series:        make([]Second, 0, 128),
+			series:        make([]report.Second, 0, 128),
 			lastSeriesSec: -1,
 			logBaseMs:     r.baseMs(),
 			enc:           enc,
@@ -305,9 +301,9 @@ func micros(d time.Duration) int64 {
 
 // at returns the series entry for second s, growing the series as needed.
 // Called with w.mu held.
-func (w *wstate) at(s int) *Second {
+func (w *wstate) at(s int) *report.Second {
 	for len(w.series) <= s {
-		w.series = append(w.series, Second{T: len(w.series)})
+		w.series = append(w.series, report.Second{T: len(w.series)})
 	}
 	if s > w.lastSeriesSec {
 		w.lastSeriesSec = s
@@ -440,11 +436,11 @@ func (r *Recorder) AttemptIn(w int, c Charge, sent time.Time, service time.Durat
 // ws.mu is held.
 func (ws *wstate) chargeElsewhere(bucket string, throttled bool, weight float64) {
 	if ws.elsewhere == nil {
-		ws.elsewhere = map[string]*BucketAttempts{}
+		ws.elsewhere = map[string]*report.BucketAttempts{}
 	}
 	b := ws.elsewhere[bucket]
 	if b == nil {
-		b = &BucketAttempts{}
+		b = &report.BucketAttempts{}
 		ws.elsewhere[bucket] = b
 	}
 	b.Attempts++
@@ -653,7 +649,7 @@ func (r *Recorder) Progress(now time.Time) Progress {
 //
 // Finish is meant to be called once, after all recording calls; a second
 // call returns the first call's results.
-func (r *Recorder) Finish(end time.Time) []Workload {
+func (r *Recorder) Finish(end time.Time) []report.Workload {
 	dur := end.Sub(r.start).Seconds()
 	endSec := 0
 	if dur > 0 {
@@ -662,7 +658,7 @@ func (r *Recorder) Finish(end time.Time) []Workload {
 	if endSec > maxSeconds {
 		endSec = maxSeconds
 	}
-	out := make([]Workload, len(r.ws))
+	out := make([]report.Workload, len(r.ws))
 	for i, w := range r.ws {
 		w.mu.Lock()
 		if w.finished {
@@ -692,8 +688,8 @@ func (r *Recorder) Finish(end time.Time) []Workload {
 }
 
 // result builds the workload's totals. Called with w.mu held.
-func (w *wstate) result(dur float64, n int) Workload {
-	wl := Workload{
+func (w *wstate) result(dur float64, n int) report.Workload {
+	wl := report.Workload{
 		Name:              w.info.Name,
 		Operation:         w.info.Operation,
 		Key:               w.info.Key,
@@ -717,7 +713,7 @@ func (w *wstate) result(dur float64, n int) Workload {
 		wl.Attempts = w.doneAttempts
 	}
 	if len(w.elsewhere) > 0 {
-		wl.BucketAttempts = map[string]BucketAttempts{}
+		wl.BucketAttempts = map[string]report.BucketAttempts{}
 		for name, b := range w.elsewhere {
 			wl.BucketAttempts[name] = *b
 		}
@@ -729,14 +725,14 @@ func (w *wstate) result(dur float64, n int) Workload {
 	if enc, err := w.lat.Encode(hdr.V2CompressedEncodingCookieBase); err == nil {
 		wl.Histogram = string(enc)
 	}
-	wl.Series = make([]Second, n)
+	wl.Series = make([]report.Second, n)
 	copy(wl.Series, w.series)
 	for i := range wl.Series {
 		wl.Series[i].T = i
 	}
 	wl.SetRates(dur)
 	for k, v := range w.failedBySec {
-		wl.FailedBySecond = append(wl.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
+		wl.FailedBySecond = append(wl.FailedBySecond, report.SecondCode{T: k.sec, Code: k.code, Count: v})
 	}
 	sort.Slice(wl.FailedBySecond, func(i, j int) bool {
 		a, b := wl.FailedBySecond[i], wl.FailedBySecond[j]
@@ -749,16 +745,16 @@ func (w *wstate) result(dur float64, n int) Workload {
 }
 
 // copyWorkload returns wl with its maps and slices copied.
-func copyWorkload(wl Workload) Workload {
+func copyWorkload(wl report.Workload) report.Workload {
 	errs := make(map[string]int64, len(wl.Errors))
 	for k, v := range wl.Errors {
 		errs[k] = v
 	}
 	wl.Errors = errs
-	wl.Series = append([]Second(nil), wl.Series...)
-	wl.FailedBySecond = append([]SecondCode(nil), wl.FailedBySecond...)
+	wl.Series = append([]report.Second(nil), wl.Series...)
+	wl.FailedBySecond = append([]report.SecondCode(nil), wl.FailedBySecond...)
 	if wl.BucketAttempts != nil {
-		ba := make(map[string]BucketAttempts, len(wl.BucketAttempts))
+		ba := make(map[string]report.BucketAttempts, len(wl.BucketAttempts))
 		for k, v := range wl.BucketAttempts {
 			ba[k] = v
 		}
@@ -768,11 +764,11 @@ func copyWorkload(wl Workload) Workload {
 }
 
 // percentiles reads the standard percentiles of h (microseconds) in ms.
-func percentiles(h *hdr.Histogram) Percentiles {
+func percentiles(h *hdr.Histogram) report.Percentiles {
 	if h.TotalCount() == 0 {
-		return Percentiles{}
+		return report.Percentiles{}
 	}
-	return Percentiles{
+	return report.Percentiles{
 		P50:  usToMs(h.ValueAtQuantile(50)),
 		P90:  usToMs(h.ValueAtQuantile(90)),
 		P99:  usToMs(h.ValueAtQuantile(99)),

@@ -1,4 +1,4 @@
-package report
+package record
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/report"
 )
 
 // Snapshot is what a Recorder observed since the previous Snapshot of its
@@ -45,11 +46,11 @@ type Delta struct {
 	// BucketAttempts are the attempts charged to quota buckets other than
 	// Info.Bucket (Recorder.AttemptIn); the rest of Attempts went to
 	// Info.Bucket.
-	BucketAttempts map[string]BucketAttempts `json:"bucket_attempts,omitempty"`
+	BucketAttempts map[string]report.BucketAttempts `json:"bucket_attempts,omitempty"`
 	// Seconds are the changes of the per-second series (P50Ms and P99Ms
 	// unused), only for seconds that changed, in second order.
-	Seconds        []Second     `json:"seconds,omitempty"`
-	FailedBySecond []SecondCode `json:"failed_by_second,omitempty"`
+	Seconds        []report.Second     `json:"seconds,omitempty"`
+	FailedBySecond []report.SecondCode `json:"failed_by_second,omitempty"`
 	// Intervals are the recorder's 1-second latency intervals
 	// (microseconds, from the intended time) closed since the previous
 	// snapshot, in second order: each holds the requests that finished
@@ -93,8 +94,8 @@ var _ Observer = (*Snapshotter)(nil)
 type handedOver struct {
 	counts    Delta // counters only
 	errors    map[string]int64
-	elsewhere map[string]BucketAttempts
-	series    []Second
+	elsewhere map[string]report.BucketAttempts
+	series    []report.Second
 	failed    map[secCode]int64
 	svc       *hdr.Snapshot // nil until the first attempt
 }
@@ -109,7 +110,7 @@ func (s *Snapshotter) attach(r *Recorder) {
 	defer s.mu.Unlock()
 	s.prev = make([]*handedOver, len(r.ws))
 	for i, w := range r.ws {
-		s.prev[i] = &handedOver{errors: map[string]int64{}, elsewhere: map[string]BucketAttempts{}, failed: map[secCode]int64{}}
+		s.prev[i] = &handedOver{errors: map[string]int64{}, elsewhere: map[string]report.BucketAttempts{}, failed: map[secCode]int64{}}
 		w.logMu.Lock()
 		w.tap = true
 		w.logMu.Unlock()
@@ -188,9 +189,9 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 	}
 	for k, b := range w.elsewhere {
 		o := p.elsewhere[k]
-		if n := b.Sub(o); n != (BucketAttempts{}) {
+		if n := b.Sub(o); n != (report.BucketAttempts{}) {
 			if d.BucketAttempts == nil {
-				d.BucketAttempts = map[string]BucketAttempts{}
+				d.BucketAttempts = map[string]report.BucketAttempts{}
 			}
 			d.BucketAttempts[k] = n
 			p.elsewhere[k] = *b
@@ -201,9 +202,9 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 		c := w.series[t]
 		c.T, c.P50Ms, c.P99Ms = t, 0, 0
 		for len(p.series) <= t {
-			p.series = append(p.series, Second{T: len(p.series)})
+			p.series = append(p.series, report.Second{T: len(p.series)})
 		}
-		if n := subSecond(c, p.series[t]); n != (Second{T: t}) {
+		if n := subSecond(c, p.series[t]); n != (report.Second{T: t}) {
 			d.Seconds = append(d.Seconds, n)
 			p.series[t] = c
 		}
@@ -214,7 +215,7 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 			continue
 		}
 		if n := v - p.failed[k]; n != 0 {
-			d.FailedBySecond = append(d.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: n})
+			d.FailedBySecond = append(d.FailedBySecond, report.SecondCode{T: k.sec, Code: k.code, Count: n})
 			p.failed[k] = v
 		}
 	}
@@ -261,8 +262,8 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 }
 
 // subSecond returns a - b, field by field (P50Ms and P99Ms zero, T of a).
-func subSecond(a, b Second) Second {
-	return Second{
+func subSecond(a, b report.Second) report.Second {
+	return report.Second{
 		T: a.T, Sent: a.Sent - b.Sent, OK: a.OK - b.OK, Throttled: a.Throttled - b.Throttled,
 		Failed: a.Failed - b.Failed, Attempts: a.Attempts - b.Attempts,
 		ThrottledAttempts: a.ThrottledAttempts - b.ThrottledAttempts,
@@ -270,7 +271,7 @@ func subSecond(a, b Second) Second {
 	}
 }
 
-func sortSecondCodes(s []SecondCode) {
+func sortSecondCodes(s []report.SecondCode) {
 	sort.Slice(s, func(i, j int) bool {
 		if s[i].T != s[j].T {
 			return s[i].T < s[j].T
@@ -295,7 +296,7 @@ type mergeWorkload struct {
 	info      WorkloadInfo
 	lat, svc  *hdr.Histogram
 	intervals map[int]*hdr.Histogram
-	secs      map[int]*Second
+	secs      map[int]*report.Second
 	failed    map[secCode]int64
 }
 
@@ -304,7 +305,7 @@ type sourceTotals struct {
 	targetPerS float64
 	counts     Delta
 	errors     map[string]int64
-	elsewhere  map[string]BucketAttempts
+	elsewhere  map[string]report.BucketAttempts
 	lat        *hdr.Histogram
 }
 
@@ -362,7 +363,7 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		for _, sec := range d.Seconds {
 			p := w.secs[sec.T]
 			if p == nil {
-				p = &Second{T: sec.T}
+				p = &report.Second{T: sec.T}
 				w.secs[sec.T] = p
 			}
 			addSecond(p, sec)
@@ -372,7 +373,7 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		}
 		st := src[d.Info.Name]
 		if st == nil {
-			st = &sourceTotals{errors: map[string]int64{}, elsewhere: map[string]BucketAttempts{}, lat: newHist(), targetPerS: d.Info.TargetPerS}
+			st = &sourceTotals{errors: map[string]int64{}, elsewhere: map[string]report.BucketAttempts{}, lat: newHist(), targetPerS: d.Info.TargetPerS}
 			src[d.Info.Name] = st
 		}
 		addCounts(&st.counts, d)
@@ -393,7 +394,7 @@ func (m *Merge) workload(info WorkloadInfo) *mergeWorkload {
 	if w == nil {
 		w = &mergeWorkload{
 			info: info, lat: newHist(), svc: newHist(),
-			intervals: map[int]*hdr.Histogram{}, secs: map[int]*Second{}, failed: map[secCode]int64{},
+			intervals: map[int]*hdr.Histogram{}, secs: map[int]*report.Second{}, failed: map[secCode]int64{},
 		}
 		m.ws[info.Name] = w
 		m.order = append(m.order, info.Name)
@@ -401,7 +402,7 @@ func (m *Merge) workload(info WorkloadInfo) *mergeWorkload {
 	return w
 }
 
-func addSecond(p *Second, s Second) {
+func addSecond(p *report.Second, s report.Second) {
 	p.Sent += s.Sent
 	p.OK += s.OK
 	p.Throttled += s.Throttled
@@ -435,15 +436,15 @@ func (m *Merge) Sources() []string { return slices.Sorted(maps.Keys(m.sources)) 
 // is taken per source as Finish does (recorded attempts, or the attempts
 // reported with outcomes when none were recorded), then added, and so is
 // TargetPerS (each source's share of the rate).
-func (m *Merge) Workloads(durationS float64) []Workload {
+func (m *Merge) Workloads(durationS float64) []report.Workload {
 	endSec := 0
 	if durationS > 0 {
 		endSec = min(int(math.Ceil(durationS-1e-9)), maxSeconds)
 	}
-	out := make([]Workload, 0, len(m.order))
+	out := make([]report.Workload, 0, len(m.order))
 	for _, name := range m.order {
 		w := m.ws[name]
-		wl := Workload{
+		wl := report.Workload{
 			Name: w.info.Name, Operation: w.info.Operation, Key: w.info.Key, Caller: w.info.Caller,
 			CallerAccount: w.info.CallerAccount, Region: w.info.Region, Bucket: w.info.Bucket,
 			Errors: map[string]int64{},
@@ -469,7 +470,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 		for t := range w.intervals {
 			n = max(n, t+1)
 		}
-		wl.Series = make([]Second, n)
+		wl.Series = make([]report.Second, n)
 		for i := range wl.Series {
 			wl.Series[i].T = i
 			if p := w.secs[i]; p != nil {
@@ -482,7 +483,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 		}
 		wl.SetRates(durationS)
 		for k, v := range w.failed {
-			wl.FailedBySecond = append(wl.FailedBySecond, SecondCode{T: k.sec, Code: k.code, Count: v})
+			wl.FailedBySecond = append(wl.FailedBySecond, report.SecondCode{T: k.sec, Code: k.code, Count: v})
 		}
 		sortSecondCodes(wl.FailedBySecond)
 		out = append(out, wl)
@@ -491,7 +492,7 @@ func (m *Merge) Workloads(durationS float64) []Workload {
 }
 
 // addTotals adds one source's counters to wl.
-func addTotals(wl *Workload, st *sourceTotals) {
+func addTotals(wl *report.Workload, st *sourceTotals) {
 	c := st.counts
 	wl.Requests += c.Requests
 	wl.OK += c.OK
@@ -509,7 +510,7 @@ func addTotals(wl *Workload, st *sourceTotals) {
 	}
 	for k, v := range st.elsewhere {
 		if wl.BucketAttempts == nil {
-			wl.BucketAttempts = map[string]BucketAttempts{}
+			wl.BucketAttempts = map[string]report.BucketAttempts{}
 		}
 		b := wl.BucketAttempts[k]
 		wl.BucketAttempts[k] = b.Add(v)
@@ -521,11 +522,11 @@ func addTotals(wl *Workload, st *sourceTotals) {
 // class bucket, a custom key store's), with those of its own bucket: every
 // attempt is in exactly one class bucket, and may also be in a store
 // bucket; every throttled attempt is throttled in exactly one bucket.
-func splitBuckets(wl *Workload) {
+func splitBuckets(wl *report.Workload) {
 	if len(wl.BucketAttempts) == 0 {
 		return
 	}
-	own := BucketAttempts{Attempts: wl.Attempts, Throttled: wl.ThrottledAttempts}
+	own := report.BucketAttempts{Attempts: wl.Attempts, Throttled: wl.ThrottledAttempts}
 	for name, b := range wl.BucketAttempts {
 		if !isStoreBucket(name) {
 			own.Attempts -= b.Attempts
@@ -546,14 +547,14 @@ func isStoreBucket(name string) bool {
 // SourceWorkloads returns one source's share of each workload: its
 // counters, error counts, attempts per bucket, target rate and latency
 // histogram (LatencyMs and Histogram), without series. Workloads the source sent nothing for are absent.
-func (m *Merge) SourceWorkloads(source string) []Workload {
-	var out []Workload
+func (m *Merge) SourceWorkloads(source string) []report.Workload {
+	var out []report.Workload
 	for _, name := range m.order {
 		st := m.sources[source][name]
 		if st == nil {
 			continue
 		}
-		wl := Workload{Name: name, Bucket: m.ws[name].info.Bucket, Errors: map[string]int64{}, TargetPerS: st.targetPerS}
+		wl := report.Workload{Name: name, Bucket: m.ws[name].info.Bucket, Errors: map[string]int64{}, TargetPerS: st.targetPerS}
 		addTotals(&wl, st)
 		splitBuckets(&wl)
 		wl.LatencyMs = percentiles(st.lat)
@@ -617,53 +618,4 @@ func (m *Merge) WriteHlog(workload string, start time.Time, durationS float64, o
 		}
 	}
 	return nil
-}
-
-// StopAgentLost is the StopReason of a distributed run in which an agent
-// went silent or failed: the results lack that agent's share of the
-// seconds its ClusterAgent entry names.
-const StopAgentLost = "agent-lost"
-
-// Cluster describes a distributed run (`kmsload run --agents N`): one
-// entry per agent.
-type Cluster struct {
-	// StartedAt is the common start time, on the coordinator's clock.
-	StartedAt time.Time      `json:"started_at"`
-	Agents    []ClusterAgent `json:"agents"`
-}
-
-// ClusterAgent is one agent of a distributed run.
-type ClusterAgent struct {
-	Name string `json:"name"`
-	// Index is the agent's share: it sent share Index+1 of len(Agents)
-	// of every workload.
-	Index int `json:"index"`
-	// ClockOffsetMs is the agent's clock minus the coordinator's, and
-	// RTTMs the round trip of the probe it was measured with (the offset
-	// is known to within half of it).
-	ClockOffsetMs float64 `json:"clock_offset_ms"`
-	RTTMs         float64 `json:"rtt_ms"`
-	// StartLagMs is how late the agent started its window after the
-	// common start, on the coordinator's clock.
-	StartLagMs float64 `json:"start_lag_ms"`
-	// Snapshots counts the snapshots merged, Duplicates those dropped as
-	// already merged, Rerequested those asked for again.
-	// Resent counts the snapshots the agent published again, by the
-	// final snapshot.
-	Snapshots   int  `json:"snapshots"`
-	Duplicates  int  `json:"duplicates"`
-	Rerequested int  `json:"rerequested"`
-	Resent      int  `json:"resent"`
-	Lost        bool `json:"lost,omitempty"`
-	Partial     bool `json:"partial,omitempty"`
-	// Error is why the agent could not run.
-	Error string `json:"error,omitempty"`
-	// MissingFromS and MissingToS bound the seconds of the window for
-	// which a lost agent's data is missing or incomplete.
-	MissingFromS int `json:"missing_from_s,omitempty"`
-	MissingToS   int `json:"missing_to_s,omitempty"`
-	// MissingWindow names the measured window those seconds belong to
-	// in a run with isolated windows ("isolated:NAME", "combined"); the
-	// windows after it lack the agent's share entirely.
-	MissingWindow string `json:"missing_window,omitempty"`
 }
