@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -282,7 +283,7 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	if d.aws != nil {
 		return d.identities, nil
 	}
-	region := firstNonZero(d.sc.Region)
+	region := cmp.Or(d.sc.Region)
 	if region == "" && len(d.wls) > 0 {
 		region = d.wls[0].Region()
 	}

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -231,7 +232,7 @@ func New(opts Options) (*Driver, error) {
 	if opts.WindowPhase.Fixed && opts.Start == nil && opts.Target.Kind != TargetEmbedded {
 		return nil, fmt.Errorf("%w: window phase %s: target %s applies its own quota windows, whose phase kmsload cannot set; use --window-phase random", ErrBadOptions, opts.WindowPhase, opts.Target.Kind)
 	}
-	d.drain = firstNonZero(opts.DrainTimeout, traffic.DefaultDrainTimeout)
+	d.drain = cmp.Or(opts.DrainTimeout, traffic.DefaultDrainTimeout)
 	switch opts.HTTPClient {
 	case "", HTTPClientStd, HTTPClientFast:
 	default:
@@ -246,7 +247,7 @@ func New(opts Options) (*Driver, error) {
 	}
 	res, err := scenario.Resolve(sc, scenario.Overrides{Duration: opts.Duration, Scale: opts.Scale, Seed: opts.Seed,
 		Client: scenario.ClientOverride{Retry: opts.Retry, RetrySource: report.SourceRetryFlag,
-			Client: opts.Client, Source: firstNonZero(opts.ClientSource, report.SourceStudyVariant)},
+			Client: opts.Client, Source: cmp.Or(opts.ClientSource, report.SourceStudyVariant)},
 		SDKEnv: scenario.ClientEnv(*d.opts.SDKEnv)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
@@ -338,17 +339,6 @@ func newHTTPClient(idle int, counter *conns.Counter) *http.Client {
 	}
 	counter.Apply(tr)
 	return &http.Client{Transport: tr}
-}
-
-// firstNonZero returns the first of vs that is not the zero value.
-func firstNonZero[T comparable](vs ...T) T {
-	var zero T
-	for _, v := range vs {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -488,7 +478,7 @@ func (d *Driver) infof(format string, args ...any) {
 // for and does not apply.
 func (d *Driver) fastClient() *h1.Client {
 	asked := d.opts.HTTPClient == HTTPClientFast
-	if firstNonZero(d.opts.HTTPClient, DefaultHTTPClient) != HTTPClientFast {
+	if cmp.Or(d.opts.HTTPClient, DefaultHTTPClient) != HTTPClientFast {
 		return nil
 	}
 	if d.opts.Target.Kind == TargetAWS {
@@ -561,7 +551,7 @@ func (d *Driver) targetInfo() report.TargetInfo {
 	switch d.opts.Target.Kind {
 	case TargetEmbedded:
 		t.QuotasAppliedBy = "kmsload"
-		t.QuotaModel = firstNonZero(string(d.opts.Quota.Algorithm), d.sc.Quotas.Algorithm, string(quota.FixedWindow))
+		t.QuotaModel = cmp.Or(string(d.opts.Quota.Algorithm), d.sc.Quotas.Algorithm, string(quota.FixedWindow))
 		if d.sc.Quotas.Mode == "off" {
 			t.QuotaModel = "off"
 		}

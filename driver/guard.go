@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -407,7 +408,7 @@ func NewRunID(now time.Time) string { return newRunID(now) }
 // initGuards resolves the run id, checks the limits and, for target aws,
 // the allowed accounts and existing keys. Called by New.
 func (d *Driver) initGuards() error {
-	d.runID = firstNonZero(d.opts.RunID, NewRunID(time.Now()))
+	d.runID = cmp.Or(d.opts.RunID, NewRunID(time.Now()))
 	lim := d.opts.Limits
 	switch {
 	case lim.MaxRequests < 0:

@@ -200,14 +200,3 @@ func sortedSet(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
-
-// firstNonZero returns the first of vs that is not the zero value.
-func firstNonZero[T comparable](vs ...T) T {
-	var zero T
-	for _, v := range vs {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
-}

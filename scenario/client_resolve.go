@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -209,7 +210,7 @@ func (s *Scenario) ResolveClient(w Workload, o ClientOverride, env ClientEnv) (E
 		c   Client
 		src string
 	}{
-		{o.Client, firstNonEmpty(o.Source, SourceStudyVariant)},
+		{o.Client, cmp.Or(o.Source, SourceStudyVariant)},
 		{w.ClientSettings(), SourceWorkload},
 		{s.Client, SourceDefault},
 	}
@@ -230,7 +231,7 @@ func (s *Scenario) ResolveClient(w Workload, o ClientOverride, env ClientEnv) (E
 	}
 	switch {
 	case o.Retry != "":
-		mode, src = o.Retry, firstNonEmpty(o.RetrySource, SourceRetryFlag)
+		mode, src = o.Retry, cmp.Or(o.RetrySource, SourceRetryFlag)
 	case mode != "":
 	case env.RetryMode != "":
 		mode, src = env.RetryMode, env.RetryModeSource
@@ -281,13 +282,4 @@ func (s *Scenario) ResolveClient(w Workload, o ClientOverride, env ClientEnv) (E
 		c.Name, c.Shared = l.Shared, true
 	}
 	return c, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

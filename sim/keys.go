@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/kmsload/kmsload/scenario"
@@ -83,7 +84,7 @@ func newKeyStates(sc *scenario.Scenario) map[string]map[string]*keyState {
 				grants[id] = true
 			}
 		}
-		region := firstNonZero(k.Region, sc.Region)
+		region := cmp.Or(k.Region, sc.Region)
 		regions := map[string]*keyState{}
 		for _, r := range append([]string{region}, k.Replicas...) {
 			if _, dup := regions[r]; dup {
@@ -102,15 +103,4 @@ func clone(m map[string]bool) map[string]bool {
 		c[k] = v
 	}
 	return c
-}
-
-// firstNonZero returns the first of vs that is not the zero value.
-func firstNonZero[T comparable](vs ...T) T {
-	var zero T
-	for _, v := range vs {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
 }

@@ -206,7 +206,7 @@ func (s *Simulator) Run(ctx context.Context) (*report.Output, error) {
 			Description:  s.sc.Description,
 			Scale:        s.scale,
 			Seed:         s.seed,
-			JitterSeed:   firstNonZero(s.opts.JitterSeed, s.seed),
+			JitterSeed:   cmp.Or(s.opts.JitterSeed, s.seed),
 			WindowPhase:  s.opts.WindowPhase.String(),
 			WindowPhaseS: &phase,
 		},
@@ -336,7 +336,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		s:       s,
 		start:   s.start.UnixNano(),
 		startT:  s.start,
-		jitter:  firstNonZero(s.opts.JitterSeed, s.seed),
+		jitter:  cmp.Or(s.opts.JitterSeed, s.seed),
 		keys:    newKeyStates(s.sc),
 		latency: s.opts.Latency,
 		sdk:     map[clientKey]*retrier{},
@@ -646,7 +646,7 @@ func (r *run) apply(ev scenario.Event) report.Event {
 		}
 		return re
 	}
-	k := r.keys[ev.Key][firstNonZero(r.s.sc.Keys[ev.Key].Region, r.s.sc.Region)]
+	k := r.keys[ev.Key][cmp.Or(r.s.sc.Keys[ev.Key].Region, r.s.sc.Region)]
 	fail := func(code string) report.Event {
 		re.Error = fmt.Sprintf("sim: %s: %s", ev.Action, code)
 		return re

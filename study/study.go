@@ -1,6 +1,7 @@
 package study
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -162,9 +163,9 @@ func Summarize(r Run) Layout {
 		Events:         res.Events,
 	}
 	if s != nil {
-		l.Name = firstNonEmpty(l.Name, s.Name)
-		l.File = firstNonEmpty(l.File, s.File)
-		l.Claim = firstNonEmpty(l.Claim, s.Description)
+		l.Name = cmp.Or(l.Name, s.Name)
+		l.File = cmp.Or(l.File, s.File)
+		l.Claim = cmp.Or(l.Claim, s.Description)
 	}
 	coupling := map[string]report.Coupling{}
 	for _, c := range res.Coupling {
@@ -498,15 +499,6 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // Disambiguate gives layouts that share a scenario name distinct names:

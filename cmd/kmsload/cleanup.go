@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 		regions = f.regions
 	}
 	if len(regions) == 0 {
-		if r := firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")); r != "" {
+		if r := cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")); r != "" {
 			regions = []string{r}
 		} else {
 			return usageErr(errors.New("no Region to search: give --region, --scenario or AWS_REGION"))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -129,7 +130,7 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	case "embedded":
 	case "endpoint":
 		if endpoint == "" {
-			endpoint = firstNonEmpty(os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
+			endpoint = cmp.Or(os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
 		}
 		if endpoint == "" {
 			return usageErr(fmt.Errorf("--target endpoint needs --endpoint URL"))

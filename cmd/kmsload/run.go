@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -288,7 +289,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 // quotaConfig builds the embedded emulator's quota configuration from the
 // scenario and the flags. It reports whether quotas are on.
 func quotaConfig(s *scenario.Scenario, f runFlags, scale float64) (quota.Config, bool, error) {
-	mode := firstNonEmpty(f.quotas, s.Quotas.Mode, "aws")
+	mode := cmp.Or(f.quotas, s.Quotas.Mode, "aws")
 	cfg := quota.DefaultConfig()
 	switch mode {
 	case "aws", "off":
@@ -298,7 +299,7 @@ func quotaConfig(s *scenario.Scenario, f runFlags, scale float64) (quota.Config,
 			return cfg, false, err
 		}
 	}
-	if alg := firstNonEmpty(f.algorithm, s.Quotas.Algorithm); alg != "" {
+	if alg := cmp.Or(f.algorithm, s.Quotas.Algorithm); alg != "" {
 		cfg.Algorithm = quota.Algorithm(alg)
 	}
 	cfg.Scale = scale
@@ -415,15 +416,6 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // progressPrinter prints a live one-line status each second on a terminal,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,14 +37,14 @@ type endpointTarget struct {
 func setupEndpoint(ctx context.Context, f runFlags, opts *driver.Options, qcfg quota.Config, quotasOn bool) (*endpointTarget, func(), error) {
 	t := &endpointTarget{throttle: f.throttle}
 	if f.target == "localstack" {
-		t.upstream = firstNonEmpty(f.endpoint, localStackEndpoint)
+		t.upstream = cmp.Or(f.endpoint, localStackEndpoint)
 		ver, err := waitLocalStack(ctx, http.DefaultClient, t.upstream, f.healthTimeout)
 		if err != nil {
 			return nil, nil, err
 		}
 		t.server, t.version = driver.ServerLocalStack, ver
 	} else {
-		t.upstream = firstNonEmpty(f.endpoint, os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
+		t.upstream = cmp.Or(f.endpoint, os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
 		if t.upstream == "" {
 			return nil, nil, usageErr(errors.New("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)"))
 		}
@@ -97,7 +98,7 @@ func (t *endpointTarget) annotate(res *report.Results, qcfg quota.Config, quotas
 	res.Target.QuotasAppliedBy = "kmsload"
 	res.Target.QuotaModel = "off"
 	if quotasOn {
-		res.Target.QuotaModel = firstNonEmpty(string(qcfg.Algorithm), string(quota.FixedWindow))
+		res.Target.QuotaModel = cmp.Or(string(qcfg.Algorithm), string(quota.FixedWindow))
 	}
 }
 
