@@ -50,20 +50,15 @@ func assembleResults(in collected) (*Result, error) {
 	res.Workloads = fullTargets(m.Workloads(res.DurationS), m, in.agents)
 	if in.plan.Isolate {
 		res.Isolated = isolatedWorkloads(in.merges[:last], in.agents, durS)
-		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
-		res.AssessCoupling()
 	}
 	if ag.meta != nil {
 		res.Events = ag.meta.Events
-	}
-	for i := range res.Events {
-		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
 	}
 	qps := in.spec.QuotaPerS
 	if qps == nil {
 		qps = func(string) float64 { return 0 }
 	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, qps)
+	res.Assemble(qps)
 	setStopReason(res, ag)
 	combinedAt := start.At
 	if len(in.starts) > last {

@@ -451,14 +451,7 @@ func (d *Driver) run(ctx context.Context) (*report.Output, error) {
 	res.Workloads = m.workloads
 	d.annotateClients(res.Workloads)
 	res.Events = m.events
-	for i := range res.Events {
-		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
-	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, d.quotaPerS)
-	if d.opts.Isolate {
-		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
-		res.AssessCoupling()
-	}
+	res.Assemble(d.quotaPerS)
 	out.Hlog = m.hlog
 	d.reportConns(res)
 	return out, nil

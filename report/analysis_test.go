@@ -213,3 +213,34 @@ func TestRecorderAttemptIn(t *testing.T) {
 		t.Errorf("BucketAttempts = %v; want nil when every attempt went to the workload's bucket", w.BucketAttempts)
 	}
 }
+
+// TestAssemble: Assemble fills buckets with their quota, every event's
+// blast radius, and coupling exactly when workloads also ran alone.
+func TestAssemble(t *testing.T) {
+	const b = "111111111111/us-east-1/symmetric"
+	w := report.Workload{Name: "w", Bucket: b, Attempts: 100, OK: 100, Requests: 100,
+		Series: []report.Second{{T: 0, OK: 50, Sent: 50}, {T: 1, OK: 50, Sent: 50}}}
+	quotaOf := func(bucket string) float64 {
+		if bucket == b {
+			return 70
+		}
+		return 0
+	}
+	for _, isolated := range []bool{false, true} {
+		r := &report.Results{DurationS: 2, Workloads: []report.Workload{w},
+			Events: []report.Event{{AtS: 1, Action: "disable-key", Key: "k"}}}
+		if isolated {
+			r.Isolated = map[string]report.Workload{"w": w}
+		}
+		r.Assemble(quotaOf)
+		if len(r.Buckets) != 1 || r.Buckets[0].QuotaPerS != 70 {
+			t.Errorf("isolated %v: buckets %+v; want one with quota 70/s", isolated, r.Buckets)
+		}
+		if r.Events[0].Affected == nil {
+			t.Errorf("isolated %v: event's blast radius not filled", isolated)
+		}
+		if got := len(r.Coupling); got != map[bool]int{false: 0, true: 1}[isolated] {
+			t.Errorf("isolated %v: %d couplings", isolated, got)
+		}
+	}
+}

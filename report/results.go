@@ -371,3 +371,20 @@ func (b BucketAttempts) units() float64 {
 	}
 	return float64(b.Attempts)
 }
+
+// Assemble completes r once its windows are measured (Workloads,
+// Isolated when workloads ran alone, Events and DurationS set): each
+// event's blast radius, the quota buckets with their quota per second
+// from quotaPerS, and, when r.Isolated is set, the coupling and whether it
+// can be told from noise. A run, a simulation and a cluster's merge all
+// finish their results with it.
+func (r *Results) Assemble(quotaPerS func(bucket string) float64) {
+	for i := range r.Events {
+		r.Events[i].Affected = BlastRadius(r.Events[i].AtS, r.Workloads)
+	}
+	r.Buckets = Buckets(r.Workloads, r.DurationS, quotaPerS)
+	if r.Isolated != nil {
+		r.Coupling = ComputeCoupling(r.Isolated, r.Workloads)
+		r.AssessCoupling()
+	}
+}

@@ -248,14 +248,7 @@ func (s *Simulator) Run(ctx context.Context) (*report.Output, error) {
 	}
 	res.Workloads = win.workloads
 	res.Events = win.events
-	for i := range res.Events {
-		res.Events[i].Affected = report.BlastRadius(res.Events[i].AtS, res.Workloads)
-	}
-	res.Buckets = report.Buckets(res.Workloads, res.DurationS, s.qcfg.LimitOf)
-	if s.opts.Isolate {
-		res.Coupling = report.ComputeCoupling(res.Isolated, res.Workloads)
-		res.AssessCoupling()
-	}
+	res.Assemble(s.qcfg.LimitOf)
 	out.Hlog = win.hlog
 	return out, nil
 }
