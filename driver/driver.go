@@ -312,16 +312,7 @@ func (d *Driver) resolveKey(name string) scenario.Key {
 
 // info is the recorder's description of w.
 func (w *workload) info() record.WorkloadInfo {
-	return record.WorkloadInfo{
-		Name:          w.Spec.Name,
-		Operation:     w.Spec.Operation,
-		Key:           w.Key.Name,
-		Caller:        w.Spec.Caller,
-		CallerAccount: w.Caller.ID,
-		Region:        w.Region(),
-		Bucket:        w.Bucket().String(),
-		TargetPerS:    w.mean,
-	}
+	return record.InfoOf(w.ResolvedWorkload, w.mean)
 }
 
 // newHTTPClient returns a client tuned for many concurrent requests to one

@@ -21,6 +21,7 @@ import (
 	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
 )
 
 // Histogram geometry: latencies and service times are recorded in
@@ -72,10 +73,20 @@ func (o Outcome) String() string {
 // results.
 type WorkloadInfo struct {
 	Name, Operation, Key, Caller, CallerAccount, Region, Bucket string
-	TargetPerS                                                  float64
+	// Team is who owns the workload (scenario.Workload.Team).
+	Team       string
+	TargetPerS float64
 	// BucketQuotaPerS is the quota of Bucket per second, 0 when unknown.
 	// The recorder does not use it; it is passed on for observers.
 	BucketQuotaPerS float64
+}
+
+// InfoOf describes resolved workload w, whose intended rate at the run's
+// scale is targetPerS, as the driver and the simulation record it.
+func InfoOf(w scenario.ResolvedWorkload, targetPerS float64) WorkloadInfo {
+	return WorkloadInfo{Name: w.Spec.Name, Operation: w.Spec.Operation, Key: w.Key.Name,
+		Caller: w.Spec.Caller, CallerAccount: w.Caller.ID, Team: w.Spec.Team,
+		Region: w.Region(), Bucket: w.Bucket().String(), TargetPerS: targetPerS}
 }
 
 // Observer sees every observation a Recorder records, with the same
@@ -256,7 +267,7 @@ func (r *Recorder) Close() error {
 	for _, w := range r.ws {
 		w.logMu.Lock()
 		if err := w.log.close(); err != nil {
-			errs = append(errs, fmt.Errorf("report: interval log of %s: %w", w.info.Name, err))
+			errs = append(errs, fmt.Errorf("record: interval log of %s: %w", w.info.Name, err))
 		}
 		w.logMu.Unlock()
 	}
@@ -550,7 +561,7 @@ func (w *wstate) flush(startMs int64) {
 		from := startMs + int64(ci.sec)*1000
 		e.line = appendLogLine(e.line[:0], w.logBaseMs, from, from+1000, maxUs, enc)
 		if err := w.log.write(e.line); err != nil && w.logErr == nil {
-			w.logErr = fmt.Errorf("report: interval log of %s second %d: %w", w.info.Name, ci.sec, err)
+			w.logErr = fmt.Errorf("record: interval log of %s second %d: %w", w.info.Name, ci.sec, err)
 		}
 		if w.tap && ci.h != nil {
 			w.closed = append(w.closed, Interval{T: ci.sec, Histogram: string(enc)})
@@ -695,6 +706,7 @@ func (w *wstate) result(dur float64, n int) report.Workload {
 		Key:               w.info.Key,
 		Caller:            w.info.Caller,
 		CallerAccount:     w.info.CallerAccount,
+		Team:              w.info.Team,
 		Region:            w.info.Region,
 		Bucket:            w.info.Bucket,
 		TargetPerS:        w.info.TargetPerS,
@@ -802,11 +814,11 @@ func (r *Recorder) WriteHlog(w int, out io.Writer) error {
 		lw.OutputLegend,
 	} {
 		if err := f(); err != nil {
-			return fmt.Errorf("report: write hlog header: %w", err)
+			return fmt.Errorf("record: write hlog header: %w", err)
 		}
 	}
 	if err := ws.log.writeTo(out); err != nil {
-		return fmt.Errorf("report: write hlog of %s: %w", ws.info.Name, err)
+		return fmt.Errorf("record: write hlog of %s: %w", ws.info.Name, err)
 	}
 	return nil
 }

@@ -253,7 +253,7 @@ func (p *handedOver) take(w *wstate, sec int, startMs int64) (Delta, error) {
 		}
 		enc, err := hdr.Import(&diff).Encode(hdr.V2CompressedEncodingCookieBase)
 		if err != nil {
-			return Delta{}, fmt.Errorf("report: snapshot of %s: service times: %w", w.info.Name, err)
+			return Delta{}, fmt.Errorf("record: snapshot of %s: service times: %w", w.info.Name, err)
 		}
 		d.Service = string(enc)
 		p.svc = svc
@@ -328,7 +328,7 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		for _, iv := range d.Intervals {
 			h, err := hdr.Decode([]byte(iv.Histogram))
 			if err != nil {
-				return fmt.Errorf("report: merge %s second %d of %s: %w", d.Info.Name, iv.T, source, err)
+				return fmt.Errorf("record: merge %s second %d of %s: %w", d.Info.Name, iv.T, source, err)
 			}
 			dec[i].lat = append(dec[i].lat, h)
 			dec[i].tots.Merge(h)
@@ -336,7 +336,7 @@ func (m *Merge) Add(source string, s Snapshot) error {
 		if d.Service != "" {
 			h, err := hdr.Decode([]byte(d.Service))
 			if err != nil {
-				return fmt.Errorf("report: merge service times of %s from %s: %w", d.Info.Name, source, err)
+				return fmt.Errorf("record: merge service times of %s from %s: %w", d.Info.Name, source, err)
 			}
 			dec[i].svc = h
 		}
@@ -446,7 +446,7 @@ func (m *Merge) Workloads(durationS float64) []report.Workload {
 		w := m.ws[name]
 		wl := report.Workload{
 			Name: w.info.Name, Operation: w.info.Operation, Key: w.info.Key, Caller: w.info.Caller,
-			CallerAccount: w.info.CallerAccount, Region: w.info.Region, Bucket: w.info.Bucket,
+			CallerAccount: w.info.CallerAccount, Team: w.info.Team, Region: w.info.Region, Bucket: w.info.Bucket,
 			Errors: map[string]int64{},
 		}
 		for _, src := range m.sources {
@@ -582,7 +582,7 @@ func (m *Merge) Info(workload string) (WorkloadInfo, bool) {
 func (m *Merge) WriteHlog(workload string, start time.Time, durationS float64, out io.Writer) error {
 	w := m.ws[workload]
 	if w == nil {
-		return fmt.Errorf("report: hlog: no workload %q", workload)
+		return fmt.Errorf("record: hlog: no workload %q", workload)
 	}
 	startMs := start.UnixMilli()
 	baseMs := startMs - ((startMs%1000)+1000)%1000
@@ -597,7 +597,7 @@ func (m *Merge) WriteHlog(workload string, start time.Time, durationS float64, o
 		lw.OutputLegend,
 	} {
 		if err := f(); err != nil {
-			return fmt.Errorf("report: write hlog header: %w", err)
+			return fmt.Errorf("record: write hlog header: %w", err)
 		}
 	}
 	lw.SetBaseTime(baseMs)
@@ -614,7 +614,7 @@ func (m *Merge) WriteHlog(workload string, start time.Time, durationS float64, o
 		h.SetStartTimeMs(startMs + int64(t)*1000)
 		h.SetEndTimeMs(startMs + int64(t+1)*1000)
 		if err := lw.OutputIntervalHistogram(h); err != nil {
-			return fmt.Errorf("report: hlog of %s second %d: %w", workload, t, err)
+			return fmt.Errorf("record: hlog of %s second %d: %w", workload, t, err)
 		}
 	}
 	return nil

@@ -152,7 +152,9 @@ type Workload struct {
 	// Caller is the scenario account name; CallerAccount its id.
 	Caller        string `json:"caller"`
 	CallerAccount string `json:"caller_account"`
-	Region        string `json:"region"`
+	// Team is who owns the workload, as the scenario says ("" = not said).
+	Team   string `json:"team,omitempty"`
+	Region string `json:"region"`
 	// Bucket is the quota bucket the workload's requests are charged to
 	// (the caller's), e.g. "111111111111/us-east-1/symmetric".
 	Bucket string `json:"bucket"`

@@ -40,6 +40,9 @@ const (
 // workload.
 const ThresholdAllWorkloads = "all"
 
+// MaxTeamLen is the longest Workload.Team, in characters.
+const MaxTeamLen = 64
+
 // Bounds of Event.PendingWindowDays (the ScheduleKeyDeletion window).
 const (
 	MinPendingWindowDays = 7

@@ -126,7 +126,7 @@ var (
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
 	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
-	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via", "expected_failures"}
+	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via", "team", "expected_failures"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
 	eventFields    = []string{"at", "action", "key", "allow_accounts", "workload", "to_region", "pending_window_days"}
@@ -287,6 +287,7 @@ func (d *decoder) workloads(s *Scenario, n *yaml.Node) {
 				w.DataKeyCache = d.dataKeyCache(join(path, "data_key_cache"), c)
 			}
 			d.str(join(path, "via"), f["via"], &w.Via)
+			d.str(join(path, "team"), f["team"], &w.Team)
 			d.strList(join(path, "expected_failures"), f["expected_failures"], &w.ExpectedFailures)
 		}
 		s.Workloads = append(s.Workloads, w)

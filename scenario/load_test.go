@@ -87,6 +87,10 @@ func TestLoadBad(t *testing.T) {
 			{16, 3, `workloads.nokey.key: required`},
 			{17, 3, `workloads.noop.operation: required: one of Encrypt, Decrypt,`},
 		}},
+		{"team.yaml", []want{
+			{7, 69, `workloads.long.team: invalid team "a team whose name goes on and on`},
+			{8, 72, `workloads.control.team: invalid team "tab\there": want at most 64 characters and no control characters`},
+		}},
 		{"cross_account.yaml", []want{
 			{9, 50, `workloads.by-alias.key_ref: caller app does not own key central (account security): KMS requires a key ARN or alias ARN for cross-account use, so key_ref must be arn or alias-arn, not alias`},
 			{10, 47, `workloads.by-id.key_ref: caller app does not own key central (account security): KMS requires a key ARN or alias ARN for cross-account use`},

@@ -196,6 +196,10 @@ type Workload struct {
 	EncryptionContext map[string]string
 	// DataKeyCache models client-side data-key caching (nil = none).
 	DataKeyCache *DataKeyCache
+	// Team names who owns the workload (at most MaxTeamLen characters,
+	// no control characters; "" = not said). Reports show it beside the workload, so
+	// that a verdict about the workload reaches the people who must act.
+	Team string
 	// Via names an AWS service acting for the caller (s3, ebs, ...);
 	// informational.
 	Via string

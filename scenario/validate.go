@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validate checks a scenario as Parse does after decoding: references,
@@ -482,6 +483,9 @@ func (v *validator) workload(w Workload) {
 		if c.MaxUses < 0 {
 			v.errorf(join(cp, "max_uses"), "must be >= 1, or left out for no limit (got %d)", c.MaxUses)
 		}
+	}
+	if utf8.RuneCountInString(w.Team) > MaxTeamLen || strings.ContainsFunc(w.Team, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		v.errorf(join(path, "team"), "invalid team %q: want at most %d characters and no control characters", clip(w.Team), MaxTeamLen)
 	}
 	if w.Via != "" && !viaRE.MatchString(w.Via) {
 		v.errorf(join(path, "via"), "invalid service name %q: want a lowercase AWS service name such as s3 or ebs", clip(w.Via))

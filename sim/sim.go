@@ -356,10 +356,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		}
 		rw.next = r.arrival(&rw)
 		r.rws[ri] = rw
-		infos[ri] = record.WorkloadInfo{
-			Name: w.Spec.Name, Operation: w.Spec.Operation, Key: w.Spec.Key, Caller: w.Spec.Caller,
-			CallerAccount: w.Caller.ID, Region: w.Region(), Bucket: w.Bucket().String(), TargetPerS: w.mean,
-		}
+		infos[ri] = record.InfoOf(w.ResolvedWorkload, w.mean)
 	}
 	r.rec = record.NewRecorder(s.start, infos)
 	r.pipe = newPipe(r.rec, r.start, r.buckets)

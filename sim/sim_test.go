@@ -205,3 +205,19 @@ events:
 		}
 	}
 }
+
+// TestSimRecordsTeam: a workload's team reaches its results; a workload
+// without one has none.
+func TestSimRecordsTeam(t *testing.T) {
+	r := simulate(t, `keys: {k: {account: a}}
+workloads:
+  owned: {caller: a, key: k, operation: Encrypt, rate: 10/s, team: payments}
+  stray: {caller: a, key: k, operation: Encrypt, rate: 10/s}
+`, sim.Options{Duration: 2 * time.Second})
+	if got := workload(t, r, "owned").Team; got != "payments" {
+		t.Errorf("owned: team %q; want payments", got)
+	}
+	if got := workload(t, r, "stray").Team; got != "" {
+		t.Errorf("stray: team %q; want none", got)
+	}
+}
