@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
@@ -60,8 +61,9 @@ type Limits struct {
 	// AbortOnThrottle stops the run when, over the last Window, the share
 	// of throttled attempts in any quota bucket exceeds Share; zero = off.
 	AbortOnThrottle ThrottleLimit
-	// Prices turn requests and keys into dollars; needed with MaxCostUSD.
-	Prices Prices
+	// Prices turn requests and keys into dollars (the request prices and
+	// the key-month fee, prorated hourly); needed with MaxCostUSD.
+	Prices plan.Pricing
 }
 
 // ThrottleLimit is a throttled-attempt share over a sliding window, as in
@@ -104,34 +106,6 @@ func ParseThrottleLimit(s string) (ThrottleLimit, error) {
 		return ThrottleLimit{}, fmt.Errorf("driver: throttle limit %q: window must be a duration of at least 1s", s)
 	}
 	return l, nil
-}
-
-// Prices are the AWS KMS list prices a run's cost is computed with
-// (pricing page): requests by price class, and the monthly fee of a
-// customer-managed key, prorated hourly.
-type Prices struct {
-	// SymmetricPer10k prices 10,000 requests with symmetric and HMAC keys,
-	// GenerateRandom and management APIs.
-	SymmetricPer10k float64
-	// AsymmetricPer10k prices 10,000 requests with RSA, ECC, SM2 and
-	// ML-DSA keys.
-	AsymmetricPer10k float64
-	// KeyMonthUSD is the monthly fee of a key, or of rotated key material.
-	KeyMonthUSD float64
-}
-
-// HoursPerMonth prorates KeyMonthUSD.
-const HoursPerMonth = 730
-
-// keyHourUSD is the price of one key for one started hour.
-func (p Prices) keyHourUSD() float64 { return p.KeyMonthUSD / HoursPerMonth }
-
-// request returns the price of one request.
-func (p Prices) request(asym bool) float64 {
-	if asym {
-		return p.AsymmetricPer10k / 10_000
-	}
-	return p.SymmetricPer10k / 10_000
 }
 
 // StopError is the cause of a run that stopped early; Run puts its Reason
@@ -227,9 +201,9 @@ func withoutCaps(ctx context.Context) context.Context {
 // it when a cap would be exceeded. The attempt that reaches a cap is sent
 // and stops the run.
 func (g *guard) admit(ctx context.Context, op string, asym bool) error {
-	cost := g.lim.Prices.request(asym)
+	cost := g.lim.Prices.RequestUSD(asym)
 	if op == "CreateKey" || op == "ReplicateKey" || op == "RotateKeyOnDemand" {
-		cost += g.keyHours * g.lim.Prices.keyHourUSD()
+		cost += g.keyHours * g.lim.Prices.KeyHourUSD()
 	}
 	bypass, _ := ctx.Value(bypassKey{}).(bool)
 	g.mu.Lock()
@@ -253,8 +227,8 @@ func (g *guard) admit(ctx context.Context, op string, asym bool) error {
 	} else {
 		s.SymmetricRequests++
 	}
-	if cost > g.lim.Prices.request(asym) {
-		s.KeyHoursUSD += cost - g.lim.Prices.request(asym)
+	if cost > g.lim.Prices.RequestUSD(asym) {
+		s.KeyHoursUSD += cost - g.lim.Prices.RequestUSD(asym)
 	}
 	s.CostUSD += cost
 	switch {
@@ -415,7 +389,7 @@ func (d *Driver) initGuards() error {
 		return fmt.Errorf("%w: max requests %d is negative", ErrBadOptions, lim.MaxRequests)
 	case lim.MaxCostUSD < 0:
 		return fmt.Errorf("%w: max cost %g is negative", ErrBadOptions, lim.MaxCostUSD)
-	case lim.MaxCostUSD > 0 && lim.Prices == (Prices{}):
+	case lim.MaxCostUSD > 0 && lim.Prices == (plan.Pricing{}):
 		return fmt.Errorf("%w: a cost cap needs prices", ErrBadOptions)
 	case !lim.AbortOnThrottle.IsZero() && !(lim.AbortOnThrottle.Share > 0 && lim.AbortOnThrottle.Share < 1 && lim.AbortOnThrottle.Window >= time.Second):
 		return fmt.Errorf("%w: throttle limit %s: want a share in (0, 1) and a window of at least 1s", ErrBadOptions, lim.AbortOnThrottle)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 )
 
@@ -41,7 +42,7 @@ func TestThrottleWatch(t *testing.T) {
 }
 
 func TestGuardCaps(t *testing.T) {
-	prices := Prices{SymmetricPer10k: 0.03, AsymmetricPer10k: 0.15, KeyMonthUSD: 1}
+	prices := plan.DefaultPricing()
 	ctx := context.Background()
 	var cause error
 	g := newGuard(Limits{MaxRequests: 3, Prices: prices})
@@ -67,7 +68,7 @@ func TestGuardCaps(t *testing.T) {
 	}
 
 	// Cost: a key (one hour) plus asymmetric requests.
-	g = newGuard(Limits{MaxCostUSD: 1.0/HoursPerMonth + 2*0.15/10000, Prices: prices})
+	g = newGuard(Limits{MaxCostUSD: 1.0/prices.HoursPerMonth + 2*0.15/10000, Prices: prices})
 	if err := g.admit(ctx, "CreateKey", false); err != nil {
 		t.Fatal(err)
 	}

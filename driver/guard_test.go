@@ -17,6 +17,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -154,7 +155,7 @@ func TestPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := d.Predict(driver.Prices{SymmetricPer10k: 0.03, AsymmetricPer10k: 0.15, KeyMonthUSD: 1})
+	p := d.Predict(plan.DefaultPricing())
 	// k: CreateKey, PutKeyPolicy, CreateAlias; r: CreateKey, PutKeyPolicy; 64 Sign for the pool.
 	if p.ProvisionRequests != 5+driver.DefaultPoolSize || p.MeasuredRequests != 1100 || p.CleanupRequests != 2 {
 		t.Errorf("Predict: provisioning %d, measured %d, clean-up %d; want %d, 1100, 2",
@@ -163,7 +164,7 @@ func TestPredict(t *testing.T) {
 	if p.RequestsWithRetries != p.ProvisionRequests+3000+100+2 || p.AsymmetricRequests != driver.DefaultPoolSize+100 {
 		t.Errorf("Predict: with retries %d, asymmetric %d", p.RequestsWithRetries, p.AsymmetricRequests)
 	}
-	wantCost := 2*1.0/driver.HoursPerMonth + float64(1007)*0.03/10000 + float64(driver.DefaultPoolSize+100)*0.15/10000
+	wantCost := 2*1.0/plan.DefaultPricing().HoursPerMonth + float64(1007)*0.03/10000 + float64(driver.DefaultPoolSize+100)*0.15/10000
 	if diff := p.CostUSD - wantCost; diff > 1e-9 || diff < -1e-9 || p.Hours != 1 {
 		t.Errorf("Predict: cost $%.6f over %g h; want $%.6f over 1 h", p.CostUSD, p.Hours, wantCost)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -58,7 +59,7 @@ type Prediction struct {
 }
 
 // Predict returns the prediction of the run, priced with prices.
-func (d *Driver) Predict(prices Prices) Prediction {
+func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	var p Prediction
 	p.Windows = 1
 	if d.opts.Isolate {
@@ -140,9 +141,9 @@ func (d *Driver) Predict(prices Prices) Prediction {
 	wall := time.Duration(float64(p.ProvisionRequests+p.CleanupRequests)/ManagementRate*float64(time.Second)) +
 		time.Duration(p.Windows)*(d.duration+d.drain)
 	p.Hours = math.Max(1, math.Ceil(wall.Hours()))
-	keyUSD := float64(p.CreatedKeys+rotations) * p.Hours * prices.keyHourUSD()
+	keyUSD := float64(p.CreatedKeys+rotations) * p.Hours * prices.KeyHourUSD()
 	price := func(all, asym int64) float64 {
-		return float64(all-asym)*prices.request(false) + float64(asym)*prices.request(true)
+		return float64(all-asym)*prices.RequestUSD(false) + float64(asym)*prices.RequestUSD(true)
 	}
 	p.ProvisionCostUSD = keyUSD + price(p.ProvisionRequests, provAsym)
 	p.CostUSD = keyUSD + price(p.Requests, p.AsymmetricRequests)

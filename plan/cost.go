@@ -47,6 +47,18 @@ func DefaultPricing() Pricing {
 	}
 }
 
+// RequestUSD is the price of one request, asymmetric or not.
+func (p Pricing) RequestUSD(asym bool) float64 {
+	if asym {
+		return p.AsymmetricPer10k / 10_000
+	}
+	return p.SymmetricPer10k / 10_000
+}
+
+// KeyHourUSD is the price of one key for one started hour: the key-month
+// fee prorated over HoursPerMonth.
+func (p Pricing) KeyHourUSD() float64 { return p.KeyMonthUSD / p.HoursPerMonth }
+
 // Cost is the monthly bill of a scenario's key layout and workloads at
 // real size (the scenario's rates, not scaled).
 //

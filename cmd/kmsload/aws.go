@@ -38,20 +38,13 @@ func addGuardFlags(fl *pflag.FlagSet, g *guardFlags) {
 	fl.StringArrayVar(&g.useExisting, "use-existing-key", nil, "--target aws: NAME=KEY_ARN uses an existing key for scenario key NAME: never created, changed or deleted (repeatable)")
 }
 
-// listPrices are the prices of the cost caps and predictions: plan's
-// list prices.
-func listPrices() driver.Prices {
-	p := plan.DefaultPricing()
-	return driver.Prices{SymmetricPer10k: p.SymmetricPer10k, AsymmetricPer10k: p.AsymmetricPer10k, KeyMonthUSD: p.KeyMonthUSD}
-}
-
 // applyGuardFlags puts the caps, the kill switch and, for target aws, the
 // allowed accounts and existing keys into opts.
 func applyGuardFlags(opts *driver.Options, target string, g guardFlags) error {
 	if g.maxRequests < 0 || g.maxCostUSD < 0 {
 		return usageErr(errors.New("--max-requests and --max-cost-usd must not be negative"))
 	}
-	opts.Limits = driver.Limits{MaxRequests: g.maxRequests, MaxCostUSD: g.maxCostUSD, Prices: listPrices()}
+	opts.Limits = driver.Limits{MaxRequests: g.maxRequests, MaxCostUSD: g.maxCostUSD, Prices: plan.DefaultPricing()}
 	if g.abortOnThrottle != "" {
 		l, err := driver.ParseThrottleLimit(g.abortOnThrottle)
 		if err != nil {
@@ -91,7 +84,7 @@ func confirmAWS(ctx context.Context, d *driver.Driver, opts driver.Options, g gu
 		}
 		return usageErr(err)
 	}
-	p := d.Predict(listPrices())
+	p := d.Predict(plan.DefaultPricing())
 	if err := p.Check(opts.Limits); err != nil {
 		return usageErr(err)
 	}
