@@ -70,7 +70,8 @@
 // second per workload). Recording runs on a second goroutine fed with
 // batches. The quota decision (quota.Model.Allow, about
 // 130 ns on the project's 2-core machine) is most of the cost: an hour of
-// 100,000 requests/s (3.6e8 arrivals) takes about 90 s there.
+// 120,000 requests/s (scenarios/quickstart.yaml at scale 1, 4.3e8
+// attempts) takes about 2 minutes there (README.md has the figure).
 //
 // Not modelled: transport errors and timeouts, request validation errors
 // (key usage, payload limits), the emulator's --fault injection, and the
