@@ -145,7 +145,7 @@ func (t *textWriter) workloads(r *report.Results) {
 	rows := make([]string, 0, len(r.Workloads))
 	for _, w := range r.Workloads {
 		rows = append(rows, strings.Join([]string{
-			w.Name,
+			w.Name + prose.Note(w.Team),
 			f1(w.TargetPerS), f1(w.SentPerS), f1(w.GoodputPerS),
 			fmt.Sprint(w.OK),
 			pct(w.ThrottledShare(), w.Attempts > 0),
@@ -156,9 +156,20 @@ func (t *textWriter) workloads(r *report.Results) {
 			codes(w.Errors),
 		}, "\t"))
 	}
-	t.table("Workloads (latency from intended send time; thr-att% = throttled attempts / attempts)",
+	t.table("Workloads ("+teamsNote(r)+"latency from intended send time; thr-att% = throttled attempts / attempts)",
 		"workload\ttarget/s\tsent/s\tgoodput/s\tok\tthr-att%\tthr-req\tdropped\tcache-hits\tp50ms\tp99ms\tp999ms\tsvc-p99ms\terrors",
 		rows)
+}
+
+// teamsNote says how the workloads table shows teams, when any workload
+// has one.
+func teamsNote(r *report.Results) string {
+	for _, w := range r.Workloads {
+		if w.Team != "" {
+			return "workload (team); "
+		}
+	}
+	return ""
 }
 
 // failures lists every failure class a workload met, worst first, with

@@ -133,3 +133,25 @@ func TestWriteTextPartialReason(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTextTeams: a workload's team stands beside its name, and the
+// table says so only when some workload has one.
+func TestWriteTextTeams(t *testing.T) {
+	r := reporttest.Example()
+	var plain bytes.Buffer
+	if err := render.WriteText(&plain, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Workloads[0].Team = "data-platform"
+	var teamed bytes.Buffer
+	if err := render.WriteText(&teamed, r); err != nil {
+		t.Fatal(err)
+	}
+	name := r.Workloads[0].Name
+	if !strings.Contains(teamed.String(), "\n  "+name+" (data-platform) ") || !strings.Contains(teamed.String(), "Workloads (workload (team); ") {
+		t.Errorf("summary lacks %s's team:\n%s", name, teamed.String())
+	}
+	if strings.Contains(plain.String(), "(team)") {
+		t.Errorf("summary without teams mentions them:\n%s", plain.String())
+	}
+}
