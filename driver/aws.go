@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -85,7 +86,7 @@ type Touched struct {
 func (d *Driver) TouchedAccounts() []Touched {
 	by := map[string]*Touched{}
 	add := func(name, reason string) {
-		id := d.sc.Accounts[name].ID
+		id := d.res.Scenario.Accounts[name].ID
 		if id == "" {
 			return
 		}
@@ -98,11 +99,11 @@ func (d *Driver) TouchedAccounts() []Touched {
 			t.Reasons = append(t.Reasons, reason)
 		}
 	}
-	for _, w := range d.sc.Workloads {
+	for _, w := range d.res.Scenario.Workloads {
 		add(w.Caller, "caller of workload "+w.Name)
 	}
-	for _, name := range sortedKeys(d.sc.Keys) {
-		k := d.sc.Keys[name]
+	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
+		k := d.res.Scenario.Keys[name]
 		add(k.Account, "owner of key "+name)
 		for _, a := range k.AllowAccounts {
 			add(a, "allowed by the policy of key "+name)
@@ -111,7 +112,7 @@ func (d *Driver) TouchedAccounts() []Touched {
 			add(a, "granted key "+name)
 		}
 	}
-	for _, ev := range d.sc.Events {
+	for _, ev := range d.res.Scenario.Events {
 		for _, a := range ev.AllowAccounts {
 			add(a, "allowed by a put-key-policy event on key "+ev.Key)
 		}
@@ -143,7 +144,7 @@ func (d *Driver) checkAWS() error {
 	}
 	var defaults []string
 	for _, name := range d.signers() {
-		a := d.sc.Accounts[name]
+		a := d.res.Scenario.Accounts[name]
 		if a.RoleARN == "" {
 			if !slices.Contains(defaults, a.ID) {
 				defaults = append(defaults, a.ID)
@@ -159,7 +160,7 @@ func (d *Driver) checkAWS() error {
 			ErrAccountMismatch, strings.Join(defaults, ", "))
 	}
 	d.existing = map[string]existingKey{}
-	for _, name := range sortedKeys(d.opts.ExistingKeys) {
+	for _, name := range slices.Sorted(maps.Keys(d.opts.ExistingKeys)) {
 		if err := d.checkExisting(name, d.opts.ExistingKeys[name]); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrExistingKey, name, err)
 		}
@@ -180,7 +181,7 @@ func roleAccount(arn string) string {
 // must be the scenario key's account and Region, and nothing in the
 // scenario may change it.
 func (d *Driver) checkExisting(name, arn string) error {
-	k, ok := d.sc.Keys[name]
+	k, ok := d.res.Scenario.Keys[name]
 	if !ok {
 		return fmt.Errorf("no scenario key %q", name)
 	}
@@ -189,7 +190,7 @@ func (d *Driver) checkExisting(name, arn string) error {
 		return err
 	}
 	rk := d.resolveKey(name)
-	if owner := d.sc.Accounts[k.Account].ID; ek.account != owner {
+	if owner := d.res.Scenario.Accounts[k.Account].ID; ek.account != owner {
 		return fmt.Errorf("key ARN account %s is not the key's owner %s (%s)", ek.account, owner, k.Account)
 	}
 	if ek.region != rk.Region {
@@ -205,12 +206,12 @@ func (d *Driver) checkExisting(name, arn string) error {
 	case awsManaged(k):
 		return errors.New("an AWS-managed key is never created: it needs no --use-existing-key")
 	}
-	for _, ev := range d.sc.Events {
+	for _, ev := range d.res.Scenario.Events {
 		if ev.Key == name && ev.Action != scenario.ActionShiftTraffic {
 			return fmt.Errorf("the %s event at %v would change it", ev.Action, ev.At)
 		}
 	}
-	for _, w := range d.sc.Workloads {
+	for _, w := range d.res.Scenario.Workloads {
 		if w.Key == name && (w.KeyRef == scenario.KeyRefAlias || w.KeyRef == scenario.KeyRefAliasARN) {
 			return fmt.Errorf("workload %s names it by alias, and the run creates no alias for an existing key: use key_ref id or arn", w.Name)
 		}
@@ -240,7 +241,7 @@ func loadAWS(ctx context.Context, hc aws.HTTPClient, region, session string, acc
 	}
 	a := &awsAccess{base: cfg, creds: map[string]aws.CredentialsProvider{}}
 	stsClient := sts.NewFromConfig(cfg)
-	for _, name := range sortedKeys(accounts) {
+	for _, name := range slices.Sorted(maps.Keys(accounts)) {
 		acct := accounts[name]
 		if acct.RoleARN == "" {
 			a.creds[acct.ID] = cfg.Credentials
@@ -283,11 +284,11 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	if d.aws != nil {
 		return d.identities, nil
 	}
-	region := cmp.Or(d.sc.Region)
+	region := cmp.Or(d.res.Scenario.Region)
 	if region == "" && len(d.wls) > 0 {
 		region = d.wls[0].Region()
 	}
-	acc, err := loadAWS(ctx, d.awsHTTPClient(), region, "kmsload-"+d.runID, d.sc.Accounts)
+	acc, err := loadAWS(ctx, d.awsHTTPClient(), region, "kmsload-"+d.runID, d.res.Scenario.Accounts)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +298,7 @@ func (d *Driver) CheckAccess(ctx context.Context) ([]Identity, error) {
 	}
 	var ids []Identity
 	for _, name := range d.signers() {
-		acct := d.sc.Accounts[name]
+		acct := d.res.Scenario.Accounts[name]
 		via := "default credentials"
 		if acct.RoleARN != "" {
 			via = "role " + acct.RoleARN
@@ -351,13 +352,13 @@ func buildableClient(like *http.Client, counter *conns.Counter) aws.HTTPClient {
 // workload callers and owners of keys.
 func (d *Driver) signers() []string {
 	set := map[string]bool{}
-	for _, w := range d.sc.Workloads {
+	for _, w := range d.res.Scenario.Workloads {
 		set[w.Caller] = true
 	}
-	for _, k := range d.sc.Keys {
+	for _, k := range d.res.Scenario.Keys {
 		set[k.Account] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // awsState is the part of Driver that target aws uses.

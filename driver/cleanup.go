@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -109,7 +111,7 @@ func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, r
 func SweepAccountsOf(sc *scenario.Scenario) ([]SweepAccount, []string) {
 	var accts []SweepAccount
 	seen := map[string]bool{}
-	for _, name := range sortedKeys(sc.Accounts) {
+	for _, name := range slices.Sorted(maps.Keys(sc.Accounts)) {
 		a := sc.Accounts[name]
 		if !seen[a.ID] {
 			seen[a.ID] = true
@@ -138,7 +140,7 @@ func SweepAccountsOf(sc *scenario.Scenario) ([]SweepAccount, []string) {
 			regions[ev.ToRegion] = true
 		}
 	}
-	return accts, sortedKeys(regions)
+	return accts, slices.Sorted(maps.Keys(regions))
 }
 
 func (s *Sweep) wait(ctx context.Context, op string) error {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -185,10 +184,7 @@ type Options struct {
 // Driver replays one scenario. Build it with New and call Run once.
 type Driver struct {
 	opts     Options
-	sc       *scenario.Scenario
-	duration time.Duration
-	scale    float64
-	seed     int64
+	res      *scenario.Resolved // the scenario resolved for this run
 	drain    time.Duration
 	http     *http.Client
 	conns    *conns.Counter // connections of http and h1; nil when Target.HTTPClient is given
@@ -216,7 +212,7 @@ func New(opts Options) (*Driver, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("%w: no scenario", ErrBadOptions)
 	}
-	d := &Driver{opts: opts, sc: sc, logf: opts.Logf}
+	d := &Driver{opts: opts, logf: opts.Logf}
 	if d.logf == nil {
 		d.logf = func(string, ...any) {}
 	}
@@ -252,7 +248,7 @@ func New(opts Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	d.duration, d.scale, d.seed = res.Duration, res.Scale, res.Seed
+	d.res = res
 	maxInFlight := 0
 	for _, rw := range res.Workloads {
 		w, err := d.newWorkload(rw)
@@ -291,19 +287,19 @@ func (d *Driver) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
 		w.Key = d.resolveKey(rw.Key.Name)
 	}
 	e := rw.Client
-	w.client = clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.scale), tokens: e.ScaledTokens(d.scale)}
-	arr, err := traffic.NewSharedArrival(rw.Spec, d.scale, d.seed, d.opts.Share)
+	w.client = clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.res.Scale), tokens: e.ScaledTokens(d.res.Scale)}
+	arr, err := traffic.NewSharedArrival(rw.Spec, d.res.Scale, d.res.Seed, d.opts.Share)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	w.mean, _ = traffic.MeanRate(arr, d.duration)
+	w.mean, _ = traffic.MeanRate(arr, d.res.Duration)
 	return w, nil
 }
 
 // resolveKey returns scenario key name resolved (scenario.ResolvedKey),
 // its alias as the target names it.
 func (d *Driver) resolveKey(name string) scenario.Key {
-	k, _ := d.sc.ResolvedKey(name)
+	k, _ := d.res.Scenario.ResolvedKey(name)
 	if d.opts.Target.Kind == TargetAWS {
 		k.Alias = AWSAlias(k.Alias)
 	}
@@ -330,15 +326,6 @@ func newHTTPClient(idle int, counter *conns.Counter) *http.Client {
 	}
 	counter.Apply(tr)
 	return &http.Client{Transport: tr}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // Run provisions keys, aliases, policies, replicas and pools (paced, not
@@ -386,11 +373,11 @@ func (d *Driver) run(ctx context.Context) (*report.Output, error) {
 	res := &report.Results{
 		Schema: report.Schema,
 		Scenario: report.ScenarioInfo{
-			Name:        d.sc.Name,
-			File:        d.sc.File,
-			Description: d.sc.Description,
-			Scale:       d.scale,
-			Seed:        d.seed,
+			Name:        d.res.Scenario.Name,
+			File:        d.res.Scenario.File,
+			Description: d.res.Scenario.Description,
+			Scale:       d.res.Scale,
+			Seed:        d.res.Seed,
 			JitterSeed:  d.opts.JitterSeed,
 			WindowPhase: d.opts.WindowPhase.String(),
 		},
@@ -535,8 +522,8 @@ func (d *Driver) targetInfo() report.TargetInfo {
 	switch d.opts.Target.Kind {
 	case TargetEmbedded:
 		t.QuotasAppliedBy = "kmsload"
-		t.QuotaModel = cmp.Or(string(d.opts.Quota.Algorithm), d.sc.Quotas.Algorithm, string(quota.FixedWindow))
-		if d.sc.Quotas.Mode == "off" {
+		t.QuotaModel = cmp.Or(string(d.opts.Quota.Algorithm), d.res.Scenario.Quotas.Algorithm, string(quota.FixedWindow))
+		if d.res.Scenario.Quotas.Mode == "off" {
 			t.QuotaModel = "off"
 		}
 	default:

@@ -24,7 +24,7 @@ const eventTimeout = 30 * time.Second
 // cancel-deletion leaves the key Disabled, as KMS does. It returns the
 // events as they happened and the keys whose state or policy changed.
 func (d *Driver) runEvents(winCtx context.Context, prov *provisioned, rws []*runWorkload, start time.Time) ([]report.Event, []string) {
-	evs := append([]scenario.Event(nil), d.sc.Events...)
+	evs := append([]scenario.Event(nil), d.res.Scenario.Events...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	byName := map[string]*runWorkload{}
 	keys := map[string]bool{}
@@ -40,7 +40,7 @@ func (d *Driver) runEvents(winCtx context.Context, prov *provisioned, rws []*run
 	timer.Stop()
 	defer timer.Stop()
 	for _, ev := range evs {
-		if ev.At >= d.duration {
+		if ev.At >= d.res.Duration {
 			break
 		}
 		if ev.Action == scenario.ActionShiftTraffic && byName[ev.Workload] == nil ||
@@ -87,7 +87,7 @@ func (d *Driver) applyEvent(winCtx context.Context, prov *provisioned, ev scenar
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(winCtx), eventTimeout)
 	defer cancel()
 	k := d.resolveKey(ev.Key)
-	owner := d.sc.Accounts[k.Account].ID
+	owner := d.res.Scenario.Accounts[k.Account].ID
 	c, err := d.provClient(ctx, prov, owner, k.Region)
 	if err != nil {
 		return err

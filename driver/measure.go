@@ -88,7 +88,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	start := d.waitStart(ctx)
 	rec := record.NewRecorder(start, infos)
 	rec.SetObserver(obs)
-	winCtx, stop := context.WithDeadline(ctx, start.Add(d.duration))
+	winCtx, stop := context.WithDeadline(ctx, start.Add(d.res.Duration))
 	defer stop()
 
 	var loops sync.WaitGroup
@@ -122,7 +122,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	loops.Wait()
 
 	stopped := time.Now()
-	end := start.Add(d.duration)
+	end := start.Add(d.res.Duration)
 	if ctx.Err() != nil && stopped.Before(end) {
 		win.partial = true
 		end = stopped
@@ -222,7 +222,7 @@ const shortWait = 10 * time.Millisecond
 // never skipped) until the arrivals intended before the end of the window
 // are done or ctx is cancelled.
 func (d *Driver) schedule(ctx context.Context, rec *record.Recorder, rw *runWorkload, start time.Time) {
-	arr, err := traffic.NewSharedArrival(rw.w.Spec, d.scale, d.seed, d.opts.Share)
+	arr, err := traffic.NewSharedArrival(rw.w.Spec, d.res.Scale, d.res.Seed, d.opts.Share)
 	if err != nil { // checked by New
 		return
 	}
@@ -231,7 +231,7 @@ func (d *Driver) schedule(ctx context.Context, rec *record.Recorder, rw *runWork
 	defer timer.Stop()
 	for n := int64(0); ; n++ {
 		at, ok := arr.Next(n)
-		if !ok || at >= d.duration {
+		if !ok || at >= d.res.Duration {
 			return
 		}
 		intended := start.Add(at)

@@ -2,7 +2,9 @@ package driver
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/kmsload/kmsload/plan"
@@ -66,7 +68,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 		p.Windows = 1 + len(d.wls)
 	}
 	var provAsym, measAsym, measRetriesAsym, measRetries int64
-	for _, name := range sortedKeys(d.sc.Keys) {
+	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
 		k := d.resolveKey(name)
 		if _, ok := d.existing[name]; ok || awsManaged(k) {
 			p.ExistingKeys++
@@ -98,7 +100,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 		if d.opts.Isolate {
 			windows = 2
 		}
-		n := int64(math.Ceil(w.mean*d.duration.Seconds())) * windows
+		n := int64(math.Ceil(w.mean*d.res.Duration.Seconds())) * windows
 		attempts := int64(3)
 		switch {
 		case w.Client.Retry == scenario.RetryNone:
@@ -115,8 +117,8 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	}
 	rotations := 0
 	touched := map[string]bool{}
-	for _, ev := range d.sc.Events {
-		if ev.At >= d.duration {
+	for _, ev := range d.res.Scenario.Events {
+		if ev.At >= d.res.Duration {
 			continue
 		}
 		p.MeasuredRequests += int64(p.Windows)
@@ -139,7 +141,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	p.AsymmetricRequests = provAsym + measAsym
 
 	wall := time.Duration(float64(p.ProvisionRequests+p.CleanupRequests)/ManagementRate*float64(time.Second)) +
-		time.Duration(p.Windows)*(d.duration+d.drain)
+		time.Duration(p.Windows)*(d.res.Duration+d.drain)
 	p.Hours = math.Max(1, math.Ceil(wall.Hours()))
 	keyUSD := float64(p.CreatedKeys+rotations) * p.Hours * prices.KeyHourUSD()
 	price := func(all, asym int64) float64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -42,7 +43,7 @@ func (d *Driver) Preflight(ctx context.Context) error {
 		tag:      newRunID(time.Now()),
 	}
 	defer p.cleanup(ctx)
-	for _, name := range sortedKeys(d.sc.Keys) {
+	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
 		p.key(ctx, name)
 	}
 	owners := map[string]bool{}
@@ -65,7 +66,7 @@ func (d *Driver) Preflight(ctx context.Context) error {
 	if len(p.lacks) == 0 {
 		return nil
 	}
-	return &TargetError{Endpoint: d.opts.Target.Endpoint, Server: d.opts.Target.Server, Scenario: d.sc.Name, Lacks: p.lacks}
+	return &TargetError{Endpoint: d.opts.Target.Endpoint, Server: d.opts.Target.Server, Scenario: d.res.Scenario.Name, Lacks: p.lacks}
 }
 
 // prober holds the state of one Preflight.
@@ -186,7 +187,7 @@ func arnParts(arn string) (region, account string) {
 func (p *prober) key(ctx context.Context, name string) {
 	d := p.d
 	k := d.resolveKey(name)
-	owner := d.sc.Accounts[k.Account].ID
+	owner := d.res.Scenario.Accounts[k.Account].ID
 	needer := "key " + name
 	if k.AWSManaged() {
 		p.awsManaged(ctx, name, k, owner)
@@ -492,7 +493,7 @@ func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *workload, msg []
 // events checks each key event of the scenario once per key: the API call
 // works and the key state it sets is honoured.
 func (p *prober) events(ctx context.Context) {
-	evs := append([]scenario.Event(nil), p.d.sc.Events...)
+	evs := append([]scenario.Event(nil), p.d.res.Scenario.Events...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	done := map[string]bool{}
 	for _, ev := range evs {
@@ -615,7 +616,7 @@ func (p *prober) cleanup(ctx context.Context) {
 			return err
 		})
 	}
-	for _, name := range sortedKeys(p.keys) {
+	for _, name := range slices.Sorted(maps.Keys(p.keys)) {
 		pk := p.keys[name]
 		if pk.managed {
 			continue

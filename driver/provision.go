@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"slices"
 	"sort"
@@ -108,13 +109,13 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 		pacer:    &pacer{off: d.opts.Target.Kind == TargetEmbedded, limiters: map[string]*rate.Limiter{}},
 		clients:  map[string]*kms.Client{},
 	}
-	d.infof("provisioning run %s: %d keys", prov.runID, len(d.sc.Keys))
-	for _, name := range sortedKeys(d.sc.Keys) {
+	d.infof("provisioning run %s: %d keys", prov.runID, len(d.res.Scenario.Keys))
+	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
 		if err := d.createKey(ctx, prov, name); err != nil {
 			return prov, fmt.Errorf("%w: key %q: %w", ErrProvision, name, err)
 		}
 	}
-	rng := mrand.New(mrand.NewPCG(uint64(d.seed), 0x6b6d736c6f6164))
+	rng := mrand.New(mrand.NewPCG(uint64(d.res.Seed), 0x6b6d736c6f6164))
 	for i, w := range d.wls {
 		prov.payloads[i] = randomBytes(rng, w.PayloadBytes)
 		if !needsPool(w.Spec.Operation) {
@@ -143,7 +144,7 @@ func (prov *provisioned) do(ctx context.Context, op string, f func() error) erro
 // createKey makes scenario key name and everything that hangs off it.
 func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) error {
 	k := d.resolveKey(name)
-	owner := d.sc.Accounts[k.Account]
+	owner := d.res.Scenario.Accounts[k.Account]
 	c, err := d.provClient(ctx, prov, owner.ID, k.Region)
 	if err != nil {
 		return err
@@ -160,7 +161,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 		KeyUsage:    types.KeyUsageType(k.Usage),
 		MultiRegion: aws.Bool(k.MultiRegion),
 		Tags:        tags,
-		Description: aws.String(fmt.Sprintf("kmsload %s key %s (run %s)", d.sc.Name, name, prov.runID)),
+		Description: aws.String(fmt.Sprintf("kmsload %s key %s (run %s)", d.res.Scenario.Name, name, prov.runID)),
 	}
 	if k.CustomKeyStore != "" {
 		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
@@ -257,9 +258,9 @@ func (d *Driver) resolveAWSManaged(ctx context.Context, prov *provisioned, c *km
 // through a grant to the account's root principal, for the operations the
 // key's usage allows.
 func (d *Driver) createGrants(ctx context.Context, prov *provisioned, c *kms.Client, name, id string) error {
-	k := d.sc.Keys[name]
+	k := d.res.Scenario.Keys[name]
 	ops := grantOperations(k.Usage)
-	for _, acct := range d.accountIDs(d.sc.Accounts[k.Account].ID, k.GrantAccounts) {
+	for _, acct := range d.accountIDs(d.res.Scenario.Accounts[k.Account].ID, k.GrantAccounts) {
 		err := prov.do(ctx, "CreateGrant", func() error {
 			_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{
 				KeyId:            aws.String(id),
@@ -347,13 +348,13 @@ func waitEnabled(ctx context.Context, prov *provisioned, c *kms.Client, id strin
 // key besides its owner: Key.AllowAccounts, or when that is empty every
 // other account with a workload on the key that has no grant for it.
 func (d *Driver) allowedAccounts(name string) []string {
-	k := d.sc.Keys[name]
-	owner := d.sc.Accounts[k.Account].ID
+	k := d.res.Scenario.Keys[name]
+	owner := d.res.Scenario.Accounts[k.Account].ID
 	var names []string
 	if len(k.AllowAccounts) > 0 {
 		names = k.AllowAccounts
 	} else {
-		for _, w := range d.sc.Workloads {
+		for _, w := range d.res.Scenario.Workloads {
 			if w.Key == name && !slices.Contains(k.GrantAccounts, w.Caller) {
 				names = append(names, w.Caller)
 			}
@@ -368,7 +369,7 @@ func (d *Driver) accountIDs(owner string, names []string) []string {
 	seen := map[string]bool{owner: true}
 	var ids []string
 	for _, n := range names {
-		id := d.sc.Accounts[n].ID
+		id := d.res.Scenario.Accounts[n].ID
 		if id == "" || seen[id] {
 			continue
 		}
@@ -474,7 +475,7 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 		if k.AWSManaged() { // only AWS changes it: nothing to restore
 			continue
 		}
-		owner := d.sc.Accounts[k.Account].ID
+		owner := d.res.Scenario.Accounts[k.Account].ID
 		id := prov.keyIDs[name]
 		c, err := d.provClient(ctx, prov, owner, k.Region)
 		if err != nil {

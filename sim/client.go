@@ -50,7 +50,7 @@ func (r *run) retrier(w *workload, region string) *retrier {
 	}
 	rt, ok := r.sdk[k]
 	if !ok {
-		rt = newRetrier(w.Client, r.s.scale, r.start)
+		rt = newRetrier(w.Client, r.s.res.Scale, r.start)
 		r.sdk[k] = rt
 	}
 	return rt
@@ -75,7 +75,7 @@ func (s *Simulator) checkSharedClients() error {
 func (s *Simulator) annotateClients(ws []report.Workload) {
 	clients := make([]report.WorkloadClient, len(s.wls))
 	for i, w := range s.wls {
-		clients[i] = report.WorkloadClient{Workload: w.Spec.Name, Client: plan.ClientInfo(w.Client, s.scale)}
+		clients[i] = report.WorkloadClient{Workload: w.Spec.Name, Client: plan.ClientInfo(w.Client, s.res.Scale)}
 	}
 	report.AnnotateClients(ws, clients)
 }

@@ -128,15 +128,12 @@ type workload struct {
 // Simulator replays one scenario in virtual time. Build it with New and
 // call Run.
 type Simulator struct {
-	opts     Options
-	sc       *scenario.Scenario
-	duration time.Duration
-	scale    float64
-	seed     int64
-	drain    time.Duration
-	qcfg     quota.Config
-	start    time.Time
-	wls      []*workload
+	opts  Options
+	res   *scenario.Resolved // the scenario resolved for this run
+	drain time.Duration
+	qcfg  quota.Config
+	start time.Time
+	wls   []*workload
 }
 
 // New checks opts and resolves the scenario's defaults. It runs nothing.
@@ -145,26 +142,26 @@ func New(opts Options) (*Simulator, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("%w: no scenario", ErrBadOptions)
 	}
-	s := &Simulator{opts: opts, sc: sc}
+	s := &Simulator{opts: opts}
 	res, err := scenario.Resolve(sc, scenario.Overrides{Duration: opts.Duration, Scale: opts.Scale, Seed: opts.Seed,
 		Client: scenario.ClientOverride{Retry: opts.Retry, Client: opts.Client, Source: opts.ClientSource},
 		SDKEnv: opts.SDKEnv})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	s.duration, s.scale, s.seed = res.Duration, res.Scale, res.Seed
+	s.res = res
 	s.drain = cmp.Or(opts.DrainTimeout, traffic.DefaultDrainTimeout)
 	s.qcfg = opts.Quota
 	if s.qcfg.Algorithm == "" {
 		s.qcfg = quota.DefaultConfig()
-		s.qcfg.Scale = s.scale
+		s.qcfg.Scale = s.res.Scale
 	}
 	if err := s.qcfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	s.start = opts.Start
 	if s.start.IsZero() {
-		s.start = time.Now().Truncate(time.Second).Add(opts.WindowPhase.Draw(s.seed))
+		s.start = time.Now().Truncate(time.Second).Add(opts.WindowPhase.Draw(s.res.Seed))
 	}
 	s.start = time.Unix(0, s.start.UnixNano()).UTC() // no monotonic reading
 	for _, rw := range res.Workloads {
@@ -182,12 +179,12 @@ func New(opts Options) (*Simulator, error) {
 
 // newWorkload is the simulation's workload of rw, with its rates.
 func (s *Simulator) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
-	arr, err := traffic.NewArrival(rw.Spec, s.scale, s.seed)
+	arr, err := traffic.NewArrival(rw.Spec, s.res.Scale, s.res.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	w := &workload{ResolvedWorkload: rw}
-	w.mean, _ = traffic.MeanRate(arr, s.duration)
+	w.mean, _ = traffic.MeanRate(arr, s.res.Duration)
 	return w, nil
 }
 
@@ -201,12 +198,12 @@ func (s *Simulator) Run(ctx context.Context) (*report.Output, error) {
 	res := &report.Results{
 		Schema: report.Schema,
 		Scenario: report.ScenarioInfo{
-			Name:         s.sc.Name,
-			File:         s.sc.File,
-			Description:  s.sc.Description,
-			Scale:        s.scale,
-			Seed:         s.seed,
-			JitterSeed:   cmp.Or(s.opts.JitterSeed, s.seed),
+			Name:         s.res.Scenario.Name,
+			File:         s.res.Scenario.File,
+			Description:  s.res.Scenario.Description,
+			Scale:        s.res.Scale,
+			Seed:         s.res.Seed,
+			JitterSeed:   cmp.Or(s.opts.JitterSeed, s.res.Seed),
 			WindowPhase:  s.opts.WindowPhase.String(),
 			WindowPhaseS: &phase,
 		},
@@ -329,8 +326,8 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 		s:       s,
 		start:   s.start.UnixNano(),
 		startT:  s.start,
-		jitter:  cmp.Or(s.opts.JitterSeed, s.seed),
-		keys:    newKeyStates(s.sc),
+		jitter:  cmp.Or(s.opts.JitterSeed, s.res.Seed),
+		keys:    newKeyStates(s.res.Scenario),
 		latency: s.opts.Latency,
 		sdk:     map[clientKey]*retrier{},
 	}
@@ -345,7 +342,7 @@ func (s *Simulator) window(ctx context.Context, idxs []int, phase string) *windo
 	r.rws = make([]runWorkload, len(idxs))
 	for ri, i := range idxs {
 		w := s.wls[i]
-		arr, _ := traffic.NewArrival(w.Spec, s.scale, s.seed) // checked by New
+		arr, _ := traffic.NewArrival(w.Spec, s.res.Scale, s.res.Seed) // checked by New
 		rw := runWorkload{w: w, arr: arr}
 		if dc := w.Spec.DataKeyCache; dc != nil {
 			rw.cache = traffic.NewKeyCache(dc.MaxAge, dc.MaxUses)
@@ -389,8 +386,8 @@ func (s *Simulator) events(idxs []int) []scenario.Event {
 		}
 	}
 	var out []scenario.Event
-	for _, ev := range s.sc.Events {
-		if ev.At >= s.duration {
+	for _, ev := range s.res.Scenario.Events {
+		if ev.At >= s.res.Duration {
 			continue
 		}
 		if ev.Action == scenario.ActionShiftTraffic && names[ev.Workload] ||
@@ -436,7 +433,7 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 // arrival returns the offset of rw's next arrival (rw.n), or never.
 func (r *run) arrival(rw *runWorkload) int64 {
 	at, ok := rw.arr.Next(rw.n)
-	if !ok || at >= r.s.duration {
+	if !ok || at >= r.s.res.Duration {
 		return never
 	}
 	return int64(at)
@@ -446,7 +443,7 @@ func (r *run) arrival(rw *runWorkload) int64 {
 // have drained (or the drain timeout passed), or ctx is cancelled. It
 // returns the window's length and whether it was cut short.
 func (r *run) loop(ctx context.Context, phase string, evs []scenario.Event, win *window) (int64, bool) {
-	dur := int64(r.s.duration)
+	dur := int64(r.s.res.Duration)
 	drainEnd := dur + int64(r.s.drain)
 	nextSec := int64(time.Second)
 	ei := 0
@@ -636,7 +633,7 @@ func (r *run) apply(ev scenario.Event) report.Event {
 		}
 		return re
 	}
-	k := r.keys[ev.Key][cmp.Or(r.s.sc.Keys[ev.Key].Region, r.s.sc.Region)]
+	k := r.keys[ev.Key][cmp.Or(r.s.res.Scenario.Keys[ev.Key].Region, r.s.res.Scenario.Region)]
 	fail := func(code string) report.Event {
 		re.Error = fmt.Sprintf("sim: %s: %s", ev.Action, code)
 		return re
@@ -674,7 +671,7 @@ func (r *run) apply(ev scenario.Event) report.Event {
 		}
 		k.policy = map[string]bool{k.owner: true}
 		for _, n := range ev.AllowAccounts {
-			if id := r.s.sc.Accounts[n].ID; id != "" {
+			if id := r.s.res.Scenario.Accounts[n].ID; id != "" {
 				k.policy[id] = true
 			}
 		}

@@ -389,19 +389,7 @@ func hottest(l Layout) (Bucket, bool) {
 // storePeers returns the other workloads whose keys are in w's custom key
 // store and the keys they use (w's included), sorted.
 func storePeers(l Layout, w Workload) (others, keys []string) {
-	for _, o := range l.Workloads {
-		if o.KeyStore != w.KeyStore {
-			continue
-		}
-		if o.Name != w.Name {
-			others = append(others, o.Name)
-		}
-		if o.Key != "" && !contains(keys, o.Key) {
-			keys = append(keys, o.Key)
-		}
-	}
-	sort.Strings(keys)
-	return others, keys
+	return peers(l, w, func(o Workload) bool { return o.KeyStore == w.KeyStore })
 }
 
 // moves measures each shift-traffic event of s: the workload's throttled
@@ -443,8 +431,14 @@ func moves(s *scenario.Scenario, ws []report.Workload) []Move {
 // bucketPeers returns the other workloads in w's bucket and the keys used
 // in that bucket (w's included), sorted.
 func bucketPeers(l Layout, w Workload) (others, keys []string) {
+	return peers(l, w, func(o Workload) bool { return o.Bucket == w.Bucket })
+}
+
+// peers returns the other workloads of l that share with w what same
+// tests, and the keys they use (w's included), sorted.
+func peers(l Layout, w Workload, same func(Workload) bool) (others, keys []string) {
 	for _, o := range l.Workloads {
-		if o.Bucket != w.Bucket {
+		if !same(o) {
 			continue
 		}
 		if o.Name != w.Name {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
-	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/study"
@@ -171,17 +170,7 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 		Isolate:  v == nil,
 		Quota:    qcfg,
 		Client:   variantClient(v),
-		BeforeMeasure: func() {
-			if !quotasOn {
-				srv.SetQuota(nil)
-				return
-			}
-			m, err := quota.New(qcfg)
-			if err != nil { // validated by quotaConfig; cannot happen
-				panic(err)
-			}
-			srv.SetQuota(m)
-		},
+		BeforeMeasure: armQuotas(srv, qcfg, quotasOn),
 		HTTPClient: f.http,
 	})
 	if err != nil {
