@@ -163,15 +163,15 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 	}()
 	url := "http://" + ln.Addr().String()
 	d, err := driver.New(driver.Options{
-		Scenario: s,
-		Target:   driver.Target{Kind: driver.TargetEmbedded, Endpoint: url},
-		Duration: f.duration,
-		Scale:    scale,
-		Isolate:  v == nil,
-		Quota:    qcfg,
-		Client:   variantClient(v),
+		Scenario:      s,
+		Target:        driver.Target{Kind: driver.TargetEmbedded, Endpoint: url},
+		Duration:      f.duration,
+		Scale:         scale,
+		Isolate:       v == nil,
+		Quota:         qcfg,
+		Client:        variantClient(v),
 		BeforeMeasure: armQuotas(srv, qcfg, quotasOn),
-		HTTPClient: f.http,
+		HTTPClient:    f.http,
 	})
 	if err != nil {
 		return study.Run{}, usageErr(err)
