@@ -84,7 +84,7 @@ func New(opts Options) (*Server, error) {
 	if opts.DefaultAccount == "" {
 		opts.DefaultAccount = DefaultAccount
 	}
-	if !isAccount(opts.DefaultAccount) {
+	if !IsAccount(opts.DefaultAccount) {
 		return nil, fmt.Errorf("emulator: default account %q is not 12 digits", opts.DefaultAccount)
 	}
 	if opts.DefaultRegion == "" {
@@ -237,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.account = s.opts.DefaultAccount
-	if isAccount(akid) {
+	if IsAccount(akid) {
 		c.account = akid
 	}
 	c.region = s.opts.DefaultRegion
@@ -356,7 +356,7 @@ func init() {
 
 // IsAccount reports whether s is a 12-digit AWS account id: the form an
 // access key id must have to name the caller account (see the package doc).
-func isAccount(s string) bool {
+func IsAccount(s string) bool {
 	if len(s) != 12 {
 		return false
 	}
