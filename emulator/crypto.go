@@ -55,6 +55,19 @@ var specs = map[string]specInfo{
 	"HMAC_512":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_512"}, macHash: sha512.New, macLen: 64},
 }
 
+// algorithms returns the algorithms keys of the spec support for usage.
+func (info specInfo) algorithms(usage string) []string {
+	switch usage {
+	case usageEncrypt:
+		return info.encAlgs
+	case usageSign:
+		return info.signAlgs
+	case usageMac:
+		return info.macAlgs
+	}
+	return nil
+}
+
 func rsaSpec(bits int) specInfo {
 	return specInfo{
 		usages:   []string{usageEncrypt, usageSign},

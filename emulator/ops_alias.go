@@ -64,18 +64,12 @@ type aliasIn struct {
 	TargetKeyId string
 }
 
-func opCreateAlias(c *call) (any, *apiError) {
-	var in aliasIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opCreateAlias(c *call, in *aliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "create"); e != nil {
 		return nil, e
 	}
+	defer c.lock(exclusive)()
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.sweep(c.now)
 	k, e := c.aliasTarget(in.TargetKeyId)
 	if e != nil {
 		return nil, e
@@ -91,18 +85,12 @@ func opCreateAlias(c *call) (any, *apiError) {
 	return nil, nil
 }
 
-func opUpdateAlias(c *call) (any, *apiError) {
-	var in aliasIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opUpdateAlias(c *call, in *aliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "update"); e != nil {
 		return nil, e
 	}
+	defer c.lock(exclusive)()
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.sweep(c.now)
 	a := s.st.aliases[aliasLoc{c.account, c.region, in.AliasName}]
 	if a == nil {
 		return nil, errAliasNotFound(aliasARN(c.region, c.account, in.AliasName))
@@ -126,18 +114,12 @@ type deleteAliasIn struct {
 	AliasName string
 }
 
-func opDeleteAlias(c *call) (any, *apiError) {
-	var in deleteAliasIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opDeleteAlias(c *call, in *deleteAliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "delete"); e != nil {
 		return nil, e
 	}
+	defer c.lock(exclusive)()
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.sweep(c.now)
 	loc := aliasLoc{c.account, c.region, in.AliasName}
 	if s.st.aliases[loc] == nil {
 		return nil, errAliasNotFound(aliasARN(c.region, c.account, in.AliasName))
@@ -161,35 +143,27 @@ type aliasEntry struct {
 }
 
 type listAliasesOut struct {
-	Aliases    []aliasEntry
-	NextMarker string `json:",omitempty"`
-	Truncated  bool
+	Aliases []aliasEntry
+	pageOut
 }
 
-func opListAliases(c *call) (any, *apiError) {
-	var in listAliasesIn
-	if e := decodeBody(c.body, &in); e != nil {
+func opListAliases(c *call, in *listAliasesIn) (any, *apiError) {
+	// Limit is checked before KeyId.
+	if _, e := listLimit(in.Limit); e != nil {
 		return nil, e
 	}
-	limit, e := listIn{Limit: in.Limit}.limit()
-	if e != nil {
-		return nil, e
-	}
-	s := c.s
-	s.mu.RLock()
 	filter := ""
 	if in.KeyId != "" {
 		k, e := c.resolve(in.KeyId, "keyId")
 		if e != nil {
-			s.mu.RUnlock()
 			return nil, e
 		}
 		if k.account != c.account {
-			s.mu.RUnlock()
 			return nil, errKeyNotFound(in.KeyId)
 		}
 		filter = k.id
 	}
+	s := c.s
 	var all []aliasEntry
 	for loc, a := range s.st.aliases {
 		if loc.account != c.account || loc.region != c.region {
@@ -203,11 +177,10 @@ func opListAliases(c *call) (any, *apiError) {
 		}
 		all = append(all, aliasEntry{AliasName: a.name, AliasArn: aliasARN(c.region, c.account, a.name), TargetKeyId: a.keyID, CreationDate: epoch(a.created), LastUpdatedDate: epoch(a.updated)})
 	}
-	s.mu.RUnlock()
 	sort.Slice(all, func(i, j int) bool { return all[i].AliasName < all[j].AliasName })
-	start, end, next, e := page(len(all), in.Marker, limit)
+	aliases, p, e := page(all, in.Limit, in.Marker)
 	if e != nil {
 		return nil, e
 	}
-	return listAliasesOut{Aliases: append([]aliasEntry{}, all[start:end]...), NextMarker: next, Truncated: next != ""}, nil
+	return listAliasesOut{Aliases: aliases, pageOut: p}, nil
 }

@@ -50,6 +50,11 @@ func checkContext(ctx map[string]string) *apiError {
 	return nil
 }
 
+// errIncompatible rejects an algorithm that keys of spec do not support.
+func errIncompatible(alg, spec string) *apiError {
+	return kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, spec)
+}
+
 func errUsage(k *key, op string) *apiError {
 	return kerr("InvalidKeyUsageException", "%s key usage is %s which is not valid for %s.", k.arn, k.usage, op)
 }
@@ -61,7 +66,7 @@ func encryptWith(k *key, plaintext []byte, ctx map[string]string, alg string) ([
 	}
 	if k.spec == specSymmetric {
 		if alg != "" && alg != "SYMMETRIC_DEFAULT" {
-			return nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+			return nil, "", errIncompatible(alg, k.spec)
 		}
 		ct, err := sealSymmetric(k, plaintext, ctx)
 		if err != nil {
@@ -74,7 +79,7 @@ func encryptWith(k *key, plaintext []byte, ctx map[string]string, alg string) ([
 		if alg == "" {
 			return nil, "", kerr("ValidationException", "EncryptionAlgorithm is required for asymmetric keys")
 		}
-		return nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+		return nil, "", errIncompatible(alg, k.spec)
 	}
 	if len(ctx) > 0 {
 		return nil, "", kerr("ValidationException", "EncryptionContext is not supported with asymmetric keys")
@@ -105,25 +110,13 @@ type encryptOut struct {
 	EncryptionAlgorithm string
 }
 
-func opEncrypt(c *call) (any, *apiError) {
-	var in encryptIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
+func opEncrypt(c *call, in *encryptIn) (any, *apiError) {
 	k, e := c.cryptoKey(in.KeyId, "keyId", "Encrypt")
 	if e != nil {
 		return nil, e
 	}
-	if in.Plaintext == nil {
-		return nil, errNull("plaintext")
-	}
-	if len(in.Plaintext) == 0 {
-		return nil, errMinLen("plaintext", 1)
-	}
-	if len(in.Plaintext) > maxPlaintext {
-		return nil, errMaxLen("plaintext", maxPlaintext)
+	if e := checkBlob("plaintext", in.Plaintext, maxPlaintext); e != nil {
+		return nil, e
 	}
 	if e := checkContext(in.EncryptionContext); e != nil {
 		return nil, e
@@ -141,14 +134,8 @@ func opEncrypt(c *call) (any, *apiError) {
 // decryptBlob finds the key of blob (keyRef optional for symmetric
 // ciphertexts), charges quota, checks access and decrypts.
 func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, alg, action string) (*key, []byte, string, *apiError) {
-	if blob == nil {
-		return nil, nil, "", errNull("ciphertextBlob")
-	}
-	if len(blob) == 0 {
-		return nil, nil, "", errMinLen("ciphertextBlob", 1)
-	}
-	if len(blob) > maxCiphertext {
-		return nil, nil, "", errMaxLen("ciphertextBlob", maxCiphertext)
+	if e := checkBlob("ciphertextBlob", blob, maxCiphertext); e != nil {
+		return nil, nil, "", e
 	}
 	if alg != "" && alg != "SYMMETRIC_DEFAULT" {
 		// Asymmetric decryption needs the key named.
@@ -160,7 +147,7 @@ func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, al
 			return nil, nil, "", e
 		}
 		if k.usage != usageEncrypt || k.spec == specSymmetric {
-			return nil, nil, "", kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec)
+			return nil, nil, "", errIncompatible(alg, k.spec)
 		}
 		h := oaepHash(alg)
 		if h == nil {
@@ -185,7 +172,7 @@ func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, al
 			return nil, nil, "", e
 		}
 		if k.spec != specSymmetric {
-			return nil, nil, "", kerr("InvalidKeyUsageException", "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec %s.", k.spec)
+			return nil, nil, "", errIncompatible(specSymmetric, k.spec)
 		}
 		if !ok {
 			return nil, nil, "", kerr("InvalidCiphertextException", "")
@@ -239,13 +226,7 @@ type decryptOut struct {
 	EncryptionAlgorithm string
 }
 
-func opDecrypt(c *call) (any, *apiError) {
-	var in decryptIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
+func opDecrypt(c *call, in *decryptIn) (any, *apiError) {
 	k, pt, alg, e := c.decryptBlob(in.CiphertextBlob, in.KeyId, in.EncryptionContext, in.EncryptionAlgorithm, "Decrypt")
 	if e != nil {
 		return nil, e
@@ -276,13 +257,7 @@ type reEncryptOut struct {
 	DestinationEncryptionAlgorithm string
 }
 
-func opReEncrypt(c *call) (any, *apiError) {
-	var in reEncryptIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
+func opReEncrypt(c *call, in *reEncryptIn) (any, *apiError) {
 	// The request is charged by the destination key's spec.
 	dst, e := c.cryptoKey(in.DestinationKeyId, "destinationKeyId", "ReEncryptTo")
 	if e != nil {
@@ -320,13 +295,9 @@ type dataKeyOut struct {
 	KeyId          string
 }
 
-func generateDataKey(c *call, withPlaintext bool) (any, *apiError) {
-	var in dataKeyIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
+// generateDataKey serves GenerateDataKey and, without the plaintext in the
+// answer, GenerateDataKeyWithoutPlaintext.
+func generateDataKey(c *call, in *dataKeyIn, withPlaintext bool) (any, *apiError) {
 	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
 	if e != nil {
 		return nil, e
@@ -373,10 +344,12 @@ func generateDataKey(c *call, withPlaintext bool) (any, *apiError) {
 	return out, nil
 }
 
-func opGenerateDataKey(c *call) (any, *apiError) { return generateDataKey(c, true) }
+func opGenerateDataKey(c *call, in *dataKeyIn) (any, *apiError) {
+	return generateDataKey(c, in, true)
+}
 
-func opGenerateDataKeyWithoutPlaintext(c *call) (any, *apiError) {
-	return generateDataKey(c, false)
+func opGenerateDataKeyWithoutPlaintext(c *call, in *dataKeyIn) (any, *apiError) {
+	return generateDataKey(c, in, false)
 }
 
 type randomIn struct {
@@ -388,11 +361,7 @@ type randomOut struct {
 	Plaintext []byte
 }
 
-func opGenerateRandom(c *call) (any, *apiError) {
-	var in randomIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opGenerateRandom(c *call, in *randomIn) (any, *apiError) {
 	if e := c.charge("", in.CustomKeyStoreId); e != nil {
 		return nil, e
 	}
@@ -426,28 +395,35 @@ type macOut struct {
 	KeyId        string
 }
 
-func (c *call) macKey(in *macIn) (*key, *apiError) {
-	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
+// messageKey resolves the key of a MAC or signing request (GenerateMac,
+// VerifyMac, Sign, Verify) and checks its message and its algorithm alg,
+// named in the field algField: the key must have usage and its spec must
+// support alg.
+func (c *call) messageKey(ref string, msg []byte, alg, algField, usage string) (*key, *apiError) {
+	k, e := c.cryptoKey(ref, "keyId", c.op)
 	if e != nil {
 		return nil, e
 	}
-	if in.Message == nil {
-		return nil, errNull("message")
+	if e := checkBlob("message", msg, maxMessage); e != nil {
+		return nil, e
 	}
-	if len(in.Message) == 0 {
-		return nil, errMinLen("message", 1)
+	if alg == "" {
+		return nil, errNull(algField)
 	}
-	if len(in.Message) > maxMessage {
-		return nil, errMaxLen("message", maxMessage)
-	}
-	if in.MacAlgorithm == "" {
-		return nil, errNull("macAlgorithm")
-	}
-	if k.usage != usageMac {
+	if k.usage != usage {
 		return nil, errUsage(k, c.op)
 	}
-	if !contains(specs[k.spec].macAlgs, in.MacAlgorithm) {
-		return nil, kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", in.MacAlgorithm, k.spec)
+	if !contains(specs[k.spec].algorithms(usage), alg) {
+		return nil, errIncompatible(alg, k.spec)
+	}
+	return k, nil
+}
+
+// macKey checks a GenerateMac or VerifyMac request and returns its key.
+func (c *call) macKey(in *macIn) (*key, *apiError) {
+	k, e := c.messageKey(in.KeyId, in.Message, in.MacAlgorithm, "macAlgorithm", usageMac)
+	if e != nil {
+		return nil, e
 	}
 	if in.DryRun {
 		return nil, errDryRun()
@@ -455,28 +431,16 @@ func (c *call) macKey(in *macIn) (*key, *apiError) {
 	return k, nil
 }
 
-func opGenerateMac(c *call) (any, *apiError) {
-	var in macIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
-	k, e := c.macKey(&in)
+func opGenerateMac(c *call, in *macIn) (any, *apiError) {
+	k, e := c.macKey(in)
 	if e != nil {
 		return nil, e
 	}
 	return macOut{Mac: computeMac(k, in.Message), MacAlgorithm: in.MacAlgorithm, KeyId: k.arn}, nil
 }
 
-func opVerifyMac(c *call) (any, *apiError) {
-	var in macIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
-	k, e := c.macKey(&in)
+func opVerifyMac(c *call, in *macIn) (any, *apiError) {
+	k, e := c.macKey(in)
 	if e != nil {
 		return nil, e
 	}
@@ -509,27 +473,9 @@ type signOut struct {
 // signSetup validates a Sign or Verify request and returns the key and
 // the digest to sign.
 func (c *call) signSetup(in *signIn) (*key, []byte, *apiError) {
-	k, e := c.cryptoKey(in.KeyId, "keyId", c.op)
+	k, e := c.messageKey(in.KeyId, in.Message, in.SigningAlgorithm, "signingAlgorithm", usageSign)
 	if e != nil {
 		return nil, nil, e
-	}
-	if in.Message == nil {
-		return nil, nil, errNull("message")
-	}
-	if len(in.Message) == 0 {
-		return nil, nil, errMinLen("message", 1)
-	}
-	if len(in.Message) > maxMessage {
-		return nil, nil, errMaxLen("message", maxMessage)
-	}
-	if in.SigningAlgorithm == "" {
-		return nil, nil, errNull("signingAlgorithm")
-	}
-	if k.usage != usageSign {
-		return nil, nil, errUsage(k, c.op)
-	}
-	if !contains(specs[k.spec].signAlgs, in.SigningAlgorithm) {
-		return nil, nil, kerr("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", in.SigningAlgorithm, k.spec)
 	}
 	h := signHash(in.SigningAlgorithm)
 	var digest []byte
@@ -552,14 +498,8 @@ func (c *call) signSetup(in *signIn) (*key, []byte, *apiError) {
 	return k, digest, nil
 }
 
-func opSign(c *call) (any, *apiError) {
-	var in signIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
-	k, digest, e := c.signSetup(&in)
+func opSign(c *call, in *signIn) (any, *apiError) {
+	k, digest, e := c.signSetup(in)
 	if e != nil {
 		return nil, e
 	}
@@ -574,14 +514,8 @@ func opSign(c *call) (any, *apiError) {
 	return signOut{KeyId: k.arn, Signature: sig, SigningAlgorithm: in.SigningAlgorithm}, nil
 }
 
-func opVerify(c *call) (any, *apiError) {
-	var in signIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
-	k, digest, e := c.signSetup(&in)
+func opVerify(c *call, in *signIn) (any, *apiError) {
+	k, digest, e := c.signSetup(in)
 	if e != nil {
 		return nil, e
 	}
@@ -608,30 +542,27 @@ type publicKeyOut struct {
 	SigningAlgorithms     []string `json:",omitempty"`
 }
 
-func opGetPublicKey(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKey(c, &in, &in.KeyId, "GetPublicKey", func(k *key) (any, *apiError) {
-		if e := k.usable(); e != nil {
-			return nil, e
-		}
-		info := specs[k.spec]
-		if info.rsaBits == 0 && info.curve == nil {
-			return nil, kerr("UnsupportedOperationException", "%s key spec %s has no public key", k.arn, k.spec)
-		}
-		priv, err := k.mat.signer()
-		if err != nil {
-			return nil, errInternal()
-		}
-		der, err := x509.MarshalPKIXPublicKey(priv.Public())
-		if err != nil {
-			return nil, errInternal()
-		}
-		out := publicKeyOut{KeyId: k.arn, PublicKey: der, CustomerMasterKeySpec: k.spec, KeySpec: k.spec, KeyUsage: k.usage}
-		if k.usage == usageEncrypt {
-			out.EncryptionAlgorithms = info.encAlgs
-		} else {
-			out.SigningAlgorithms = info.signAlgs
-		}
-		return out, nil
-	})
+func opGetPublicKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	if e := k.usable(); e != nil {
+		return nil, e
+	}
+	info := specs[k.spec]
+	if info.rsaBits == 0 && info.curve == nil {
+		return nil, kerr("UnsupportedOperationException", "%s key spec %s has no public key", k.arn, k.spec)
+	}
+	priv, err := k.mat.signer()
+	if err != nil {
+		return nil, errInternal()
+	}
+	der, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return nil, errInternal()
+	}
+	out := publicKeyOut{KeyId: k.arn, PublicKey: der, CustomerMasterKeySpec: k.spec, KeySpec: k.spec, KeyUsage: k.usage}
+	if k.usage == usageEncrypt {
+		out.EncryptionAlgorithms = info.encAlgs
+	} else {
+		out.SigningAlgorithms = info.signAlgs
+	}
+	return out, nil
 }

@@ -32,49 +32,46 @@ type createGrantOut struct {
 	GrantId    string
 }
 
-func opCreateGrant(c *call) (any, *apiError) {
-	var in createGrantIn
-	return withKeyWrite(c, &in, &in.KeyId, "CreateGrant", func(k *key) (any, *apiError) {
-		if in.GranteePrincipal == "" {
-			return nil, errNull("granteePrincipal")
+func opCreateGrant(c *call, in *createGrantIn, k *key) (any, *apiError) {
+	if in.GranteePrincipal == "" {
+		return nil, errNull("granteePrincipal")
+	}
+	if len(in.Operations) == 0 {
+		return nil, errNull("operations")
+	}
+	for _, op := range in.Operations {
+		if !grantOperations[op] {
+			return nil, errEnum("operations", op)
 		}
-		if len(in.Operations) == 0 {
-			return nil, errNull("operations")
-		}
-		for _, op := range in.Operations {
-			if !grantOperations[op] {
-				return nil, errEnum("operations", op)
+	}
+	if in.Constraints != nil && (in.Constraints.EncryptionContextEquals != nil || in.Constraints.EncryptionContextSubset != nil) {
+		return nil, kerr("UnsupportedOperationException", "the emulator does not support grant constraints")
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	// A grant with the same name and the same settings is returned again.
+	if in.Name != "" {
+		for _, g := range k.grants {
+			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && g.Retiring == in.RetiringPrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
+				return createGrantOut{GrantToken: g.Token, GrantId: g.ID}, nil
 			}
 		}
-		if in.Constraints != nil && (in.Constraints.EncryptionContextEquals != nil || in.Constraints.EncryptionContextSubset != nil) {
-			return nil, kerr("UnsupportedOperationException", "the emulator does not support grant constraints")
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		if in.DryRun {
-			return nil, errDryRun()
-		}
-		// A grant with the same name and the same settings is returned again.
-		if in.Name != "" {
-			for _, g := range k.grants {
-				if g.Name == in.Name && g.Grantee == in.GranteePrincipal && g.Retiring == in.RetiringPrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
-					return createGrantOut{GrantToken: g.Token, GrantId: g.ID}, nil
-				}
-			}
-		}
-		if len(k.grants) >= 50000 {
-			return nil, kerr("LimitExceededException", "too many grants on %s", k.arn)
-		}
-		g := &grant{
-			ID: randomHex(32), Token: randomToken(), Name: in.Name,
-			Grantee: in.GranteePrincipal, Retiring: in.RetiringPrincipal,
-			Operations: append([]string{}, in.Operations...), IssuingAccount: "arn:aws:iam::" + c.account + ":root",
-			Created: c.now, granteeAccountStr: accountOfPrincipal(in.GranteePrincipal),
-		}
-		k.grants = append(k.grants, g)
-		return createGrantOut{GrantToken: g.Token, GrantId: g.ID}, nil
-	})
+	}
+	if len(k.grants) >= 50000 {
+		return nil, kerr("LimitExceededException", "too many grants on %s", k.arn)
+	}
+	g := &grant{
+		ID: randomHex(32), Token: randomToken(), Name: in.Name,
+		Grantee: in.GranteePrincipal, Retiring: in.RetiringPrincipal,
+		Operations: append([]string{}, in.Operations...), IssuingAccount: "arn:aws:iam::" + c.account + ":root",
+		Created: c.now, granteeAccountStr: accountOfPrincipal(in.GranteePrincipal),
+	}
+	k.grants = append(k.grants, g)
+	return createGrantOut{GrantToken: g.Token, GrantId: g.ID}, nil
 }
 
 type listGrantsIn struct {
@@ -97,35 +94,27 @@ type grantEntry struct {
 }
 
 type listGrantsOut struct {
-	Grants     []grantEntry
-	NextMarker string `json:",omitempty"`
-	Truncated  bool
+	Grants []grantEntry
+	pageOut
 }
 
-func opListGrants(c *call) (any, *apiError) {
-	var in listGrantsIn
-	return withKey(c, &in, &in.KeyId, "ListGrants", func(k *key) (any, *apiError) {
-		limit, e := listIn{Limit: in.Limit}.limit()
-		if e != nil {
-			return nil, e
+func opListGrants(c *call, in *listGrantsIn, k *key) (any, *apiError) {
+	var all []grantEntry
+	for _, g := range k.grants {
+		if in.GrantId != "" && g.ID != in.GrantId {
+			continue
 		}
-		var all []grantEntry
-		for _, g := range k.grants {
-			if in.GrantId != "" && g.ID != in.GrantId {
-				continue
-			}
-			if in.GranteePrincipal != "" && g.Grantee != in.GranteePrincipal {
-				continue
-			}
-			all = append(all, grantEntry{KeyId: k.arn, GrantId: g.ID, Name: g.Name, CreationDate: epoch(g.Created),
-				GranteePrincipal: g.Grantee, RetiringPrincipal: g.Retiring, IssuingAccount: g.IssuingAccount, Operations: g.Operations})
+		if in.GranteePrincipal != "" && g.Grantee != in.GranteePrincipal {
+			continue
 		}
-		start, end, next, e := page(len(all), in.Marker, limit)
-		if e != nil {
-			return nil, e
-		}
-		return listGrantsOut{Grants: append([]grantEntry{}, all[start:end]...), NextMarker: next, Truncated: next != ""}, nil
-	})
+		all = append(all, grantEntry{KeyId: k.arn, GrantId: g.ID, Name: g.Name, CreationDate: epoch(g.Created),
+			GranteePrincipal: g.Grantee, RetiringPrincipal: g.Retiring, IssuingAccount: g.IssuingAccount, Operations: g.Operations})
+	}
+	grants, p, e := page(all, in.Limit, in.Marker)
+	if e != nil {
+		return nil, e
+	}
+	return listGrantsOut{Grants: grants, pageOut: p}, nil
 }
 
 type retireGrantIn struct {
@@ -139,15 +128,8 @@ func (k *key) removeGrant(i int) {
 	k.grants = append(k.grants[:i:i], k.grants[i+1:]...)
 }
 
-func opRetireGrant(c *call) (any, *apiError) {
-	var in retireGrantIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opRetireGrant(c *call, in *retireGrantIn) (any, *apiError) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.sweep(c.now)
 	if in.GrantToken != "" {
 		for _, k := range s.st.keys {
 			for i, g := range k.grants {
@@ -187,18 +169,15 @@ type revokeGrantIn struct {
 	DryRun  bool
 }
 
-func opRevokeGrant(c *call) (any, *apiError) {
-	var in revokeGrantIn
-	return withKeyWrite(c, &in, &in.KeyId, "RevokeGrant", func(k *key) (any, *apiError) {
-		if in.GrantId == "" {
-			return nil, errNull("grantId")
+func opRevokeGrant(c *call, in *revokeGrantIn, k *key) (any, *apiError) {
+	if in.GrantId == "" {
+		return nil, errNull("grantId")
+	}
+	for i, g := range k.grants {
+		if g.ID == in.GrantId {
+			k.removeGrant(i)
+			return nil, nil
 		}
-		for i, g := range k.grants {
-			if g.ID == in.GrantId {
-				k.removeGrant(i)
-				return nil, nil
-			}
-		}
-		return nil, kerr("InvalidGrantIdException", "Grant %s does not exist", in.GrantId)
-	})
+	}
+	return nil, kerr("InvalidGrantIdException", "Grant %s does not exist", in.GrantId)
 }

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -75,11 +74,7 @@ type keyMetadataOut struct {
 	KeyMetadata *keyMetadata
 }
 
-func opCreateKey(c *call) (any, *apiError) {
-	var in createKeyIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
+func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 	spec := in.KeySpec
 	if spec == "" {
 		spec = in.CustomerMasterKeySpec
@@ -156,91 +151,18 @@ func opCreateKey(c *call) (any, *apiError) {
 		customKeyStore: in.CustomKeyStoreId,
 	}
 	k.mergeTags(in.Tags)
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.sweep(c.now)
-	s.st.keys[keyLoc{k.account, k.region, k.id}] = k
+	defer c.lock(exclusive)()
+	c.s.st.keys[keyLoc{k.account, k.region, k.id}] = k
 	return keyMetadataOut{k.metadata()}, nil
 }
 
-type keyIDIn struct {
-	KeyId string
+func opDescribeKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	return keyMetadataOut{k.metadata()}, nil
 }
 
-// withKey decodes a body with a KeyId, resolves it under the read lock and
-// runs fn on the key.
-func withKey(c *call, in any, keyID *string, action string, fn func(k *key) (any, *apiError)) (any, *apiError) {
-	if e := decodeBody(c.body, in); e != nil {
-		return nil, e
-	}
-	c.s.mu.RLock()
-	defer c.s.mu.RUnlock()
-	k, e := c.resolve(*keyID, "keyId")
-	if e != nil {
-		return nil, e
-	}
-	if e := c.authorize(k, action); e != nil {
-		return nil, e
-	}
-	return fn(k)
-}
-
-// withKeyWrite is withKey under the write lock, for operations that change
-// the key.
-func withKeyWrite(c *call, in any, keyID *string, action string, fn func(k *key) (any, *apiError)) (any, *apiError) {
-	if e := decodeBody(c.body, in); e != nil {
-		return nil, e
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.st.sweep(c.now)
-	k, e := c.resolve(*keyID, "keyId")
-	if e != nil {
-		return nil, e
-	}
-	if e := c.authorize(k, action); e != nil {
-		return nil, e
-	}
-	return fn(k)
-}
-
-func opDescribeKey(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKey(c, &in, &in.KeyId, "DescribeKey", func(k *key) (any, *apiError) {
-		return keyMetadataOut{k.metadata()}, nil
-	})
-}
-
-type listIn struct {
+type listKeysIn struct {
 	Limit  *int
 	Marker string
-}
-
-func (in listIn) limit() (int, *apiError) {
-	if in.Limit == nil {
-		return 100, nil
-	}
-	if *in.Limit < 1 || *in.Limit > 1000 {
-		return 0, errRange("limit", *in.Limit, 1, 1000)
-	}
-	return *in.Limit, nil
-}
-
-// page cuts n items starting after marker (an index as text).
-func page(total int, marker string, limit int) (start, end int, next string, e *apiError) {
-	if marker != "" {
-		v, err := strconv.Atoi(marker)
-		if err != nil || v < 0 || v > total {
-			return 0, 0, "", kerr("InvalidMarkerException", "Invalid marker")
-		}
-		start = v
-	}
-	end = start + limit
-	if end >= total {
-		return start, total, "", nil
-	}
-	return start, end, strconv.Itoa(end), nil
 }
 
 type listKeysEntry struct {
@@ -249,29 +171,17 @@ type listKeysEntry struct {
 }
 
 type listKeysOut struct {
-	Keys       []listKeysEntry
-	NextMarker string `json:",omitempty"`
-	Truncated  bool
+	Keys []listKeysEntry
+	pageOut
 }
 
-func opListKeys(c *call) (any, *apiError) {
-	var in listIn
-	if e := decodeBody(c.body, &in); e != nil {
-		return nil, e
-	}
-	limit, e := in.limit()
+func opListKeys(c *call, in *listKeysIn) (any, *apiError) {
+	keys, p, e := page(c.s.st.keysOf(c.account, c.region, c.now), in.Limit, in.Marker)
 	if e != nil {
 		return nil, e
 	}
-	c.s.mu.RLock()
-	keys := c.s.st.keysOf(c.account, c.region, c.now)
-	c.s.mu.RUnlock()
-	start, end, next, e := page(len(keys), in.Marker, limit)
-	if e != nil {
-		return nil, e
-	}
-	out := listKeysOut{Keys: make([]listKeysEntry, 0, end-start), NextMarker: next, Truncated: next != ""}
-	for _, k := range keys[start:end] {
+	out := listKeysOut{Keys: make([]listKeysEntry, 0, len(keys)), pageOut: p}
+	for _, k := range keys {
 		out.Keys = append(out.Keys, listKeysEntry{KeyId: k.id, KeyArn: k.arn})
 	}
 	return out, nil
@@ -282,21 +192,18 @@ type updateDescriptionIn struct {
 	Description *string
 }
 
-func opUpdateKeyDescription(c *call) (any, *apiError) {
-	var in updateDescriptionIn
-	return withKeyWrite(c, &in, &in.KeyId, "UpdateKeyDescription", func(k *key) (any, *apiError) {
-		if in.Description == nil {
-			return nil, errNull("description")
-		}
-		if len(*in.Description) > 8192 {
-			return nil, errMaxLen("description", 8192)
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.description = *in.Description
-		return nil, nil
-	})
+func opUpdateKeyDescription(c *call, in *updateDescriptionIn, k *key) (any, *apiError) {
+	if in.Description == nil {
+		return nil, errNull("description")
+	}
+	if len(*in.Description) > 8192 {
+		return nil, errMaxLen("description", 8192)
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	k.description = *in.Description
+	return nil, nil
 }
 
 type replicateKeyIn struct {
@@ -314,77 +221,70 @@ type replicateKeyOut struct {
 	ReplicaTags        []tag
 }
 
-func opReplicateKey(c *call) (any, *apiError) {
-	var in replicateKeyIn
-	return withKeyWrite(c, &in, &in.KeyId, "ReplicateKey", func(k *key) (any, *apiError) {
-		if in.ReplicaRegion == "" {
-			return nil, errNull("replicaRegion")
-		}
-		if k.mat.group == nil {
-			return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region key", k.arn)
-		}
-		if k.mat.group.primaryRegion != k.region {
-			return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region primary key", k.arn)
-		}
-		if in.ReplicaRegion == k.region {
-			return nil, kerr("ValidationException", "The replica Region must differ from the primary key's Region")
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		loc := keyLoc{k.account, in.ReplicaRegion, k.id}
-		if c.s.st.keys[loc] != nil {
-			return nil, kerr("AlreadyExistsException", "Replica key %s already exists", keyARN(in.ReplicaRegion, k.account, k.id))
-		}
-		if e := in.Tags.validate(); e != nil {
-			return nil, e
-		}
-		pol, e := parseKeyPolicy(in.Policy)
-		if e != nil {
-			return nil, e
-		}
-		desc := k.description
-		if in.Description != nil {
-			desc = *in.Description
-		}
-		r := &key{
-			id: k.id, account: k.account, region: in.ReplicaRegion, arn: keyARN(in.ReplicaRegion, k.account, k.id),
-			spec: k.spec, usage: k.usage, origin: k.origin, description: desc,
-			created: c.now, state: stateEnabled, mat: k.mat, policy: in.Policy, pol: pol,
-		}
-		r.mergeTags(in.Tags)
-		k.mat.group.regions = append(k.mat.group.regions, in.ReplicaRegion)
-		c.s.st.keys[loc] = r
-		policy := r.policy
-		if policy == "" {
-			policy = defaultKeyPolicy(r.account)
-		}
-		return replicateKeyOut{ReplicaKeyMetadata: r.metadata(), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
-	})
+func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
+	if in.ReplicaRegion == "" {
+		return nil, errNull("replicaRegion")
+	}
+	if k.mat.group == nil {
+		return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region key", k.arn)
+	}
+	if k.mat.group.primaryRegion != k.region {
+		return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region primary key", k.arn)
+	}
+	if in.ReplicaRegion == k.region {
+		return nil, kerr("ValidationException", "The replica Region must differ from the primary key's Region")
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	loc := keyLoc{k.account, in.ReplicaRegion, k.id}
+	if c.s.st.keys[loc] != nil {
+		return nil, kerr("AlreadyExistsException", "Replica key %s already exists", keyARN(in.ReplicaRegion, k.account, k.id))
+	}
+	if e := in.Tags.validate(); e != nil {
+		return nil, e
+	}
+	pol, e := parseKeyPolicy(in.Policy)
+	if e != nil {
+		return nil, e
+	}
+	desc := k.description
+	if in.Description != nil {
+		desc = *in.Description
+	}
+	r := &key{
+		id: k.id, account: k.account, region: in.ReplicaRegion, arn: keyARN(in.ReplicaRegion, k.account, k.id),
+		spec: k.spec, usage: k.usage, origin: k.origin, description: desc,
+		created: c.now, state: stateEnabled, mat: k.mat, policy: in.Policy, pol: pol,
+	}
+	r.mergeTags(in.Tags)
+	k.mat.group.regions = append(k.mat.group.regions, in.ReplicaRegion)
+	c.s.st.keys[loc] = r
+	policy := r.policy
+	if policy == "" {
+		policy = defaultKeyPolicy(r.account)
+	}
+	return replicateKeyOut{ReplicaKeyMetadata: r.metadata(), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
 }
 
 // Lifecycle.
 
-func opEnableKey(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKeyWrite(c, &in, &in.KeyId, "EnableKey", func(k *key) (any, *apiError) {
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.state = stateEnabled
-		return nil, nil
-	})
+func opEnableKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	return setKeyState(k, stateEnabled)
 }
 
-func opDisableKey(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKeyWrite(c, &in, &in.KeyId, "DisableKey", func(k *key) (any, *apiError) {
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.state = stateDisabled
-		return nil, nil
-	})
+func opDisableKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	return setKeyState(k, stateDisabled)
+}
+
+// setKeyState enables or disables k (EnableKey, DisableKey); a key pending
+// deletion stays as it is.
+func setKeyState(k *key, state string) (any, *apiError) {
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	k.state = state
+	return nil, nil
 }
 
 type scheduleDeletionIn struct {
@@ -399,41 +299,32 @@ type scheduleDeletionOut struct {
 	PendingWindowInDays int
 }
 
-func opScheduleKeyDeletion(c *call) (any, *apiError) {
-	var in scheduleDeletionIn
-	return withKeyWrite(c, &in, &in.KeyId, "ScheduleKeyDeletion", func(k *key) (any, *apiError) {
-		days := 30
-		if in.PendingWindowInDays != nil {
-			days = *in.PendingWindowInDays
-			if days < 7 || days > 30 {
-				return nil, errRange("pendingWindowInDays", days, 7, 30)
-			}
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.state = statePendingDeletion
-		k.pendingDays = days
-		k.deletionDate = c.now.Add(time.Duration(days) * 24 * time.Hour)
-		return scheduleDeletionOut{KeyId: k.arn, DeletionDate: epoch(k.deletionDate), KeyState: k.state, PendingWindowInDays: days}, nil
-	})
+func opScheduleKeyDeletion(c *call, in *scheduleDeletionIn, k *key) (any, *apiError) {
+	days, e := optInt(in.PendingWindowInDays, 30, "pendingWindowInDays", 7, 30)
+	if e != nil {
+		return nil, e
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	k.state = statePendingDeletion
+	k.pendingDays = days
+	k.deletionDate = c.now.Add(time.Duration(days) * 24 * time.Hour)
+	return scheduleDeletionOut{KeyId: k.arn, DeletionDate: epoch(k.deletionDate), KeyState: k.state, PendingWindowInDays: days}, nil
 }
 
 type keyIDOut struct {
 	KeyId string
 }
 
-func opCancelKeyDeletion(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKeyWrite(c, &in, &in.KeyId, "CancelKeyDeletion", func(k *key) (any, *apiError) {
-		if k.state != statePendingDeletion {
-			return nil, kerr("KMSInvalidStateException", "%s is not pending deletion.", k.arn)
-		}
-		k.state = stateDisabled
-		k.deletionDate = time.Time{}
-		k.pendingDays = 0
-		return keyIDOut{KeyId: k.arn}, nil
-	})
+func opCancelKeyDeletion(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	if k.state != statePendingDeletion {
+		return nil, kerr("KMSInvalidStateException", "%s is not pending deletion.", k.arn)
+	}
+	k.state = stateDisabled
+	k.deletionDate = time.Time{}
+	k.pendingDays = 0
+	return keyIDOut{KeyId: k.arn}, nil
 }
 
 // rotatable rejects rotation on keys KMS cannot rotate.
@@ -452,37 +343,28 @@ type enableRotationIn struct {
 	RotationPeriodInDays *int
 }
 
-func opEnableKeyRotation(c *call) (any, *apiError) {
-	var in enableRotationIn
-	return withKeyWrite(c, &in, &in.KeyId, "EnableKeyRotation", func(k *key) (any, *apiError) {
-		days := 365
-		if in.RotationPeriodInDays != nil {
-			days = *in.RotationPeriodInDays
-			if days < 90 || days > 2560 {
-				return nil, errRange("rotationPeriodInDays", days, 90, 2560)
-			}
-		}
-		if e := k.rotatable(); e != nil {
-			return nil, e
-		}
-		k.rotation = true
-		k.rotationDays = days
-		k.nextRotation = c.now.Add(time.Duration(days) * 24 * time.Hour)
-		return nil, nil
-	})
+func opEnableKeyRotation(c *call, in *enableRotationIn, k *key) (any, *apiError) {
+	days, e := optInt(in.RotationPeriodInDays, 365, "rotationPeriodInDays", 90, 2560)
+	if e != nil {
+		return nil, e
+	}
+	if e := k.rotatable(); e != nil {
+		return nil, e
+	}
+	k.rotation = true
+	k.rotationDays = days
+	k.nextRotation = c.now.Add(time.Duration(days) * 24 * time.Hour)
+	return nil, nil
 }
 
-func opDisableKeyRotation(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKeyWrite(c, &in, &in.KeyId, "DisableKeyRotation", func(k *key) (any, *apiError) {
-		if e := k.rotatable(); e != nil {
-			return nil, e
-		}
-		k.rotation = false
-		k.rotationDays = 0
-		k.nextRotation = time.Time{}
-		return nil, nil
-	})
+func opDisableKeyRotation(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	if e := k.rotatable(); e != nil {
+		return nil, e
+	}
+	k.rotation = false
+	k.rotationDays = 0
+	k.nextRotation = time.Time{}
+	return nil, nil
 }
 
 type rotationStatusOut struct {
@@ -493,34 +375,28 @@ type rotationStatusOut struct {
 	OnDemandRotationStartDate *epoch `json:",omitempty"`
 }
 
-func opGetKeyRotationStatus(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKey(c, &in, &in.KeyId, "GetKeyRotationStatus", func(k *key) (any, *apiError) {
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		out := rotationStatusOut{KeyRotationEnabled: k.rotation, KeyId: k.arn}
-		if k.rotation {
-			out.RotationPeriodInDays = k.rotationDays
-			out.NextRotationDate = epochPtr(k.nextRotation)
-		}
-		out.OnDemandRotationStartDate = epochPtr(k.onDemandRotation)
-		return out, nil
-	})
+func opGetKeyRotationStatus(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	out := rotationStatusOut{KeyRotationEnabled: k.rotation, KeyId: k.arn}
+	if k.rotation {
+		out.RotationPeriodInDays = k.rotationDays
+		out.NextRotationDate = epochPtr(k.nextRotation)
+	}
+	out.OnDemandRotationStartDate = epochPtr(k.onDemandRotation)
+	return out, nil
 }
 
-func opRotateKeyOnDemand(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKeyWrite(c, &in, &in.KeyId, "RotateKeyOnDemand", func(k *key) (any, *apiError) {
-		if e := k.rotatable(); e != nil {
-			return nil, e
-		}
-		if err := k.mat.rotate(); err != nil {
-			return nil, errInternal()
-		}
-		k.onDemandRotation = c.now
-		return keyIDOut{KeyId: k.id}, nil
-	})
+func opRotateKeyOnDemand(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	if e := k.rotatable(); e != nil {
+		return nil, e
+	}
+	if err := k.mat.rotate(); err != nil {
+		return nil, errInternal()
+	}
+	k.onDemandRotation = c.now
+	return keyIDOut{KeyId: k.id}, nil
 }
 
 // Tags.
@@ -530,24 +406,21 @@ type tagResourceIn struct {
 	Tags  tagsIn
 }
 
-func opTagResource(c *call) (any, *apiError) {
-	var in tagResourceIn
-	return withKeyWrite(c, &in, &in.KeyId, "TagResource", func(k *key) (any, *apiError) {
-		if in.Tags == nil {
-			return nil, errNull("tags")
-		}
-		if e := in.Tags.validate(); e != nil {
-			return nil, e
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.mergeTags(in.Tags)
-		if len(k.tags) > 50 {
-			return nil, kerr("TagException", "a key can have at most 50 tags")
-		}
-		return nil, nil
-	})
+func opTagResource(c *call, in *tagResourceIn, k *key) (any, *apiError) {
+	if in.Tags == nil {
+		return nil, errNull("tags")
+	}
+	if e := in.Tags.validate(); e != nil {
+		return nil, e
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	k.mergeTags(in.Tags)
+	if len(k.tags) > 50 {
+		return nil, kerr("TagException", "a key can have at most 50 tags")
+	}
+	return nil, nil
 }
 
 type untagResourceIn struct {
@@ -555,24 +428,21 @@ type untagResourceIn struct {
 	TagKeys []string
 }
 
-func opUntagResource(c *call) (any, *apiError) {
-	var in untagResourceIn
-	return withKeyWrite(c, &in, &in.KeyId, "UntagResource", func(k *key) (any, *apiError) {
-		if in.TagKeys == nil {
-			return nil, errNull("tagKeys")
+func opUntagResource(c *call, in *untagResourceIn, k *key) (any, *apiError) {
+	if in.TagKeys == nil {
+		return nil, errNull("tagKeys")
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	kept := k.tags[:0]
+	for _, t := range k.tags {
+		if !contains(in.TagKeys, t.TagKey) {
+			kept = append(kept, t)
 		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		kept := k.tags[:0]
-		for _, t := range k.tags {
-			if !contains(in.TagKeys, t.TagKey) {
-				kept = append(kept, t)
-			}
-		}
-		k.tags = kept
-		return nil, nil
-	})
+	}
+	k.tags = kept
+	return nil, nil
 }
 
 type listTagsIn struct {
@@ -582,24 +452,16 @@ type listTagsIn struct {
 }
 
 type listTagsOut struct {
-	Tags       []tag
-	NextMarker string `json:",omitempty"`
-	Truncated  bool
+	Tags []tag
+	pageOut
 }
 
-func opListResourceTags(c *call) (any, *apiError) {
-	var in listTagsIn
-	return withKey(c, &in, &in.KeyId, "ListResourceTags", func(k *key) (any, *apiError) {
-		limit, e := listIn{Limit: in.Limit}.limit()
-		if e != nil {
-			return nil, e
-		}
-		start, end, next, e := page(len(k.tags), in.Marker, limit)
-		if e != nil {
-			return nil, e
-		}
-		return listTagsOut{Tags: append([]tag{}, k.tags[start:end]...), NextMarker: next, Truncated: next != ""}, nil
-	})
+func opListResourceTags(c *call, in *listTagsIn, k *key) (any, *apiError) {
+	tags, p, e := page(k.tags, in.Limit, in.Marker)
+	if e != nil {
+		return nil, e
+	}
+	return listTagsOut{Tags: tags, pageOut: p}, nil
 }
 
 // Key policies.
@@ -621,18 +483,15 @@ func checkPolicyName(name string) *apiError {
 	return nil
 }
 
-func opGetKeyPolicy(c *call) (any, *apiError) {
-	var in getPolicyIn
-	return withKey(c, &in, &in.KeyId, "GetKeyPolicy", func(k *key) (any, *apiError) {
-		if e := checkPolicyName(in.PolicyName); e != nil {
-			return nil, e
-		}
-		p := k.policy
-		if p == "" {
-			p = defaultKeyPolicy(k.account)
-		}
-		return getPolicyOut{Policy: p, PolicyName: "default"}, nil
-	})
+func opGetKeyPolicy(c *call, in *getPolicyIn, k *key) (any, *apiError) {
+	if e := checkPolicyName(in.PolicyName); e != nil {
+		return nil, e
+	}
+	p := k.policy
+	if p == "" {
+		p = defaultKeyPolicy(k.account)
+	}
+	return getPolicyOut{Policy: p, PolicyName: "default"}, nil
 }
 
 type putPolicyIn struct {
@@ -642,25 +501,22 @@ type putPolicyIn struct {
 	BypassPolicyLockoutSafetyCheck bool
 }
 
-func opPutKeyPolicy(c *call) (any, *apiError) {
-	var in putPolicyIn
-	return withKeyWrite(c, &in, &in.KeyId, "PutKeyPolicy", func(k *key) (any, *apiError) {
-		if e := checkPolicyName(in.PolicyName); e != nil {
-			return nil, e
-		}
-		if in.Policy == "" {
-			return nil, errNull("policy")
-		}
-		pol, e := parseKeyPolicy(in.Policy)
-		if e != nil {
-			return nil, e
-		}
-		if e := k.notPending(); e != nil {
-			return nil, e
-		}
-		k.policy, k.pol = in.Policy, pol
-		return nil, nil
-	})
+func opPutKeyPolicy(c *call, in *putPolicyIn, k *key) (any, *apiError) {
+	if e := checkPolicyName(in.PolicyName); e != nil {
+		return nil, e
+	}
+	if in.Policy == "" {
+		return nil, errNull("policy")
+	}
+	pol, e := parseKeyPolicy(in.Policy)
+	if e != nil {
+		return nil, e
+	}
+	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	k.policy, k.pol = in.Policy, pol
+	return nil, nil
 }
 
 type listPoliciesOut struct {
@@ -668,9 +524,6 @@ type listPoliciesOut struct {
 	Truncated   bool
 }
 
-func opListKeyPolicies(c *call) (any, *apiError) {
-	var in keyIDIn
-	return withKey(c, &in, &in.KeyId, "ListKeyPolicies", func(k *key) (any, *apiError) {
-		return listPoliciesOut{PolicyNames: []string{"default"}}, nil
-	})
+func opListKeyPolicies(c *call, in *keyIDIn, k *key) (any, *apiError) {
+	return listPoliciesOut{PolicyNames: []string{"default"}}, nil
 }

@@ -249,7 +249,7 @@ func (st *policyStatement) addAWSPrincipal(v string) *policyError {
 		st.anyPrincipal = true
 		return nil
 	}
-	if isAccount(v) {
+	if IsAccount(v) {
 		st.accounts = append(st.accounts, v)
 		return nil
 	}
@@ -387,7 +387,7 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 func parseIAMARN(s string) (account, resource string, ok bool) {
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" ||
-		!isAccount(parts[4]) || parts[5] == "" {
+		!IsAccount(parts[4]) || parts[5] == "" {
 		return "", "", false
 	}
 	return parts[4], parts[5], true
@@ -397,7 +397,7 @@ func parseIAMARN(s string) (account, resource string, ok bool) {
 // arn:PART:iam::ACCT:role/NAME, or returns "".
 func assumedRoleARN(s string) string {
 	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" || !isAccount(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" || !IsAccount(parts[4]) {
 		return ""
 	}
 	rest, ok := strings.CutPrefix(parts[5], "assumed-role/")

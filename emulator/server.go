@@ -84,7 +84,7 @@ func New(opts Options) (*Server, error) {
 	if opts.DefaultAccount == "" {
 		opts.DefaultAccount = DefaultAccount
 	}
-	if !isAccount(opts.DefaultAccount) {
+	if !IsAccount(opts.DefaultAccount) {
 		return nil, fmt.Errorf("emulator: default account %q is not 12 digits", opts.DefaultAccount)
 	}
 	if opts.DefaultRegion == "" {
@@ -237,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.account = s.opts.DefaultAccount
-	if isAccount(akid) {
+	if IsAccount(akid) {
 		c.account = akid
 	}
 	c.region = s.opts.DefaultRegion
@@ -306,54 +306,57 @@ func (s *Server) wait(r *http.Request, op string, now time.Time) bool {
 // c.charge and returns the response value (nil for {}) or a KMS error.
 type opFunc func(c *call) (any, *apiError)
 
-// operations maps KMS operation names to their handlers.
+// operations maps KMS operation names to their handlers, each built by
+// decoded (or onKey, for an operation on the key its request names) with
+// how it holds the store lock.
 var operations map[string]opFunc
 
 func init() {
 	operations = map[string]opFunc{
-		"CreateKey":                       opCreateKey,
-		"DescribeKey":                     opDescribeKey,
-		"ListKeys":                        opListKeys,
-		"UpdateKeyDescription":            opUpdateKeyDescription,
-		"ReplicateKey":                    opReplicateKey,
-		"Encrypt":                         opEncrypt,
-		"Decrypt":                         opDecrypt,
-		"ReEncrypt":                       opReEncrypt,
-		"GenerateDataKey":                 opGenerateDataKey,
-		"GenerateDataKeyWithoutPlaintext": opGenerateDataKeyWithoutPlaintext,
-		"GenerateRandom":                  opGenerateRandom,
-		"GenerateMac":                     opGenerateMac,
-		"VerifyMac":                       opVerifyMac,
-		"Sign":                            opSign,
-		"Verify":                          opVerify,
-		"GetPublicKey":                    opGetPublicKey,
-		"EnableKey":                       opEnableKey,
-		"DisableKey":                      opDisableKey,
-		"ScheduleKeyDeletion":             opScheduleKeyDeletion,
-		"CancelKeyDeletion":               opCancelKeyDeletion,
-		"EnableKeyRotation":               opEnableKeyRotation,
-		"DisableKeyRotation":              opDisableKeyRotation,
-		"GetKeyRotationStatus":            opGetKeyRotationStatus,
-		"RotateKeyOnDemand":               opRotateKeyOnDemand,
-		"CreateAlias":                     opCreateAlias,
-		"UpdateAlias":                     opUpdateAlias,
-		"DeleteAlias":                     opDeleteAlias,
-		"ListAliases":                     opListAliases,
-		"TagResource":                     opTagResource,
-		"UntagResource":                   opUntagResource,
-		"ListResourceTags":                opListResourceTags,
-		"GetKeyPolicy":                    opGetKeyPolicy,
-		"PutKeyPolicy":                    opPutKeyPolicy,
-		"ListKeyPolicies":                 opListKeyPolicies,
-		"CreateGrant":                     opCreateGrant,
-		"ListGrants":                      opListGrants,
-		"RetireGrant":                     opRetireGrant,
-		"RevokeGrant":                     opRevokeGrant,
+		"CreateKey":                       decoded(unlocked, opCreateKey),
+		"DescribeKey":                     onKey(shared, opDescribeKey),
+		"ListKeys":                        decoded(shared, opListKeys),
+		"UpdateKeyDescription":            onKey(exclusive, opUpdateKeyDescription),
+		"ReplicateKey":                    onKey(exclusive, opReplicateKey),
+		"Encrypt":                         decoded(shared, opEncrypt),
+		"Decrypt":                         decoded(shared, opDecrypt),
+		"ReEncrypt":                       decoded(shared, opReEncrypt),
+		"GenerateDataKey":                 decoded(shared, opGenerateDataKey),
+		"GenerateDataKeyWithoutPlaintext": decoded(shared, opGenerateDataKeyWithoutPlaintext),
+		"GenerateRandom":                  decoded(unlocked, opGenerateRandom),
+		"GenerateMac":                     decoded(shared, opGenerateMac),
+		"VerifyMac":                       decoded(shared, opVerifyMac),
+		"Sign":                            decoded(shared, opSign),
+		"Verify":                          decoded(shared, opVerify),
+		"GetPublicKey":                    onKey(shared, opGetPublicKey),
+		"EnableKey":                       onKey(exclusive, opEnableKey),
+		"DisableKey":                      onKey(exclusive, opDisableKey),
+		"ScheduleKeyDeletion":             onKey(exclusive, opScheduleKeyDeletion),
+		"CancelKeyDeletion":               onKey(exclusive, opCancelKeyDeletion),
+		"EnableKeyRotation":               onKey(exclusive, opEnableKeyRotation),
+		"DisableKeyRotation":              onKey(exclusive, opDisableKeyRotation),
+		"GetKeyRotationStatus":            onKey(shared, opGetKeyRotationStatus),
+		"RotateKeyOnDemand":               onKey(exclusive, opRotateKeyOnDemand),
+		"CreateAlias":                     decoded(unlocked, opCreateAlias),
+		"UpdateAlias":                     decoded(unlocked, opUpdateAlias),
+		"DeleteAlias":                     decoded(unlocked, opDeleteAlias),
+		"ListAliases":                     decoded(shared, opListAliases),
+		"TagResource":                     onKey(exclusive, opTagResource),
+		"UntagResource":                   onKey(exclusive, opUntagResource),
+		"ListResourceTags":                onKey(shared, opListResourceTags),
+		"GetKeyPolicy":                    onKey(shared, opGetKeyPolicy),
+		"PutKeyPolicy":                    onKey(exclusive, opPutKeyPolicy),
+		"ListKeyPolicies":                 onKey(shared, opListKeyPolicies),
+		"CreateGrant":                     onKey(exclusive, opCreateGrant),
+		"ListGrants":                      onKey(shared, opListGrants),
+		"RetireGrant":                     decoded(exclusive, opRetireGrant),
+		"RevokeGrant":                     onKey(exclusive, opRevokeGrant),
 	}
 }
 
-// isAccount reports whether s is a 12-digit AWS account id.
-func isAccount(s string) bool {
+// IsAccount reports whether s is a 12-digit AWS account id: the form an
+// access key id must have to name the caller account (see the package doc).
+func IsAccount(s string) bool {
 	if len(s) != 12 {
 		return false
 	}

@@ -177,7 +177,7 @@ func (s *Server) LoadState(path string) error {
 		if sk.Material < 0 || sk.Material >= len(mats) {
 			return fmt.Errorf("%w: key %s names material %d", ErrBadState, sk.ID, sk.Material)
 		}
-		if !isAccount(sk.Account) || sk.Region == "" || sk.ID == "" {
+		if !IsAccount(sk.Account) || sk.Region == "" || sk.ID == "" {
 			return fmt.Errorf("%w: key %q has no valid location", ErrBadState, sk.ID)
 		}
 		pol, aerr := parseKeyPolicy(sk.Policy)

@@ -278,7 +278,7 @@ func (st *store) keysOf(account, region string, now time.Time) []*key {
 // accountOfPrincipal returns the account of a principal: a 12-digit id or
 // an IAM/STS ARN; "" for service principals.
 func accountOfPrincipal(p string) string {
-	if isAccount(p) {
+	if IsAccount(p) {
 		return p
 	}
 	parts := strings.SplitN(p, ":", 6)

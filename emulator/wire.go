@@ -93,6 +93,33 @@ func errEnum(field, v string) *apiError {
 	return kerr("ValidationException", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set", v, field)
 }
 
+// optInt checks an optional number field: def when v is nil, else *v,
+// which must lie in lo..hi.
+func optInt(v *int, def int, field string, lo, hi int) (int, *apiError) {
+	if v == nil {
+		return def, nil
+	}
+	if *v < lo || *v > hi {
+		return 0, errRange(field, *v, lo, hi)
+	}
+	return *v, nil
+}
+
+// checkBlob checks a binary field: present, not empty and at most max
+// bytes.
+func checkBlob(field string, b []byte, max int) *apiError {
+	if b == nil {
+		return errNull(field)
+	}
+	if len(b) == 0 {
+		return errMinLen(field, 1)
+	}
+	if len(b) > max {
+		return errMaxLen(field, max)
+	}
+	return nil
+}
+
 // decodeBody unmarshals a JSON request body into v. An empty body is an empty
 // object. Malformed JSON, wrong types and bad base64 are SerializationException.
 func decodeBody(body []byte, v any) *apiError {

@@ -168,7 +168,7 @@ func (s *Server) caller(account, region string) (string, string) {
 	if account == "" {
 		account = s.account
 	}
-	if !isAccount(account) {
+	if !emulator.IsAccount(account) {
 		panic(fmt.Sprintf("kmstest: account %q is not 12 digits", account))
 	}
 	if region == "" {

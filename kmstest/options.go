@@ -131,7 +131,7 @@ func WithFrozenClock(t0 time.Time) Option {
 // the developer's own credentials); the default is [DefaultAccount].
 func WithDefaultAccount(account string) Option {
 	return func(s *settings) {
-		if !isAccount(account) {
+		if !emulator.IsAccount(account) {
 			s.errs = append(s.errs, fmt.Errorf("kmstest: default account %q is not 12 digits", account))
 			return
 		}
@@ -189,17 +189,4 @@ func checkFault(op string, share float64) error {
 		return fmt.Errorf("kmstest: fault share of %s is %v, want 0..1", op, share)
 	}
 	return nil
-}
-
-// isAccount reports whether s is a 12-digit AWS account id.
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,114 @@
+package emulator
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+)
+
+// lockMode is how an operation holds the store lock (Server.mu) while it
+// runs; the operations table gives each operation its mode.
+type lockMode int
+
+const (
+	// unlocked operations take the lock themselves, if at all, after the
+	// checks that need no state.
+	unlocked lockMode = iota
+	// shared operations run under the read lock: lookups and cryptography.
+	shared
+	// exclusive operations change the store: they run under the write lock,
+	// after the deletions and rotations that are due have been applied.
+	exclusive
+)
+
+// lock takes the store lock as mode says and returns the function that
+// releases it, for defer c.lock(mode)().
+func (c *call) lock(mode lockMode) (unlock func()) {
+	switch mode {
+	case shared:
+		c.s.mu.RLock()
+		return c.s.mu.RUnlock
+	case exclusive:
+		c.s.mu.Lock()
+		c.s.st.sweep(c.now)
+		return c.s.mu.Unlock
+	}
+	return func() {}
+}
+
+// decoded returns the handler of an operation whose request decodes into an
+// In: it decodes c.body (a malformed body is the operation's first error),
+// takes the store lock as mode says and runs fn until it returns.
+func decoded[In any](mode lockMode, fn func(c *call, in *In) (any, *apiError)) opFunc {
+	return func(c *call) (any, *apiError) {
+		var in In
+		if e := decodeBody(c.body, &in); e != nil {
+			return nil, e
+		}
+		defer c.lock(mode)()
+		return fn(c, &in)
+	}
+}
+
+// keyIDIn is the request of an operation that names only its key.
+type keyIDIn struct {
+	KeyId string
+}
+
+// onKey returns the handler of an operation on the key its request names
+// in its KeyId field (every In has one, a string): decoded, then, under the
+// lock, the key is resolved and the caller must be allowed to perform the
+// operation (c.op) on it before fn runs. It panics, when the operations
+// table is built, on an In without that field.
+func onKey[In any](mode lockMode, fn func(c *call, in *In, k *key) (any, *apiError)) opFunc {
+	field, ok := reflect.TypeFor[In]().FieldByName("KeyId")
+	if !ok || field.Type.Kind() != reflect.String {
+		panic(fmt.Sprintf("emulator: request type %v has no KeyId string field", reflect.TypeFor[In]()))
+	}
+	return decoded(mode, func(c *call, in *In) (any, *apiError) {
+		ref := reflect.ValueOf(in).Elem().FieldByIndex(field.Index).String()
+		k, e := c.resolve(ref, "keyId")
+		if e != nil {
+			return nil, e
+		}
+		if e := c.authorize(k, c.op); e != nil {
+			return nil, e
+		}
+		return fn(c, in, k)
+	})
+}
+
+// listLimit checks the Limit of a List request: 100 items when it is
+// absent, else 1 to 1000.
+func listLimit(limit *int) (int, *apiError) {
+	return optInt(limit, 100, "limit", 1, 1000)
+}
+
+// pageOut is the paging part of a List answer.
+type pageOut struct {
+	NextMarker string `json:",omitempty"`
+	Truncated  bool
+}
+
+// page returns a copy of the page of all a List request asks for with its
+// Limit and Marker (an index as text, "" for the first page), with the
+// paging part of the answer: the marker of the next page, if any.
+func page[T any](all []T, limitIn *int, marker string) ([]T, pageOut, *apiError) {
+	limit, e := listLimit(limitIn)
+	if e != nil {
+		return nil, pageOut{}, e
+	}
+	start := 0
+	if marker != "" {
+		v, err := strconv.Atoi(marker)
+		if err != nil || v < 0 || v > len(all) {
+			return nil, pageOut{}, kerr("InvalidMarkerException", "Invalid marker")
+		}
+		start = v
+	}
+	end := start + limit
+	if end >= len(all) {
+		return append([]T{}, all[start:]...), pageOut{}, nil
+	}
+	return append([]T{}, all[start:end]...), pageOut{NextMarker: strconv.Itoa(end), Truncated: true}, nil
+}
