@@ -201,11 +201,9 @@ func buildPage(r *report.Results) (*htmlPage, error) {
 		return nil, err
 	}
 	p.Charts = charts
-	p.Tables = []*htmlTable{
-		workloadTable(r), latencyTable(r), errorTable(r),
-		clientTable(r), retryQuotaTable(r),
-		bucketTable(r), planTable(r), keyTable(r), couplingTable(r),
-		eventTable(r), thresholdTable(r),
+	p.Tables = make([]*htmlTable, len(dataTables))
+	for i, s := range dataTables {
+		p.Tables[i] = s.table(r)
 	}
 	p.Matrix = sharingMatrix(r)
 	return p, nil
