@@ -196,7 +196,7 @@ func metaTable(r *report.Results) *htmlTable {
 	if r.Target.QuotasAppliedBy != "" {
 		add("quotas applied by", textCell(r.Target.QuotasAppliedBy, tg("quotas_applied_by")))
 	}
-	add("started", htmlCell{Text: formatTime(r.StartedAt), Src: jsonPtr("started_at"), Kind: kindTime})
+	add("started", htmlCell{Text: timeOr(r.StartedAt, NotApplicable), Src: jsonPtr("started_at"), Kind: kindTime})
 	add("duration s", numCell(KindSeconds, r.DurationS, jsonPtr("duration_s")))
 	add("partial", boolCell(kindYesNo, r.Partial, jsonPtr("partial")))
 	for _, k := range sortedKeys(r.Target.Versions) {
