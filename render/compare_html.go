@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"time"
@@ -13,12 +12,7 @@ import (
 var compareHTML = template.Must(template.New("compare").Funcs(template.FuncMap{
 	"f2":      f2,
 	"latency": func(metric string) bool { return metric == report.CompareP50 || metric == report.CompareP99 },
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.UTC().Format(time.RFC3339)
-	},
+	"when":    func(t time.Time) string { return timeOr(t, "-") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -81,11 +75,5 @@ ul.warn li{color:#8a5a00}
 // regressions and inconclusive verdicts highlighted, and the runs' totals
 // and latency percentiles side by side.
 func WriteCompareHTML(w io.Writer, c *report.Comparison) error {
-	if c == nil {
-		return fmt.Errorf("report: write compare html: nil comparison")
-	}
-	if err := compareHTML.Execute(w, c); err != nil {
-		return fmt.Errorf("report: write compare html: %w", err)
-	}
-	return nil
+	return write(w, c, "compare html", "comparison", func(w io.Writer, c *report.Comparison) error { return compareHTML.Execute(w, c) })
 }

@@ -3,8 +3,6 @@ package render
 import (
 	"fmt"
 	"io"
-	"strings"
-	"time"
 
 	"github.com/kmsload/kmsload/internal/prose"
 	"github.com/kmsload/kmsload/report"
@@ -15,9 +13,10 @@ import (
 // runs' totals and latency percentiles side by side, warnings and a
 // one-line verdict.
 func WriteCompareText(w io.Writer, c *report.Comparison) error {
-	if c == nil {
-		return fmt.Errorf("report: write compare text: nil comparison")
-	}
+	return write(w, c, "compare text", "comparison", writeCompareText)
+}
+
+func writeCompareText(w io.Writer, c *report.Comparison) error {
 	t := &textWriter{w: w}
 	t.printf("kmsload compare\n")
 	t.printf("%s\n", compareRunLine("base", c.Base))
@@ -26,13 +25,8 @@ func WriteCompareText(w io.Writer, c *report.Comparison) error {
 		"workload\tmetric\tbase\tnew\tchange\tp\tfrom\tverdict", compareMetricRows(c))
 	t.table("Run totals (shares in %: throttled of attempts, errors and dropped of arrivals)",
 		"workload\tmetric\tbase\tnew", compareTotalRows(c))
-	var rows []string
-	for _, wc := range c.Workloads {
-		b, n := wc.BaseLatencyMs, wc.NewLatencyMs
-		rows = append(rows, strings.Join([]string{wc.Name, f2(b.P50), f2(n.P50), f2(b.P99), f2(n.P99), f2(b.P999), f2(n.P999)}, "\t"))
-	}
 	t.table("Latency totals, ms (from intended send time)",
-		"workload\tp50-base\tp50-new\tp99-base\tp99-new\tp999-base\tp999-new", rows)
+		"workload\tp50-base\tp50-new\tp99-base\tp99-new\tp999-base\tp999-new", cellRows(c.Workloads, compareLatencyCells))
 	if len(c.Warnings) > 0 {
 		t.printf("\nWarnings\n")
 		for _, s := range c.Warnings {
@@ -44,10 +38,7 @@ func WriteCompareText(w io.Writer, c *report.Comparison) error {
 		t.printf("  %s\n", line)
 	}
 	t.printf("  %s\n", c.Summary())
-	if t.err != nil {
-		return fmt.Errorf("report: write compare text: %w", t.err)
-	}
-	return nil
+	return t.err
 }
 
 // compareRunLine describes one side of a comparison on one line.
@@ -57,8 +48,8 @@ func compareRunLine(label string, r report.CompareRun) string {
 		line += "  " + r.Path
 	}
 	line += fmt.Sprintf("  target %s, %.1f s", prose.OrDash(r.Target), r.DurationS)
-	if !r.StartedAt.IsZero() {
-		line += ", started " + r.StartedAt.UTC().Format(time.RFC3339)
+	if started := timeOr(r.StartedAt, ""); started != "" {
+		line += ", started " + started
 	}
 	if r.Partial {
 		line += "  PARTIAL"
@@ -66,25 +57,32 @@ func compareRunLine(label string, r report.CompareRun) string {
 	return line
 }
 
-func compareMetricRows(c *report.Comparison) []string {
-	var rows []string
+// compareLatencyCells are a workload's latency percentiles, base next to
+// new.
+func compareLatencyCells(wc report.WorkloadComparison) []string {
+	b, n := wc.BaseLatencyMs, wc.NewLatencyMs
+	return []string{wc.Name, f2(b.P50), f2(n.P50), f2(b.P99), f2(n.P99), f2(b.P999), f2(n.P999)}
+}
+
+func compareMetricRows(c *report.Comparison) [][]string {
+	var rows [][]string
 	for _, wc := range c.Workloads {
 		for _, m := range wc.Metrics {
-			rows = append(rows, strings.Join([]string{wc.Name, m.Metric, f2(m.Base), f2(m.New), m.FormatChange(),
-				m.FormatP(), m.Evidence(), m.Label()}, "\t"))
+			rows = append(rows, []string{wc.Name, m.Metric, f2(m.Base), f2(m.New), m.FormatChange(),
+				m.FormatP(), m.Evidence(), m.Label()})
 		}
 	}
 	return rows
 }
 
-func compareTotalRows(c *report.Comparison) []string {
-	var rows []string
+func compareTotalRows(c *report.Comparison) [][]string {
+	var rows [][]string
 	for _, wc := range c.Workloads {
 		for _, m := range wc.Metrics {
 			if m.Metric == report.CompareP50 || m.Metric == report.CompareP99 {
 				continue // in the latency totals
 			}
-			rows = append(rows, strings.Join([]string{wc.Name, m.Metric, m.FormatTotal(false), m.FormatTotal(true)}, "\t"))
+			rows = append(rows, []string{wc.Name, m.Metric, m.FormatTotal(false), m.FormatTotal(true)})
 		}
 	}
 	return rows

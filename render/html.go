@@ -49,21 +49,20 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 // code in a map of counts) or "empty" (the pointer names an absent or
 // empty array or object).
 func WriteHTML(w io.Writer, r *report.Results) error {
-	if r == nil {
-		return fmt.Errorf("report: write html: nil results")
-	}
+	return write(w, r, "html", "results", writeHTML)
+}
+
+func writeHTML(w io.Writer, r *report.Results) error {
 	page, err := buildPage(r)
 	if err != nil {
-		return fmt.Errorf("report: write html: %w", err)
+		return err
 	}
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, page); err != nil {
-		return fmt.Errorf("report: write html: %w", err)
+		return err
 	}
-	if _, err := buf.WriteTo(w); err != nil {
-		return fmt.Errorf("report: write html: %w", err)
-	}
-	return nil
+	_, err = buf.WriteTo(w)
+	return err
 }
 
 // Cell kinds that are not numbers.
@@ -180,7 +179,7 @@ type htmlMatrixCell struct {
 
 func buildPage(r *report.Results) (*htmlPage, error) {
 	p := &htmlPage{
-		Title:       r.Scenario.Name,
+		Title:       scenarioName(r),
 		Description: r.Scenario.Description,
 		Partial:     r.Partial,
 	}
@@ -192,21 +191,105 @@ func buildPage(r *report.Results) (*htmlPage, error) {
 	if s := r.Scenario.Scale; s > 0 && s != 1 {
 		p.Scale = fmt.Sprintf("Run at scale %g: charts and thresholds show rates at real size (measured / %g); tables show them as measured.", s, s)
 	}
-	if p.Title == "" {
-		p.Title = "(unnamed scenario)"
-	}
 	p.Meta = metaTable(r)
 	charts, err := buildCharts(r)
 	if err != nil {
 		return nil, err
 	}
 	p.Charts = charts
-	p.Tables = []*htmlTable{
-		workloadTable(r), latencyTable(r), errorTable(r),
-		clientTable(r), retryQuotaTable(r),
-		bucketTable(r), planTable(r), keyTable(r), couplingTable(r),
-		eventTable(r), thresholdTable(r),
+	p.Tables = make([]*htmlTable, len(dataTables))
+	for i, s := range dataTables {
+		p.Tables[i] = s.table(r)
 	}
 	p.Matrix = sharingMatrix(r)
 	return p, nil
+}
+
+// buildCharts renders every chart of the report.
+func buildCharts(r *report.Results) ([]htmlChartGroup, error) {
+	var groups []htmlChartGroup
+	bins := timeBins{n: seriesLen(r)}
+	bins.width = binWidth(bins.n)
+	good, err := timeChart(r, bins, "Goodput per second", "ok/s", func(s report.Second) float64 { return float64(s.OK + s.CacheHits) })
+	if err != nil {
+		return nil, err
+	}
+	good.ID = "chart-goodput"
+	thr, err := timeChart(r, bins, "Throttled attempts per second", "throttled attempts/s", func(s report.Second) float64 { return float64(s.ThrottledAttempts) })
+	if err != nil {
+		return nil, err
+	}
+	thr.ID = "chart-throttled"
+	groups = append(groups, htmlChartGroup{ID: "over-time", Title: "Over time",
+		Note:   "Per workload over the measured window, " + bins.note() + "; dashed lines mark lifecycle events.",
+		Charts: []htmlChart{good, thr}})
+
+	spec, problem, err := spectrumChart(r)
+	if err != nil {
+		return nil, err
+	}
+	sg := htmlChartGroup{ID: "spectrum", Title: "Latency percentile spectrum",
+		Note: "Each workload's latency histogram, HdrHistogram style: the percentile axis stretches the tail (1/(1−q), log scale) up to p99.99; latency from each request's intended send time, in milliseconds on a log scale.", Missing: problem}
+	if spec.SVG != "" {
+		spec.ID = "chart-spectrum"
+		sg.Charts = []htmlChart{spec}
+	}
+	groups = append(groups, sg)
+
+	bcs, err := bucketCharts(r, bins)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bcs {
+		bcs[i].ID = fmt.Sprintf("chart-bucket-%d", i)
+	}
+	bg := htmlChartGroup{ID: "bucket-charts", Title: "Demand against quota, per bucket", Grid: true,
+		Note:   "Attempts per second of all workloads charged to the bucket (demand), the attempts it let through, and its quota; " + bins.note() + ".",
+		Charts: bcs}
+	if len(bcs) == 0 {
+		bg.Missing = "No buckets in these results."
+	}
+	groups = append(groups, bg)
+
+	for _, one := range oneChartGroups {
+		c, err := one.draw(r)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, one.group(c))
+	}
+	return groups, nil
+}
+
+// oneChartGroup describes a chart group of at most one chart: the group's
+// id, title and note, the id of its chart, what draws the chart from the
+// results, and what the group says when there is nothing to draw.
+type oneChartGroup struct {
+	id, title, note string
+	chartID         string
+	draw            func(*report.Results) (htmlChart, error)
+	missing         string
+}
+
+// group is the chart group g describes, holding c, or saying g.missing
+// when nothing was drawn.
+func (g oneChartGroup) group(c htmlChart) htmlChartGroup {
+	out := htmlChartGroup{ID: g.id, Title: g.title, Note: g.note}
+	if c.SVG == "" {
+		out.Missing = g.missing
+		return out
+	}
+	c.ID = g.chartID
+	out.Charts = []htmlChart{c}
+	return out
+}
+
+// oneChartGroups are the last chart groups of the page, in order.
+var oneChartGroups = []oneChartGroup{
+	{id: "coupling-chart", title: "Coupling", chartID: "chart-coupling", draw: couplingChart,
+		note:    "Goodput of each workload run alone, and run with all the others.",
+		missing: "Run with --isolate to measure each workload alone and together."},
+	{id: "blast-chart", title: "Blast radius", chartID: "chart-blast", draw: blastChart,
+		note:    "For each event, the seconds in which a workload's requests failed other than by throttling.",
+		missing: "No lifecycle events in this run."},
 }

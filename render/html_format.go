@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // NumberKind names how a value in the HTML report's tables is formatted.
@@ -95,12 +94,4 @@ func groupDigits(s string) string {
 		b.WriteString(intPart[i : i+3])
 	}
 	return sign + b.String() + frac
-}
-
-// formatTime formats the run's start time as the report shows it.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return NotApplicable
-	}
-	return t.UTC().Format(time.RFC3339)
 }

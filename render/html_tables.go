@@ -29,6 +29,13 @@ func jsonPtr(tokens ...any) string {
 	return b.String()
 }
 
+// under returns a function that builds the JSON Pointers below the
+// reference tokens prefix: under("workloads", 2)("client", "name") is
+// /workloads/2/client/name.
+func under(prefix ...any) func(tokens ...any) string {
+	return func(tokens ...any) string { return jsonPtr(slices.Concat(prefix, tokens)...) }
+}
+
 // srcExpr builds a data-expr expression: fn(arg arg ...).
 func srcExpr(fn string, args ...string) string {
 	return fn + "(" + strings.Join(args, " ") + ")"
@@ -60,6 +67,30 @@ func keyCell(key, src string) htmlCell {
 	return htmlCell{Text: key, Src: src, Kind: kindKey}
 }
 
+// codeCells are the two cells of one error code in a map of counts by
+// code, src the pointer to its entry: the code and its count.
+func codeCells(code string, n int64, src string) []htmlCell {
+	return []htmlCell{keyCell(code, src), countCell(n, src)}
+}
+
+// boolWords are the words a boolean of each kind shows, for false and for
+// true.
+var boolWords = map[string][2]string{kindYesNo: {"no", "yes"}, kindPass: {"FAIL", "pass"}}
+
+// boolText is b in the words of kind, kindYesNo or kindPass.
+func boolText(kind string, b bool) string {
+	words := boolWords[kind]
+	if b {
+		return words[1]
+	}
+	return words[0]
+}
+
+// boolCell is a cell of kind kindYesNo or kindPass showing b.
+func boolCell(kind string, b bool, src string) htmlCell {
+	return htmlCell{Text: boolText(kind, b), Src: src, Kind: kind}
+}
+
 // shareOf returns a / b, NaN when b is 0.
 func shareOf(a, b float64) float64 {
 	if b == 0 {
@@ -68,6 +99,9 @@ func shareOf(a, b float64) float64 {
 	return a / b
 }
 
+// tableHeads is the header of columns with these names; a column of
+// numbers (a unit such as "/s" or "%" ends its name, or it counts
+// something) is marked Num.
 func tableHeads(names ...string) []htmlHead {
 	h := make([]htmlHead, len(names))
 	for i, n := range names {
@@ -81,68 +115,185 @@ func tableHeads(names ...string) []htmlHead {
 	return h
 }
 
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// groupWorkloads groups the indices of r's workloads by key, leaving out
+// those key does not name (ok false); the keys are in the order of their
+// first workload.
+func groupWorkloads(r *report.Results, key func(report.Workload) (k string, ok bool)) ([]string, map[string][]int) {
+	var keys []string
+	idx := map[string][]int{}
+	for i, w := range r.Workloads {
+		k, ok := key(w)
+		if !ok {
+			continue
+		}
+		if _, seen := idx[k]; !seen {
+			keys = append(keys, k)
+		}
+		idx[k] = append(idx[k], i)
+	}
+	return keys, idx
+}
+
+// workloadPtrs are the JSON Pointers to field f of the workloads idx.
+func workloadPtrs(idx []int, f string) []string {
+	ps := make([]string, len(idx))
+	for j, i := range idx {
+		ps[j] = jsonPtr("workloads", i, f)
+	}
+	return ps
+}
+
+// workloadList is a list cell of field f, a string, of r's workloads idx
+// (value reads it): the values sorted, without duplicates, as data-expr's
+// list() reads them.
+func workloadList(r *report.Results, idx []int, f string, value func(report.Workload) string) htmlCell {
+	vs := make([]string, len(idx))
+	for j, i := range idx {
+		vs[j] = value(r.Workloads[i])
+	}
+	sort.Strings(vs)
+	return listCell(slices.Compact(vs), srcExpr("list", workloadPtrs(idx, f)...))
+}
+
 func metaTable(r *report.Results) *htmlTable {
 	t := &htmlTable{ID: "run", Title: "Run", Header: tableHeads("", "value")}
 	add := func(label string, c htmlCell) {
 		t.Rows = append(t.Rows, []htmlCell{{Text: label, Head: true}, c})
 	}
-	add("scenario", textCell(r.Scenario.Name, jsonPtr("scenario", "name")))
+	sc, tg := under("scenario"), under("target")
+	add("scenario", textCell(r.Scenario.Name, sc("name")))
 	if r.Scenario.File != "" {
-		add("file", textCell(r.Scenario.File, jsonPtr("scenario", "file")))
+		add("file", textCell(r.Scenario.File, sc("file")))
 	}
 	if r.Scenario.SHA256 != "" {
-		c := textCell(r.Scenario.SHA256, jsonPtr("scenario", "sha256"))
+		c := textCell(r.Scenario.SHA256, sc("sha256"))
 		c.Class = "hash"
 		add("scenario sha256", c)
 	}
-	add("scale", numCell(KindPlain, r.Scenario.Scale, jsonPtr("scenario", "scale")))
-	add("seed", numCell(KindPlain, float64(r.Scenario.Seed), jsonPtr("scenario", "seed")))
+	add("scale", numCell(KindPlain, r.Scenario.Scale, sc("scale")))
+	add("seed", numCell(KindPlain, float64(r.Scenario.Seed), sc("seed")))
 	if r.Scenario.WindowPhase != "" {
-		add("window phase", textCell(r.Scenario.WindowPhase, jsonPtr("scenario", "window_phase")))
+		add("window phase", textCell(r.Scenario.WindowPhase, sc("window_phase")))
 	}
 	if r.Scenario.WindowPhaseS != nil {
-		add("window started", numCell(KindSeconds, *r.Scenario.WindowPhaseS, jsonPtr("scenario", "window_phase_s")))
+		add("window started", numCell(KindSeconds, *r.Scenario.WindowPhaseS, sc("window_phase_s")))
 	}
-	add("target", textCell(r.Target.Kind, jsonPtr("target", "kind")))
+	add("target", textCell(r.Target.Kind, tg("kind")))
 	if r.Target.Endpoint != "" {
-		add("endpoint", textCell(r.Target.Endpoint, jsonPtr("target", "endpoint")))
+		add("endpoint", textCell(r.Target.Endpoint, tg("endpoint")))
 	}
-	add("quota model", textCell(r.Target.QuotaModel, jsonPtr("target", "quota_model")))
+	add("quota model", textCell(r.Target.QuotaModel, tg("quota_model")))
 	if r.Target.QuotasAppliedBy != "" {
-		add("quotas applied by", textCell(r.Target.QuotasAppliedBy, jsonPtr("target", "quotas_applied_by")))
+		add("quotas applied by", textCell(r.Target.QuotasAppliedBy, tg("quotas_applied_by")))
 	}
-	add("started", htmlCell{Text: formatTime(r.StartedAt), Src: jsonPtr("started_at"), Kind: kindTime})
+	add("started", htmlCell{Text: timeOr(r.StartedAt, NotApplicable), Src: jsonPtr("started_at"), Kind: kindTime})
 	add("duration s", numCell(KindSeconds, r.DurationS, jsonPtr("duration_s")))
-	add("partial", htmlCell{Text: yesNo(r.Partial), Src: jsonPtr("partial"), Kind: kindYesNo})
-	vs := make([]string, 0, len(r.Target.Versions))
-	for k := range r.Target.Versions {
-		vs = append(vs, k)
-	}
-	sort.Strings(vs)
-	for _, k := range vs {
-		add("version "+k, textCell(r.Target.Versions[k], jsonPtr("target", "versions", k)))
+	add("partial", boolCell(kindYesNo, r.Partial, jsonPtr("partial")))
+	for _, k := range sortedKeys(r.Target.Versions) {
+		add("version "+k, textCell(r.Target.Versions[k], tg("versions", k)))
 	}
 	return t
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
+// tableSpec is one table of the HTML report after its charts: its fixed
+// texts and how its rows come from the results.
+type tableSpec struct {
+	id, title, note, empty string
+	heads                  []string
+	// fill adds the rows of r to t; it may also fit t's header and note
+	// to what r holds.
+	fill func(t *htmlTable, r *report.Results)
 }
 
-func workloadTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "workloads",
-		Title: "Workloads",
-		Note:  "goodput = successful requests (and data-key cache hits) per second; thr-att% = throttled attempts / attempts; thr-req = requests that failed by throttling.",
-		Header: tableHeads("workload", "operation", "key", "caller", "bucket", "target/s", "sent/s", "goodput/s",
-			"requests", "ok", "attempts", "thr-att", "thr-att%", "thr-req", "dropped", "cache hits"),
-		Empty: "No workloads.",
-	}
+// table builds s's table of r.
+func (s tableSpec) table(r *report.Results) *htmlTable {
+	t := &htmlTable{ID: s.id, Title: s.title, Note: s.note, Header: tableHeads(s.heads...), Empty: s.empty}
+	s.fill(t, r)
+	return t
+}
+
+// dataTables are the HTML report's tables after its charts, in page order.
+var dataTables = []tableSpec{
+	{
+		id: "workloads", title: "Workloads", empty: "No workloads.", fill: workloadRows,
+		note: "goodput = successful requests (and data-key cache hits) per second; thr-att% = throttled attempts / attempts; thr-req = requests that failed by throttling.",
+		heads: []string{"workload", "operation", "key", "caller", "bucket", "target/s", "sent/s", "goodput/s",
+			"requests", "ok", "attempts", "thr-att", "thr-att%", "thr-req", "dropped", "cache hits"},
+	},
+	{
+		id: "latency", title: "Latency", empty: "No workloads.", fill: latencyRows,
+		note: "Request latency is measured from each request's intended send time (coordinated omission corrected), including retries and backoff; service time per attempt from its actual send.",
+		heads: []string{"workload", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+			"svc p50 ms", "svc p90 ms", "svc p99 ms", "svc p99.9 ms", "svc max ms"},
+	},
+	{
+		id: "errors", title: "Failed requests by error code", empty: "No request failed.", fill: errorRows,
+		note:  "QuotaExceededError is raised by the SDK itself when its retry token bucket is empty: the request was not sent again.",
+		heads: []string{"workload", "error code", "count"},
+	},
+	{
+		id: "clients", title: "SDK clients", empty: "No SDK client information in these results.", fill: clientRows,
+		note: "Each setting with where it came from. A shared client sends for several workloads (per Region): one retry token bucket, one adaptive rate limiter. " +
+			"The retry bucket is its size at real size; tokens is what the run's client started with, the size times the run's scale, so that it empties as fast as at real size.",
+		heads: []string{"client", "shared", "workloads", "retry", "source", "max attempts", "source",
+			"max backoff", "source", "retry bucket", "source", "tokens"},
+	},
+	{
+		id: "retry-quota", title: "Retry quota exhausted", empty: "No SDK client ran out of retry quota.", fill: retryQuotaRows,
+		note: "Requests that failed with QuotaExceededError: the SDK client's retry token bucket was empty, so the SDK did not send their retry " +
+			"(a retry after a throttle costs 5 tokens, other retries 14, a first-attempt success gives 1 back). " +
+			"from s and to s are the seconds of the first and last such failure (−1: the results have no per-second failures).",
+		heads: []string{"workload", "client", "retry bucket", "from s", "to s", "requests", "of requests%"},
+	},
+	{
+		id: "buckets", title: "Quota buckets", empty: "No buckets.", fill: bucketRows,
+		note: "A bucket is a caller account × Region × class: every key and caller of that account in that Region shares it. Demand = attempts per second; util% = demand / quota.",
+		heads: []string{"bucket", "account", "region", "class", "quota/s", "demand/s", "util%",
+			"allowed", "throttled", "thr-att%", "workloads", "keys"},
+	},
+	{
+		id: "plan", title: "Prediction", empty: "No prediction in these results.", fill: planRows,
+		note: "What kmsload plan predicted for this scenario, scale and quotas before the run: how it predicts, the bucket that saturates first " +
+			"and at how many times the scenario's load (quota / busiest second's demand), and the layout's monthly bill at real size and list prices.",
+		heads: []string{"model", "first to saturate", "at × the load", "monthly cost USD"},
+	},
+	{
+		id: "keys", title: "Keys", empty: "No workload names a key.", fill: keyRows,
+		note: "Workloads aggregated by the key they use. A key has no quota of its own: its callers' buckets do.",
+		heads: []string{"key", "workloads", "buckets", "sent/s", "goodput/s", "requests", "ok",
+			"attempts", "thr-att", "thr-att%"},
+	},
+	{
+		id: "coupling", title: "Coupling", empty: "Run with --isolate to measure coupling.", fill: couplingRows,
+		note: "Each workload run alone, then all together: coupling% = 1 − goodput together / goodput alone.",
+		heads: []string{"workload", "bucket", "goodput/s alone", "goodput/s together", "coupling%",
+			"thr-att% alone", "thr-att% together", "p99 ms alone", "p99 ms together", "shares bucket with", "shares key with"},
+	},
+	{
+		id: "events", title: "Events and blast radius", empty: "No lifecycle events.", fill: eventRows,
+		note:  "Workloads whose requests failed other than by throttling from the event's second on; seconds are inclusive.",
+		heads: []string{"at s", "action", "key", "event error", "affected workload", "from s", "to s", "failed", "error code", "count"},
+	},
+	{
+		id: "thresholds", title: "Thresholds", empty: "No thresholds were evaluated.", fill: thresholdRows,
+		note:  "Evaluated on the run's totals; rates at real-world size (measured / scale).",
+		heads: []string{"workload", "expression", "measured", "limit", "unit", "result"},
+	},
+}
+
+func workloadRows(t *htmlTable, r *report.Results) {
 	for i, w := range r.Workloads {
-		p := func(f string) string { return jsonPtr("workloads", i, f) }
+		p := under("workloads", i)
 		t.Rows = append(t.Rows, []htmlCell{
 			textCell(w.Name, p("name")), textCell(w.Operation, p("operation")), textCell(w.Key, p("key")),
 			textCell(w.CallerAccount, p("caller_account")), textCell(w.Bucket, p("bucket")),
@@ -156,79 +307,44 @@ func workloadTable(r *report.Results) *htmlTable {
 			countCell(w.Dropped, p("dropped")), countCell(w.CacheHits, p("cache_hits")),
 		})
 	}
-	return t
 }
 
-func latencyTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "latency",
-		Title: "Latency",
-		Note:  "Request latency is measured from each request's intended send time (coordinated omission corrected), including retries and backoff; service time per attempt from its actual send.",
-		Header: tableHeads("workload", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-			"svc p50 ms", "svc p90 ms", "svc p99 ms", "svc p99.9 ms", "svc max ms"),
-		Empty: "No workloads.",
-	}
+func latencyRows(t *htmlTable, r *report.Results) {
 	for i, w := range r.Workloads {
-		row := []htmlCell{textCell(w.Name, jsonPtr("workloads", i, "name"))}
+		p := under("workloads", i)
+		row := []htmlCell{textCell(w.Name, p("name"))}
 		for _, s := range []struct {
 			field string
-			p     report.Percentiles
+			ms    report.Percentiles
 		}{{"latency_ms", w.LatencyMs}, {"service_ms", w.ServiceMs}} {
-			p := func(f string) string { return jsonPtr("workloads", i, s.field, f) }
 			row = append(row,
-				numCell(KindMs, s.p.P50, p("p50")), numCell(KindMs, s.p.P90, p("p90")), numCell(KindMs, s.p.P99, p("p99")),
-				numCell(KindMs, s.p.P999, p("p999")), numCell(KindMs, s.p.Max, p("max")))
+				numCell(KindMs, s.ms.P50, p(s.field, "p50")), numCell(KindMs, s.ms.P90, p(s.field, "p90")), numCell(KindMs, s.ms.P99, p(s.field, "p99")),
+				numCell(KindMs, s.ms.P999, p(s.field, "p999")), numCell(KindMs, s.ms.Max, p(s.field, "max")))
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return t
 }
 
-func errorTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:     "errors",
-		Title:  "Failed requests by error code",
-		Note:   "QuotaExceededError is raised by the SDK itself when its retry token bucket is empty: the request was not sent again.",
-		Header: tableHeads("workload", "error code", "count"),
-		Empty:  "No request failed.",
-	}
+func errorRows(t *htmlTable, r *report.Results) {
 	for i, w := range r.Workloads {
+		p := under("workloads", i)
 		for _, code := range sortedKeys(w.Errors) {
-			t.Rows = append(t.Rows, []htmlCell{
-				textCell(w.Name, jsonPtr("workloads", i, "name")),
-				keyCell(code, jsonPtr("workloads", i, "errors", code)),
-				countCell(w.Errors[code], jsonPtr("workloads", i, "errors", code)),
-			})
+			row := []htmlCell{textCell(w.Name, p("name"))}
+			t.Rows = append(t.Rows, append(row, codeCells(code, w.Errors[code], p("errors", code))...))
 		}
 	}
-	return t
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-func bucketTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "buckets",
-		Title: "Quota buckets",
-		Note:  "A bucket is a caller account × Region × class: every key and caller of that account in that Region shares it. Demand = attempts per second; util% = demand / quota.",
-		Header: tableHeads("bucket", "account", "region", "class", "quota/s", "demand/s", "util%",
-			"allowed", "throttled", "thr-att%", "workloads", "keys"),
-		Empty: "No buckets.",
-	}
-	if r.Plan != nil { // predicted next to measured, as in the text summary
+// bucketRows shows each bucket's load, measured next to the prediction
+// when the results hold one, as the text summary does.
+func bucketRows(t *htmlTable, r *report.Results) {
+	if r.Plan != nil {
 		t.Note += " pred = predicted by kmsload plan before the run (see Prediction below)."
 		t.Header = tableHeads("bucket", "account", "region", "class", "quota/s", "demand/s", "pred demand/s", "util%",
 			"allowed", "throttled", "thr-att%", "pred thr-att%", "workloads", "keys")
 	}
 	for i, b := range r.Buckets {
-		p := func(f string) string { return jsonPtr("buckets", i, f) }
+		p := under("buckets", i)
 		quota := math.NaN()
 		if b.QuotaPerS > 0 {
 			quota = b.QuotaPerS
@@ -258,26 +374,17 @@ func bucketTable(r *report.Results) *htmlTable {
 		row = append(row, listCell(b.Workloads, p("workloads")), listCell(b.Keys, p("keys")))
 		t.Rows = append(t.Rows, row)
 	}
-	return t
 }
 
-// planTable shows `kmsload plan`'s prediction for the run; its
-// per-bucket numbers are in the bucket table.
-func planTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "plan",
-		Title: "Prediction",
-		Note: "What kmsload plan predicted for this scenario, scale and quotas before the run: how it predicts, the bucket that saturates first " +
-			"and at how many times the scenario's load (quota / busiest second's demand), and the layout's monthly bill at real size and list prices.",
-		Header: tableHeads("model", "first to saturate", "at × the load", "monthly cost USD"),
-		Empty:  "No prediction in these results.",
-	}
+// planRows shows `kmsload plan`'s prediction for the run; its per-bucket
+// numbers are in the bucket table.
+func planRows(t *htmlTable, r *report.Results) {
 	t.Header[2].Num, t.Header[3].Num = true, true
 	p := r.Plan
 	if p == nil {
-		return t
+		return
 	}
-	ptr := func(f string) string { return jsonPtr("plan", f) }
+	ptr := under("plan")
 	growth := p.GrowthFactor
 	if growth == 0 { // omitted from results.json: no bucket saturates
 		growth = math.NaN()
@@ -288,53 +395,26 @@ func planTable(r *report.Results) *htmlTable {
 		numCell(KindSig4, growth, srcExpr("nonzero", srcExpr("orzero", ptr("growth_factor")))),
 		numCell(KindSig4, p.MonthlyCostUSD, ptr("monthly_cost_usd")),
 	})
-	return t
 }
 
-// clientTable lists the run's SDK clients, each setting with where it
-// came from, as the text summary does: one row per client, in the order
-// of its first workload.
-func clientTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "clients",
-		Title: "SDK clients",
-		Note: "Each setting with where it came from. A shared client sends for several workloads (per Region): one retry token bucket, one adaptive rate limiter. " +
-			"The retry bucket is its size at real size; tokens is what the run's client started with, the size times the run's scale, so that it empties as fast as at real size.",
-		Header: tableHeads("client", "shared", "workloads", "retry", "source", "max attempts", "source",
-			"max backoff", "source", "retry bucket", "source", "tokens"),
-		Empty: "No SDK client information in these results.",
-	}
-	var order []string
-	members := map[string][]int{} // workload indices per client
-	for i, w := range r.Workloads {
+// clientRows lists the run's SDK clients, each setting with where it came
+// from, as the text summary does: one row per client, in the order of its
+// first workload.
+func clientRows(t *htmlTable, r *report.Results) {
+	order, members := groupWorkloads(r, func(w report.Workload) (string, bool) {
 		if w.Client == nil {
-			continue
+			return "", false
 		}
-		if _, ok := members[w.Client.Name]; !ok {
-			order = append(order, w.Client.Name)
-		}
-		members[w.Client.Name] = append(members[w.Client.Name], i)
-	}
+		return w.Client.Name, true
+	})
 	for _, name := range order {
 		idx := members[name]
 		c := r.Workloads[idx[0]].Client
-		p := func(f ...string) string {
-			tokens := []any{"workloads", idx[0], "client"}
-			for _, s := range f {
-				tokens = append(tokens, s)
-			}
-			return jsonPtr(tokens...)
-		}
-		names := make([]string, len(idx))
-		srcs := make([]string, len(idx))
-		for j, i := range idx {
-			names[j], srcs[j] = r.Workloads[i].Name, jsonPtr("workloads", i, "name")
-		}
-		sort.Strings(names)
+		p := under("workloads", idx[0], "client")
 		row := []htmlCell{
 			textCell(c.Name, p("name")),
-			{Text: yesNo(c.Shared), Src: p("shared"), Kind: kindYesNo},
-			listCell(slices.Compact(names), srcExpr("list", srcs...)),
+			boolCell(kindYesNo, c.Shared, p("shared")),
+			workloadList(r, idx, "name", func(w report.Workload) string { return w.Name }),
 		}
 		for _, s := range []struct {
 			field string
@@ -350,89 +430,45 @@ func clientTable(r *report.Results) *htmlTable {
 		}
 		t.Rows = append(t.Rows, append(row, tokens))
 	}
-	return t
 }
 
-// retryQuotaTable lists the workloads whose SDK client ran out of retry
+// retryQuotaRows lists the workloads whose SDK client ran out of retry
 // quota: requests that failed with QuotaExceededError, their retry not
 // sent.
-func retryQuotaTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "retry-quota",
-		Title: "Retry quota exhausted",
-		Note: "Requests that failed with QuotaExceededError: the SDK client's retry token bucket was empty, so the SDK did not send their retry " +
-			"(a retry after a throttle costs 5 tokens, other retries 14, a first-attempt success gives 1 back). " +
-			"from s and to s are the seconds of the first and last such failure (−1: the results have no per-second failures).",
-		Header: tableHeads("workload", "client", "retry bucket", "from s", "to s", "requests", "of requests%"),
-		Empty:  "No SDK client ran out of retry quota.",
-	}
+func retryQuotaRows(t *htmlTable, r *report.Results) {
 	for i, w := range r.Workloads {
 		q := w.RetryQuotaExhausted
 		if q == nil || q.Requests == 0 {
 			continue
 		}
-		p := func(f ...string) string {
-			tokens := []any{"workloads", i}
-			for _, s := range f {
-				tokens = append(tokens, s)
-			}
-			return jsonPtr(tokens...)
-		}
+		p, pq := under("workloads", i), under("workloads", i, "retry_quota_exhausted")
 		bucket := htmlCell{Text: NotApplicable, Src: p("client"), Kind: kindEmpty}
 		if w.Client != nil {
 			bucket = textCell(w.Client.RetryBucket.Value, p("client", "retry_bucket", "value"))
 		}
 		t.Rows = append(t.Rows, []htmlCell{
 			textCell(w.Name, p("name")),
-			textCell(q.Client, p("retry_quota_exhausted", "client")),
+			textCell(q.Client, pq("client")),
 			bucket,
-			numCell(KindSeconds, float64(q.FirstS), p("retry_quota_exhausted", "first_s")),
-			numCell(KindSeconds, float64(q.LastS), p("retry_quota_exhausted", "last_s")),
-			countCell(q.Requests, p("retry_quota_exhausted", "requests")),
-			numCell(KindShare, shareOf(float64(q.Requests), float64(w.Requests)),
-				srcExpr("ratio", p("retry_quota_exhausted", "requests"), p("requests"))),
+			numCell(KindSeconds, float64(q.FirstS), pq("first_s")),
+			numCell(KindSeconds, float64(q.LastS), pq("last_s")),
+			countCell(q.Requests, pq("requests")),
+			numCell(KindShare, shareOf(float64(q.Requests), float64(w.Requests)), srcExpr("ratio", pq("requests"), p("requests"))),
 		})
 	}
-	return t
 }
 
-func keyTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "keys",
-		Title: "Keys",
-		Note:  "Workloads aggregated by the key they use. A key has no quota of its own: its callers' buckets do.",
-		Header: tableHeads("key", "workloads", "buckets", "sent/s", "goodput/s", "requests", "ok",
-			"attempts", "thr-att", "thr-att%"),
-		Empty: "No workload names a key.",
-	}
-	byKey := map[string][]int{}
-	var keys []string
-	for i, w := range r.Workloads {
-		if w.Key == "" {
-			continue
-		}
-		if _, ok := byKey[w.Key]; !ok {
-			keys = append(keys, w.Key)
-		}
-		byKey[w.Key] = append(byKey[w.Key], i)
-	}
+// keyRows aggregates the workloads by the key they use, keys in order.
+func keyRows(t *htmlTable, r *report.Results) {
+	keys, byKey := groupWorkloads(r, func(w report.Workload) (string, bool) { return w.Key, w.Key != "" })
 	sort.Strings(keys)
 	for _, k := range keys {
 		idx := byKey[k]
-		paths := func(f string) []string {
-			ps := make([]string, len(idx))
-			for j, i := range idx {
-				ps[j] = jsonPtr("workloads", i, f)
-			}
-			return ps
-		}
-		var names, buckets []string
+		sum := func(f string) string { return srcExpr("sum", workloadPtrs(idx, f)...) }
 		var sent, good float64
 		var req, ok, att, thr int64
 		for _, i := range idx {
 			w := r.Workloads[i]
-			names = append(names, w.Name)
-			buckets = append(buckets, w.Bucket)
 			sent += w.SentPerS
 			good += w.GoodputPerS
 			req += w.Requests
@@ -440,36 +476,24 @@ func keyTable(r *report.Results) *htmlTable {
 			att += w.Attempts
 			thr += w.ThrottledAttempts
 		}
-		sort.Strings(names)
-		sort.Strings(buckets)
 		t.Rows = append(t.Rows, []htmlCell{
 			textCell(k, jsonPtr("workloads", idx[0], "key")),
-			listCell(slices.Compact(names), srcExpr("list", paths("name")...)),
-			listCell(slices.Compact(buckets), srcExpr("list", paths("bucket")...)),
-			numCell(KindRate, sent, srcExpr("sum", paths("sent_per_s")...)),
-			numCell(KindRate, good, srcExpr("sum", paths("goodput_per_s")...)),
-			countCell(req, srcExpr("sum", paths("requests")...)),
-			countCell(ok, srcExpr("sum", paths("ok")...)),
-			countCell(att, srcExpr("sum", paths("attempts")...)),
-			countCell(thr, srcExpr("sum", paths("throttled_attempts")...)),
-			numCell(KindShare, shareOf(float64(thr), float64(att)),
-				srcExpr("ratio", srcExpr("sum", paths("throttled_attempts")...), srcExpr("sum", paths("attempts")...))),
+			workloadList(r, idx, "name", func(w report.Workload) string { return w.Name }),
+			workloadList(r, idx, "bucket", func(w report.Workload) string { return w.Bucket }),
+			numCell(KindRate, sent, sum("sent_per_s")),
+			numCell(KindRate, good, sum("goodput_per_s")),
+			countCell(req, sum("requests")),
+			countCell(ok, sum("ok")),
+			countCell(att, sum("attempts")),
+			countCell(thr, sum("throttled_attempts")),
+			numCell(KindShare, shareOf(float64(thr), float64(att)), srcExpr("ratio", sum("throttled_attempts"), sum("attempts"))),
 		})
 	}
-	return t
 }
 
-func couplingTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:    "coupling",
-		Title: "Coupling",
-		Note:  "Each workload run alone, then all together: coupling% = 1 − goodput together / goodput alone.",
-		Header: tableHeads("workload", "bucket", "goodput/s alone", "goodput/s together", "coupling%",
-			"thr-att% alone", "thr-att% together", "p99 ms alone", "p99 ms together", "shares bucket with", "shares key with"),
-		Empty: "Run with --isolate to measure coupling.",
-	}
+func couplingRows(t *htmlTable, r *report.Results) {
 	for i, c := range r.Coupling {
-		p := func(f string) string { return jsonPtr("coupling", i, f) }
+		p := under("coupling", i)
 		cc := numCell(KindShare, c.Coupling, p("coupling"))
 		if c.Coupling > 0 {
 			cc.Bar = c.Coupling
@@ -490,60 +514,44 @@ func couplingTable(r *report.Results) *htmlTable {
 			listCell(c.SharesKeyWith, p("shares_key_with")),
 		})
 	}
-	return t
 }
 
-func eventTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:     "events",
-		Title:  "Events and blast radius",
-		Note:   "Workloads whose requests failed other than by throttling from the event's second on; seconds are inclusive.",
-		Header: tableHeads("at s", "action", "key", "event error", "affected workload", "from s", "to s", "failed", "error code", "count"),
-		Empty:  "No lifecycle events.",
-	}
+// eventRows has a row per event, affected workload and error code; an
+// event that affected none has one row saying so.
+func eventRows(t *htmlTable, r *report.Results) {
 	for i, e := range r.Events {
-		p := func(f string) string { return jsonPtr("events", i, f) }
+		p := under("events", i)
 		head := []htmlCell{
 			numCell(KindSeconds, e.AtS, p("at_s")), textCell(e.Action, p("action")), textCell(e.Key, p("key")), textCell(e.Error, p("error")),
 		}
 		if len(e.Affected) == 0 {
-			row := append(append([]htmlCell{}, head...), htmlCell{Text: "none", Src: p("affected"), Kind: kindEmpty, Class: "label"})
-			t.Rows = append(t.Rows, row)
+			t.Rows = append(t.Rows, append(head, htmlCell{Text: "none", Src: p("affected"), Kind: kindEmpty, Class: "label"}))
 			continue
 		}
 		for j, im := range e.Affected {
-			q := func(f string) string { return jsonPtr("events", i, "affected", j, f) }
-			imp := []htmlCell{
+			q := under("events", i, "affected", j)
+			imp := append(slices.Clip(head),
 				textCell(im.Workload, q("workload")),
 				numCell(KindSeconds, im.FromS, q("from_s")), numCell(KindSeconds, im.ToS, q("to_s")),
 				countCell(im.Failed, q("failed")),
-			}
+			)
 			codes := sortedKeys(im.Errors)
 			if len(codes) == 0 {
-				t.Rows = append(t.Rows, append(append(append([]htmlCell{}, head...), imp...), htmlCell{Text: NotApplicable, Src: q("errors"), Kind: kindEmpty}))
+				t.Rows = append(t.Rows, append(slices.Clip(imp), htmlCell{Text: NotApplicable, Src: q("errors"), Kind: kindEmpty}))
 				continue
 			}
 			for _, code := range codes {
-				row := append(append([]htmlCell{}, head...), imp...)
-				row = append(row, keyCell(code, jsonPtr("events", i, "affected", j, "errors", code)), countCell(im.Errors[code], jsonPtr("events", i, "affected", j, "errors", code)))
-				t.Rows = append(t.Rows, row)
+				t.Rows = append(t.Rows, append(slices.Clip(imp), codeCells(code, im.Errors[code], q("errors", code))...))
 			}
 		}
 	}
-	return t
 }
 
-func thresholdTable(r *report.Results) *htmlTable {
-	t := &htmlTable{
-		ID:     "thresholds",
-		Title:  "Thresholds",
-		Note:   "Evaluated on the run's totals; rates at real-world size (measured / scale).",
-		Header: tableHeads("workload", "expression", "measured", "limit", "unit", "result"),
-		Empty:  "No thresholds were evaluated.",
-	}
+func thresholdRows(t *htmlTable, r *report.Results) {
 	for i, th := range r.Thresholds {
-		p := func(f string) string { return jsonPtr("thresholds", i, f) }
-		res := htmlCell{Text: passFail(th.Pass), Src: p("pass"), Kind: kindPass, Class: "fail"}
+		p := under("thresholds", i)
+		res := boolCell(kindPass, th.Pass, p("pass"))
+		res.Class = "fail"
 		if th.Pass {
 			res.Class = "pass"
 		}
@@ -556,14 +564,6 @@ func thresholdTable(r *report.Results) *htmlTable {
 			measured, numCell(KindSig4, th.Limit, p("limit")), textCell(th.Unit, p("unit")), res,
 		})
 	}
-	return t
-}
-
-func passFail(b bool) string {
-	if b {
-		return "pass"
-	}
-	return "FAIL"
 }
 
 // sharingMatrix says, for each pair of workloads, whether they share a

@@ -59,9 +59,24 @@ type junitFailure struct {
 // check). A failed threshold has a failure element whose message states
 // the measured value and the limit.
 func WriteJUnit(w io.Writer, r *report.Results) error {
-	if r == nil {
-		return fmt.Errorf("report: write junit: nil results")
+	return write(w, r, "junit", "results", writeJUnit)
+}
+
+func writeJUnit(w io.Writer, r *report.Results) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
 	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitDoc(r)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitDoc is r's JUnit document: one suite of test cases.
+func junitDoc(r *report.Results) junitSuites {
 	name := r.Scenario.Name
 	if name == "" {
 		name = "unnamed"
@@ -110,19 +125,7 @@ func WriteJUnit(w io.Writer, r *report.Results) error {
 			suite.Failures++
 		}
 	}
-	doc := junitSuites{Name: "kmsload", Tests: suite.Tests, Failures: suite.Failures, Time: dur, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return fmt.Errorf("report: write junit: %w", err)
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("report: write junit: %w", err)
-	}
-	if _, err := io.WriteString(w, "\n"); err != nil {
-		return fmt.Errorf("report: write junit: %w", err)
-	}
-	return nil
+	return junitSuites{Name: "kmsload", Tests: suite.Tests, Failures: suite.Failures, Time: dur, Suites: []junitSuite{suite}}
 }
 
 // thresholdMessage says what was measured against the limit, e.g.

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/kmsload/kmsload/internal/prose"
 	"github.com/kmsload/kmsload/report"
@@ -20,9 +18,10 @@ import (
 // Rates are per second, latencies in milliseconds, shares in percent; "-"
 // marks a value that does not apply.
 func WriteText(w io.Writer, r *report.Results) error {
-	if r == nil {
-		return fmt.Errorf("report: write text: nil results")
-	}
+	return write(w, r, "text", "results", writeText)
+}
+
+func writeText(w io.Writer, r *report.Results) error {
 	tw := &textWriter{w: w}
 	tw.header(r)
 	tw.workloads(r)
@@ -33,10 +32,7 @@ func WriteText(w io.Writer, r *report.Results) error {
 	tw.events(r)
 	tw.thresholds(r)
 	tw.verdict(r)
-	if tw.err != nil {
-		return fmt.Errorf("report: write text: %w", tw.err)
-	}
-	return nil
+	return tw.err
 }
 
 // textWriter keeps the first write error so the renderers stay linear.
@@ -52,19 +48,27 @@ func (t *textWriter) printf(format string, a ...any) {
 	_, t.err = fmt.Fprintf(t.w, format, a...)
 }
 
-// table writes a titled, aligned table; rows are tab-separated cells.
-func (t *textWriter) table(title string, header string, rows []string) {
+// table writes a titled, aligned table: header holds tab-separated
+// column names, rows their cells.
+func (t *textWriter) table(title string, header string, rows [][]string) {
+	t.printf("\n%s\n", title)
+	lines := make([]string, 0, 1+len(rows))
+	lines = append(lines, header)
+	for _, r := range rows {
+		lines = append(lines, strings.Join(r, "\t"))
+	}
+	t.aligned("  ", lines)
+}
+
+// aligned writes rows of tab-separated cells in aligned columns, each row
+// after indent.
+func (t *textWriter) aligned(indent string, rows []string) {
 	if t.err != nil {
 		return
 	}
-	t.printf("\n%s\n", title)
 	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
-	if _, err := fmt.Fprintln(tab, "  "+header); err != nil {
-		t.err = err
-		return
-	}
 	for _, r := range rows {
-		if _, err := fmt.Fprintln(tab, "  "+r); err != nil {
+		if _, err := fmt.Fprintln(tab, indent+r); err != nil {
 			t.err = err
 			return
 		}
@@ -73,11 +77,7 @@ func (t *textWriter) table(title string, header string, rows []string) {
 }
 
 func (t *textWriter) header(r *report.Results) {
-	name := r.Scenario.Name
-	if name == "" {
-		name = "(unnamed scenario)"
-	}
-	t.printf("kmsload results: %s\n", name)
+	t.printf("kmsload results: %s\n", scenarioName(r))
 	var rows []string
 	add := func(k, v string) { rows = append(rows, k+"\t"+v) }
 	if r.Scenario.Description != "" {
@@ -97,11 +97,7 @@ func (t *textWriter) header(r *report.Results) {
 		target += " (virtual time, no request sent)"
 	}
 	add("target", target)
-	qm := prose.OrDash(r.Target.QuotaModel)
-	if r.Target.QuotasAppliedBy != "" {
-		qm += ", applied by " + r.Target.QuotasAppliedBy
-	}
-	add("quota model", qm)
+	add("quota model", quotaModelText(r))
 	scale := fmt.Sprintf("%g", r.Scenario.Scale)
 	if r.Scenario.Scale != 0 && r.Scenario.Scale != 1 {
 		if r.Target.QuotasAppliedBy == "kmsload" {
@@ -115,8 +111,8 @@ func (t *textWriter) header(r *report.Results) {
 		add("window phase", ph)
 	}
 	dur := fmt.Sprintf("%.1f s", r.DurationS)
-	if !r.StartedAt.IsZero() {
-		dur += ", started " + r.StartedAt.UTC().Format(time.RFC3339)
+	if started := timeOr(r.StartedAt, ""); started != "" {
+		dur += ", started " + started
 	}
 	add("duration", dur)
 	if r.Partial {
@@ -129,36 +125,28 @@ func (t *textWriter) header(r *report.Results) {
 		}
 		add("PARTIAL", why+"; numbers cover only the part that ran")
 	}
-	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
-	for _, row := range rows {
-		if t.err != nil {
-			return
-		}
-		_, t.err = fmt.Fprintln(tab, "  "+row)
-	}
-	if t.err == nil {
-		t.err = tab.Flush()
-	}
+	t.aligned("  ", rows)
 }
 
 func (t *textWriter) workloads(r *report.Results) {
-	rows := make([]string, 0, len(r.Workloads))
-	for _, w := range r.Workloads {
-		rows = append(rows, strings.Join([]string{
-			w.Name + prose.Note(w.Team),
-			f1(w.TargetPerS), f1(w.SentPerS), f1(w.GoodputPerS),
-			fmt.Sprint(w.OK),
-			pct(w.ThrottledShare(), w.Attempts > 0),
-			fmt.Sprint(w.ThrottledRequests),
-			fmt.Sprint(w.Dropped), fmt.Sprint(w.CacheHits),
-			f2(w.LatencyMs.P50), f2(w.LatencyMs.P99), f2(w.LatencyMs.P999),
-			f2(w.ServiceMs.P99),
-			codes(w.Errors),
-		}, "\t"))
-	}
 	t.table("Workloads ("+teamsNote(r)+"latency from intended send time; thr-att% = throttled attempts / attempts)",
 		"workload\ttarget/s\tsent/s\tgoodput/s\tok\tthr-att%\tthr-req\tdropped\tcache-hits\tp50ms\tp99ms\tp999ms\tsvc-p99ms\terrors",
-		rows)
+		cellRows(r.Workloads, textWorkloadCells))
+}
+
+// textWorkloadCells are a workload's row of the Workloads table.
+func textWorkloadCells(w report.Workload) []string {
+	return []string{
+		w.Name + prose.Note(w.Team),
+		f1(w.TargetPerS), f1(w.SentPerS), f1(w.GoodputPerS),
+		fmt.Sprint(w.OK),
+		pct(w.ThrottledShare(), w.Attempts > 0),
+		fmt.Sprint(w.ThrottledRequests),
+		fmt.Sprint(w.Dropped), fmt.Sprint(w.CacheHits),
+		f2(w.LatencyMs.P50), f2(w.LatencyMs.P99), f2(w.LatencyMs.P999),
+		f2(w.ServiceMs.P99),
+		codes(w.Errors),
+	}
 }
 
 // teamsNote says how the workloads table shows teams, when any workload
@@ -179,8 +167,7 @@ func (t *textWriter) failures(r *report.Results) {
 	if len(v.Failures) == 0 {
 		return
 	}
-	rows := make([]string, 0, len(v.Failures))
-	for _, f := range v.Failures {
+	rows := cellRows(v.Failures, func(f report.Failure) []string {
 		budget := "error budget"
 		switch {
 		case !f.CountsAgainstBudget():
@@ -192,32 +179,20 @@ func (t *textWriter) failures(r *report.Results) {
 		if f.Expected > 0 {
 			expected = fmt.Sprintf("%d (%s)", f.Expected, strings.Join(f.ExpectedBy, "; "))
 		}
-		rows = append(rows, strings.Join([]string{f.Workload, f.Class.Label(), prose.Percent(f.Share),
-			fmt.Sprint(f.Count), f.CountsText(), expected, budget}, "\t"))
-	}
+		return append(failureCells(f, plain), expected, budget)
+	})
 	t.table(fmt.Sprintf("Failures (share of arrivals, worst first; error budget %s of arrivals per workload)", prose.Percent(v.ErrorBudget)),
 		"workload\tfailure\tshare\tcount\tcodes\texpected\tjudged-by", rows)
 }
 
 func (t *textWriter) buckets(r *report.Results) {
-	rows := make([]string, 0, len(r.Buckets))
-	for _, b := range r.Buckets {
-		util := "-"
-		if b.QuotaPerS > 0 {
-			util = f1(100 * b.DemandPerS / b.QuotaPerS)
-		}
-		quota := "-"
-		if b.QuotaPerS > 0 {
-			quota = f1(b.QuotaPerS)
-		}
-		cells := []string{b.Name, quota, f1(b.DemandPerS), util,
-			pct(b.ThrottledShare(), b.Allowed+b.Throttled > 0),
-			prose.List(b.Workloads), prose.List(b.Keys)}
+	rows := cellRows(r.Buckets, func(b report.Bucket) []string {
+		cells := bucketCells(b, plain)
 		if r.Plan != nil { // predicted next to measured
 			cells = slices.Insert(cells, 5, f1(b.PredictedDemandPerS), f1(100*b.PredictedThrottledShare))
 		}
-		rows = append(rows, strings.Join(cells, "\t"))
-	}
+		return cells
+	})
 	header := "bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tworkloads\tkeys"
 	if r.Plan != nil {
 		header = "bucket\tquota/s\tdemand/s\tutil%\tthr-att%\tpred-demand/s\tpred-thr-att%\tworkloads\tkeys"
@@ -236,17 +211,7 @@ func (t *textWriter) coupling(r *report.Results) {
 	if len(r.Coupling) == 0 {
 		return
 	}
-	rows := make([]string, 0, len(r.Coupling))
-	for _, c := range r.Coupling {
-		rows = append(rows, strings.Join([]string{
-			c.Workload,
-			f1(c.IsolatedGoodputPerS), f1(c.CombinedGoodputPerS),
-			f1(100 * c.IsolatedThrottledShare), f1(100 * c.CombinedThrottledShare),
-			f2(c.IsolatedP99Ms), f2(c.CombinedP99Ms),
-			f1(100 * c.Coupling),
-			prose.List(c.SharesBucketWith), prose.List(c.SharesKeyWith),
-		}, "\t"))
-	}
+	rows := cellRows(r.Coupling, func(c report.Coupling) []string { return couplingCells(c, plain) })
 	t.table("Coupling (alone vs together; coupling% = 1 - goodput together / goodput alone)",
 		"workload\tgoodput/s-alone\tgoodput/s-together\tthr-att%-alone\tthr-att%-together\tp99ms-alone\tp99ms-together\tcoupling%\tshares-bucket-with\tshares-key-with",
 		rows)
@@ -275,16 +240,7 @@ func (t *textWriter) events(r *report.Results) {
 			rows = append(rows, fmt.Sprintf("%s\t%d failed\tseconds %g-%g\t%s",
 				im.Workload, im.Failed, im.FromS, im.ToS, codes(im.Errors)))
 		}
-		tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
-		for _, row := range rows {
-			if t.err != nil {
-				return
-			}
-			_, t.err = fmt.Fprintln(tab, "    "+row)
-		}
-		if t.err == nil {
-			t.err = tab.Flush()
-		}
+		t.aligned("    ", rows)
 	}
 }
 
@@ -292,14 +248,9 @@ func (t *textWriter) thresholds(r *report.Results) {
 	if len(r.Thresholds) == 0 {
 		return
 	}
-	rows := make([]string, 0, len(r.Thresholds))
-	for _, th := range r.Thresholds {
-		res := "FAIL"
-		if th.Pass {
-			res = "pass"
-		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s", res, th.Workload, th.Expr, th.FormatValue()+prose.Note(th.Note)))
-	}
+	rows := cellRows(r.Thresholds, func(th report.Threshold) []string {
+		return []string{boolText(kindPass, th.Pass), th.Workload, th.Expr, th.FormatValue() + prose.Note(th.Note)}
+	})
 	t.table("Thresholds (on the run's totals; rates at real-world size, measured / scale)", "result\tworkload\texpression\tvalue", rows)
 }
 
@@ -352,11 +303,7 @@ func codes(m map[string]int64) string {
 	if len(m) == 0 {
 		return "-"
 	}
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
+	ks := sortedKeys(m)
 	parts := make([]string, len(ks))
 	for i, k := range ks {
 		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
@@ -371,8 +318,7 @@ func (t *textWriter) clients(r *report.Results) {
 	if len(gs) == 0 {
 		return
 	}
-	rows := make([]string, 0, len(gs))
-	for _, g := range gs {
+	rows := cellRows(gs, func(g *report.ClientGroup) []string {
 		names := make([]string, len(g.Workloads))
 		for i, w := range g.Workloads {
 			names[i] = w.Name
@@ -381,9 +327,9 @@ func (t *textWriter) clients(r *report.Results) {
 		if g.Info.Shared {
 			name += " (shared)"
 		}
-		rows = append(rows, strings.Join([]string{name, prose.List(names),
-			g.Info.Retry.String(), g.Info.MaxAttempts.String(), g.Info.MaxBackoff.String(), g.Info.RetryBucketText()}, "\t"))
-	}
+		return []string{name, prose.List(names),
+			g.Info.Retry.String(), g.Info.MaxAttempts.String(), g.Info.MaxBackoff.String(), g.Info.RetryBucketText()}
+	})
 	t.table("SDK clients (each setting with where it came from)",
 		"client\tworkloads\tretry\tmax-attempts\tmax-backoff\tretry-bucket", rows)
 }
