@@ -53,7 +53,7 @@ type Results struct {
 	// fields are set with it.
 	Plan *PlanSummary `json:"plan,omitempty"`
 	// Cluster is present for a distributed run (agents, clock offsets,
-	// lost agents); see snapshot.go.
+	// lost agents); see cluster.go.
 	Cluster *Cluster `json:"cluster,omitempty"`
 }
 
