@@ -98,7 +98,7 @@ func capacityScenario(cmd *cobra.Command, path string, f capacityFlags) error {
 	if f.simulate && f.run.scale == 0 {
 		scale = 1 // a simulated search runs at real size unless --scale says otherwise
 	}
-	p, err := predict(s, f.run, scale)
+	p, err := predict(s, f.run.windowFlags, scale)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -155,10 +155,10 @@ func simulateRunner(s *scenario.Scenario, f capacityFlags, scale float64) capaci
 		if err != nil {
 			return nil, err
 		}
-		opts, err := simOptions(sc, simFlags{
+		opts, err := simOptions(sc, simFlags{windowFlags{
 			duration: f.run.duration, scale: scale, retry: f.run.retry, seed: f.run.seed,
 			quotas: f.run.quotas, algorithm: f.run.algorithm, latency: f.run.latency, drainTimeout: f.run.drainTimeout,
-		})
+		}})
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func measuredRunner(s *scenario.Scenario, workload string, f runFlags, scale flo
 	default:
 		return nil, usageErr(fmt.Errorf("--target %q: want embedded, endpoint or localstack", f.target))
 	}
-	qcfg, quotasOn, err := quotaConfig(s, f, scale)
+	qcfg, quotasOn, err := quotaConfig(s, f.windowFlags, scale)
 	if err != nil {
 		return nil, usageErr(err)
 	}
@@ -203,7 +203,7 @@ func measuredRunner(s *scenario.Scenario, workload string, f runFlags, scale flo
 			Quota: qcfg, DrainTimeout: f.drainTimeout, HTTPClient: f.httpClient,
 		}
 		if f.target == "embedded" {
-			srv, url, shutdown, err := startEmbedded(f, "")
+			srv, url, shutdown, err := startEmbedded(f.windowFlags, "")
 			if err != nil {
 				return nil, err
 			}

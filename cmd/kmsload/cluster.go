@@ -96,7 +96,7 @@ merge, and keeps them until the run ends. It runs until SIGINT or SIGTERM.`,
 // that together they meet the scenario's quota), endpoint uses the plan's
 // URL.
 func prepareAgent(ctx context.Context, p *cluster.Plan, opts *driver.Options) (func(), error) {
-	f := runFlags{quotas: p.Target.Quotas, algorithm: p.Target.QuotaAlgorithm, latency: p.Target.Latency}
+	f := windowFlags{quotas: p.Target.Quotas, algorithm: p.Target.QuotaAlgorithm, latency: p.Target.Latency}
 	scale := opts.Scenario.RunScale(p.Scale)
 	qcfg, quotasOn, err := quotaConfig(opts.Scenario, f, scale/float64(len(p.Agents)))
 	if err != nil {

@@ -76,7 +76,7 @@ func planScenario(cmd *cobra.Command, path string, f planFlags) error {
 		return usageErr(errors.New("--quotas off: with quotas off nothing throttles and there is nothing to plan"))
 	}
 	scale := s.RunScale(f.scale)
-	p, err := predict(s, runFlags{quotas: f.quotas, algorithm: f.algorithm, retry: f.retry, windowPhase: f.windowPhase}, scale)
+	p, err := predict(s, windowFlags{quotas: f.quotas, algorithm: f.algorithm, retry: f.retry, windowPhase: f.windowPhase}, scale)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -103,7 +103,7 @@ const windowPhaseHelp = "where each measured window starts against the quota's o
 // predict plans scenario s with the quota configuration, retry settings
 // (--retry, the scenario, the SDK's environment and shared config) and
 // duration a run with flags f would use, at scale.
-func predict(s *scenario.Scenario, f runFlags, scale float64) (*plan.Plan, error) {
+func predict(s *scenario.Scenario, f windowFlags, scale float64) (*plan.Plan, error) {
 	qcfg, _, err := quotaConfig(s, f, scale)
 	if err != nil {
 		return nil, err

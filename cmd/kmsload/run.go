@@ -27,21 +27,31 @@ import (
 	"github.com/kmsload/kmsload/scenario"
 )
 
+// windowFlags are the flags run and simulate share: the measured window,
+// the scale, seeds, the retry mode, the quota model and the service-time
+// model, the error budget, and where results go.
+type windowFlags struct {
+	out          string
+	duration     time.Duration
+	scale        float64
+	isolate      bool
+	retry        string
+	seed         int64
+	jitterSeed   int64
+	quotas       string
+	algorithm    string
+	latency      string
+	quiet        bool
+	drainTimeout time.Duration
+	errorBudget  string // --error-budget ("" = the scenario's)
+	force        bool   // --force: overwrite the other command's results in --out
+	windowPhase  string // --window-phase (quota.ParseWindowPhase)
+}
+
 type runFlags struct {
+	windowFlags
 	target        string
 	endpoint      string
-	out           string
-	duration      time.Duration
-	scale         float64
-	isolate       bool
-	retry         string
-	seed          int64
-	jitterSeed    int64
-	quotas        string
-	algorithm     string
-	latency       string
-	quiet         bool
-	drainTimeout  time.Duration
 	junit         string
 	summaryMD     string
 	throttle      bool
@@ -54,9 +64,6 @@ type runFlags struct {
 	cpuProfile    string // write a pprof CPU profile of the run here
 	maxConns      int
 	httpClient    string // --http-client ("" = driver.DefaultHTTPClient)
-	errorBudget   string // --error-budget ("" = the scenario's)
-	force         bool   // --force: overwrite a simulation's results in --out
-	windowPhase   string // --window-phase (quota.ParseWindowPhase)
 }
 
 func newRunCmd() *cobra.Command {
@@ -166,7 +173,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		return usageErr(fmt.Errorf("--http-client: with --agents the agents send the requests; give it to each kmsload agent"))
 	}
 	scale := s.RunScale(f.scale)
-	qcfg, quotasOn, err := quotaConfig(s, f, scale)
+	qcfg, quotasOn, err := quotaConfig(s, f.windowFlags, scale)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -204,7 +211,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	var ept *endpointTarget
 	switch f.target {
 	case "embedded":
-		srv, url, shutdown, err := startEmbedded(f, "")
+		srv, url, shutdown, err := startEmbedded(f.windowFlags, "")
 		if err != nil {
 			return err
 		}
@@ -264,7 +271,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		ept.annotate(res, qcfg, quotasOn)
 	}
 	if quotasOn { // the prediction `kmsload plan` makes, next to the measurement
-		if p, err := predict(s, f, scale); err == nil {
+		if p, err := predict(s, f.windowFlags, scale); err == nil {
 			p.Annotate(res)
 		} else {
 			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
@@ -288,7 +295,7 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 
 // quotaConfig builds the embedded emulator's quota configuration from the
 // scenario and the flags. It reports whether quotas are on.
-func quotaConfig(s *scenario.Scenario, f runFlags, scale float64) (quota.Config, bool, error) {
+func quotaConfig(s *scenario.Scenario, f windowFlags, scale float64) (quota.Config, bool, error) {
 	mode := cmp.Or(f.quotas, s.Quotas.Mode, "aws")
 	cfg := quota.DefaultConfig()
 	switch mode {
@@ -312,7 +319,7 @@ func quotaConfig(s *scenario.Scenario, f runFlags, scale float64) (quota.Config,
 // startEmbedded starts the emulator on a loopback port; with upstream set
 // it is the throttling proxy in front of that KMS endpoint. Quotas are
 // armed by the driver's BeforeMeasure hook, after provisioning.
-func startEmbedded(f runFlags, upstream string) (*emulator.Server, string, func(), error) {
+func startEmbedded(f windowFlags, upstream string) (*emulator.Server, string, func(), error) {
 	delay, err := emulator.ParseLatency(f.latency)
 	if err != nil {
 		return nil, "", nil, usageErr(fmt.Errorf("--latency: %w", err))

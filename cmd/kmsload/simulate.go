@@ -27,23 +27,7 @@ import (
 // simulation never overwrites a measured run's results by default.
 const defaultSimOut = "kmsload-results/simulated"
 
-type simFlags struct {
-	windowPhase  string // --window-phase (quota.ParseWindowPhase)
-	out          string
-	duration     time.Duration
-	scale        float64
-	isolate      bool
-	retry        string
-	seed         int64
-	jitterSeed   int64
-	quotas       string
-	algorithm    string
-	latency      string
-	drainTimeout time.Duration
-	quiet        bool
-	errorBudget  string // --error-budget ("" = the scenario's)
-	force        bool   // --force: overwrite a measured run's results in --out
-}
+type simFlags struct{ windowFlags }
 
 func newSimulateCmd() *cobra.Command {
 	var f simFlags
@@ -102,7 +86,7 @@ func simOptions(s *scenario.Scenario, f simFlags) (sim.Options, error) {
 	if err != nil {
 		return sim.Options{}, usageErr(fmt.Errorf("--window-phase: %w", err))
 	}
-	qcfg, quotasOn, err := quotaConfig(s, runFlags{quotas: f.quotas, algorithm: f.algorithm}, f.scale)
+	qcfg, quotasOn, err := quotaConfig(s, f.windowFlags, f.scale)
 	if err != nil {
 		return sim.Options{}, usageErr(err)
 	}
@@ -175,7 +159,7 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 	res.Scenario.SHA256 = s.SHA256()
 	res.Target.Versions = versions()
 	if !opts.QuotasOff {
-		rf := runFlags{quotas: f.quotas, algorithm: f.algorithm, duration: f.duration, retry: f.retry, windowPhase: f.windowPhase}
+		rf := f.windowFlags
 		if p, err := predict(s, rf, opts.Scale); err == nil {
 			p.Annotate(res)
 		} else {

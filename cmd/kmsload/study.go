@@ -141,7 +141,7 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 	s = withDuration(s, f.duration)
 	f.duration = 0
 	scale := s.RunScale(f.scale)
-	rf := runFlags{duration: f.duration}
+	rf := windowFlags{duration: f.duration}
 	qcfg, quotasOn, err := quotaConfig(s, rf, scale)
 	if err != nil {
 		return study.Run{}, usageErr(err)

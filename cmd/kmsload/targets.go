@@ -56,7 +56,7 @@ func setupEndpoint(ctx context.Context, f runFlags, opts *driver.Options, qcfg q
 	if !f.throttle {
 		return t, func() {}, nil
 	}
-	srv, url, shutdown, err := startEmbedded(f, t.upstream)
+	srv, url, shutdown, err := startEmbedded(f.windowFlags, t.upstream)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -68,7 +68,7 @@ func validateFile(stdout, stderr io.Writer, path string, strict bool) bool {
 		printLoadError(stderr, err)
 		return false
 	}
-	cfg, on, err := quotaConfig(s, runFlags{}, 1)
+	cfg, on, err := quotaConfig(s, windowFlags{}, 1)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: quotas: %v\n", path, err)
 		return false
