@@ -284,7 +284,7 @@ func New(opts Options) (*Driver, error) {
 func (d *Driver) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
 	w := &workload{ResolvedWorkload: rw}
 	if rw.Key.Name != "" {
-		w.Key = d.resolveKey(rw.Key.Name)
+		w.Key = d.asTargetNames(rw.Key)
 	}
 	e := rw.Client
 	w.client = clientConf{EffectiveClient: e, info: plan.ClientInfo(e, d.res.Scale), tokens: e.ScaledTokens(d.res.Scale)}
@@ -297,9 +297,15 @@ func (d *Driver) newWorkload(rw scenario.ResolvedWorkload) (*workload, error) {
 }
 
 // resolveKey returns scenario key name resolved (scenario.ResolvedKey),
-// its alias as the target names it.
+// as the target names it (asTargetNames).
 func (d *Driver) resolveKey(name string) scenario.Key {
 	k, _ := d.res.Scenario.ResolvedKey(name)
+	return d.asTargetNames(k)
+}
+
+// asTargetNames returns resolved key k with its alias as the target names
+// it: on real AWS, the run's own alias for the scenario's (AWSAlias).
+func (d *Driver) asTargetNames(k scenario.Key) scenario.Key {
 	if d.opts.Target.Kind == TargetAWS {
 		k.Alias = AWSAlias(k.Alias)
 	}

@@ -144,7 +144,7 @@ func (p *prober) call(ctx context.Context, account, region, op string, f func(*k
 // quotaCryptoOp reports whether op is one of the cryptographic calls the
 // probe makes (paced at CryptoRate).
 func quotaCryptoOp(op string) bool {
-	return slices.Contains(scenario.Operations(), op) && op != scenario.OpDescribeKey
+	return scenario.IsOperation(op) && op != scenario.OpDescribeKey
 }
 
 // describe renders a target's error for a Lack.

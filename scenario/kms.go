@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -41,6 +42,9 @@ var operations = []string{
 // Operations returns the KMS operations a workload may name, in a fixed
 // order.
 func Operations() []string { return append([]string(nil), operations...) }
+
+// IsOperation reports whether op is a KMS operation a workload may name.
+func IsOperation(op string) bool { return slices.Contains(operations, op) }
 
 // keySpecs maps every KeySpec the loader accepts to the usages KMS allows
 // for it; the first usage is the default.

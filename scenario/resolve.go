@@ -150,7 +150,7 @@ func resolveWorkload(s *Scenario, i int, w Workload, o Overrides) (ResolvedWorkl
 		return rw, fmt.Errorf("unknown caller %q", w.Caller)
 	}
 	rw.Caller = caller
-	if !slices.Contains(operations, w.Operation) {
+	if !IsOperation(w.Operation) {
 		return rw, fmt.Errorf("unknown operation %q", w.Operation)
 	}
 	switch {

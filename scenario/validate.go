@@ -395,7 +395,7 @@ func (v *validator) workload(w Workload) {
 	case w.Operation == "":
 		v.errorf(join(path, "operation"), "required: one of %s", quoteList(operations))
 		opOK = false
-	case !contains(operations, w.Operation):
+	case !IsOperation(w.Operation):
 		v.errorf(join(path, "operation"), "unknown operation %q%s", clip(w.Operation), valueHint(w.Operation, operations))
 		opOK = false
 	}

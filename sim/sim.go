@@ -62,8 +62,9 @@ type Options struct {
 	Scenario *scenario.Scenario
 	// Duration of each measured window; 0 = the scenario's.
 	Duration time.Duration
-	// Scale multiplies workload rates; 0 = 1, real size: the simulation
-	// needs no scaling. Quota.Scale should be the same number.
+	// Scale multiplies workload rates; 0 = the scenario's (1 when unset),
+	// as a run's (scenario.Scenario.RunScale). Quota.Scale should be the
+	// same number.
 	Scale float64
 	// Quota is the quota configuration applied (already scaled); a zero
 	// Config (no Algorithm) means quota.DefaultConfig at Scale.
