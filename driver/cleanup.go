@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/time/rate"
 
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -148,7 +149,7 @@ func (s *Sweep) wait(ctx context.Context, op string) error {
 	if l == nil {
 		r := rate.Limit(SweepRate)
 		if op == "ScheduleKeyDeletion" {
-			r = ManagementRate
+			r = kmscall.ManagementRate
 		}
 		l = rate.NewLimiter(r, 1)
 		s.limiters[op] = l

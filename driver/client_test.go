@@ -12,6 +12,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/render"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -105,7 +106,7 @@ func TestSharedClientExhaustsRetryQuota(t *testing.T) {
 		}
 		// Its own error: QuotaExceededError beside, not inside, the
 		// ThrottlingException count.
-		if q := w.RetryQuotaExhausted; q == nil || q.Client != "app" || q.Requests != w.Errors[driver.CodeQuotaExceeded] {
+		if q := w.RetryQuotaExhausted; q == nil || q.Client != "app" || q.Requests != w.Errors[failure.CodeQuotaExceeded] {
 			t.Errorf("%s: RetryQuotaExhausted = %+v, errors %v; want client app and the QuotaExceededError count", w.Name, q, w.Errors)
 		}
 	}

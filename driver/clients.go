@@ -2,10 +2,6 @@ package driver
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,92 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/record"
+	"github.com/kmsload/kmsload/target"
 )
-
-// Request-level codes that are not KMS error codes.
-const (
-	// CodeQuotaExceeded is the final code of a request the SDK gave up on
-	// because its retry token bucket was empty.
-	CodeQuotaExceeded = failure.CodeQuotaExceeded
-	// CodeCanceled is the final code of a request whose context was
-	// cancelled (after the drain timeout).
-	CodeCanceled = failure.CodeCanceled
-	// CodeTimeout is the code of a transport timeout.
-	CodeTimeout = failure.CodeTimeout
-	// CodeConnection is the code of a connection failure (refused, reset,
-	// closed early).
-	CodeConnection = failure.CodeConnection
-	// CodeClient is the code of any other client-side failure.
-	CodeClient = failure.CodeClient
-)
-
-// throttleCodes are the KMS error codes that mean "throttled".
-var throttleCodes = map[string]bool{
-	"ThrottlingException":    true,
-	"LimitExceededException": true,
-}
-
-// Classify returns the outcome and code of one attempt's error: OK and ""
-// for nil; Throttled for ThrottlingException and LimitExceededException;
-// Failed with the KMS error code for other service errors, with
-// "QuotaExceededError" when the SDK's retry quota was exhausted, with
-// "Canceled" for a cancelled context, and with a transport class
-// ("Timeout", "ConnectionError", "HTTP<status>", "ClientError") otherwise.
-func Classify(err error) (record.Outcome, string) {
-	if err == nil {
-		return record.OK, ""
-	}
-	var q ratelimit.QuotaExceededError
-	if errors.As(err, &q) {
-		return record.Failed, CodeQuotaExceeded
-	}
-	if errors.Is(err, ErrCapReached) {
-		return record.Failed, CodeCapReached
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		code := api.ErrorCode()
-		if throttleCodes[code] {
-			return record.Throttled, code
-		}
-		return record.Failed, code
-	}
-	var rc *aws.RequestCanceledError
-	if errors.As(err, &rc) || errors.Is(err, context.Canceled) {
-		return record.Failed, CodeCanceled
-	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return record.Failed, CodeTimeout
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return record.Failed, CodeConnection
-	}
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return record.Failed, fmt.Sprintf("HTTP%d", re.HTTPStatusCode())
-	}
-	return record.Failed, CodeClient
-}
-
-// throttledBy returns the quota bucket that a throttled answer names in
-// the emulator's quota.HeaderThrottledBy header, "" when the answer
-// names none (other targets).
-func throttledBy(err error) string {
-	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) || re.Response == nil {
-		return ""
-	}
-	return re.Response.Header.Get(quota.HeaderThrottledBy)
-}
 
 // tracker follows one measured request through the SDK stack. The SDK runs
 // a request's attempts one after the other in the caller's goroutine, so
@@ -137,10 +54,10 @@ var attemptMiddleware = middleware.FinalizeMiddlewareFunc("kmsload.Attempt",
 		out, md, err := next.HandleFinalize(ctx, in)
 		service := time.Since(sent)
 		t.attempts++
-		o, code := Classify(err)
+		o, code := kmscall.Classify(err)
 		c := t.bucket.charge
 		if o == record.Throttled && c.Store != "" {
-			c.ByStore = throttledBy(err) == c.Store
+			c.ByStore = kmscall.ThrottledBy(err) == c.Store
 		}
 		t.rec.AttemptIn(t.w, c, sent, service, o, code)
 		return out, md, err
@@ -196,6 +113,6 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		Credentials:        credentials.NewStaticCredentialsProvider(account, "kmsload", ""),
 		HTTPClient:         d.endpoint,
 		Retryer:            retryer,
-		APIOptions:         append(apiOptions, d.serverAPIOptions(account)...),
+		APIOptions:         append(apiOptions, target.APIOptions(d.opts.Target.Server, account)...),
 	}), nil
 }

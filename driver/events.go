@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -109,7 +110,7 @@ func (d *Driver) applyEvent(winCtx context.Context, prov *provisioned, ev scenar
 	case scenario.ActionRotate:
 		_, err = c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: id})
 	case scenario.ActionPutKeyPolicy:
-		policy := keyPolicy(owner, d.accountIDs(owner, ev.AllowAccounts))
+		policy := kmscall.KeyPolicy(owner, d.res.Scenario.AccountIDs(owner, ev.AllowAccounts))
 		_, err = c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(policy)})
 	default:
 		return fmt.Errorf("driver: unknown event action %q", ev.Action)

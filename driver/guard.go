@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/record"
@@ -305,7 +306,7 @@ func (g *guard) middleware() middleware.FinalizeMiddleware {
 			}
 			out, md, err := next.HandleFinalize(ctx, in)
 			if t, _ := ctx.Value(trackerKey{}).(*tracker); t != nil {
-				o, _ := Classify(err)
+				o, _ := kmscall.Classify(err)
 				g.observe(time.Now(), t.bucket.key, o == record.Throttled)
 			}
 			return out, md, err
@@ -375,14 +376,10 @@ func (w *throttleWatch) add(now time.Time, b quota.BucketKey, throttled bool) (f
 	return share, att, share > w.lim.Share
 }
 
-// NewRunID returns a run id such as "20260102T150405Z-1a2b3c4d": the UTC
-// time of now and 8 random hex digits.
-func NewRunID(now time.Time) string { return newRunID(now) }
-
 // initGuards resolves the run id, checks the limits and, for target aws,
 // the allowed accounts and existing keys. Called by New.
 func (d *Driver) initGuards() error {
-	d.runID = cmp.Or(d.opts.RunID, NewRunID(time.Now()))
+	d.runID = cmp.Or(d.opts.RunID, kmscall.NewRunID(time.Now()))
 	lim := d.opts.Limits
 	switch {
 	case lim.MaxRequests < 0:

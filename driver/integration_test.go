@@ -11,6 +11,7 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
@@ -369,8 +370,8 @@ func TestStandardRetriesAndRetryQuota(t *testing.T) {
 	if w.ThrottledAttempts <= w.ThrottledRequests {
 		t.Errorf("ThrottledAttempts = %d, ThrottledRequests = %d; want more throttled attempts than throttled requests", w.ThrottledAttempts, w.ThrottledRequests)
 	}
-	if w.Errors[driver.CodeQuotaExceeded] == 0 {
-		t.Errorf("Errors = %v; want some %s", w.Errors, driver.CodeQuotaExceeded)
+	if w.Errors[failure.CodeQuotaExceeded] == 0 {
+		t.Errorf("Errors = %v; want some %s", w.Errors, failure.CodeQuotaExceeded)
 	}
 	var failed int64
 	for _, n := range w.Errors {
@@ -552,8 +553,8 @@ func TestDrainTimeoutCancelsInFlight(t *testing.T) {
 		t.Errorf("Run took %v; want the drain cut at 300ms", elapsed)
 	}
 	w := workloadResult(t, r, "enc")
-	if w.Requests != 10 || w.Errors[driver.CodeCanceled] != 10 {
-		t.Errorf("Requests = %d, Errors = %v; want 10 requests, all %s", w.Requests, w.Errors, driver.CodeCanceled)
+	if w.Requests != 10 || w.Errors[failure.CodeCanceled] != 10 {
+		t.Errorf("Requests = %d, Errors = %v; want 10 requests, all %s", w.Requests, w.Errors, failure.CodeCanceled)
 	}
 	if r.Partial {
 		t.Errorf("Partial = true; want false (the window ran to its end)")

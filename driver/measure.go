@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/traffic"
@@ -18,7 +19,7 @@ import (
 type runWorkload struct {
 	w       *workload
 	ri      int                      // index in the window's recorder
-	calls   map[string]call          // Region -> bound request
+	calls   map[string]kmscall.Call  // Region -> bound request
 	buckets map[string]*regionBucket // Region -> quota bucket charged
 	region  atomic.Pointer[string]
 	workers *workers
@@ -46,7 +47,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	clients := map[clientKey]*kms.Client{} // shared clients of this window
 	for ri, i := range idxs {
 		w := d.wls[i]
-		rw := &runWorkload{w: w, ri: ri, calls: map[string]call{}, buckets: map[string]*regionBucket{}, g: d.g}
+		rw := &runWorkload{w: w, ri: ri, calls: map[string]kmscall.Call{}, buckets: map[string]*regionBucket{}, g: d.g}
 		for _, region := range w.Regions {
 			b, store, hasStore := w.Buckets(region)
 			ch := record.ChargeOf(b, store, hasStore)
@@ -58,7 +59,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 			if err != nil {
 				return nil, err
 			}
-			rw.calls[region] = w.newCall(c, w.keyRef(region, prov.keyIDs[w.Key.Name]), prov.payloads[i], prov.pools[i])
+			rw.calls[region] = kmscall.New(&w.ResolvedWorkload, c, kmscall.KeyRef(&w.ResolvedWorkload, region, prov.keyIDs[w.Key.Name]), prov.payloads[i], prov.pools[i])
 		}
 		region := w.Region()
 		rw.region.Store(&region)
@@ -292,7 +293,7 @@ func (rw *runWorkload) send(reqCtx context.Context, r request) {
 	t := &tracker{rec: rec, w: rw.ri, bucket: rw.buckets[r.region], workload: rw.w.Spec.Name, at: r.at}
 	err := rw.calls[r.region](context.WithValue(reqCtx, trackerKey{}, t))
 	done := time.Now()
-	o, code := Classify(err)
+	o, code := kmscall.Classify(err)
 	rec.Done(rw.ri, r.intended, done, t.attempts, o, code)
 	if err == nil && rw.cache != nil {
 		rw.cache.Refresh(done)

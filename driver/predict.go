@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/scenario"
@@ -90,7 +91,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	}
 	for _, w := range d.wls {
 		asym := asymClass(w.Bucket().Class)
-		if needsPool(w.Spec.Operation) {
+		if kmscall.NeedsPool(w.Spec.Operation) {
 			p.ProvisionRequests += DefaultPoolSize
 			if asym || w.Spec.Operation == "Verify" {
 				provAsym += DefaultPoolSize
@@ -140,7 +141,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	p.RequestsWithRetries = p.ProvisionRequests + measRetries + p.CleanupRequests
 	p.AsymmetricRequests = provAsym + measAsym
 
-	wall := time.Duration(float64(p.ProvisionRequests+p.CleanupRequests)/ManagementRate*float64(time.Second)) +
+	wall := time.Duration(float64(p.ProvisionRequests+p.CleanupRequests)/kmscall.ManagementRate*float64(time.Second)) +
 		time.Duration(p.Windows)*(d.res.Duration+d.drain)
 	p.Hours = math.Max(1, math.Ceil(wall.Hours()))
 	keyUSD := float64(p.CreatedKeys+rotations) * p.Hours * prices.KeyHourUSD()

@@ -3,7 +3,6 @@ package driver_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/internal/targettest"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/target"
 )
 
 // preflightCase is a scenario and the features Preflight must find
@@ -85,9 +85,9 @@ func multiRegion() *scenario.Scenario {
 	return sc
 }
 
-func runPreflight(t *testing.T, target driver.Target, tc preflightCase) {
+func runPreflight(t *testing.T, tgt driver.Target, tc preflightCase) {
 	t.Helper()
-	d, err := driver.New(driver.Options{Scenario: tc.sc, Target: target, Logf: t.Logf})
+	d, err := driver.New(driver.Options{Scenario: tc.sc, Target: tgt, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("driver.New: %v", err)
 	}
@@ -100,8 +100,8 @@ func runPreflight(t *testing.T, target driver.Target, tc preflightCase) {
 		}
 		return
 	}
-	var te *driver.TargetError
-	if !errors.As(err, &te) || !errors.Is(err, driver.ErrTargetLacks) {
+	var te *target.TargetError
+	if !errors.As(err, &te) || !errors.Is(err, target.ErrTargetLacks) {
 		t.Fatalf("Preflight() = %v; want a *TargetError wrapping ErrTargetLacks", err)
 	}
 	var got []string
@@ -121,7 +121,7 @@ func runPreflight(t *testing.T, target driver.Target, tc preflightCase) {
 
 func TestPreflightMoto(t *testing.T) {
 	url := targettest.Moto(t)
-	target := driver.Target{Kind: driver.TargetEndpoint, Endpoint: url, Server: driver.ServerMoto}
+	tgt := driver.Target{Kind: driver.TargetEndpoint, Endpoint: url, Server: target.ServerMoto}
 	tests := []preflightCase{
 		{name: "key specs, aliases, pools", sc: sameAccount()},
 		// moto keeps each account apart through its account header.
@@ -152,7 +152,7 @@ func TestPreflightMoto(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runPreflight(t, target, tc) })
+		t.Run(tc.name, func(t *testing.T) { runPreflight(t, tgt, tc) })
 	}
 	// A run leaves its alias behind on a long-lived server: the next run's
 	// CreateAlias would fail, so the preflight says so first.
@@ -162,14 +162,14 @@ func TestPreflightMoto(t *testing.T) {
 		k := sc.Keys["k"]
 		k.Alias = "alias/left-behind"
 		sc.Keys["k"] = k
-		d, err := driver.New(driver.Options{Scenario: sc, Target: target})
+		d, err := driver.New(driver.Options{Scenario: sc, Target: tgt})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.Run(context.Background()); err != nil {
 			t.Fatalf("first Run: %v", err)
 		}
-		runPreflight(t, target, preflightCase{sc: sc, want: []string{"unused alias names"},
+		runPreflight(t, tgt, preflightCase{sc: sc, want: []string{"unused alias names"},
 			wantText: []string{"alias/left-behind already exists in account 111111111111, us-east-1"}})
 	})
 }
@@ -184,7 +184,7 @@ func awsManaged() *scenario.Scenario {
 
 func TestPreflightLocalKMS(t *testing.T) {
 	url := targettest.LocalKMS(t, acctA, "us-east-1")
-	target := driver.Target{Kind: driver.TargetEndpoint, Endpoint: url, Server: driver.ServerLocalKMS}
+	tgt := driver.Target{Kind: driver.TargetEndpoint, Endpoint: url, Server: target.ServerLocalKMS}
 	tests := []preflightCase{
 		{
 			// local-kms drops the connection on PutKeyPolicy for HMAC and
@@ -219,7 +219,7 @@ func TestPreflightLocalKMS(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runPreflight(t, target, tc) })
+		t.Run(tc.name, func(t *testing.T) { runPreflight(t, tgt, tc) })
 	}
 }
 
@@ -232,7 +232,7 @@ func TestPreflightEmulator(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	target := driver.Target{Kind: driver.TargetEndpoint, Endpoint: ts.URL, Server: driver.ServerKmsload}
+	tgt := driver.Target{Kind: driver.TargetEndpoint, Endpoint: ts.URL, Server: target.ServerKmsload}
 	everything := crossAccount()
 	everything.Keys["mrk"] = scenario.Key{Name: "mrk", Account: "a", MultiRegion: true, Replicas: []string{"us-west-2"}, Rotation: true, Alias: "alias/m"}
 	everything.Keys["g"] = scenario.Key{Name: "g", Account: "a", GrantAccounts: []string{"c"}}
@@ -249,33 +249,5 @@ func TestPreflightEmulator(t *testing.T) {
 		{At: 0, Action: scenario.ActionRotate, Key: "k"},
 		{At: 0, Action: scenario.ActionPutKeyPolicy, Key: "k", AllowAccounts: []string{"b"}},
 	}
-	runPreflight(t, target, preflightCase{name: "everything", sc: everything})
-}
-
-func TestIdentify(t *testing.T) {
-	srv, err := emulator.New(emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu := httptest.NewServer(srv)
-	defer emu.Close()
-	other := httptest.NewServer(http.NotFoundHandler())
-	defer other.Close()
-	tests := []struct {
-		name string
-		url  func(t *testing.T) string
-		want string
-	}{
-		{"kmsload emulator", func(*testing.T) string { return emu.URL }, driver.ServerKmsload},
-		{"unknown server", func(*testing.T) string { return other.URL }, ""},
-		{"moto_server", func(t *testing.T) string { return targettest.Moto(t) }, driver.ServerMoto},
-		{"local-kms", func(t *testing.T) string { return targettest.LocalKMS(t, acctA, "us-east-1") }, driver.ServerLocalKMS},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := driver.Identify(context.Background(), nil, tt.url(t)); got != tt.want {
-				t.Errorf("Identify(%s) = %q; want %q", tt.name, got, tt.want)
-			}
-		})
-	}
+	runPreflight(t, tgt, preflightCase{name: "everything", sc: everything})
 }

@@ -2,23 +2,19 @@ package driver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"golang.org/x/time/rate"
 
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/scenario"
 )
 
@@ -31,9 +27,9 @@ type provisioned struct {
 	runID    string
 	keyIDs   map[string]string // scenario key name -> key id
 	created  []createdKey      // every key and replica, for clean-up
-	pools    []*pool           // by workload index; nil when none needed
+	pools    []*kmscall.Pool   // by workload index; nil when none needed
 	payloads [][]byte          // by workload index
-	pacer    *pacer
+	pacer    *kmscall.Pacer
 	mu       sync.Mutex
 	clients  map[string]*kms.Client // "account/region" -> unmeasured client
 	// cleanupFailed counts keys clean-up could not schedule for deletion.
@@ -41,44 +37,6 @@ type provisioned struct {
 }
 
 type createdKey struct{ account, region, id string }
-
-// pacer spaces provisioning calls on targets with real quotas: each
-// management API at ManagementRate, cryptographic calls (pools) at
-// CryptoRate. The embedded emulator is provisioned with quotas off, so
-// nothing is paced there.
-type pacer struct {
-	off      bool
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
-}
-
-// Provisioning pace on targets other than the embedded emulator.
-const (
-	// ManagementRate is the pace of each management API (calls per second),
-	// below KMS's lowest management quota of 5/s.
-	ManagementRate = 4
-	// CryptoRate is the pace of the cryptographic calls that fill pools.
-	CryptoRate = 50
-)
-
-func (p *pacer) wait(ctx context.Context, op string) error {
-	if p.off {
-		return nil
-	}
-	p.mu.Lock()
-	l := p.limiters[op]
-	if l == nil {
-		r := rate.Limit(ManagementRate)
-		switch op {
-		case "Encrypt", "GenerateMac", "Sign":
-			r = CryptoRate
-		}
-		l = rate.NewLimiter(r, 1)
-		p.limiters[op] = l
-	}
-	p.mu.Unlock()
-	return l.Wait(ctx)
-}
 
 // provClient returns the unmeasured, patiently retrying client of account in
 // region.
@@ -104,10 +62,12 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 	prov := &provisioned{
 		runID:    d.runID,
 		keyIDs:   map[string]string{},
-		pools:    make([]*pool, len(d.wls)),
+		pools:    make([]*kmscall.Pool, len(d.wls)),
 		payloads: make([][]byte, len(d.wls)),
-		pacer:    &pacer{off: d.opts.Target.Kind == TargetEmbedded, limiters: map[string]*rate.Limiter{}},
 		clients:  map[string]*kms.Client{},
+	}
+	if d.opts.Target.Kind != TargetEmbedded {
+		prov.pacer = kmscall.NewPacer(nil) // the embedded emulator provisions with quotas off
 	}
 	d.infof("provisioning run %s: %d keys", prov.runID, len(d.res.Scenario.Keys))
 	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
@@ -118,7 +78,7 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 	rng := mrand.New(mrand.NewPCG(uint64(d.res.Seed), 0x6b6d736c6f6164))
 	for i, w := range d.wls {
 		prov.payloads[i] = randomBytes(rng, w.PayloadBytes)
-		if !needsPool(w.Spec.Operation) {
+		if !kmscall.NeedsPool(w.Spec.Operation) {
 			continue
 		}
 		p, err := d.fillPool(ctx, prov, w, rng)
@@ -132,7 +92,7 @@ func (d *Driver) provision(ctx context.Context) (*provisioned, error) {
 
 // do paces op, then runs f.
 func (prov *provisioned) do(ctx context.Context, op string, f func() error) error {
-	if err := prov.pacer.wait(ctx, op); err != nil {
+	if err := prov.pacer.Wait(ctx, op); err != nil {
 		return err
 	}
 	if err := f(); err != nil {
@@ -180,7 +140,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	prov.keyIDs[name] = id
 	prov.created = append(prov.created, createdKey{owner.ID, k.Region, id})
 	d.infof("created key %s (%s) in %s/%s", name, id, owner.ID, k.Region)
-	policy := keyPolicy(owner.ID, d.allowedAccounts(name))
+	policy := kmscall.KeyPolicy(owner.ID, d.allowedAccounts(name))
 	if err := putPolicy(ctx, prov, c, id, policy); err != nil {
 		return err
 	}
@@ -259,8 +219,8 @@ func (d *Driver) resolveAWSManaged(ctx context.Context, prov *provisioned, c *km
 // key's usage allows.
 func (d *Driver) createGrants(ctx context.Context, prov *provisioned, c *kms.Client, name, id string) error {
 	k := d.res.Scenario.Keys[name]
-	ops := grantOperations(k.Usage)
-	for _, acct := range d.accountIDs(d.res.Scenario.Accounts[k.Account].ID, k.GrantAccounts) {
+	ops := kmscall.GrantOperations(k.Usage)
+	for _, acct := range d.res.Scenario.AccountIDs(d.res.Scenario.Accounts[k.Account].ID, k.GrantAccounts) {
 		err := prov.do(ctx, "CreateGrant", func() error {
 			_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{
 				KeyId:            aws.String(id),
@@ -275,24 +235,6 @@ func (d *Driver) createGrants(ctx context.Context, prov *provisioned, c *kms.Cli
 		}
 	}
 	return nil
-}
-
-// grantOperations returns the grant operations that cover every workload
-// operation a key of the given usage can serve.
-func grantOperations(usage string) []types.GrantOperation {
-	switch usage {
-	case scenario.UsageSignVerify:
-		return []types.GrantOperation{types.GrantOperationSign, types.GrantOperationVerify,
-			types.GrantOperationGetPublicKey, types.GrantOperationDescribeKey}
-	case scenario.UsageGenerateVerifyMac:
-		return []types.GrantOperation{types.GrantOperationGenerateMac, types.GrantOperationVerifyMac,
-			types.GrantOperationDescribeKey}
-	default:
-		return []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationDecrypt,
-			types.GrantOperationReEncryptFrom, types.GrantOperationReEncryptTo,
-			types.GrantOperationGenerateDataKey, types.GrantOperationGenerateDataKeyWithoutPlaintext,
-			types.GrantOperationDescribeKey}
-	}
 }
 
 func putPolicy(ctx context.Context, prov *provisioned, c *kms.Client, id, policy string) error {
@@ -344,123 +286,29 @@ func waitEnabled(ctx context.Context, prov *provisioned, c *kms.Client, id strin
 	}
 }
 
-// allowedAccounts returns the account ids key name's policy lets use the
-// key besides its owner: Key.AllowAccounts, or when that is empty every
-// other account with a workload on the key that has no grant for it.
+// allowedAccounts returns the account ids key name's initial policy lets
+// use the key besides its owner (Scenario.PolicyAccounts).
 func (d *Driver) allowedAccounts(name string) []string {
-	k := d.res.Scenario.Keys[name]
-	owner := d.res.Scenario.Accounts[k.Account].ID
-	var names []string
-	if len(k.AllowAccounts) > 0 {
-		names = k.AllowAccounts
-	} else {
-		for _, w := range d.res.Scenario.Workloads {
-			if w.Key == name && !slices.Contains(k.GrantAccounts, w.Caller) {
-				names = append(names, w.Caller)
-			}
-		}
-	}
-	return d.accountIDs(owner, names)
-}
-
-// accountIDs maps scenario account names to sorted, distinct ids other
-// than owner.
-func (d *Driver) accountIDs(owner string, names []string) []string {
-	seen := map[string]bool{owner: true}
-	var ids []string
-	for _, n := range names {
-		id := d.res.Scenario.Accounts[n].ID
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// keyPolicy returns a key policy allowing kms:* to the owner account's root
-// and to the root of every account in allow.
-func keyPolicy(owner string, allow []string) string {
-	type principal struct {
-		AWS string `json:"AWS"`
-	}
-	type statement struct {
-		Sid       string    `json:"Sid"`
-		Effect    string    `json:"Effect"`
-		Principal principal `json:"Principal"`
-		Action    string    `json:"Action"`
-		Resource  string    `json:"Resource"`
-	}
-	st := func(sid, account string) statement {
-		return statement{sid, "Allow", principal{"arn:aws:iam::" + account + ":root"}, "kms:*", "*"}
-	}
-	doc := struct {
-		Version   string      `json:"Version"`
-		ID        string      `json:"Id"`
-		Statement []statement `json:"Statement"`
-	}{Version: "2012-10-17", ID: "kmsload"}
-	doc.Statement = append(doc.Statement, st("EnableOwnerAccount", owner))
-	for _, a := range allow {
-		doc.Statement = append(doc.Statement, st("AllowAccount"+a, a))
-	}
-	b, _ := json.Marshal(doc) // cannot fail: plain strings
-	return string(b)
+	sc := d.res.Scenario
+	return sc.AccountIDs(sc.Accounts[sc.Keys[name].Account].ID, sc.PolicyAccounts(name))
 }
 
 // fillPool prepares DefaultPoolSize ciphertexts, MACs or signatures for w,
 // made by the key's owner in the key's Region.
-func (d *Driver) fillPool(ctx context.Context, prov *provisioned, w *workload, rng *mrand.Rand) (*pool, error) {
+func (d *Driver) fillPool(ctx context.Context, prov *provisioned, w *workload, rng *mrand.Rand) (*kmscall.Pool, error) {
 	c, err := d.provClient(ctx, prov, w.Owner.ID, w.Key.Region)
 	if err != nil {
 		return nil, err
 	}
-	id := aws.String(prov.keyIDs[w.Key.Name])
-	spec := w.Key.Spec
-	var ec map[string]string
-	if symmetric(spec) && len(w.Spec.EncryptionContext) > 0 {
-		ec = w.Spec.EncryptionContext
-	}
-	p := &pool{items: make([]poolItem, DefaultPoolSize)}
-	for i := range p.items {
-		msg := randomBytes(rng, w.PayloadBytes)
-		it := poolItem{message: msg}
-		var err error
-		switch w.Spec.Operation {
-		case "Decrypt", "ReEncrypt":
-			err = prov.do(ctx, "Encrypt", func() error {
-				out, err := c.Encrypt(ctx, &kms.EncryptInput{
-					KeyId: id, Plaintext: msg, EncryptionContext: ec, EncryptionAlgorithm: encryptionAlgorithm(spec),
-				})
-				if err == nil {
-					it.blob = out.CiphertextBlob
-				}
-				return err
-			})
-		case "VerifyMac":
-			err = prov.do(ctx, "GenerateMac", func() error {
-				out, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(spec)})
-				if err == nil {
-					it.blob = out.Mac
-				}
-				return err
-			})
-		case "Verify":
-			err = prov.do(ctx, "Sign", func() error {
-				out, err := c.Sign(ctx, &kms.SignInput{
-					KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(spec),
-				})
-				if err == nil {
-					it.blob = out.Signature
-				}
-				return err
-			})
-		}
-		if err != nil {
+	p := &kmscall.Pool{Items: make([]kmscall.Item, DefaultPoolSize)}
+	for i := range p.Items {
+		op, mk := kmscall.MakeItem(&w.ResolvedWorkload, prov.keyIDs[w.Key.Name], randomBytes(rng, w.PayloadBytes))
+		if err := prov.do(ctx, op, func() (err error) {
+			p.Items[i], err = mk(ctx, c)
+			return err
+		}); err != nil {
 			return nil, err
 		}
-		p.items[i] = it
 	}
 	return p, nil
 }
@@ -511,7 +359,7 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 				d.logf("restore key %s: %v", name, err)
 			}
 		}
-		if err := putPolicy(ctx, prov, c, id, keyPolicy(owner, d.allowedAccounts(name))); err != nil {
+		if err := putPolicy(ctx, prov, c, id, kmscall.KeyPolicy(owner, d.allowedAccounts(name))); err != nil {
 			d.logf("restore key %s: %v", name, err)
 		}
 	}
@@ -538,13 +386,6 @@ func (d *Driver) cleanup(prov *provisioned) {
 			prov.cleanupFailed++
 		}
 	}
-}
-
-// newRunID returns a run id such as "20260102T150405Z-1a2b3c4d".
-func newRunID(now time.Time) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
 func randomBytes(rng *mrand.Rand, n int) []byte {

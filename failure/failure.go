@@ -1,6 +1,7 @@
 package failure
 
 import (
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -69,6 +70,10 @@ const (
 	// reached.
 	CodeCapReached = "RequestCapReached"
 )
+
+// ErrCapReached is returned, without sending, for an attempt that would
+// exceed a run's request or cost cap; its final code is CodeCapReached.
+var ErrCapReached = errors.New("request cap reached")
 
 // KMS error codes the taxonomy names.
 const (

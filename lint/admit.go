@@ -41,8 +41,7 @@ func callersNeverAdmitted(s *scenario.Scenario) []Finding {
 // key policy the run starts with (allow_accounts, or every caller with a
 // workload on the key when it is empty), or a put-key-policy event.
 func admitted(s *scenario.Scenario, w scenario.Workload, k scenario.Key) bool {
-	if slices.Contains(k.GrantAccounts, w.Caller) ||
-		len(k.AllowAccounts) == 0 || slices.Contains(k.AllowAccounts, w.Caller) {
+	if slices.Contains(k.GrantAccounts, w.Caller) || slices.Contains(s.PolicyAccounts(w.Key), w.Caller) {
 		return true
 	}
 	for _, e := range s.Events {

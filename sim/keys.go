@@ -2,7 +2,6 @@ package sim
 
 import (
 	"cmp"
-	"slices"
 
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -64,26 +63,8 @@ func newKeyStates(sc *scenario.Scenario) map[string]map[string]*keyState {
 	out := map[string]map[string]*keyState{}
 	for name, k := range sc.Keys {
 		owner := sc.Accounts[k.Account].ID
-		policy := map[string]bool{owner: true}
-		names := k.AllowAccounts
-		if len(names) == 0 {
-			for _, w := range sc.Workloads {
-				if w.Key == name && !slices.Contains(k.GrantAccounts, w.Caller) {
-					names = append(names, w.Caller)
-				}
-			}
-		}
-		for _, n := range names {
-			if id := sc.Accounts[n].ID; id != "" {
-				policy[id] = true
-			}
-		}
-		grants := map[string]bool{}
-		for _, n := range k.GrantAccounts {
-			if id := sc.Accounts[n].ID; id != "" {
-				grants[id] = true
-			}
-		}
+		policy := set(owner, sc.AccountIDs(owner, sc.PolicyAccounts(name)))
+		grants := set("", sc.AccountIDs("", k.GrantAccounts))
 		region := cmp.Or(k.Region, sc.Region)
 		regions := map[string]*keyState{}
 		for _, r := range append([]string{region}, k.Replicas...) {
@@ -95,6 +76,18 @@ func newKeyStates(sc *scenario.Scenario) map[string]map[string]*keyState {
 		out[name] = regions
 	}
 	return out
+}
+
+// set returns the set of ids, with first when it is not "".
+func set(first string, ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids)+1)
+	if first != "" {
+		m[first] = true
+	}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 func clone(m map[string]bool) map[string]bool {

@@ -670,12 +670,8 @@ func (r *run) apply(ev scenario.Event) report.Event {
 		if pending {
 			return fail("KMSInvalidStateException")
 		}
-		k.policy = map[string]bool{k.owner: true}
-		for _, n := range ev.AllowAccounts {
-			if id := r.s.res.Scenario.Accounts[n].ID; id != "" {
-				k.policy[id] = true
-			}
-		}
+		sc := r.s.res.Scenario
+		k.policy = set(k.owner, sc.AccountIDs(k.owner, ev.AllowAccounts))
 	default:
 		return fail("unknown action")
 	}

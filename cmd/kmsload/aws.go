@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/report"
 )
@@ -67,7 +68,7 @@ func applyGuardFlags(opts *driver.Options, target string, g guardFlags) error {
 		}
 		opts.ExistingKeys[name] = arn
 	}
-	opts.RunID = driver.NewRunID(time.Now())
+	opts.RunID = kmscall.NewRunID(time.Now())
 	opts.Logf = stderrLogf
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/target"
 )
 
 // localStackEndpoint is where `localstack start` serves every service.
@@ -24,7 +25,7 @@ const localStackEndpoint = "http://127.0.0.1:4566"
 // endpointTarget is a resolved --target endpoint or localstack.
 type endpointTarget struct {
 	upstream string // the KMS server's URL
-	server   string // driver.Identify's name for it, "" when unknown
+	server   string // target.Identify's name for it, "" when unknown
 	version  string // the server's version when it tells (LocalStack)
 	throttle bool   // kmsload's quota model sits in front (--throttle)
 }
@@ -42,14 +43,14 @@ func setupEndpoint(ctx context.Context, f runFlags, opts *driver.Options, qcfg q
 		if err != nil {
 			return nil, nil, err
 		}
-		t.server, t.version = driver.ServerLocalStack, ver
+		t.server, t.version = target.ServerLocalStack, ver
 	} else {
 		t.upstream = cmp.Or(f.endpoint, os.Getenv("AWS_ENDPOINT_URL_KMS"), os.Getenv("AWS_ENDPOINT_URL"))
 		if t.upstream == "" {
 			return nil, nil, usageErr(errors.New("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)"))
 		}
 		idCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		t.server = driver.Identify(idCtx, nil, t.upstream)
+		t.server = target.Identify(idCtx, nil, t.upstream)
 		cancel()
 	}
 	opts.Target = driver.Target{Kind: driver.TargetEndpoint, Endpoint: t.upstream, Server: t.server}

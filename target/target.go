@@ -1,4 +1,9 @@
-package driver
+// Package target knows the KMS servers behind an endpoint: Identify names
+// the server (kmsload's emulator, LocalStack, moto, local-kms), APIOptions
+// adds what a server needs of each request, and Preflight probes, before a
+// run provisions anything, whether the target can do what the scenario
+// needs, reporting every missing feature in a *TargetError.
+package target
 
 import (
 	"context"
@@ -28,7 +33,7 @@ const (
 // MotoAccountHeader is the request header moto_server takes the caller
 // account from (ahead of the access key id, which moto maps to an account
 // only for credentials it issued itself). The driver sends it with the
-// signing account's id on every request when Target.Server is ServerMoto.
+// signing account's id on every request to ServerMoto (APIOptions).
 const MotoAccountHeader = "x-moto-account-id"
 
 // ProbeTag is the tag key of the keys Preflight creates; its value is
@@ -37,7 +42,7 @@ const ProbeTag = "kmsload:probe"
 
 // ErrTargetLacks is wrapped by the *TargetError that Preflight (and Run)
 // return when the target cannot do something the scenario needs.
-var ErrTargetLacks = errors.New("driver: target lacks what the scenario needs")
+var ErrTargetLacks = errors.New("target: the target lacks what the scenario needs")
 
 // Lack is one thing a target cannot do that a scenario needs.
 type Lack struct {
@@ -70,7 +75,7 @@ func (e *TargetError) Error() string {
 	if e.Server != "" {
 		name = e.Server
 	}
-	fmt.Fprintf(&b, "driver: %s at %s cannot run scenario %q; it lacks:", name, e.Endpoint, e.Scenario)
+	fmt.Fprintf(&b, "target: %s at %s cannot run scenario %q; it lacks:", name, e.Endpoint, e.Scenario)
 	for _, l := range e.Lacks {
 		fmt.Fprintf(&b, "\n  - %s (needed by %s): %s", l.Feature, strings.Join(l.NeededBy, ", "), l.Evidence)
 	}
@@ -167,10 +172,10 @@ func Identify(ctx context.Context, hc *http.Client, endpoint string) string {
 	return ""
 }
 
-// serverAPIOptions returns the stack changes the target's server needs
-// for a client signing as account: moto's account header.
-func (d *Driver) serverAPIOptions(account string) []func(*middleware.Stack) error {
-	if d.opts.Target.Server == ServerMoto {
+// APIOptions returns the stack changes server needs for a client signing
+// as account: moto's account header.
+func APIOptions(server, account string) []func(*middleware.Stack) error {
+	if server == ServerMoto {
 		return []func(*middleware.Stack) error{smithyhttp.SetHeaderValue(MotoAccountHeader, account)}
 	}
 	return nil

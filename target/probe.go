@@ -1,4 +1,4 @@
-package driver
+package target
 
 import (
 	"context"
@@ -18,10 +18,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"golang.org/x/time/rate"
 
+	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/scenario"
 )
+
+// Probe is what Preflight needs of a run.
+type Probe struct {
+	// Resolved is the run's scenario.
+	Resolved *scenario.Resolved
+	// Endpoint is the target's URL; Server what Identify found there.
+	Endpoint, Server string
+	// Client returns an unmeasured client of the target signing as
+	// account in region, with retryer.
+	Client func(ctx context.Context, account, region string, retryer aws.Retryer) (*kms.Client, error)
+}
 
 // Preflight checks, before anything is provisioned, that the target can do
 // what the scenario needs: for every scenario key it creates a stand-in
@@ -31,53 +43,56 @@ import (
 // it calls each workload's operation once as the workload's caller in
 // each of its Regions; and for each key event it checks the target honours
 // the key state (a Disabled or PendingDeletion key must refuse use). The
-// stand-in keys are scheduled for deletion afterwards. It returns a
-// *TargetError listing every missing feature, or nil. Run calls it for
-// endpoint targets.
-func (d *Driver) Preflight(ctx context.Context) error {
+// stand-in keys are scheduled for deletion afterwards. Calls are paced as
+// provisioning paces them (kmscall.ProvisionRate). It returns a
+// *TargetError listing every missing feature, or nil.
+func Preflight(ctx context.Context, pr Probe) error {
 	p := &prober{
-		d:        d,
-		clients:  map[string]*kms.Client{},
-		limiters: map[string]*rate.Limiter{},
-		keys:     map[string]*probeKey{},
-		tag:      newRunID(time.Now()),
+		pr:      pr,
+		sc:      pr.Resolved.Scenario,
+		clients: map[string]*kms.Client{},
+		pacer:   kmscall.NewPacer(nil),
+		keys:    map[string]*probeKey{},
+		tag:     kmscall.NewRunID(time.Now()),
 	}
 	defer p.cleanup(ctx)
-	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
+	for _, name := range slices.Sorted(maps.Keys(p.sc.Keys)) {
 		p.key(ctx, name)
 	}
 	owners := map[string]bool{}
 	for _, pk := range p.keys {
 		owners[pk.owner] = true
 	}
-	for _, w := range d.wls {
+	for i := range pr.Resolved.Workloads {
+		w := &pr.Resolved.Workloads[i]
 		if !owners[w.Caller.ID] {
 			owners[w.Caller.ID] = true
 			p.account(ctx, w.Caller.ID, w.Region(), fmt.Sprintf("workload %s (caller account %s)", w.Spec.Name, w.Caller.ID))
 		}
 	}
-	for _, w := range d.wls {
-		p.workload(ctx, w)
+	for i := range pr.Resolved.Workloads {
+		p.workload(ctx, &pr.Resolved.Workloads[i])
 	}
 	p.events(ctx)
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("driver: preflight: %w", err)
+		return fmt.Errorf("target: preflight: %w", err)
 	}
 	if len(p.lacks) == 0 {
 		return nil
 	}
-	return &TargetError{Endpoint: d.opts.Target.Endpoint, Server: d.opts.Target.Server, Scenario: d.res.Scenario.Name, Lacks: p.lacks}
+	return &TargetError{Endpoint: pr.Endpoint, Server: pr.Server, Scenario: p.sc.Name, Lacks: p.lacks}
 }
 
 // prober holds the state of one Preflight.
 type prober struct {
-	d        *Driver
-	clients  map[string]*kms.Client // "account/region"
-	limiters map[string]*rate.Limiter
-	keys     map[string]*probeKey // scenario key name
-	aliases  []probeAlias
-	lacks    []Lack
-	tag      string
+	pr      Probe
+	sc      *scenario.Scenario
+	clients map[string]*kms.Client // "account/region"
+	pacer   *kmscall.Pacer
+	keys    map[string]*probeKey // scenario key name
+	aliases []probeAlias
+	lacks   []Lack
+	tag     string
 }
 
 type probeKey struct {
@@ -117,34 +132,19 @@ func probeRetryer() aws.Retryer {
 // of account in region and returns its error. Preflight discards what it
 // recorded once ctx is done.
 func (p *prober) call(ctx context.Context, account, region, op string, f func(*kms.Client) error) error {
-	l := p.limiters[op]
-	if l == nil {
-		r := rate.Limit(ManagementRate)
-		if quotaCryptoOp(op) {
-			r = CryptoRate
-		}
-		l = rate.NewLimiter(r, 1)
-		p.limiters[op] = l
-	}
-	if err := l.Wait(ctx); err != nil {
+	if err := p.pacer.Wait(ctx, op); err != nil {
 		return err
 	}
 	k := account + "/" + region
 	c := p.clients[k]
 	if c == nil {
 		var err error
-		if c, err = p.d.newClient(ctx, account, region, probeRetryer(), false); err != nil {
+		if c, err = p.pr.Client(ctx, account, region, probeRetryer()); err != nil {
 			return err
 		}
 		p.clients[k] = c
 	}
 	return f(c)
-}
-
-// quotaCryptoOp reports whether op is one of the cryptographic calls the
-// probe makes (paced at CryptoRate).
-func quotaCryptoOp(op string) bool {
-	return scenario.IsOperation(op) && op != scenario.OpDescribeKey
 }
 
 // describe renders a target's error for a Lack.
@@ -153,10 +153,10 @@ func describe(op string, err error) string {
 	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotImplemented {
 		return op + " is not implemented (HTTP 501)"
 	}
-	switch _, code := Classify(err); code {
-	case CodeConnection:
+	switch _, code := kmscall.Classify(err); code {
+	case failure.CodeConnection:
 		return op + ": the target closed the connection without an answer (each attempt)"
-	case CodeTimeout:
+	case failure.CodeTimeout:
 		return op + ": the target did not answer in time"
 	}
 	var api smithy.APIError
@@ -185,9 +185,8 @@ func arnParts(arn string) (region, account string) {
 // key creates the stand-in of scenario key name with everything that hangs
 // off it.
 func (p *prober) key(ctx context.Context, name string) {
-	d := p.d
-	k := d.resolveKey(name)
-	owner := d.res.Scenario.Accounts[k.Account].ID
+	k, _ := p.sc.ResolvedKey(name)
+	owner := p.sc.Accounts[k.Account].ID
 	needer := "key " + name
 	if k.AWSManaged() {
 		p.awsManaged(ctx, name, k, owner)
@@ -250,7 +249,7 @@ func (p *prober) key(ctx context.Context, name string) {
 	if k.MultiRegion && (!aws.ToBool(md.MultiRegion) || !strings.HasPrefix(id, "mrk-")) {
 		p.lack("multi-Region keys", needer, fmt.Sprintf("CreateKey with MultiRegion=true made single-Region key %s", id))
 	}
-	policy := keyPolicy(owner, d.allowedAccounts(name))
+	policy := kmscall.KeyPolicy(owner, p.sc.AccountIDs(owner, p.sc.PolicyAccounts(name)))
 	if err := p.call(ctx, owner, k.Region, "PutKeyPolicy", func(c *kms.Client) error {
 		_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(id), PolicyName: aws.String("default"), Policy: aws.String(policy)})
 		return err
@@ -268,11 +267,11 @@ func (p *prober) key(ctx context.Context, name string) {
 			p.aliases = append(p.aliases, probeAlias{owner, k.Region, pk.alias})
 		}
 	}
-	if grantees := d.accountIDs(owner, k.GrantAccounts); len(grantees) > 0 {
+	if grantees := p.sc.AccountIDs(owner, k.GrantAccounts); len(grantees) > 0 {
 		if err := p.call(ctx, owner, k.Region, "CreateGrant", func(c *kms.Client) error {
 			_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{
 				KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::" + grantees[0] + ":root"),
-				Operations: grantOperations(k.Usage), Name: aws.String("kmsload-probe"),
+				Operations: kmscall.GrantOperations(k.Usage), Name: aws.String("kmsload-probe"),
 			})
 			return err
 		}); err != nil {
@@ -392,8 +391,7 @@ func safeAliasPart(s string) string {
 
 // workload calls w's operation once as its caller in each of its Regions,
 // on the stand-in of its key.
-func (p *prober) workload(ctx context.Context, w *workload) {
-	needer := "workload " + w.Spec.Name
+func (p *prober) workload(ctx context.Context, w *scenario.ResolvedWorkload) {
 	op := w.Spec.Operation
 	pw := *w
 	var pk *probeKey
@@ -407,93 +405,66 @@ func (p *prober) workload(ctx context.Context, w *workload) {
 		}
 	}
 	payload := make([]byte, w.PayloadBytes)
-	var pl *pool
-	if needsPool(op) {
-		it := p.poolItem(ctx, pk, w, payload)
-		if it == nil {
+	var pl *kmscall.Pool
+	if kmscall.NeedsPool(op) {
+		it, ok := p.poolItem(ctx, pk, w, payload)
+		if !ok {
 			return
 		}
-		pl = &pool{items: []poolItem{*it}}
+		pl = &kmscall.Pool{Items: []kmscall.Item{it}}
 	}
 	for _, region := range w.Regions {
 		ref := ""
 		if pk != nil {
-			ref = pw.keyRef(region, pk.id)
+			ref = kmscall.KeyRef(&pw, region, pk.id)
 		}
 		err := p.call(ctx, w.Caller.ID, region, op, func(c *kms.Client) error {
-			return pw.newCall(c, ref, payload, pl)(ctx)
+			return kmscall.New(&pw, c, ref, payload, pl)(ctx)
 		})
-		if err == nil {
-			continue
-		}
-		what := fmt.Sprintf("%s by account %s in %s", op, w.Caller.ID, region)
-		switch {
-		case pk != nil && w.Caller.ID != pk.owner:
-			p.lack("cross-account key use", needer, describe(what+" on a key of account "+pk.owner, err))
-		case pk != nil && region != pk.region:
-			p.lack("multi-Region replicas", needer+" (Region "+region+")", describe(what+" on the replica", err))
-		case pk != nil && w.Key.MultiRegion:
-			p.lack("operation "+op+" on multi-Region keys", needer, describe(what, err))
-		case pk != nil && w.Key.Spec != "SYMMETRIC_DEFAULT":
-			p.lack("operation "+op+" on "+w.Key.Spec+" keys", needer, describe(what, err))
-		default:
-			p.lack("operation "+op, needer, describe(what, err))
+		if err != nil {
+			p.lackUse(w, pk, region, err)
 		}
 	}
 }
 
+// lackUse records the feature a failed call of w in region shows missing.
+func (p *prober) lackUse(w *scenario.ResolvedWorkload, pk *probeKey, region string, err error) {
+	needer := "workload " + w.Spec.Name
+	op := w.Spec.Operation
+	what := fmt.Sprintf("%s by account %s in %s", op, w.Caller.ID, region)
+	switch {
+	case pk != nil && w.Caller.ID != pk.owner:
+		p.lack("cross-account key use", needer, describe(what+" on a key of account "+pk.owner, err))
+	case pk != nil && region != pk.region:
+		p.lack("multi-Region replicas", needer+" (Region "+region+")", describe(what+" on the replica", err))
+	case pk != nil && w.Key.MultiRegion:
+		p.lack("operation "+op+" on multi-Region keys", needer, describe(what, err))
+	case pk != nil && w.Key.Spec != "SYMMETRIC_DEFAULT":
+		p.lack("operation "+op+" on "+w.Key.Spec+" keys", needer, describe(what, err))
+	default:
+		p.lack("operation "+op, needer, describe(what, err))
+	}
+}
+
 // poolItem makes the one ciphertext, MAC or signature a probe of w needs,
-// as the key's owner; nil when the target cannot (recorded as a Lack).
-func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *workload, msg []byte) *poolItem {
-	spec := w.Key.Spec
-	id := aws.String(pk.id)
-	it := &poolItem{message: msg}
-	var ec map[string]string
-	if symmetric(spec) && len(w.Spec.EncryptionContext) > 0 {
-		ec = w.Spec.EncryptionContext
+// as the key's owner; false when the target cannot (recorded as a Lack).
+func (p *prober) poolItem(ctx context.Context, pk *probeKey, w *scenario.ResolvedWorkload, msg []byte) (kmscall.Item, bool) {
+	var it kmscall.Item
+	op, mk := kmscall.MakeItem(w, pk.id, msg)
+	if err := p.call(ctx, pk.owner, pk.region, op, func(c *kms.Client) (err error) {
+		it, err = mk(ctx, c)
+		return err
+	}); err != nil {
+		p.lack("operation "+op+" on "+w.Key.Spec+" keys", "workload "+w.Spec.Name+" (its pool)", describe(op, err))
+		return it, false
 	}
-	var op string
-	var f func(*kms.Client) error
-	switch w.Spec.Operation {
-	case "VerifyMac":
-		op = "GenerateMac"
-		f = func(c *kms.Client) error {
-			out, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(spec)})
-			if err == nil {
-				it.blob = out.Mac
-			}
-			return err
-		}
-	case "Verify":
-		op = "Sign"
-		f = func(c *kms.Client) error {
-			out, err := c.Sign(ctx, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(spec)})
-			if err == nil {
-				it.blob = out.Signature
-			}
-			return err
-		}
-	default: // Decrypt, ReEncrypt
-		op = "Encrypt"
-		f = func(c *kms.Client) error {
-			out, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: msg, EncryptionContext: ec, EncryptionAlgorithm: encryptionAlgorithm(spec)})
-			if err == nil {
-				it.blob = out.CiphertextBlob
-			}
-			return err
-		}
-	}
-	if err := p.call(ctx, pk.owner, pk.region, op, f); err != nil {
-		p.lack("operation "+op+" on "+spec+" keys", "workload "+w.Spec.Name+" (its pool)", describe(op, err))
-		return nil
-	}
-	return it
+	return it, true
 }
 
 // events checks each key event of the scenario once per key: the API call
 // works and the key state it sets is honoured.
 func (p *prober) events(ctx context.Context) {
-	evs := append([]scenario.Event(nil), p.d.res.Scenario.Events...)
+	evs := append([]scenario.Event(nil), p.sc.Events...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	done := map[string]bool{}
 	for _, ev := range evs {
@@ -525,7 +496,7 @@ func (p *prober) events(ctx context.Context) {
 				return err
 			})
 		case scenario.ActionPutKeyPolicy:
-			policy := keyPolicy(pk.owner, p.d.accountIDs(pk.owner, ev.AllowAccounts))
+			policy := kmscall.KeyPolicy(pk.owner, p.sc.AccountIDs(pk.owner, ev.AllowAccounts))
 			p.simple(ctx, pk, needer, "PutKeyPolicy", func(c *kms.Client) error {
 				_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(policy)})
 				return err
@@ -559,7 +530,8 @@ func (p *prober) stateEvent(ctx context.Context, pk *probeKey, name, needer, op 
 		p.lack("operation "+op, needer, describe(op, err))
 		return
 	}
-	useOp, use := useCall(p.d.resolveKey(name), id)
+	rk, _ := p.sc.ResolvedKey(name)
+	useOp, use := useCall(rk, id)
 	if err := p.call(ctx, pk.owner, pk.region, useOp, func(c *kms.Client) error { return use(ctx, c) }); err == nil && ctx.Err() == nil {
 		p.lack("key states", needer, fmt.Sprintf("%s on a %s key succeeded: the target ignores key states, so the event would change nothing", useOp, state))
 	}
@@ -589,17 +561,17 @@ func useCall(k scenario.Key, id *string) (string, func(context.Context, *kms.Cli
 	switch k.Usage {
 	case scenario.UsageSignVerify:
 		return "Sign", func(ctx context.Context, c *kms.Client) error {
-			_, err := c.Sign(ctx, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: signingAlgorithm(k.Spec)})
+			_, err := c.Sign(ctx, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeRaw, SigningAlgorithm: kmscall.SigningAlgorithm(k.Spec)})
 			return err
 		}
 	case scenario.UsageGenerateVerifyMac:
 		return "GenerateMac", func(ctx context.Context, c *kms.Client) error {
-			_, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: macAlgorithm(k.Spec)})
+			_, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: id, Message: msg, MacAlgorithm: kmscall.MacAlgorithm(k.Spec)})
 			return err
 		}
 	}
 	return "Encrypt", func(ctx context.Context, c *kms.Client) error {
-		_, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: msg, EncryptionAlgorithm: encryptionAlgorithm(k.Spec)})
+		_, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: msg, EncryptionAlgorithm: kmscall.EncryptionAlgorithm(k.Spec)})
 		return err
 	}
 }

@@ -1,4 +1,4 @@
-package driver_test
+package kmscall_test
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/record"
 )
 
@@ -35,17 +36,17 @@ func TestClassify(t *testing.T) {
 		{"disabled", op(&smithy.GenericAPIError{Code: "DisabledException"}), record.Failed, "DisabledException"},
 		// The SDK joins the throttle with the retry quota error.
 		{"retry quota", op(errors.Join(throttle, fmt.Errorf("failed to get rate limit token, %w",
-			ratelimit.QuotaExceededError{Available: 3, Requested: 5}))), record.Failed, driver.CodeQuotaExceeded},
-		{"canceled", op(&aws.RequestCanceledError{Err: context.Canceled}), record.Failed, driver.CodeCanceled},
-		{"context canceled", op(fmt.Errorf("send: %w", context.Canceled)), record.Failed, driver.CodeCanceled},
-		{"deadline", op(context.DeadlineExceeded), record.Failed, driver.CodeTimeout},
-		{"refused", op(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), record.Failed, driver.CodeConnection},
-		{"eof", op(io.ErrUnexpectedEOF), record.Failed, driver.CodeConnection},
-		{"closed before answering (internal/h1)", op(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)), record.Failed, driver.CodeConnection},
-		{"other", errors.New("boom"), record.Failed, driver.CodeClient},
+			ratelimit.QuotaExceededError{Available: 3, Requested: 5}))), record.Failed, failure.CodeQuotaExceeded},
+		{"canceled", op(&aws.RequestCanceledError{Err: context.Canceled}), record.Failed, failure.CodeCanceled},
+		{"context canceled", op(fmt.Errorf("send: %w", context.Canceled)), record.Failed, failure.CodeCanceled},
+		{"deadline", op(context.DeadlineExceeded), record.Failed, failure.CodeTimeout},
+		{"refused", op(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), record.Failed, failure.CodeConnection},
+		{"eof", op(io.ErrUnexpectedEOF), record.Failed, failure.CodeConnection},
+		{"closed before answering (internal/h1)", op(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)), record.Failed, failure.CodeConnection},
+		{"other", errors.New("boom"), record.Failed, failure.CodeClient},
 	}
 	for _, tt := range tests {
-		o, code := driver.Classify(tt.err)
+		o, code := kmscall.Classify(tt.err)
 		if o != tt.wantO || code != tt.wantCode {
 			t.Errorf("%s: Classify(%v) = (%v, %q); want (%v, %q)", tt.name, tt.err, o, code, tt.wantO, tt.wantCode)
 		}
