@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go/middleware"
@@ -68,16 +66,6 @@ func addAttemptMiddleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(attemptMiddleware, "Retry", middleware.After)
 }
 
-// provisionRetryer retries patiently and has no retry quota: provisioning
-// must not fail because it met its own throttling.
-func provisionRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 10
-		o.MaxBackoff = 5 * time.Second
-		o.RateLimiter = ratelimit.None
-	})
-}
-
 // newClient returns a KMS client signing as account in region. measured
 // clients carry the attempt middleware.
 func (d *Driver) newClient(ctx context.Context, account, region string, retryer aws.Retryer, measured bool) (*kms.Client, error) {
@@ -89,13 +77,13 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		}
 	}
 	if d.guarded() {
-		apiOptions = append(apiOptions, d.g.addGuard) // after the attempt recorder: runs before it
+		apiOptions = append(apiOptions, d.g.APIOption(trackedBucket)) // after the attempt recorder: runs before it
 	}
 	if d.opts.Target.Kind == TargetAWS {
 		if _, err := d.CheckAccess(ctx); err != nil {
 			return nil, err
 		}
-		return kms.NewFromConfig(d.aws.config(account, region), func(o *kms.Options) {
+		return kms.NewFromConfig(d.aws.Config(account, region), func(o *kms.Options) {
 			o.Retryer = retryer
 			o.RetryMaxAttempts, o.RetryMode = 0, "" // in retryer already (resolveClient)
 			o.APIOptions = append(o.APIOptions, apiOptions...)
@@ -115,4 +103,14 @@ func (d *Driver) newClient(ctx context.Context, account, region string, retryer 
 		Retryer:            retryer,
 		APIOptions:         append(apiOptions, target.APIOptions(d.opts.Target.Server, account)...),
 	}), nil
+}
+
+// trackedBucket names the quota bucket of a measured request's attempts,
+// for the guard's throttle watch; false for unmeasured requests.
+func trackedBucket(ctx context.Context) (quota.BucketKey, bool) {
+	t, _ := ctx.Value(trackerKey{}).(*tracker)
+	if t == nil {
+		return quota.BucketKey{}, false
+	}
+	return t.bucket.key, true
 }

@@ -26,13 +26,16 @@
 // as failed with the code "Canceled") and returns partial results.
 //
 // Options.Limits cap requests and cost and stop a run whose throttled
-// share in a quota bucket grows too large; the results then carry the
-// stop reason. Target aws (real KMS) is guarded further: New refuses a
-// scenario touching accounts not in Options.AllowAccounts, CheckAccess
-// verifies through STS whom each account's credentials (default chain or
-// assumed role) belong to, Predict tells what the run will send and cost,
-// created keys are tagged RunIDTag and aliases prefixed AWSAliasPrefix, and
-// every created key is scheduled for deletion when Run returns, including
-// after cancellation and after a recovered panic. [Sweep] finds and
-// deletes what killed runs left.
+// share in a quota bucket grows too large (package guard); the results
+// then carry the stop reason. Target aws (real KMS) is guarded further:
+// New refuses a scenario touching accounts not in Options.AllowAccounts
+// (guard.CheckAccounts), CheckAccess verifies through STS whom each
+// account's credentials (default chain or assumed role) belong to, Predict
+// tells what the run will send and cost, created keys are tagged
+// guard.RunIDTag and aliases prefixed guard.AWSAliasPrefix, and every
+// created key is scheduled for deletion when Run returns, including after
+// cancellation and after a recovered panic. guard.Sweep finds and deletes
+// what killed runs left. Endpoint targets are probed first
+// (target.Preflight); the SDK calls of each operation, pool items, key
+// policies and pacing are package kmscall's.
 package driver

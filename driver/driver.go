@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/internal/conns"
 	"github.com/kmsload/kmsload/internal/h1"
 	"github.com/kmsload/kmsload/plan"
@@ -155,7 +156,7 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Limits stop the run early: request and cost caps, throttle kill
 	// switch (any target).
-	Limits Limits
+	Limits guard.Limits
 	// AllowAccounts must list every account id a target-aws run touches
 	// (TouchedAccounts); New refuses otherwise.
 	AllowAccounts []string
@@ -163,7 +164,7 @@ type Options struct {
 	// run uses instead of creating keys: never created, deleted, or
 	// changed (New refuses scenarios that would change them).
 	ExistingKeys map[string]string
-	// RunID tags the keys the run creates (RunIDTag); "" = NewRunID.
+	// RunID tags the keys the run creates (guard.RunIDTag); "" = NewRunID.
 	RunID string
 	// Share makes this driver send its part of each workload's arrivals
 	// in a run spread over several agents (see traffic.Share); zero = all.
@@ -193,7 +194,7 @@ type Driver struct {
 	wls      []*workload
 	logf     func(format string, args ...any)
 	runID    string
-	g        *guard
+	g        *guard.Guard
 	awsState
 }
 
@@ -307,7 +308,7 @@ func (d *Driver) resolveKey(name string) scenario.Key {
 // it: on real AWS, the run's own alias for the scenario's (AWSAlias).
 func (d *Driver) asTargetNames(k scenario.Key) scenario.Key {
 	if d.opts.Target.Kind == TargetAWS {
-		k.Alias = AWSAlias(k.Alias)
+		k.Alias = guard.AWSAlias(k.Alias)
 	}
 	return k
 }
@@ -345,7 +346,7 @@ func newHTTPClient(idle int, counter *conns.Counter) *http.Client {
 // cancelled and recorded as failed with the code "Canceled". Between
 // windows, keys changed by events are restored (deletion cancelled,
 // enabled, policy reset). Run returns an error only when no results exist
-// (provisioning failed or was cancelled), or, wrapping ErrPanic, when a
+// (provisioning failed or was cancelled), or, wrapping guard.ErrPanic, when a
 // driver goroutine panicked. With target aws it first checks the
 // credentials (CheckAccess), and every key the run created is scheduled
 // for deletion (7 days) before Run returns: at the end, after
@@ -354,7 +355,7 @@ func newHTTPClient(idle int, counter *conns.Counter) *http.Client {
 func (d *Driver) Run(ctx context.Context) (*report.Output, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	d.g.arm(cancel)
+	d.g.Arm(cancel)
 	if _, err := d.CheckAccess(ctx); err != nil {
 		return nil, err
 	}

@@ -17,48 +17,11 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/scenario"
 )
-
-func TestParseThrottleLimit(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    driver.ThrottleLimit
-		wantErr bool
-	}{
-		{"5%/10s", driver.ThrottleLimit{Share: 0.05, Window: 10 * time.Second}, false},
-		{"0.2/1m", driver.ThrottleLimit{Share: 0.2, Window: time.Minute}, false},
-		{" 50%/1s ", driver.ThrottleLimit{Share: 0.5, Window: time.Second}, false},
-		{"5%", driver.ThrottleLimit{}, true},
-		{"0%/10s", driver.ThrottleLimit{}, true},
-		{"100%/10s", driver.ThrottleLimit{}, true},
-		{"5%/500ms", driver.ThrottleLimit{}, true},
-		{"x/10s", driver.ThrottleLimit{}, true},
-	}
-	for _, tt := range tests {
-		got, err := driver.ParseThrottleLimit(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseThrottleLimit(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestAWSAlias(t *testing.T) {
-	tests := map[string]string{
-		"alias/prod":         "alias/kmsload-prod",
-		"alias/team/app":     "alias/kmsload-team/app",
-		"alias/kmsload-prod": "alias/kmsload-prod",
-		"alias/aws/s3":       "alias/aws/s3",
-		"":                   "",
-	}
-	for in, want := range tests {
-		if got := driver.AWSAlias(in); got != want {
-			t.Errorf("AWSAlias(%q) = %q; want %q", in, got, want)
-		}
-	}
-}
 
 // awsScenario: a in the default credentials, b through a role; b's
 // workload uses a's key cross-account; c only appears in the key policy.
@@ -83,14 +46,14 @@ func TestAWSGuardsInNew(t *testing.T) {
 		want error
 	}{
 		{"ok", func(o *driver.Options) {}, nil},
-		{"no allowed accounts", func(o *driver.Options) { o.AllowAccounts = nil }, driver.ErrAccountNotAllowed},
-		{"policy account missing", func(o *driver.Options) { o.AllowAccounts = all[:2] }, driver.ErrAccountNotAllowed},
+		{"no allowed accounts", func(o *driver.Options) { o.AllowAccounts = nil }, guard.ErrAccountNotAllowed},
+		{"policy account missing", func(o *driver.Options) { o.AllowAccounts = all[:2] }, guard.ErrAccountNotAllowed},
 		{"role of another account", func(o *driver.Options) {
 			o.Scenario.Accounts["b"] = scenario.Account{Name: "b", ID: acctB, RoleARN: "arn:aws:iam::" + acctC + ":role/load"}
-		}, driver.ErrAccountMismatch},
+		}, guard.ErrAccountMismatch},
 		{"two accounts on the default credentials", func(o *driver.Options) {
 			o.Scenario.Accounts["b"] = scenario.Account{Name: "b", ID: acctB}
-		}, driver.ErrAccountMismatch},
+		}, guard.ErrAccountMismatch},
 		{"existing key", func(o *driver.Options) {
 			o.ExistingKeys = map[string]string{"k": keyARN}
 			k := o.Scenario.Keys["k"]
@@ -99,18 +62,18 @@ func TestAWSGuardsInNew(t *testing.T) {
 		}, nil},
 		{"existing key of another account", func(o *driver.Options) {
 			o.ExistingKeys = map[string]string{"k": strings.Replace(keyARN, acctA, acctB, 1)}
-		}, driver.ErrExistingKey},
-		{"existing key not an ARN", func(o *driver.Options) { o.ExistingKeys = map[string]string{"k": "alias/prod"} }, driver.ErrExistingKey},
+		}, guard.ErrExistingKey},
+		{"existing key not an ARN", func(o *driver.Options) { o.ExistingKeys = map[string]string{"k": "alias/prod"} }, guard.ErrExistingKey},
 		{"event would change an existing key", func(o *driver.Options) {
 			o.ExistingKeys = map[string]string{"k": keyARN}
 			o.Scenario.Events = []scenario.Event{{At: 0, Action: scenario.ActionDisableKey, Key: "k"}}
-		}, driver.ErrExistingKey},
+		}, guard.ErrExistingKey},
 		{"rotation would change an existing key", func(o *driver.Options) {
 			o.ExistingKeys = map[string]string{"k": keyARN}
 			k := o.Scenario.Keys["k"]
 			k.Rotation = true
 			o.Scenario.Keys["k"] = k
-		}, driver.ErrExistingKey},
+		}, guard.ErrExistingKey},
 		{"cost cap without prices", func(o *driver.Options) { o.Limits.MaxCostUSD = 1 }, driver.ErrBadOptions},
 	}
 	for _, tt := range tests {
@@ -120,26 +83,6 @@ func TestAWSGuardsInNew(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: New() error = %v; want %v", tt.name, err, tt.want)
 		}
-	}
-}
-
-func TestTouchedAccounts(t *testing.T) {
-	d, err := driver.New(driver.Options{Scenario: awsScenario(), Target: driver.Target{Kind: driver.TargetAWS},
-		AllowAccounts: []string{acctA, acctB, acctC}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, a := range d.TouchedAccounts() {
-		got = append(got, a.ID+": "+strings.Join(a.Reasons, ", "))
-	}
-	want := []string{
-		acctA + ": caller of workload own, owner of key k",
-		acctB + ": caller of workload cross, allowed by the policy of key k",
-		acctC + ": allowed by the policy of key k",
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("TouchedAccounts() = %q; want %q", got, want)
 	}
 }
 
@@ -168,10 +111,10 @@ func TestPredict(t *testing.T) {
 	if diff := p.CostUSD - wantCost; diff > 1e-9 || diff < -1e-9 || p.Hours != 1 {
 		t.Errorf("Predict: cost $%.6f over %g h; want $%.6f over 1 h", p.CostUSD, p.Hours, wantCost)
 	}
-	if err := p.Check(driver.Limits{MaxRequests: 50}); err == nil {
+	if err := p.Check(guard.Limits{MaxRequests: 50}); err == nil {
 		t.Error("Check(MaxRequests 50) = nil; want provisioning over the cap")
 	}
-	if err := p.Check(driver.Limits{MaxRequests: 100}); err != nil {
+	if err := p.Check(guard.Limits{MaxRequests: 100}); err != nil {
 		t.Errorf("Check(MaxRequests 100) = %v; want nil", err)
 	}
 }
@@ -185,8 +128,8 @@ func TestMaxRequestsStopsRun(t *testing.T) {
 	sc.Workloads = []scenario.Workload{{Name: "w", Caller: "a", Key: "k", Operation: "Encrypt", Rate: 200}}
 	out := e.run(t, context.Background(), sc, func(o *driver.Options) { o.Limits.MaxRequests = 100 })
 	r := out.Results
-	if !r.Partial || r.StopReason != driver.StopMaxRequests || r.Spend == nil {
-		t.Fatalf("results: partial %v, stop %q, spend %v; want partial, %s, spend", r.Partial, r.StopReason, r.Spend, driver.StopMaxRequests)
+	if !r.Partial || r.StopReason != guard.StopMaxRequests || r.Spend == nil {
+		t.Fatalf("results: partial %v, stop %q, spend %v; want partial, %s, spend", r.Partial, r.StopReason, r.Spend, guard.StopMaxRequests)
 	}
 	if r.Spend.Requests != 100 || e.requests.Load() != 100 {
 		t.Errorf("spend %d requests, emulator served %d; want 100 and 100", r.Spend.Requests, e.requests.Load())
@@ -226,7 +169,7 @@ func TestPanicInDriverLoop(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = d.Run(context.Background())
-	if !errors.Is(err, driver.ErrPanic) || !strings.Contains(err.Error(), "progress exploded") {
+	if !errors.Is(err, guard.ErrPanic) || !strings.Contains(err.Error(), "progress exploded") {
 		t.Fatalf("Run() error = %v; want ErrPanic with the panic value", err)
 	}
 	if time.Since(start) > 15*time.Second {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
@@ -24,7 +25,7 @@ type runWorkload struct {
 	region  atomic.Pointer[string]
 	workers *workers
 	cache   *traffic.KeyCache
-	g       *guard
+	g       *guard.Guard
 }
 
 // window is the outcome of one measured window.
@@ -96,18 +97,18 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 	for _, rw := range rws {
 		loops.Go(func() {
 			defer rw.workers.close()
-			defer d.g.recovered("the arrival loop of workload", rw.w.Spec.Name)
+			defer d.g.Recovered("the arrival loop of workload", rw.w.Spec.Name)
 			d.schedule(ctx, rec, rw, start)
 		})
 	}
 	win := &window{start: start, hlog: map[string][]byte{}}
 	loops.Go(func() {
-		defer d.g.recovered("the events loop", "")
+		defer d.g.Recovered("the events loop", "")
 		win.events, win.touched = d.runEvents(winCtx, prov, rws, start)
 	})
 	if d.opts.Progress != nil {
 		loops.Go(func() {
-			defer d.g.recovered("the progress loop", "")
+			defer d.g.Recovered("the progress loop", "")
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
 			for {
@@ -283,7 +284,7 @@ type request struct {
 // send makes one request through the SDK and records its outcome; a
 // warm-up request is sent unmeasured.
 func (rw *runWorkload) send(reqCtx context.Context, r request) {
-	defer rw.g.recovered("a request of workload", rw.w.Spec.Name)
+	defer rw.g.Recovered("a request of workload", rw.w.Spec.Name)
 	if r.rec == nil {
 		defer r.warmed.Done()
 		_ = rw.calls[r.region](reqCtx)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/traffic"
 )
@@ -37,7 +38,7 @@ func TestNewRejects(t *testing.T) {
 			sc := valid()
 			sc.Accounts["a"] = scenario.Account{Name: "a", ID: acctA, RoleARN: "arn:aws:iam::111111111111:role/load"}
 			return driver.Options{Scenario: sc, Target: driver.Target{Kind: driver.TargetAWS}}
-		}, driver.ErrAccountNotAllowed},
+		}, guard.ErrAccountNotAllowed},
 		{"unknown retry", func() driver.Options {
 			return driver.Options{Scenario: valid(), Target: embedded, Retry: "forever"}
 		}, driver.ErrBadOptions},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
@@ -71,7 +72,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 	var provAsym, measAsym, measRetriesAsym, measRetries int64
 	for _, name := range slices.Sorted(maps.Keys(d.res.Scenario.Keys)) {
 		k := d.resolveKey(name)
-		if _, ok := d.existing[name]; ok || awsManaged(k) {
+		if _, ok := d.existing[name]; ok || k.AWSManaged() {
 			p.ExistingKeys++
 			p.ProvisionRequests++ // DescribeKey
 			continue
@@ -156,7 +157,7 @@ func (d *Driver) Predict(prices plan.Pricing) Prediction {
 
 // Check refuses limits that the run cannot meet even before it measures:
 // provisioning alone would exceed a cap.
-func (p Prediction) Check(l Limits) error {
+func (p Prediction) Check(l guard.Limits) error {
 	if l.MaxRequests > 0 && p.ProvisionRequests >= l.MaxRequests {
 		return fmt.Errorf("%w: provisioning alone needs about %d requests; --max-requests is %d",
 			ErrBadOptions, p.ProvisionRequests, l.MaxRequests)

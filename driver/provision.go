@@ -14,13 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/scenario"
 )
-
-// RunIDTag is the tag key every key created by a run carries; its value is
-// the run id.
-const RunIDTag = "kmsload:run-id"
 
 // provisioned is what provisioning made: key ids, pools and payloads.
 type provisioned struct {
@@ -47,7 +44,7 @@ func (d *Driver) provClient(ctx context.Context, prov *provisioned, account, reg
 	if c := prov.clients[k]; c != nil {
 		return c, nil
 	}
-	c, err := d.newClient(ctx, account, region, provisionRetryer(), false)
+	c, err := d.newClient(ctx, account, region, kmscall.PatientRetryer(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +112,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	if ek, ok := d.existing[name]; ok {
 		return d.useExisting(ctx, prov, c, name, ek)
 	}
-	tags := []types.Tag{{TagKey: aws.String(RunIDTag), TagValue: aws.String(prov.runID)}}
+	tags := []types.Tag{{TagKey: aws.String(guard.RunIDTag), TagValue: aws.String(prov.runID)}}
 	in := &kms.CreateKeyInput{
 		KeySpec:     types.KeySpec(k.Spec),
 		KeyUsage:    types.KeyUsageType(k.Usage),
@@ -369,7 +366,7 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 // shortest waiting period (7 days), replicas before their primary. It
 // runs also after cancellation.
 func (d *Driver) cleanup(prov *provisioned) {
-	ctx, cancel := context.WithTimeout(withoutCaps(context.Background()), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(guard.WithoutCaps(context.Background()), 2*time.Minute)
 	defer cancel()
 	defer d.logCleanup(prov)
 	for i := len(prov.created) - 1; i >= 0; i-- {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/guard"
 	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/report"
@@ -45,9 +46,9 @@ func applyGuardFlags(opts *driver.Options, target string, g guardFlags) error {
 	if g.maxRequests < 0 || g.maxCostUSD < 0 {
 		return usageErr(errors.New("--max-requests and --max-cost-usd must not be negative"))
 	}
-	opts.Limits = driver.Limits{MaxRequests: g.maxRequests, MaxCostUSD: g.maxCostUSD, Prices: plan.DefaultPricing()}
+	opts.Limits = guard.Limits{MaxRequests: g.maxRequests, MaxCostUSD: g.maxCostUSD, Prices: plan.DefaultPricing()}
 	if g.abortOnThrottle != "" {
-		l, err := driver.ParseThrottleLimit(g.abortOnThrottle)
+		l, err := guard.ParseThrottleLimit(g.abortOnThrottle)
 		if err != nil {
 			return usageErr(fmt.Errorf("--abort-on-throttle: %w", err))
 		}
@@ -80,7 +81,7 @@ func applyGuardFlags(opts *driver.Options, target string, g guardFlags) error {
 func confirmAWS(ctx context.Context, d *driver.Driver, opts driver.Options, g guardFlags, in *os.File, w io.Writer) error {
 	ids, err := d.CheckAccess(ctx)
 	if err != nil {
-		if errors.Is(err, driver.ErrCredentials) {
+		if errors.Is(err, guard.ErrCredentials) {
 			return err
 		}
 		return usageErr(err)
@@ -94,7 +95,7 @@ func confirmAWS(ctx context.Context, d *driver.Driver, opts driver.Options, g gu
 		fmt.Fprintf(w, "  account %-12s %s, through %s\n", id.Name, id.Account, id.Via)
 	}
 	fmt.Fprintf(w, "  keys: %d created (tagged %s=%s, aliases %s*, deleted after the run with a %d-day waiting period), %d existing or AWS managed (not changed)\n",
-		p.CreatedKeys, driver.RunIDTag, opts.RunID, driver.AWSAliasPrefix, driver.CleanupWindowDays, p.ExistingKeys)
+		p.CreatedKeys, guard.RunIDTag, opts.RunID, guard.AWSAliasPrefix, guard.CleanupWindowDays, p.ExistingKeys)
 	fmt.Fprintf(w, "  predicted requests: %d (provisioning %d, measured %d in %d window(s), clean-up %d); up to %d with every retry\n",
 		p.Requests, p.ProvisionRequests, p.MeasuredRequests, p.Windows, p.CleanupRequests, p.RequestsWithRetries)
 	fmt.Fprintf(w, "  predicted cost: $%.4f at list prices (up to $%.4f with every retry; keys prorated over %.0f h; free tier not deducted)\n",
@@ -137,7 +138,7 @@ func orNone(ok bool, s string) string {
 // partialError is the exit error of a run that stopped early.
 func partialError(res *report.Results) error {
 	why := "run interrupted"
-	if res.StopReason != "" && res.StopReason != driver.StopInterrupted {
+	if res.StopReason != "" && res.StopReason != guard.StopInterrupted {
 		why = "run stopped (" + res.StopReason + "): " + res.StopDetail
 	}
 	return &exitError{code: exitRuntime, err: errors.New(why + ": partial results written")}

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/guard"
 )
 
 type cleanupFlags struct {
@@ -72,24 +72,24 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 	if f.list == (f.runID != "") {
 		return usageErr(errors.New("give exactly one of --run-id ID and --list"))
 	}
-	var accts []driver.SweepAccount
+	var accts []guard.SweepAccount
 	var regions []string
 	if f.scenario != "" {
 		s, err := loadScenario(f.scenario)
 		if err != nil {
 			return err
 		}
-		accts, regions = driver.SweepAccountsOf(s)
+		accts, regions = guard.SweepAccountsOf(s)
 	}
 	for _, a := range f.accounts {
-		accts = append(accts, driver.SweepAccount{ID: a})
+		accts = append(accts, guard.SweepAccount{ID: a})
 	}
 	for _, r := range f.roles {
 		parts := strings.SplitN(r, ":", 6)
 		if len(parts) < 6 || parts[0] != "arn" {
 			return usageErr(fmt.Errorf("--role-arn %q is not a role ARN", r))
 		}
-		accts = append(accts, driver.SweepAccount{ID: parts[4], RoleARN: r})
+		accts = append(accts, guard.SweepAccount{ID: parts[4], RoleARN: r})
 	}
 	if len(f.regions) > 0 {
 		regions = f.regions
@@ -105,7 +105,7 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logf := stderrLogf
-	sw, err := driver.NewSweep(ctx, nil, dedupAccounts(accts), regions, logf)
+	sw, err := guard.NewSweep(ctx, nil, dedupAccounts(accts), regions, logf)
 	if err != nil {
 		return err
 	}
@@ -116,9 +116,9 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 	stdout := cmd.OutOrStdout()
 	if len(keys) == 0 {
 		if f.list {
-			fmt.Fprintln(stdout, "no keys tagged "+driver.RunIDTag)
+			fmt.Fprintln(stdout, "no keys tagged "+guard.RunIDTag)
 		} else {
-			fmt.Fprintf(stdout, "no keys tagged %s=%s\n", driver.RunIDTag, f.runID)
+			fmt.Fprintf(stdout, "no keys tagged %s=%s\n", guard.RunIDTag, f.runID)
 		}
 		return nil
 	}
@@ -148,22 +148,22 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 		if !term.IsTerminal(int(os.Stdin.Fd())) {
 			return usageErr(errors.New("cleanup needs confirmation: stdin is not a terminal, so pass --yes"))
 		}
-		fmt.Fprintf(os.Stderr, "Schedule %d keys for deletion in %d days? [y/N] ", pending, driver.CleanupWindowDays)
+		fmt.Fprintf(os.Stderr, "Schedule %d keys for deletion in %d days? [y/N] ", pending, guard.CleanupWindowDays)
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			return usageErr(errors.New("not confirmed: nothing was changed"))
 		}
 	}
 	n, err := sw.Schedule(ctx, keys)
-	fmt.Fprintf(stdout, "scheduled %d keys for deletion (%d-day waiting period)\n", n, driver.CleanupWindowDays)
+	fmt.Fprintf(stdout, "scheduled %d keys for deletion (%d-day waiting period)\n", n, guard.CleanupWindowDays)
 	return err
 }
 
 // dedupAccounts keeps the first entry of each account id, preferring one
 // with a role.
-func dedupAccounts(in []driver.SweepAccount) []driver.SweepAccount {
+func dedupAccounts(in []guard.SweepAccount) []guard.SweepAccount {
 	idx := map[string]int{}
-	var out []driver.SweepAccount
+	var out []guard.SweepAccount
 	for _, a := range in {
 		if i, ok := idx[a.ID]; ok {
 			if out[i].RoleARN == "" {

@@ -1,19 +1,19 @@
-package driver_test
+package guard_test
 
 import (
 	"fmt"
 
-	"github.com/kmsload/kmsload/driver"
+	"github.com/kmsload/kmsload/guard"
 )
 
 // A throttle kill switch and the alias a real-AWS run uses.
 func ExampleParseThrottleLimit() {
-	l, err := driver.ParseThrottleLimit("5%/10s")
+	l, err := guard.ParseThrottleLimit("5%/10s")
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(l.Share, l.Window, l)
-	fmt.Println(driver.AWSAlias("alias/prod"))
+	fmt.Println(guard.AWSAlias("alias/prod"))
 	// Output:
 	// 0.05 10s 5%/10s
 	// alias/kmsload-prod

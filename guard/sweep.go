@@ -1,4 +1,4 @@
-package driver
+package guard
 
 import (
 	"context"
@@ -38,7 +38,7 @@ type SweepAccount struct {
 type Sweep struct {
 	regions  []string
 	accounts []SweepAccount
-	acc      *awsAccess
+	acc      *Access
 	limiters map[string]*rate.Limiter
 	logf     func(format string, args ...any)
 }
@@ -57,7 +57,7 @@ type RunKey struct {
 }
 
 // ErrSweep is wrapped by the sweep's errors.
-var ErrSweep = errors.New("driver: sweep")
+var ErrSweep = errors.New("guard: sweep")
 
 // NewSweep loads the default credentials (and assumes each account's role)
 // and checks through STS that each account's credentials belong to it.
@@ -68,7 +68,7 @@ func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, r
 		return nil, fmt.Errorf("%w: no Region", ErrSweep)
 	}
 	if hc == nil {
-		hc = buildableClient(nil, nil)
+		hc = BuildableClient(nil, nil)
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -78,7 +78,7 @@ func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, r
 	for _, a := range accounts {
 		byID[a.ID] = scenario.Account{Name: a.ID, ID: a.ID, RoleARN: a.RoleARN}
 	}
-	acc, err := loadAWS(ctx, hc, regions[0], "kmsload-cleanup", byID)
+	acc, err := LoadAccess(ctx, hc, regions[0], "kmsload-cleanup", byID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func NewSweep(ctx context.Context, hc aws.HTTPClient, accounts []SweepAccount, r
 		if a.RoleARN != "" && roleAccount(a.RoleARN) != a.ID {
 			return nil, fmt.Errorf("%w: role %s is not in account %s", ErrAccountMismatch, a.RoleARN, a.ID)
 		}
-		out, err := sts.NewFromConfig(acc.config(a.ID, regions[0])).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		out, err := sts.NewFromConfig(acc.Config(a.ID, regions[0])).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, fmt.Errorf("%w: account %s: %w", ErrCredentials, a.ID, err)
 		}
@@ -158,7 +158,7 @@ func (s *Sweep) wait(ctx context.Context, op string) error {
 }
 
 func (s *Sweep) client(account, region string) *kms.Client {
-	return kms.NewFromConfig(s.acc.config(account, region), func(o *kms.Options) { o.Retryer = provisionRetryer() })
+	return kms.NewFromConfig(s.acc.Config(account, region), func(o *kms.Options) { o.Retryer = kmscall.PatientRetryer() })
 }
 
 // Find lists the keys tagged RunIDTag in every account and Region, with

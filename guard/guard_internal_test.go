@@ -1,4 +1,4 @@
-package driver
+package guard
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsload/kmsload/failure"
 	"github.com/kmsload/kmsload/plan"
 	"github.com/kmsload/kmsload/quota"
 )
@@ -45,8 +46,8 @@ func TestGuardCaps(t *testing.T) {
 	prices := plan.DefaultPricing()
 	ctx := context.Background()
 	var cause error
-	g := newGuard(Limits{MaxRequests: 3, Prices: prices})
-	g.arm(func(err error) { cause = err })
+	g := New(Limits{MaxRequests: 3, Prices: prices}, 1)
+	g.Arm(func(err error) { cause = err })
 	for i := range 3 {
 		if err := g.admit(ctx, "Encrypt", false); err != nil {
 			t.Fatalf("admit #%d = %v; want nil", i+1, err)
@@ -56,29 +57,29 @@ func TestGuardCaps(t *testing.T) {
 	if !errors.As(cause, &se) || se.Reason != StopMaxRequests {
 		t.Errorf("after 3 of 3 requests the run's cause = %v; want a %s stop", cause, StopMaxRequests)
 	}
-	if err := g.admit(ctx, "Encrypt", false); !errors.Is(err, ErrCapReached) {
-		t.Errorf("admit over the cap = %v; want ErrCapReached", err)
+	if err := g.admit(ctx, "Encrypt", false); !errors.Is(err, failure.ErrCapReached) {
+		t.Errorf("admit over the cap = %v; want failure.ErrCapReached", err)
 	}
-	if err := g.admit(withoutCaps(ctx), "ScheduleKeyDeletion", false); err != nil {
+	if err := g.admit(WithoutCaps(ctx), "ScheduleKeyDeletion", false); err != nil {
 		t.Errorf("clean-up admit over the cap = %v; want nil", err)
 	}
-	s, _, _ := g.result()
+	s, _, _ := g.Result()
 	if s.Requests != 4 || s.CleanupRequests != 1 {
 		t.Errorf("spend: %d requests, %d clean-up; want 4, 1", s.Requests, s.CleanupRequests)
 	}
 
 	// Cost: a key (one hour) plus asymmetric requests.
-	g = newGuard(Limits{MaxCostUSD: 1.0/prices.HoursPerMonth + 2*0.15/10000, Prices: prices})
+	g = New(Limits{MaxCostUSD: 1.0/prices.HoursPerMonth + 2*0.15/10000, Prices: prices}, 1)
 	if err := g.admit(ctx, "CreateKey", false); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.admit(ctx, "Sign", true); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.admit(ctx, "Sign", true); !errors.Is(err, ErrCapReached) {
-		t.Errorf("admit over the cost cap = %v; want ErrCapReached", err)
+	if err := g.admit(ctx, "Sign", true); !errors.Is(err, failure.ErrCapReached) {
+		t.Errorf("admit over the cost cap = %v; want failure.ErrCapReached", err)
 	}
-	s, stop, _ := g.result()
+	s, stop, _ := g.Result()
 	if stop == nil || stop.Reason != StopMaxCost || s.AsymmetricRequests != 1 || s.SymmetricRequests != 1 {
 		t.Errorf("cost cap: stop %v, spend %+v; want %s after 1 symmetric and 1 asymmetric request", stop, s, StopMaxCost)
 	}
