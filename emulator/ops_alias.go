@@ -24,9 +24,10 @@ func validAliasName(name string) *apiError {
 	return nil
 }
 
-// aliasTarget resolves TargetKeyId for CreateAlias and UpdateAlias: a key
-// id or key ARN in the caller's account, never an alias.
-func (c *call) aliasTarget(ref string) (*key, *apiError) {
+// aliasTarget resolves TargetKeyId for CreateAlias and UpdateAlias (the
+// action): a key id or key ARN in the caller's account, never an alias,
+// that the caller may point action at.
+func (c *call) aliasTarget(ref, action string) (*key, *apiError) {
 	if ref == "" {
 		return nil, errNull("targetKeyId")
 	}
@@ -41,6 +42,9 @@ func (c *call) aliasTarget(ref string) (*key, *apiError) {
 		return nil, errKeyNotFound(ref)
 	}
 	if e := k.notPending(); e != nil {
+		return nil, e
+	}
+	if e := c.authorize(k, action); e != nil {
 		return nil, e
 	}
 	return k, nil
@@ -70,11 +74,8 @@ func opCreateAlias(c *call, in *aliasIn) (any, *apiError) {
 	}
 	defer c.lock(exclusive)()
 	s := c.s
-	k, e := c.aliasTarget(in.TargetKeyId)
+	k, e := c.aliasTarget(in.TargetKeyId, "CreateAlias")
 	if e != nil {
-		return nil, e
-	}
-	if e := c.authorize(k, "CreateAlias"); e != nil {
 		return nil, e
 	}
 	loc := aliasLoc{c.account, c.region, in.AliasName}
@@ -95,11 +96,8 @@ func opUpdateAlias(c *call, in *aliasIn) (any, *apiError) {
 	if a == nil {
 		return nil, errAliasNotFound(aliasARN(c.region, c.account, in.AliasName))
 	}
-	k, e := c.aliasTarget(in.TargetKeyId)
+	k, e := c.aliasTarget(in.TargetKeyId, "UpdateAlias")
 	if e != nil {
-		return nil, e
-	}
-	if e := c.authorize(k, "UpdateAlias"); e != nil {
 		return nil, e
 	}
 	if old := s.st.keys[keyLoc{c.account, c.region, a.keyID}]; old != nil && (old.spec != k.spec || old.usage != k.usage) {

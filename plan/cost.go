@@ -86,20 +86,13 @@ type Cost struct {
 	Replicas       int `json:"replicas"`
 	AWSManagedKeys int `json:"aws_managed_keys"`
 	RotatingKeys   int `json:"rotating_keys"`
-	// KeyUSD is Keys x KeyMonthUSD.
-	KeyUSD float64 `json:"key_usd"`
-	// RotationUSD is rotated material from the window's rotate events;
-	// SteadyRotationUSD after every rotating key's billed rotations.
-	RotationUSD       float64 `json:"rotation_usd"`
-	SteadyRotationUSD float64 `json:"steady_rotation_usd"`
-	// Requests per month by price class, free requests deducted, and
-	// their price.
-	SymmetricRequests  float64 `json:"symmetric_requests"`
-	AsymmetricRequests float64 `json:"asymmetric_requests"`
-	FreeRequests       float64 `json:"free_requests"`
-	SymmetricUSD       float64 `json:"symmetric_usd"`
-	AsymmetricUSD      float64 `json:"asymmetric_usd"`
-	RequestUSD         float64 `json:"request_usd"`
+	// Usage is the key fees and requests of all accounts.
+	Usage
+	// SymmetricUSD and AsymmetricUSD price the requests of each class,
+	// free requests deducted; RequestUSD is their sum.
+	SymmetricUSD  float64 `json:"symmetric_usd"`
+	AsymmetricUSD float64 `json:"asymmetric_usd"`
+	RequestUSD    float64 `json:"request_usd"`
 	// TotalUSD is KeyUSD + RotationUSD + RequestUSD; SteadyTotalUSD has
 	// SteadyRotationUSD instead of RotationUSD.
 	TotalUSD       float64 `json:"total_usd"`
@@ -113,18 +106,41 @@ type Cost struct {
 // AccountCost is one account's share of the monthly bill: the keys it
 // owns and the requests it makes.
 type AccountCost struct {
-	Account            string  `json:"account"`
-	ID                 string  `json:"id"`
-	Keys               int     `json:"keys"`
-	KeyUSD             float64 `json:"key_usd"`
-	RotationUSD        float64 `json:"rotation_usd"`
-	SteadyRotationUSD  float64 `json:"steady_rotation_usd"`
+	Account string `json:"account"`
+	ID      string `json:"id"`
+	Keys    int    `json:"keys"`
+	// Usage is the fees of the keys the account owns and the requests
+	// it makes.
+	Usage
+	RequestUSD     float64 `json:"request_usd"`
+	TotalUSD       float64 `json:"total_usd"`
+	SteadyTotalUSD float64 `json:"steady_total_usd"`
+}
+
+// Usage is the part of a monthly bill that adds up over accounts as it
+// is: key fees and requests per month by price class.
+type Usage struct {
+	// KeyUSD is the billed keys x KeyMonthUSD.
+	KeyUSD float64 `json:"key_usd"`
+	// RotationUSD is rotated material from the window's rotate events;
+	// SteadyRotationUSD after every rotating key's billed rotations.
+	RotationUSD       float64 `json:"rotation_usd"`
+	SteadyRotationUSD float64 `json:"steady_rotation_usd"`
+	// Requests per month by price class, and the free tier's share of
+	// them.
 	SymmetricRequests  float64 `json:"symmetric_requests"`
 	AsymmetricRequests float64 `json:"asymmetric_requests"`
 	FreeRequests       float64 `json:"free_requests"`
-	RequestUSD         float64 `json:"request_usd"`
-	TotalUSD           float64 `json:"total_usd"`
-	SteadyTotalUSD     float64 `json:"steady_total_usd"`
+}
+
+// add adds v's fees and requests to u.
+func (u *Usage) add(v Usage) {
+	u.KeyUSD += v.KeyUSD
+	u.RotationUSD += v.RotationUSD
+	u.SteadyRotationUSD += v.SteadyRotationUSD
+	u.SymmetricRequests += v.SymmetricRequests
+	u.AsymmetricRequests += v.AsymmetricRequests
+	u.FreeRequests += v.FreeRequests
 }
 
 // costAssumptions are the Cost doc's assumptions, for reports.
@@ -218,12 +234,7 @@ func monthlyCost(s *scenario.Scenario, profiles []profile, dur time.Duration, pr
 		a.TotalUSD = a.KeyUSD + a.RotationUSD + a.RequestUSD
 		a.SteadyTotalUSD = a.KeyUSD + a.SteadyRotationUSD + a.RequestUSD
 
-		c.KeyUSD += a.KeyUSD
-		c.RotationUSD += a.RotationUSD
-		c.SteadyRotationUSD += a.SteadyRotationUSD
-		c.SymmetricRequests += a.SymmetricRequests
-		c.AsymmetricRequests += a.AsymmetricRequests
-		c.FreeRequests += free
+		c.Usage.add(a.Usage)
 		c.SymmetricUSD += symUSD
 		c.AsymmetricUSD += asymUSD
 		c.RequestUSD += a.RequestUSD

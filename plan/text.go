@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/internal/textout"
 )
 
 // WriteText writes the plan as plain text: a header, the quota-bucket
@@ -16,12 +18,12 @@ func WriteText(w io.Writer, p *Plan) error {
 	if p == nil {
 		return fmt.Errorf("plan: write text: nil plan")
 	}
-	ew := &errWriter{w: w}
+	ew := &textWriter{textout.Writer{W: w}}
 	name := p.Scenario
 	if name == "" {
 		name = "(unnamed scenario)"
 	}
-	ew.printf("kmsload plan: %s (no request sent)\n", name)
+	ew.Printf("kmsload plan: %s (no request sent)\n", name)
 	scale := fmt.Sprintf("%g", p.Scale)
 	if p.Scale != 1 {
 		scale += " (quotas and rates scaled together; cost at real size)"
@@ -42,7 +44,7 @@ func WriteText(w io.Writer, p *Plan) error {
 			b.Name, f1(b.QuotaPerS), f1(b.DemandPerS), f1(b.PeakPerS), f1(b.HeadroomPerS),
 			f1(100 * b.Utilisation), growth, f1(100 * b.ThrottledShare),
 			f1(b.AttemptsPerS), f1(100 * b.AttemptThrottledShare), b.RetryModel,
-			list(b.Workloads), list(b.Keys),
+			prose.List(b.Workloads), prose.List(b.Keys),
 		}, "\t"))
 	}
 	ew.table("Quota buckets (per second at this scale; demand = first attempts, mean over the window; thr% = predicted throttled share with retries off; att/s, thr-att% = with the workloads' retries)",
@@ -50,12 +52,12 @@ func WriteText(w io.Writer, p *Plan) error {
 
 	for _, b := range p.Buckets {
 		if b.RetryModel == RetryModelAdaptive {
-			ew.printf("  %s: %s\n", RetryModelAdaptive, AdaptiveNote)
+			ew.Printf("  %s: %s\n", RetryModelAdaptive, AdaptiveNote)
 			break
 		}
 	}
 
-	ew.printf("\nSaturation\n  %s\n", p.Saturation)
+	ew.Printf("\nSaturation\n  %s\n", p.Saturation)
 
 	rows = rows[:0]
 	for _, wl := range p.Workloads {
@@ -84,63 +86,38 @@ func WriteText(w io.Writer, p *Plan) error {
 	}, "\t"))
 	ew.table("Monthly cost (real size, list prices, USD; requests per month)",
 		"account\tid\tkeys\tkeys$\trotated$\tsymmetric\tasymmetric\tfree\trequests$\ttotal$", rows)
-	ew.printf("  keys: %d customer-managed (%d multi-Region replicas), %d AWS-managed, %d with rotating material\n",
+	ew.Printf("  keys: %d customer-managed (%d multi-Region replicas), %d AWS-managed, %d with rotating material\n",
 		c.Keys, c.Replicas, c.AWSManagedKeys, c.RotatingKeys)
-	ew.printf("  total %s/month now; %s/month once every rotating key has had %d rotations\n",
+	ew.Printf("  total %s/month now; %s/month once every rotating key has had %d rotations\n",
 		usd(c.TotalUSD), usd(c.SteadyTotalUSD), c.Pricing.BilledRotations)
-	ew.printf("\nAssumptions\n")
+	ew.Printf("\nAssumptions\n")
 	for _, a := range c.Assumptions {
-		ew.printf("  - %s\n", a)
+		ew.Printf("  - %s\n", a)
 	}
-	if ew.err != nil {
-		return fmt.Errorf("plan: write text: %w", ew.err)
+	if ew.Err != nil {
+		return fmt.Errorf("plan: write text: %w", ew.Err)
 	}
 	return nil
 }
 
-// errWriter keeps the first write error so the renderer stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, a ...any) {
-	if e.err != nil {
-		return
-	}
-	_, e.err = fmt.Fprintf(e.w, format, a...)
-}
+// textWriter writes the plan's sections, keeping the first write error
+// so the renderer stays linear.
+type textWriter struct{ textout.Writer }
 
 // table writes an optional title and header and tab-separated rows,
 // aligned and indented by two spaces.
-func (e *errWriter) table(title, header string, rows []string) {
-	if e.err != nil {
-		return
-	}
+func (t *textWriter) table(title, header string, rows []string) {
 	if title != "" {
-		e.printf("\n%s\n", title)
+		t.Printf("\n%s\n", title)
 	}
-	tw := tabwriter.NewWriter(e.w, 0, 0, 2, ' ', 0)
 	if header != "" {
 		rows = append([]string{header}, rows...)
 	}
-	for _, r := range rows {
-		if _, err := fmt.Fprintln(tw, "  "+r); err != nil {
-			e.err = err
-			return
-		}
-	}
-	e.err = tw.Flush()
+	t.Aligned("  ", rows)
 }
 
 func f1(v float64) string  { return fmt.Sprintf("%.1f", v) }
 func usd(v float64) string { return fmt.Sprintf("$%.2f", v) }
-func list(s []string) string {
-	if len(s) == 0 {
-		return "-"
-	}
-	return strings.Join(s, ",")
-}
 
 // count formats a monthly request count: 20000, 1.23M, 4.5B.
 func count(n float64) string {

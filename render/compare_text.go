@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/internal/textout"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -17,10 +18,10 @@ func WriteCompareText(w io.Writer, c *report.Comparison) error {
 }
 
 func writeCompareText(w io.Writer, c *report.Comparison) error {
-	t := &textWriter{w: w}
-	t.printf("kmsload compare\n")
-	t.printf("%s\n", compareRunLine("base", c.Base))
-	t.printf("%s\n", compareRunLine("new", c.New))
+	t := &textWriter{textout.Writer{W: w}}
+	t.Printf("kmsload compare\n")
+	t.Printf("%s\n", compareRunLine("base", c.Base))
+	t.Printf("%s\n", compareRunLine("new", c.New))
 	t.table("Metrics (per second: mean of goodput and shares, median of p50 and p99; totals: the whole run)",
 		"workload\tmetric\tbase\tnew\tchange\tp\tfrom\tverdict", compareMetricRows(c))
 	t.table("Run totals (shares in %: throttled of attempts, errors and dropped of arrivals)",
@@ -28,17 +29,17 @@ func writeCompareText(w io.Writer, c *report.Comparison) error {
 	t.table("Latency totals, ms (from intended send time)",
 		"workload\tp50-base\tp50-new\tp99-base\tp99-new\tp999-base\tp999-new", cellRows(c.Workloads, compareLatencyCells))
 	if len(c.Warnings) > 0 {
-		t.printf("\nWarnings\n")
+		t.Printf("\nWarnings\n")
 		for _, s := range c.Warnings {
-			t.printf("  %s\n", s)
+			t.Printf("  %s\n", s)
 		}
 	}
-	t.printf("\nVerdict\n")
+	t.Printf("\nVerdict\n")
 	for _, line := range wrap(c.Rule()+".", 76) {
-		t.printf("  %s\n", line)
+		t.Printf("  %s\n", line)
 	}
-	t.printf("  %s\n", c.Summary())
-	return t.err
+	t.Printf("  %s\n", c.Summary())
+	return t.Err
 }
 
 // compareRunLine describes one side of a comparison on one line.

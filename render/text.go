@@ -5,9 +5,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kmsload/kmsload/internal/prose"
+	"github.com/kmsload/kmsload/internal/textout"
 	"github.com/kmsload/kmsload/report"
 )
 
@@ -22,7 +22,7 @@ func WriteText(w io.Writer, r *report.Results) error {
 }
 
 func writeText(w io.Writer, r *report.Results) error {
-	tw := &textWriter{w: w}
+	tw := &textWriter{textout.Writer{W: w}}
 	tw.header(r)
 	tw.workloads(r)
 	tw.failures(r)
@@ -32,52 +32,26 @@ func writeText(w io.Writer, r *report.Results) error {
 	tw.events(r)
 	tw.thresholds(r)
 	tw.verdict(r)
-	return tw.err
+	return tw.Err
 }
 
 // textWriter keeps the first write error so the renderers stay linear.
-type textWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (t *textWriter) printf(format string, a ...any) {
-	if t.err != nil {
-		return
-	}
-	_, t.err = fmt.Fprintf(t.w, format, a...)
-}
+type textWriter struct{ textout.Writer }
 
 // table writes a titled, aligned table: header holds tab-separated
 // column names, rows their cells.
 func (t *textWriter) table(title string, header string, rows [][]string) {
-	t.printf("\n%s\n", title)
+	t.Printf("\n%s\n", title)
 	lines := make([]string, 0, 1+len(rows))
 	lines = append(lines, header)
 	for _, r := range rows {
 		lines = append(lines, strings.Join(r, "\t"))
 	}
-	t.aligned("  ", lines)
-}
-
-// aligned writes rows of tab-separated cells in aligned columns, each row
-// after indent.
-func (t *textWriter) aligned(indent string, rows []string) {
-	if t.err != nil {
-		return
-	}
-	tab := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
-	for _, r := range rows {
-		if _, err := fmt.Fprintln(tab, indent+r); err != nil {
-			t.err = err
-			return
-		}
-	}
-	t.err = tab.Flush()
+	t.Aligned("  ", lines)
 }
 
 func (t *textWriter) header(r *report.Results) {
-	t.printf("kmsload results: %s\n", scenarioName(r))
+	t.Printf("kmsload results: %s\n", scenarioName(r))
 	var rows []string
 	add := func(k, v string) { rows = append(rows, k+"\t"+v) }
 	if r.Scenario.Description != "" {
@@ -125,7 +99,7 @@ func (t *textWriter) header(r *report.Results) {
 		}
 		add("PARTIAL", why+"; numbers cover only the part that ran")
 	}
-	t.aligned("  ", rows)
+	t.Aligned("  ", rows)
 }
 
 func (t *textWriter) workloads(r *report.Results) {
@@ -199,11 +173,11 @@ func (t *textWriter) buckets(r *report.Results) {
 	}
 	t.table("Quota buckets (caller account/Region/class; demand = attempts/s)", header, rows)
 	if p := r.Plan; p != nil {
-		t.printf("  predicted (pred-*) by kmsload plan: %s", p.Model)
+		t.Printf("  predicted (pred-*) by kmsload plan: %s", p.Model)
 		if p.FirstToSaturate != "" {
-			t.printf("; first to saturate: %s at %.2fx the load", p.FirstToSaturate, p.GrowthFactor)
+			t.Printf("; first to saturate: %s at %.2fx the load", p.FirstToSaturate, p.GrowthFactor)
 		}
-		t.printf("\n")
+		t.Printf("\n")
 	}
 }
 
@@ -221,7 +195,7 @@ func (t *textWriter) events(r *report.Results) {
 	if len(r.Events) == 0 {
 		return
 	}
-	t.printf("\nEvents (blast radius: workloads with non-throttle failures from the event's second on)\n")
+	t.Printf("\nEvents (blast radius: workloads with non-throttle failures from the event's second on)\n")
 	for _, e := range r.Events {
 		line := fmt.Sprintf("  at %.1fs  %s", e.AtS, e.Action)
 		if e.Key != "" {
@@ -230,9 +204,9 @@ func (t *textWriter) events(r *report.Results) {
 		if e.Error != "" {
 			line += "  (event failed: " + e.Error + ")"
 		}
-		t.printf("%s\n", line)
+		t.Printf("%s\n", line)
 		if len(e.Affected) == 0 {
-			t.printf("    no workload failed after it\n")
+			t.Printf("    no workload failed after it\n")
 			continue
 		}
 		rows := make([]string, 0, len(e.Affected))
@@ -240,7 +214,7 @@ func (t *textWriter) events(r *report.Results) {
 			rows = append(rows, fmt.Sprintf("%s\t%d failed\tseconds %g-%g\t%s",
 				im.Workload, im.Failed, im.FromS, im.ToS, codes(im.Errors)))
 		}
-		t.aligned("    ", rows)
+		t.Aligned("    ", rows)
 	}
 }
 
@@ -255,13 +229,13 @@ func (t *textWriter) thresholds(r *report.Results) {
 }
 
 func (t *textWriter) verdict(r *report.Results) {
-	t.printf("\nVerdict\n")
+	t.Printf("\nVerdict\n")
 	for i, p := range report.VerdictParagraphs(r) {
 		if i > 0 {
-			t.printf("\n")
+			t.Printf("\n")
 		}
 		for _, line := range wrap(p, 76) {
-			t.printf("  %s\n", line)
+			t.Printf("  %s\n", line)
 		}
 	}
 }

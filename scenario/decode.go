@@ -206,13 +206,24 @@ func (d *decoder) scalar(path string, n *yaml.Node, want string) (*yaml.Node, bo
 	return v, true
 }
 
+// field returns the scalar behind a field's node n, or nil when the field
+// is absent (n is nil) or is not a scalar, which it reports as wanting
+// want.
+func (d *decoder) field(path string, n *yaml.Node, want string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	v, ok := d.scalar(path, n, want)
+	if !ok {
+		return nil
+	}
+	return v
+}
+
 // str decodes a string field. A nil node (field absent) leaves *dst alone.
 func (d *decoder) str(path string, n *yaml.Node, dst *string) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, "a string")
-	if !ok {
+	v := d.field(path, n, "a string")
+	if v == nil {
 		return
 	}
 	if v.ShortTag() != "!!str" {
@@ -222,44 +233,36 @@ func (d *decoder) str(path string, n *yaml.Node, dst *string) {
 	*dst = v.Value
 }
 
+// integer decodes an int field. A nil node (field absent) leaves *dst
+// alone.
 func (d *decoder) integer(path string, n *yaml.Node, dst *int) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, "an integer")
-	if !ok {
-		return
-	}
-	var i int
-	if v.ShortTag() != "!!int" || v.Decode(&i) != nil {
-		d.errorf(n, path, "want an integer, got %s", describe(v))
-		return
-	}
-	*dst = i
+	decodeTagged(d, path, n, "!!int", "an integer", dst)
 }
 
+// int64 decodes an int64 field. A nil node (field absent) leaves *dst
+// alone.
 func (d *decoder) int64(path string, n *yaml.Node, dst *int64) {
-	if n == nil {
+	decodeTagged(d, path, n, "!!int", "an integer", dst)
+}
+
+// decodeTagged decodes a field whose YAML tag must be tag into *dst; want
+// names the expected value in messages. A nil node leaves *dst alone.
+func decodeTagged[T any](d *decoder, path string, n *yaml.Node, tag, want string, dst *T) {
+	v := d.field(path, n, want)
+	if v == nil {
 		return
 	}
-	v, ok := d.scalar(path, n, "an integer")
-	if !ok {
+	var x T
+	if v.ShortTag() != tag || v.Decode(&x) != nil {
+		d.errorf(n, path, "want %s, got %s", want, describe(v))
 		return
 	}
-	var i int64
-	if v.ShortTag() != "!!int" || v.Decode(&i) != nil {
-		d.errorf(n, path, "want an integer, got %s", describe(v))
-		return
-	}
-	*dst = i
+	*dst = x
 }
 
 func (d *decoder) number(path string, n *yaml.Node, dst *float64) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, "a number")
-	if !ok {
+	v := d.field(path, n, "a number")
+	if v == nil {
 		return
 	}
 	var f float64
@@ -277,11 +280,8 @@ func (d *decoder) number(path string, n *yaml.Node, dst *float64) {
 // share decodes a share written as a percentage ("1%", "0.5%") or as a
 // fraction from 0 to 1 (0.01).
 func (d *decoder) share(path string, n *yaml.Node, dst *float64) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, `a share such as "1%" or 0.01`)
-	if !ok {
+	v := d.field(path, n, `a share such as "1%" or 0.01`)
+	if v == nil {
 		return
 	}
 	f, ok := ParseShare(v.Value)
@@ -308,28 +308,15 @@ func ParseShare(s string) (float64, bool) {
 	return f, f >= 0 && f <= 1
 }
 
+// boolean decodes a bool field. A nil node (field absent) leaves *dst
+// alone.
 func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, "true or false")
-	if !ok {
-		return
-	}
-	var b bool
-	if v.ShortTag() != "!!bool" || v.Decode(&b) != nil {
-		d.errorf(n, path, "want true or false, got %s", describe(v))
-		return
-	}
-	*dst = b
+	decodeTagged(d, path, n, "!!bool", "true or false", dst)
 }
 
 func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, `a duration such as "90s"`)
-	if !ok {
+	v := d.field(path, n, `a duration such as "90s"`)
+	if v == nil {
 		return
 	}
 	switch v.ShortTag() {
@@ -375,11 +362,8 @@ func ParseRate(s string) (Rate, error) {
 }
 
 func (d *decoder) rate(path string, n *yaml.Node, dst *Rate) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, "a rate such as \"600/s\"")
-	if !ok {
+	v := d.field(path, n, "a rate such as \"600/s\"")
+	if v == nil {
 		return
 	}
 	if t := v.ShortTag(); t != "!!str" && t != "!!int" && t != "!!float" {

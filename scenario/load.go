@@ -216,11 +216,8 @@ func (d *decoder) accounts(s *Scenario, n *yaml.Node) {
 // accountID decodes an account id, which must be a quoted string: YAML
 // reads unquoted digits as a number and drops leading zeros elsewhere.
 func (d *decoder) accountID(path string, n *yaml.Node, dst *string) {
-	if n == nil {
-		return
-	}
-	v, ok := d.scalar(path, n, `a quoted 12-digit account id such as "111111111111"`)
-	if !ok {
+	v := d.field(path, n, `a quoted 12-digit account id such as "111111111111"`)
+	if v == nil {
 		return
 	}
 	if v.ShortTag() != "!!str" {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kmsload/kmsload/failure"
+	"github.com/kmsload/kmsload/internal/textout"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
 )
@@ -231,9 +232,9 @@ func Best(rows []VariantRow) (idx int, ok bool) {
 // WriteVariantsText prints the variants of one scenario as one table, and
 // the best variant for slo ("" for none: the best goodput).
 func WriteVariantsText(w io.Writer, scenarioName string, durationS float64, rows []VariantRow, slo []string) error {
-	ew := &errWriter{w: w}
-	ew.printf("Variants of %s: one run each on the same layout and load (%.0f s)\n", scenarioName, durationS)
-	ew.printf("  thr-att%% = throttled attempts / attempts; failed = requests failed, any code; quota-exh = requests failed with\n" +
+	ew := &textout.Writer{W: w}
+	ew.Printf("Variants of %s: one run each on the same layout and load (%.0f s)\n", scenarioName, durationS)
+	ew.Printf("  thr-att%% = throttled attempts / attempts; failed = requests failed, any code; quota-exh = requests failed with\n" +
 		"  QuotaExceededError (retry quota empty); retry-load%% = attempts / requests - 1, the extra load retries put on the\n" +
 		"  quota bucket (negative when requests waited unsent in adaptive mode's limiter until cancelled); p99/p999 of the\n" +
 		"  worst workload\n")
@@ -254,19 +255,19 @@ func WriteVariantsText(w io.Writer, scenarioName string, durationS float64, rows
 	tw.Flush()
 	idx, ok := Best(rows)
 	if idx < 0 {
-		return ew.err
+		return ew.Err
 	}
 	b := rows[idx]
 	figures := fmt.Sprintf("goodput %.1f/s, %.1f%% of attempts throttled, %d failed requests, %d retry-quota exhaustions, p99 %.1f ms, retry load %.1f%%",
 		b.GoodputPerS, 100*b.ThrottledAttemptShare(), b.FailedRequests, b.QuotaExhausted, b.P99Ms, 100*b.RetryLoad)
 	switch {
 	case len(slo) == 0:
-		ew.printf("\nBest goodput: %s (%s).\n", b.Variant.Name, figures)
+		ew.Printf("\nBest goodput: %s (%s).\n", b.Variant.Name, figures)
 	case ok:
-		ew.printf("\nBest for SLO %q: %s (%s).\n", strings.Join(slo, ","), b.Variant.Name, figures)
+		ew.Printf("\nBest for SLO %q: %s (%s).\n", strings.Join(slo, ","), b.Variant.Name, figures)
 	default:
-		ew.printf("\nNo variant meets SLO %q. Closest: %s (%s); it misses %s.\n", strings.Join(slo, ","), b.Variant.Name, figures,
+		ew.Printf("\nNo variant meets SLO %q. Closest: %s (%s); it misses %s.\n", strings.Join(slo, ","), b.Variant.Name, figures,
 			strings.Join(b.SLOFailed, "; "))
 	}
-	return ew.err
+	return ew.Err
 }

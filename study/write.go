@@ -5,13 +5,15 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kmsload/kmsload/internal/textout"
 )
 
 // WriteText prints the comparison of ls: one row per layout, one row per
 // workload, then the verdict lines of each layout.
 func WriteText(w io.Writer, ls []Layout) error {
-	ew := &errWriter{w: w}
-	ew.printf("Layouts (coupling = 1 - goodput together / goodput alone; thr%% = throttled attempts / attempts; cost at real size)\n")
+	ew := &textout.Writer{W: w}
+	ew.Printf("Layouts (coupling = 1 - goodput together / goodput alone; thr%% = throttled attempts / attempts; cost at real size)\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  layout\tworkloads\tbuckets\tmax coupling\tworst thr%\tworst p99ms\tlargest blast radius\tcost/month")
 	for _, l := range ls {
@@ -22,7 +24,7 @@ func WriteText(w io.Writer, ls []Layout) error {
 			l.Blast, costCell(l.MonthlyCostUSD))
 	}
 	tw.Flush()
-	ew.printf("\nWorkloads\n")
+	ew.Printf("\nWorkloads\n")
 	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  layout\tworkload\tcaller\tkey\tbucket\tcoupling%\tthr%\tp99ms\tgoodput/s")
 	for _, l := range ls {
@@ -32,21 +34,21 @@ func WriteText(w io.Writer, ls []Layout) error {
 		}
 	}
 	tw.Flush()
-	ew.printf("\nVerdicts\n")
+	ew.Printf("\nVerdicts\n")
 	for _, l := range ls {
-		ew.printf("  %s\n", l.Name)
+		ew.Printf("  %s\n", l.Name)
 		if l.Claim != "" {
-			ew.printf("    claim:    %s\n", l.Claim)
+			ew.Printf("    claim:    %s\n", l.Claim)
 		}
 		for i, v := range l.Verdict {
 			label := "          "
 			if i == 0 {
 				label = "measured: "
 			}
-			ew.printf("    %s%s\n", label, v)
+			ew.Printf("    %s%s\n", label, v)
 		}
 	}
-	return ew.err
+	return ew.Err
 }
 
 // WriteMarkdown writes ls as a Markdown document: a comparison table, one
@@ -54,51 +56,51 @@ func WriteText(w io.Writer, ls []Layout) error {
 // the verdict and what it means for capacity planning. title heads the
 // document; intro follows it as a paragraph ("" for none).
 func WriteMarkdown(w io.Writer, title, intro string, ls []Layout) error {
-	ew := &errWriter{w: w}
-	ew.printf("# %s\n\n", md(title))
+	ew := &textout.Writer{W: w}
+	ew.Printf("# %s\n\n", md(title))
 	if intro != "" {
-		ew.printf("%s\n\n", intro)
+		ew.Printf("%s\n\n", intro)
 	}
-	ew.printf("## Comparison\n\n")
-	ew.printf("Coupling = 1 − goodput together / goodput alone; throttled = throttled attempts / attempts; cost per month at real size. ")
-	ew.printf("Rates and quotas run at each scenario's scale.\n\n")
-	ew.printf("| layout | workloads | buckets | max coupling | worst throttled | worst p99 | largest blast radius (one key) | cost/month |\n")
-	ew.printf("|---|--:|--:|---|---|---|---|--:|\n")
+	ew.Printf("## Comparison\n\n")
+	ew.Printf("Coupling = 1 − goodput together / goodput alone; throttled = throttled attempts / attempts; cost per month at real size. ")
+	ew.Printf("Rates and quotas run at each scenario's scale.\n\n")
+	ew.Printf("| layout | workloads | buckets | max coupling | worst throttled | worst p99 | largest blast radius (one key) | cost/month |\n")
+	ew.Printf("|---|--:|--:|---|---|---|---|--:|\n")
 	for _, l := range ls {
-		ew.printf("| [%s](#%s) | %d | %d | %s | %s | %s | %s | %s |\n", md(l.Name), anchor(l.Name), len(l.Workloads), len(l.Buckets),
+		ew.Printf("| [%s](#%s) | %d | %d | %s | %s | %s | %s | %s |\n", md(l.Name), anchor(l.Name), len(l.Workloads), len(l.Buckets),
 			md(couplingCell(l.HasCoupling, l.MaxCoupling, l.MaxCouplingWorkload)),
 			md(fmt.Sprintf("%.1f%% (%s)", 100*l.WorstThrottled, l.WorstThrottledWorkload)),
 			md(fmt.Sprintf("%.0f ms (%s)", l.WorstP99Ms, l.WorstP99Workload)),
 			md(l.Blast.String()), costCell(l.MonthlyCostUSD))
 	}
-	ew.printf("\n## Verdicts\n\n")
+	ew.Printf("\n## Verdicts\n\n")
 	for _, l := range ls {
-		ew.printf("- **%s**: %s\n", md(l.Name), md(strings.Join(l.Verdict, " ")))
+		ew.Printf("- **%s**: %s\n", md(l.Name), md(strings.Join(l.Verdict, " ")))
 	}
 	for _, l := range ls {
-		ew.printf("\n## %s\n\n", md(l.Name))
+		ew.Printf("\n## %s\n\n", md(l.Name))
 		if l.Claim != "" {
-			ew.printf("**Claim.** %s\n\n", md(l.Claim))
+			ew.Printf("**Claim.** %s\n\n", md(l.Claim))
 		}
-		ew.printf("**Measured** (`%s`, scale %g, %.0f s windows, each workload alone and then all together):\n\n", l.File, l.Scale, l.DurationS)
-		ew.printf("| workload | caller | key | bucket | coupling | throttled | p99 | goodput/s |\n")
-		ew.printf("|---|---|---|---|--:|--:|--:|--:|\n")
+		ew.Printf("**Measured** (`%s`, scale %g, %.0f s windows, each workload alone and then all together):\n\n", l.File, l.Scale, l.DurationS)
+		ew.Printf("| workload | caller | key | bucket | coupling | throttled | p99 | goodput/s |\n")
+		ew.Printf("|---|---|---|---|--:|--:|--:|--:|\n")
 		for _, wl := range l.Workloads {
-			ew.printf("| %s | %s | %s | `%s` | %s | %.1f%% | %.0f ms | %.1f |\n", md(wl.Name), md(wl.Caller), md(orDash(wl.Key)), wl.Bucket,
+			ew.Printf("| %s | %s | %s | `%s` | %s | %.1f%% | %.0f ms | %.1f |\n", md(wl.Name), md(wl.Caller), md(orDash(wl.Key)), wl.Bucket,
 				pctCell(wl.HasCoupling, wl.Coupling)+pctSign(wl.HasCoupling), 100*wl.ThrottledShare, wl.P99Ms, wl.GoodputPerS)
 		}
-		ew.printf("\n**Verdict.**\n\n")
+		ew.Printf("\n**Verdict.**\n\n")
 		for _, v := range l.Verdict {
-			ew.printf("- %s\n", md(v))
+			ew.Printf("- %s\n", md(v))
 		}
 		if len(l.Planning) > 0 {
-			ew.printf("\n**Capacity planning.**\n\n")
+			ew.Printf("\n**Capacity planning.**\n\n")
 			for _, p := range l.Planning {
-				ew.printf("- %s\n", md(p))
+				ew.Printf("- %s\n", md(p))
 			}
 		}
 	}
-	return ew.err
+	return ew.Err
 }
 
 func couplingCell(has bool, c float64, w string) string {
@@ -145,22 +147,3 @@ var mdReplacer = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;
 
 // md escapes s for Markdown text and table cells.
 func md(s string) string { return mdReplacer.Replace(s) }
-
-// errWriter keeps the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	fmt.Fprintf(e, format, args...)
-}
