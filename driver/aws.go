@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kmsload/kmsload/guard"
+	"github.com/kmsload/kmsload/kmscall"
 )
 
 // awsHTTPClient is Target.HTTPClient when set, else the SDK's buildable
@@ -93,7 +94,7 @@ func (d *Driver) logCleanup(prov *provisioned) {
 		return
 	}
 	if prov.cleanupFailed == 0 {
-		d.logf("clean-up: %d keys of run %s scheduled for deletion (%d-day waiting period)", n, prov.runID, guard.CleanupWindowDays)
+		d.logf("clean-up: %d keys of run %s scheduled for deletion (%d-day waiting period)", n, prov.runID, kmscall.CleanupWindowDays)
 		return
 	}
 	d.logf("clean-up: %d of %d keys of run %s NOT scheduled for deletion; run: kmsload cleanup --run-id %s",

@@ -53,9 +53,6 @@ const (
 var (
 	// ErrBadOptions is wrapped by New for unusable options.
 	ErrBadOptions = errors.New("driver: invalid options")
-	// ErrNotSupported is for scenario features the chosen target does not
-	// support yet; no current check returns it.
-	ErrNotSupported = errors.New("driver: not supported yet")
 	// ErrProvision is wrapped by Run when preparing keys or pools failed.
 	ErrProvision = errors.New("driver: provisioning failed")
 )

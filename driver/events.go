@@ -7,9 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-
 	"github.com/kmsload/kmsload/kmscall"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -93,28 +90,15 @@ func (d *Driver) applyEvent(winCtx context.Context, prov *provisioned, ev scenar
 	if err != nil {
 		return err
 	}
-	id := aws.String(prov.keyIDs[ev.Key])
-	switch ev.Action {
-	case scenario.ActionDisableKey:
-		_, err = c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: id})
-	case scenario.ActionEnableKey:
-		_, err = c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: id})
-	case scenario.ActionScheduleDelete:
-		in := &kms.ScheduleKeyDeletionInput{KeyId: id}
-		if ev.PendingWindowDays > 0 {
-			in.PendingWindowInDays = aws.Int32(int32(ev.PendingWindowDays))
-		}
-		_, err = c.ScheduleKeyDeletion(ctx, in)
-	case scenario.ActionCancelDeletion:
-		_, err = c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: id})
-	case scenario.ActionRotate:
-		_, err = c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: id})
-	case scenario.ActionPutKeyPolicy:
-		policy := kmscall.KeyPolicy(owner, d.res.Scenario.AccountIDs(owner, ev.AllowAccounts))
-		_, err = c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(policy)})
-	default:
+	var policy string
+	if ev.Action == scenario.ActionPutKeyPolicy {
+		policy = kmscall.KeyPolicy(owner, d.res.Scenario.AccountIDs(owner, ev.AllowAccounts))
+	}
+	call := kmscall.KeyCall(kmscall.EventOp(ev.Action), prov.keyIDs[ev.Key], ev.PendingWindowDays, policy)
+	if call == nil {
 		return fmt.Errorf("driver: unknown event action %q", ev.Action)
 	}
+	err = call(ctx, c)
 	if err != nil {
 		return fmt.Errorf("driver: %s: %w", ev.Action, err)
 	}

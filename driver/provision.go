@@ -339,20 +339,16 @@ func (d *Driver) restore(ctx context.Context, prov *provisioned, keys []string) 
 			d.logf("restore key %s: %v", name, err)
 			continue
 		}
-		if state == types.KeyStatePendingDeletion {
-			if err := prov.do(ctx, "CancelKeyDeletion", func() error {
-				_, err := c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: aws.String(id)})
-				return err
-			}); err != nil {
-				d.logf("restore key %s: %v", name, err)
-			}
-			state = types.KeyStateDisabled
+		var ops []string
+		switch state {
+		case types.KeyStatePendingDeletion:
+			ops = []string{kmscall.OpCancelKeyDeletion, kmscall.OpEnableKey}
+		case types.KeyStateDisabled:
+			ops = []string{kmscall.OpEnableKey}
 		}
-		if state == types.KeyStateDisabled {
-			if err := prov.do(ctx, "EnableKey", func() error {
-				_, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(id)})
-				return err
-			}); err != nil {
+		for _, op := range ops {
+			call := kmscall.KeyCall(op, id, 0, "")
+			if err := prov.do(ctx, op, func() error { return call(ctx, c) }); err != nil {
 				d.logf("restore key %s: %v", name, err)
 			}
 		}
@@ -373,10 +369,8 @@ func (d *Driver) cleanup(prov *provisioned) {
 		k := prov.created[i]
 		c, err := d.provClient(ctx, prov, k.account, k.region)
 		if err == nil {
-			err = prov.do(ctx, "ScheduleKeyDeletion", func() error {
-				_, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k.id), PendingWindowInDays: aws.Int32(7)})
-				return err
-			})
+			call := kmscall.KeyCall(kmscall.OpScheduleKeyDeletion, k.id, kmscall.CleanupWindowDays, "")
+			err = prov.do(ctx, kmscall.OpScheduleKeyDeletion, func() error { return call(ctx, c) })
 		}
 		if err != nil {
 			d.logf("clean-up of key %s in %s: %v", k.id, k.region, err)

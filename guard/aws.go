@@ -237,10 +237,6 @@ func Signers(sc *scenario.Scenario) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// CleanupWindowDays is the waiting period of every deletion kmsload
-// schedules: the shortest KMS allows.
-const CleanupWindowDays = 7
-
 // RunIDTag is the tag key every key created by a run carries; its value is
 // the run id.
 const RunIDTag = "kmsload:run-id"

@@ -256,7 +256,7 @@ func (s *Sweep) runTag(ctx context.Context, c *kms.Client, id string) (string, e
 }
 
 // Schedule schedules every key of keys that is not already pending
-// deletion for deletion after CleanupWindowDays, and returns how many it
+// deletion for deletion after kmscall.CleanupWindowDays, and returns how many it
 // scheduled. It goes on after a failure and returns every failure joined.
 func (s *Sweep) Schedule(ctx context.Context, keys []RunKey) (int, error) {
 	n := 0
@@ -270,14 +270,14 @@ func (s *Sweep) Schedule(ctx context.Context, keys []RunKey) (int, error) {
 			return n, err
 		}
 		_, err := s.client(k.Account, k.Region).ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
-			KeyId: aws.String(k.KeyID), PendingWindowInDays: aws.Int32(CleanupWindowDays),
+			KeyId: aws.String(k.KeyID), PendingWindowInDays: aws.Int32(kmscall.CleanupWindowDays),
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrSweep, k.ARN, err))
 			continue
 		}
 		n++
-		s.logf("scheduled %s (run %s) for deletion in %d days", k.ARN, k.RunID, CleanupWindowDays)
+		s.logf("scheduled %s (run %s) for deletion in %d days", k.ARN, k.RunID, kmscall.CleanupWindowDays)
 	}
 	return n, errors.Join(errs...)
 }

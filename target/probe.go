@@ -193,10 +193,7 @@ func (p *prober) key(ctx context.Context, name string) {
 		return
 	}
 	if k.Alias != "" {
-		if err := p.call(ctx, owner, k.Region, "DescribeKey", func(c *kms.Client) error {
-			_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.Alias)})
-			return err
-		}); err == nil {
+		if _, err := p.describeKey(ctx, owner, k.Region, k.Alias); err == nil {
 			p.lack("unused alias names", needer, fmt.Sprintf("%s already exists in account %s, %s (an earlier run on this server left it): restart the server", k.Alias, owner, k.Region))
 		}
 	}
@@ -320,14 +317,7 @@ func (p *prober) account(ctx context.Context, account, region, needer string) {
 // provisioning does, through DescribeKey of its alias; its stand-in is the
 // key itself, which the probe neither changes nor deletes.
 func (p *prober) awsManaged(ctx context.Context, name string, k scenario.Key, owner string) {
-	var md *types.KeyMetadata
-	err := p.call(ctx, owner, k.Region, "DescribeKey", func(c *kms.Client) error {
-		out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.Alias)})
-		if err == nil {
-			md = out.KeyMetadata
-		}
-		return err
-	})
+	md, err := p.describeKey(ctx, owner, k.Region, k.Alias)
 	switch {
 	case err != nil:
 		p.lack("AWS-managed keys", "key "+name, describe("DescribeKey "+k.Alias, err))
@@ -336,6 +326,20 @@ func (p *prober) awsManaged(ctx context.Context, name string, k scenario.Key, ow
 	default:
 		p.keys[name] = &probeKey{id: aws.ToString(md.KeyId), owner: owner, region: k.Region, alias: k.Alias, managed: true}
 	}
+}
+
+// describeKey returns the metadata of key id (or alias) as account sees
+// it in region.
+func (p *prober) describeKey(ctx context.Context, account, region, id string) (*types.KeyMetadata, error) {
+	var md *types.KeyMetadata
+	err := p.call(ctx, account, region, "DescribeKey", func(c *kms.Client) error {
+		out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+		if err == nil {
+			md = out.KeyMetadata
+		}
+		return err
+	})
+	return md, err
 }
 
 // replica replicates pk into region and checks the replica answers there.
@@ -351,14 +355,7 @@ func (p *prober) replica(ctx context.Context, pk *probeKey, region, policy, need
 	pk.replicas = append(pk.replicas, region)
 	deadline := time.Now().Add(30 * time.Second)
 	for ctx.Err() == nil {
-		var md *types.KeyMetadata
-		err := p.call(ctx, pk.owner, region, "DescribeKey", func(c *kms.Client) error {
-			out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(pk.id)})
-			if err == nil {
-				md = out.KeyMetadata
-			}
-			return err
-		})
+		md, err := p.describeKey(ctx, pk.owner, region, pk.id)
 		switch {
 		case err != nil:
 			p.lack("multi-Region replicas", needer, describe("DescribeKey of the replica in "+region, err))
@@ -484,73 +481,48 @@ func (p *prober) events(ctx context.Context) {
 		}
 		done[kind+"/"+ev.Key] = true
 		needer := fmt.Sprintf("event %s at %v on key %s", ev.Action, ev.At, ev.Key)
-		id := aws.String(pk.id)
 		switch kind {
 		case scenario.ActionDisableKey:
-			p.stateEvent(ctx, pk, ev.Key, needer, "DisableKey", types.KeyStateDisabled)
+			p.stateEvent(ctx, pk, ev.Key, needer, kmscall.OpDisableKey, types.KeyStateDisabled)
 		case scenario.ActionScheduleDelete:
-			p.stateEvent(ctx, pk, ev.Key, needer, "ScheduleKeyDeletion", types.KeyStatePendingDeletion)
-		case scenario.ActionRotate:
-			p.simple(ctx, pk, needer, "RotateKeyOnDemand", func(c *kms.Client) error {
-				_, err := c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: id})
-				return err
-			})
+			p.stateEvent(ctx, pk, ev.Key, needer, kmscall.OpScheduleKeyDeletion, types.KeyStatePendingDeletion)
 		case scenario.ActionPutKeyPolicy:
-			policy := kmscall.KeyPolicy(pk.owner, p.sc.AccountIDs(pk.owner, ev.AllowAccounts))
-			p.simple(ctx, pk, needer, "PutKeyPolicy", func(c *kms.Client) error {
-				_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(policy)})
-				return err
-			})
+			p.keyCall(ctx, pk, needer, kmscall.OpPutKeyPolicy, kmscall.KeyPolicy(pk.owner, p.sc.AccountIDs(pk.owner, ev.AllowAccounts)))
+		default:
+			p.keyCall(ctx, pk, needer, kmscall.EventOp(kind), "")
 		}
 	}
 }
 
-// simple makes one event call; a failure is recorded as the operation
-// missing.
-func (p *prober) simple(ctx context.Context, pk *probeKey, needer, op string, f func(*kms.Client) error) {
-	if err := p.call(ctx, pk.owner, pk.region, op, f); err != nil {
+// keyCall makes key management call op on pk (kmscall.KeyCall); a
+// failure is recorded as the operation missing, and returned.
+func (p *prober) keyCall(ctx context.Context, pk *probeKey, needer, op, policy string) error {
+	call := kmscall.KeyCall(op, pk.id, kmscall.CleanupWindowDays, policy)
+	err := p.call(ctx, pk.owner, pk.region, op, func(c *kms.Client) error { return call(ctx, c) })
+	if err != nil {
 		p.lack("operation "+op, needer, describe(op, err))
 	}
+	return err
 }
 
 // stateEvent puts pk into state through op (DisableKey or
 // ScheduleKeyDeletion), checks that the key then refuses use, and puts it
 // back (CancelKeyDeletion, EnableKey) as the driver does between windows.
 func (p *prober) stateEvent(ctx context.Context, pk *probeKey, name, needer, op string, state types.KeyState) {
-	id := aws.String(pk.id)
-	if err := p.call(ctx, pk.owner, pk.region, op, func(c *kms.Client) error {
-		var err error
-		if op == "DisableKey" {
-			_, err = c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: id})
-		} else {
-			_, err = c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(7)})
-		}
-		return err
-	}); err != nil {
-		p.lack("operation "+op, needer, describe(op, err))
+	if p.keyCall(ctx, pk, needer, op, "") != nil {
 		return
 	}
 	rk, _ := p.sc.ResolvedKey(name)
-	useOp, use := useCall(rk, id)
+	useOp, use := useCall(rk, aws.String(pk.id))
 	if err := p.call(ctx, pk.owner, pk.region, useOp, func(c *kms.Client) error { return use(ctx, c) }); err == nil && ctx.Err() == nil {
 		p.lack("key states", needer, fmt.Sprintf("%s on a %s key succeeded: the target ignores key states, so the event would change nothing", useOp, state))
 	}
-	restore := []string{"EnableKey"}
-	if op == "ScheduleKeyDeletion" {
-		restore = []string{"CancelKeyDeletion", "EnableKey"}
+	restore := []string{kmscall.OpEnableKey}
+	if op == kmscall.OpScheduleKeyDeletion {
+		restore = []string{kmscall.OpCancelKeyDeletion, kmscall.OpEnableKey}
 	}
 	for _, rop := range restore {
-		if err := p.call(ctx, pk.owner, pk.region, rop, func(c *kms.Client) error {
-			var err error
-			if rop == "EnableKey" {
-				_, err = c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: id})
-			} else {
-				_, err = c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: id})
-			}
-			return err
-		}); err != nil {
-			p.lack("operation "+rop, needer+" (restoring the key between windows)", describe(rop, err))
-		}
+		_ = p.keyCall(ctx, pk, needer+" (restoring the key between windows)", rop, "")
 	}
 }
 
@@ -594,10 +566,8 @@ func (p *prober) cleanup(ctx context.Context) {
 			continue
 		}
 		for _, r := range append(append([]string(nil), pk.replicas...), pk.region) {
-			_ = p.call(ctx, pk.owner, r, "ScheduleKeyDeletion", func(c *kms.Client) error {
-				_, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(pk.id), PendingWindowInDays: aws.Int32(7)})
-				return err
-			})
+			call := kmscall.KeyCall(kmscall.OpScheduleKeyDeletion, pk.id, kmscall.CleanupWindowDays, "")
+			_ = p.call(ctx, pk.owner, r, kmscall.OpScheduleKeyDeletion, func(c *kms.Client) error { return call(ctx, c) })
 		}
 	}
 }

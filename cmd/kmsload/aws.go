@@ -95,7 +95,7 @@ func confirmAWS(ctx context.Context, d *driver.Driver, opts driver.Options, g gu
 		fmt.Fprintf(w, "  account %-12s %s, through %s\n", id.Name, id.Account, id.Via)
 	}
 	fmt.Fprintf(w, "  keys: %d created (tagged %s=%s, aliases %s*, deleted after the run with a %d-day waiting period), %d existing or AWS managed (not changed)\n",
-		p.CreatedKeys, guard.RunIDTag, opts.RunID, guard.AWSAliasPrefix, guard.CleanupWindowDays, p.ExistingKeys)
+		p.CreatedKeys, guard.RunIDTag, opts.RunID, guard.AWSAliasPrefix, kmscall.CleanupWindowDays, p.ExistingKeys)
 	fmt.Fprintf(w, "  predicted requests: %d (provisioning %d, measured %d in %d window(s), clean-up %d); up to %d with every retry\n",
 		p.Requests, p.ProvisionRequests, p.MeasuredRequests, p.Windows, p.CleanupRequests, p.RequestsWithRetries)
 	fmt.Fprintf(w, "  predicted cost: $%.4f at list prices (up to $%.4f with every retry; keys prorated over %.0f h; free tier not deducted)\n",

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kmsload/kmsload/guard"
+	"github.com/kmsload/kmsload/kmscall"
 )
 
 type cleanupFlags struct {
@@ -148,14 +149,14 @@ func runCleanup(cmd *cobra.Command, f cleanupFlags) error {
 		if !term.IsTerminal(int(os.Stdin.Fd())) {
 			return usageErr(errors.New("cleanup needs confirmation: stdin is not a terminal, so pass --yes"))
 		}
-		fmt.Fprintf(os.Stderr, "Schedule %d keys for deletion in %d days? [y/N] ", pending, guard.CleanupWindowDays)
+		fmt.Fprintf(os.Stderr, "Schedule %d keys for deletion in %d days? [y/N] ", pending, kmscall.CleanupWindowDays)
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			return usageErr(errors.New("not confirmed: nothing was changed"))
 		}
 	}
 	n, err := sw.Schedule(ctx, keys)
-	fmt.Fprintf(stdout, "scheduled %d keys for deletion (%d-day waiting period)\n", n, guard.CleanupWindowDays)
+	fmt.Fprintf(stdout, "scheduled %d keys for deletion (%d-day waiting period)\n", n, kmscall.CleanupWindowDays)
 	return err
 }
 

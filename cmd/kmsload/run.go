@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/kmsload/kmsload/driver"
@@ -46,6 +47,33 @@ type windowFlags struct {
 	errorBudget  string // --error-budget ("" = the scenario's)
 	force        bool   // --force: overwrite the other command's results in --out
 	windowPhase  string // --window-phase (quota.ParseWindowPhase)
+}
+
+// windowHelp is the help text of each window flag that run and simulate
+// word apart (simulate's windows are virtual), and --out's default.
+type windowHelp struct {
+	outDefault                                             string
+	out, duration, scale, isolate, seed, jitterSeed        string
+	quotas, algorithm, latency, quiet, drainTimeout, force string
+}
+
+// addFlags defines the window flags on fl, worded by h.
+func (f *windowFlags) addFlags(fl *pflag.FlagSet, h windowHelp) {
+	fl.StringVar(&f.out, "out", h.outDefault, h.out)
+	fl.DurationVar(&f.duration, "duration", 0, h.duration)
+	fl.Float64Var(&f.scale, "scale", 0, h.scale)
+	fl.BoolVar(&f.isolate, "isolate", false, h.isolate)
+	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
+	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
+	fl.Int64Var(&f.seed, "seed", 0, h.seed)
+	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, h.jitterSeed)
+	fl.StringVar(&f.quotas, "quotas", "", h.quotas)
+	fl.StringVar(&f.algorithm, "quota-algorithm", "", h.algorithm)
+	fl.StringVar(&f.latency, "latency", "", h.latency)
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, h.quiet)
+	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, h.drainTimeout)
+	fl.StringVar(&f.errorBudget, "error-budget", "", errorBudgetUsage)
+	fl.BoolVar(&f.force, "force", false, h.force)
 }
 
 type runFlags struct {
@@ -110,26 +138,26 @@ partial results, marked "partial": true.`,
 		},
 	}
 	fl := cmd.Flags()
+	f.windowFlags.addFlags(fl, windowHelp{
+		outDefault:   "kmsload-results",
+		out:          "directory for results.json, summary.txt, report.html and .hlog files",
+		duration:     "measured window per run (default: the scenario's duration)",
+		scale:        "multiply quotas and rates by this (default: the scenario's scale)",
+		isolate:      "run each workload alone, then all together, and report coupling",
+		seed:         "seed for Poisson arrivals (default: the scenario's seed)",
+		jitterSeed:   "fix the SDK's backoff jitter per request by this seed, as kmsload simulate --jitter-seed draws it, to compare a run with a simulation request for request (default: the SDK's random jitter)",
+		quotas:       "embedded quota model: aws, off, or a quota override file (default: the scenario's, aws)",
+		algorithm:    "embedded quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)",
+		latency:      "embedded service-time model, e.g. 'lognormal:median=3ms,p99=12ms' (default none)",
+		quiet:        "no live progress; print only the summary",
+		drainTimeout: "how long to wait for requests in flight after arrivals stop",
+		force:        "write into --out even when it holds a simulation's results",
+	})
 	fl.StringVar(&f.target, "target", "embedded", "where requests go: embedded, endpoint, localstack or aws")
 	fl.BoolVar(&f.throttle, "throttle", false, "endpoint and localstack targets: put kmsload's quota model in front (in-process throttling proxy)")
 	fl.DurationVar(&f.healthTimeout, "health-timeout", 30*time.Second, "--target localstack: how long to wait for /_localstack/health to report KMS")
 	fl.StringVar(&f.endpoint, "endpoint", "", "KMS endpoint URL for --target endpoint (default $AWS_ENDPOINT_URL_KMS, then $AWS_ENDPOINT_URL)")
-	fl.StringVar(&f.out, "out", "kmsload-results", "directory for results.json, summary.txt, report.html and .hlog files")
-	fl.DurationVar(&f.duration, "duration", 0, "measured window per run (default: the scenario's duration)")
-	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this (default: the scenario's scale)")
-	fl.BoolVar(&f.isolate, "isolate", false, "run each workload alone, then all together, and report coupling")
-	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
-	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
-	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals (default: the scenario's seed)")
-	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "fix the SDK's backoff jitter per request by this seed, as kmsload simulate --jitter-seed draws it, to compare a run with a simulation request for request (default: the SDK's random jitter)")
-	fl.StringVar(&f.quotas, "quotas", "", "embedded quota model: aws, off, or a quota override file (default: the scenario's, aws)")
-	fl.StringVar(&f.algorithm, "quota-algorithm", "", "embedded quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
-	fl.StringVar(&f.latency, "latency", "", "embedded service-time model, e.g. 'lognormal:median=3ms,p99=12ms' (default none)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress; print only the summary")
-	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, "how long to wait for requests in flight after arrivals stop")
 	fl.StringVar(&f.junit, "junit", "", "write the scenario's thresholds as JUnit XML test cases to this file")
-	fl.StringVar(&f.errorBudget, "error-budget", "", errorBudgetUsage)
-	fl.BoolVar(&f.force, "force", false, "write into --out even when it holds a simulation's results")
 	fl.StringVar(&f.summaryMD, "summary-md", "", "append a Markdown summary to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	addGuardFlags(fl, &f.guard)
 	fl.IntVar(&f.agents, "agents", 0, "run on `N` kmsload agents through nsqd (--nsqd) and merge their results (see docs/distributed.md)")
@@ -261,23 +289,12 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	if !f.quiet && term.IsTerminal(int(os.Stderr.Fd())) {
-		fmt.Fprintln(os.Stderr)
-	}
 	res := out.Results
-	res.Scenario.SHA256 = s.SHA256()
-	res.Target.Versions = versions()
+	var byTarget func(*report.Results)
 	if ept != nil {
-		ept.annotate(res, qcfg, quotasOn)
+		byTarget = func(res *report.Results) { ept.annotate(res, qcfg, quotasOn) }
 	}
-	if quotasOn { // the prediction `kmsload plan` makes, next to the measurement
-		if p, err := predict(s, f.windowFlags, scale); err == nil {
-			p.Annotate(res)
-		} else {
-			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
-		}
-	}
-	if err := conclude(s, res, f.errorBudget); err != nil {
+	if err := f.complete(s, res, scale, quotasOn, byTarget); err != nil {
 		return err
 	}
 	if err := writeOutputs(f.out, out); err != nil {
@@ -291,6 +308,30 @@ func runScenario(cmd *cobra.Command, path string, f runFlags) error {
 		return err
 	}
 	return runOutcome(stdout, filepath.Join(f.out, "results.json"), "", res)
+}
+
+// complete fills in what the results of a run or a simulation carry
+// besides the measurement: the scenario's hash, the versions, what the
+// target adds (byTarget, nil for none), and, when quotas are on, the
+// prediction `kmsload plan` makes beside the measurement. Then it judges
+// them (conclude). It ends the progress line first.
+func (f windowFlags) complete(s *scenario.Scenario, res *report.Results, scale float64, quotasOn bool, byTarget func(*report.Results)) error {
+	if !f.quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+		fmt.Fprintln(os.Stderr)
+	}
+	res.Scenario.SHA256 = s.SHA256()
+	res.Target.Versions = versions()
+	if byTarget != nil {
+		byTarget(res)
+	}
+	if quotasOn {
+		if p, err := predict(s, f, scale); err == nil {
+			p.Annotate(res)
+		} else {
+			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
+		}
+	}
+	return conclude(s, res, f.errorBudget)
 }
 
 // quotaConfig builds the embedded emulator's quota configuration from the

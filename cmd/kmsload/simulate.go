@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
@@ -55,21 +54,21 @@ run, and prints the summary.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.out, "out", defaultSimOut, "directory for results.json, summary.txt, report.html and .hlog files (kept apart from run's kmsload-results)")
-	fl.DurationVar(&f.duration, "duration", 0, "virtual length of each measured window (default: the scenario's duration)")
-	fl.Float64Var(&f.scale, "scale", 0, "multiply quotas and rates by this; 1 = real size (default: the scenario's scale, as run and plan use it)")
-	fl.BoolVar(&f.isolate, "isolate", false, "simulate each workload alone, then all together, and report coupling")
-	fl.StringVar(&f.retry, "retry", "", retryFlagHelp)
-	fl.StringVar(&f.windowPhase, "window-phase", "", windowPhaseHelp)
-	fl.Int64Var(&f.seed, "seed", 0, "seed for Poisson arrivals and backoff jitter (default: the scenario's seed)")
-	fl.Int64Var(&f.jitterSeed, "jitter-seed", 0, "seed for the backoff jitter alone (default: --seed); kmsload run --jitter-seed with the same seed backs off request for request alike")
-	fl.StringVar(&f.quotas, "quotas", "", "quota model: aws, off, or a quota override file (default: the scenario's, aws)")
-	fl.StringVar(&f.algorithm, "quota-algorithm", "", "quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)")
-	fl.StringVar(&f.latency, "latency", "", "service-time model, as the emulator's --latency (default none)")
-	fl.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Second, "virtual wait for requests in flight after arrivals stop")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress; print only the summary")
-	fl.StringVar(&f.errorBudget, "error-budget", "", errorBudgetUsage)
-	fl.BoolVar(&f.force, "force", false, "write into --out even when it holds a measured run's results")
+	f.windowFlags.addFlags(fl, windowHelp{
+		outDefault:   defaultSimOut,
+		out:          "directory for results.json, summary.txt, report.html and .hlog files (kept apart from run's kmsload-results)",
+		duration:     "virtual length of each measured window (default: the scenario's duration)",
+		scale:        "multiply quotas and rates by this; 1 = real size (default: the scenario's scale, as run and plan use it)",
+		isolate:      "simulate each workload alone, then all together, and report coupling",
+		seed:         "seed for Poisson arrivals and backoff jitter (default: the scenario's seed)",
+		jitterSeed:   "seed for the backoff jitter alone (default: --seed); kmsload run --jitter-seed with the same seed backs off request for request alike",
+		quotas:       "quota model: aws, off, or a quota override file (default: the scenario's, aws)",
+		algorithm:    "quota window: fixed-window or token-bucket (default: the scenario's, fixed-window)",
+		latency:      "service-time model, as the emulator's --latency (default none)",
+		quiet:        "no progress; print only the summary",
+		drainTimeout: "virtual wait for requests in flight after arrivals stop",
+		force:        "write into --out even when it holds a measured run's results",
+	})
 	return cmd
 }
 
@@ -152,21 +151,8 @@ func simulateScenario(cmd *cobra.Command, path string, f simFlags) error {
 		return err
 	}
 	wall := time.Since(began)
-	if !f.quiet && term.IsTerminal(int(os.Stderr.Fd())) {
-		fmt.Fprintln(os.Stderr)
-	}
 	res := out.Results
-	res.Scenario.SHA256 = s.SHA256()
-	res.Target.Versions = versions()
-	if !opts.QuotasOff {
-		rf := f.windowFlags
-		if p, err := predict(s, rf, opts.Scale); err == nil {
-			p.Annotate(res)
-		} else {
-			fmt.Fprintln(os.Stderr, "kmsload: plan:", err)
-		}
-	}
-	if err := conclude(s, res, f.errorBudget); err != nil {
+	if err := f.complete(s, res, opts.Scale, !opts.QuotasOff, nil); err != nil {
 		return err
 	}
 	if err := writeOutputs(f.out, out); err != nil {
