@@ -53,7 +53,7 @@ func (d *Driver) measure(ctx context.Context, prov *provisioned, idxs []int, pha
 			b, store, hasStore := w.Buckets(region)
 			ch := record.ChargeOf(b, store, hasStore)
 			if hasStore {
-				ch.StoreWeight = d.opts.Quota.StoreWeight(w.Spec.Operation)
+				ch.StoreWeight = d.opts.Quota.StoreWeight(w.Key.CustomKeyStoreType, w.Spec.Operation)
 			}
 			rw.buckets[region] = &regionBucket{key: b, charge: ch}
 			c, err := d.windowClient(ctx, clients, w, region)

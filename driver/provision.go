@@ -122,6 +122,7 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	}
 	if k.CustomKeyStore != "" {
 		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
+		in.Origin = types.OriginType(k.CustomKeyStoreType)
 	}
 	var id string
 	err = prov.do(ctx, "CreateKey", func() error {

@@ -160,22 +160,31 @@ func (m *material) signer() (crypto.Signer, error) {
 			m.priv = s
 			return
 		}
-		info := specs[m.spec]
-		var err error
-		switch {
-		case info.rsaBits > 0:
-			m.priv, err = rsa.GenerateKey(rand.Reader, info.rsaBits)
-		case info.curve != nil:
-			m.priv, err = ecdsa.GenerateKey(info.curve(), rand.Reader)
-		default:
-			err = errors.New("emulator: key spec " + m.spec + " has no key pair")
-		}
-		if err == nil {
-			m.privDER, err = x509.MarshalPKCS8PrivateKey(m.priv)
-		}
-		m.privErr = err
+		m.priv, m.privDER, m.privErr = generatePair(m.spec)
 	})
 	return m.priv, m.privErr
+}
+
+// generatePair generates a key pair of spec (an RSA or NIST ECC KeySpec,
+// which are also the data key pair specs of those names) and returns the
+// private key and its PKCS#8 encoding.
+func generatePair(spec string) (crypto.Signer, []byte, error) {
+	info := specs[spec]
+	var priv crypto.Signer
+	var err error
+	switch {
+	case info.rsaBits > 0:
+		priv, err = rsa.GenerateKey(rand.Reader, info.rsaBits)
+	case info.curve != nil:
+		priv, err = ecdsa.GenerateKey(info.curve(), rand.Reader)
+	default:
+		err = errors.New("emulator: key spec " + spec + " has no key pair")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	return priv, der, err
 }
 
 // Symmetric ciphertext blob layout (all integers big-endian):

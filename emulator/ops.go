@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // lockMode is how an operation holds the store lock (Server.mu) while it
@@ -74,8 +77,28 @@ func onKey[In any](mode lockMode, fn func(c *call, in *In, k *key) (any, *apiErr
 		if e := c.authorize(k, c.op); e != nil {
 			return nil, e
 		}
+		if e := c.chargeKeyChange(k); e != nil {
+			return nil, e
+		}
 		return fn(c, in, k)
 	})
+}
+
+// chargeKeyChange charges a state change of k (quota.IsKeyStateChange) to
+// the key's bucket of state changes: a volley of them on one key throttles
+// below the API's quota ("hot key").
+func (c *call) chargeKeyChange(k *key) *apiError {
+	m := c.s.quota.Load()
+	if m == nil {
+		return nil
+	}
+	if err := m.AllowKeyChange(c.now, k.account, k.region, k.id, c.op); err != nil {
+		if te, ok := errors.AsType[*quota.ThrottleError](err); ok {
+			return throttled(te.Bucket.String())
+		}
+		return errInternal()
+	}
+	return nil
 }
 
 // listLimit checks the Limit of a List request: 100 items when it is

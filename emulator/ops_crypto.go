@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // Limits of KMS cryptographic operations.
@@ -22,12 +24,12 @@ const (
 func (c *call) cryptoKey(ref, field, action string) (*key, *apiError) {
 	k, e := c.resolve(ref, field)
 	if e != nil {
-		if ce := c.charge("", ""); ce != nil {
+		if ce := c.charge("", "", ""); ce != nil {
 			return nil, ce
 		}
 		return nil, e
 	}
-	if ce := c.charge(k.spec, k.customKeyStore); ce != nil {
+	if ce := c.chargeKey(k); ce != nil {
 		return nil, ce
 	}
 	if e := c.authorize(k, action); e != nil {
@@ -182,19 +184,19 @@ func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, al
 		}
 	} else {
 		if !ok {
-			if ce := c.charge("", ""); ce != nil {
+			if ce := c.charge("", "", ""); ce != nil {
 				return nil, nil, "", ce
 			}
 			return nil, nil, "", kerr("InvalidCiphertextException", "")
 		}
 		k = c.s.st.lookup(keyLoc{h.account, c.region, h.id}, c.now)
 		if k == nil {
-			if ce := c.charge("", ""); ce != nil {
+			if ce := c.charge("", "", ""); ce != nil {
 				return nil, nil, "", ce
 			}
 			return nil, nil, "", kerr("InvalidCiphertextException", "")
 		}
-		if ce := c.charge(k.spec, k.customKeyStore); ce != nil {
+		if ce := c.chargeKey(k); ce != nil {
 			return nil, nil, "", ce
 		}
 		if e := c.authorize(k, action); e != nil {
@@ -258,7 +260,11 @@ type reEncryptOut struct {
 }
 
 func opReEncrypt(c *call, in *reEncryptIn) (any, *apiError) {
-	// The request is charged by the destination key's spec.
+	// The request is charged by the destination key, and by the source key
+	// it decrypts with (quota.Request.Source) when that key can be found.
+	if src := c.peekSource(in); src != nil {
+		c.source = &quota.SourceKey{KeySpec: src.spec, CustomKeyStore: src.customKeyStore, CustomKeyStoreType: storeTypeOf(src)}
+	}
 	dst, e := c.cryptoKey(in.DestinationKeyId, "destinationKeyId", "ReEncryptTo")
 	if e != nil {
 		return nil, e
@@ -278,6 +284,25 @@ func opReEncrypt(c *call, in *reEncryptIn) (any, *apiError) {
 		return nil, e
 	}
 	return reEncryptOut{CiphertextBlob: ct, SourceKeyId: src.arn, KeyId: dst.arn, SourceEncryptionAlgorithm: srcAlg, DestinationEncryptionAlgorithm: alg}, nil
+}
+
+// peekSource finds the source key of a ReEncrypt, for its quota charge
+// only: SourceKeyId when given, else the key named in a symmetric
+// ciphertext's header. It checks nothing and charges nothing; nil when no
+// key is found (decryptBlob then answers the error).
+func (c *call) peekSource(in *reEncryptIn) *key {
+	if in.SourceKeyId != "" {
+		k, e := c.resolve(in.SourceKeyId, "sourceKeyId")
+		if e != nil {
+			return nil
+		}
+		return k
+	}
+	h, ok := parseBlob(in.CiphertextBlob)
+	if !ok {
+		return nil
+	}
+	return c.s.st.lookup(keyLoc{h.account, c.region, h.id}, c.now)
 }
 
 type dataKeyIn struct {
@@ -362,7 +387,7 @@ type randomOut struct {
 }
 
 func opGenerateRandom(c *call, in *randomIn) (any, *apiError) {
-	if e := c.charge("", in.CustomKeyStoreId); e != nil {
+	if e := c.charge("", in.CustomKeyStoreId, ""); e != nil {
 		return nil, e
 	}
 	if in.NumberOfBytes == nil {

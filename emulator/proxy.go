@@ -51,9 +51,9 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request, c *call, req
 		if c.op == "ReEncrypt" {
 			ref = in.DestinationKeyId
 		}
-		aerr = c.charge(s.proxySpec(ref), in.CustomKeyStoreId)
+		aerr = c.charge(s.proxySpec(ref), in.CustomKeyStoreId, "")
 	} else {
-		aerr = c.charge("", "")
+		aerr = c.charge("", "", "")
 	}
 	if aerr == nil {
 		if p := s.opts.Faults[c.op]; p > 0 && rand.Float64() < p {

@@ -112,11 +112,14 @@ func TestThrottlingOnTheWire(t *testing.T) {
 	if _, err := c.DescribeKey(ctx(), &kms.DescribeKeyInput{KeyId: md.KeyId}); err != nil {
 		t.Errorf("DescribeKey: %v", err)
 	}
-	// CreateKey at 5/s x 0.001 is floored at 1/s: the second one in a second is throttled.
+	// CreateKey at 5/s x 0.001 is floored at 1/s, and its bucket holds 10 s
+	// of that (api_burst_seconds): the 11th at one instant is throttled.
+	for i := range 10 {
+		_, err = c.CreateKey(ctx(), &kms.CreateKeyInput{})
+		wantCode(t, fmt.Sprintf("CreateKey %d", i+1), err, "")
+	}
 	_, err = c.CreateKey(ctx(), &kms.CreateKeyInput{})
-	wantCode(t, "first CreateKey", err, "")
-	_, err = c.CreateKey(ctx(), &kms.CreateKeyInput{})
-	wantCode(t, "second CreateKey in one second", err, "ThrottlingException")
+	wantCode(t, "11th CreateKey at one instant", err, "ThrottlingException")
 
 	srv.SetQuota(nil)
 	if _, err := c.CreateKey(ctx(), &kms.CreateKeyInput{}); err != nil {

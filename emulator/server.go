@@ -153,11 +153,26 @@ type call struct {
 	now       time.Time
 	body      []byte
 	charged   bool
+	pairSpec  string           // data key pair spec of GenerateDataKeyPair*, charged by it
+	source    *quota.SourceKey // a ReEncrypt's source key, charged with the destination's
+}
+
+// chargeKey charges the request by the key it uses (charge).
+func (c *call) chargeKey(k *key) *apiError {
+	return c.charge(k.spec, k.customKeyStore, storeTypeOf(k))
+}
+
+// storeTypeOf is the type of k's custom key store, by its origin.
+func storeTypeOf(k *key) string {
+	if k.origin == quota.StoreExternal { // Origin EXTERNAL_KEY_STORE
+		return quota.StoreExternal
+	}
+	return quota.StoreCloudHSM
 }
 
 // charge counts the request against the quota model once, with the key
-// spec and custom key store of the key it uses ("" when none).
-func (c *call) charge(keySpec, store string) *apiError {
+// spec, custom key store and store type of the key it uses ("" when none).
+func (c *call) charge(keySpec, store, storeType string) *apiError {
 	if c.charged {
 		return nil
 	}
@@ -166,7 +181,7 @@ func (c *call) charge(keySpec, store string) *apiError {
 	if m == nil {
 		return nil
 	}
-	err := m.Allow(c.now, quota.Request{Account: c.account, Region: c.region, Operation: c.op, KeySpec: keySpec, CustomKeyStore: store})
+	err := m.Allow(c.now, quota.Request{Account: c.account, Region: c.region, Operation: c.op, KeySpec: keySpec, KeyPairSpec: c.pairSpec, CustomKeyStore: store, CustomKeyStoreType: storeType, Source: c.source})
 	if err != nil {
 		if te, ok := errors.AsType[*quota.ThrottleError](err); ok {
 			return throttled(te.Bucket.String())
@@ -175,6 +190,18 @@ func (c *call) charge(keySpec, store string) *apiError {
 		return errInternal()
 	}
 	return nil
+}
+
+// refuseOversized answers a request whose body is over maxBodyBytes with
+// ValidationException (HTTP 400, KMS's "Common Errors": the input fails
+// the service's constraints), after reading and discarding the rest of the
+// body up to maxDrainBytes so the client gets to read the answer.
+func refuseOversized(w http.ResponseWriter, r *http.Request, reqID string) {
+	n, _ := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrainBytes))
+	if n == maxDrainBytes {
+		w.Header().Set("Connection", "close")
+	}
+	writeError(w, reqID, kerr("ValidationException", "1 validation error detected: request body is larger than %d bytes", maxBodyBytes))
 }
 
 // ServeHTTP implements http.Handler.
@@ -215,7 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if buf.Len() > maxBodyBytes {
-		writeError(w, reqID, kerr("ValidationException", "1 validation error detected: request body is larger than %d bytes", maxBodyBytes))
+		refuseOversized(w, r, reqID)
 		return
 	}
 
@@ -260,11 +287,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// charged as symmetric.
 		out, aerr = fn(&c)
 		if !c.charged {
-			if e := c.charge("", ""); e != nil {
+			if e := c.charge("", "", ""); e != nil {
 				out, aerr = nil, e
 			}
 		}
-	} else if aerr = c.charge("", ""); aerr == nil {
+	} else if aerr = c.charge("", "", ""); aerr == nil {
 		out, aerr = fn(&c)
 	}
 	if aerr == nil {
@@ -313,44 +340,46 @@ var operations map[string]opFunc
 
 func init() {
 	operations = map[string]opFunc{
-		"CreateKey":                       decoded(unlocked, opCreateKey),
-		"DescribeKey":                     onKey(shared, opDescribeKey),
-		"ListKeys":                        decoded(shared, opListKeys),
-		"UpdateKeyDescription":            onKey(exclusive, opUpdateKeyDescription),
-		"ReplicateKey":                    onKey(exclusive, opReplicateKey),
-		"Encrypt":                         decoded(shared, opEncrypt),
-		"Decrypt":                         decoded(shared, opDecrypt),
-		"ReEncrypt":                       decoded(shared, opReEncrypt),
-		"GenerateDataKey":                 decoded(shared, opGenerateDataKey),
-		"GenerateDataKeyWithoutPlaintext": decoded(shared, opGenerateDataKeyWithoutPlaintext),
-		"GenerateRandom":                  decoded(unlocked, opGenerateRandom),
-		"GenerateMac":                     decoded(shared, opGenerateMac),
-		"VerifyMac":                       decoded(shared, opVerifyMac),
-		"Sign":                            decoded(shared, opSign),
-		"Verify":                          decoded(shared, opVerify),
-		"GetPublicKey":                    onKey(shared, opGetPublicKey),
-		"EnableKey":                       onKey(exclusive, opEnableKey),
-		"DisableKey":                      onKey(exclusive, opDisableKey),
-		"ScheduleKeyDeletion":             onKey(exclusive, opScheduleKeyDeletion),
-		"CancelKeyDeletion":               onKey(exclusive, opCancelKeyDeletion),
-		"EnableKeyRotation":               onKey(exclusive, opEnableKeyRotation),
-		"DisableKeyRotation":              onKey(exclusive, opDisableKeyRotation),
-		"GetKeyRotationStatus":            onKey(shared, opGetKeyRotationStatus),
-		"RotateKeyOnDemand":               onKey(exclusive, opRotateKeyOnDemand),
-		"CreateAlias":                     decoded(unlocked, opCreateAlias),
-		"UpdateAlias":                     decoded(unlocked, opUpdateAlias),
-		"DeleteAlias":                     decoded(unlocked, opDeleteAlias),
-		"ListAliases":                     decoded(shared, opListAliases),
-		"TagResource":                     onKey(exclusive, opTagResource),
-		"UntagResource":                   onKey(exclusive, opUntagResource),
-		"ListResourceTags":                onKey(shared, opListResourceTags),
-		"GetKeyPolicy":                    onKey(shared, opGetKeyPolicy),
-		"PutKeyPolicy":                    onKey(exclusive, opPutKeyPolicy),
-		"ListKeyPolicies":                 onKey(shared, opListKeyPolicies),
-		"CreateGrant":                     onKey(exclusive, opCreateGrant),
-		"ListGrants":                      onKey(shared, opListGrants),
-		"RetireGrant":                     decoded(exclusive, opRetireGrant),
-		"RevokeGrant":                     onKey(exclusive, opRevokeGrant),
+		"CreateKey":                           decoded(unlocked, opCreateKey),
+		"DescribeKey":                         onKey(shared, opDescribeKey),
+		"ListKeys":                            decoded(shared, opListKeys),
+		"UpdateKeyDescription":                onKey(exclusive, opUpdateKeyDescription),
+		"ReplicateKey":                        onKey(exclusive, opReplicateKey),
+		"Encrypt":                             decoded(shared, opEncrypt),
+		"Decrypt":                             decoded(shared, opDecrypt),
+		"ReEncrypt":                           decoded(shared, opReEncrypt),
+		"GenerateDataKey":                     decoded(shared, opGenerateDataKey),
+		"GenerateDataKeyWithoutPlaintext":     decoded(shared, opGenerateDataKeyWithoutPlaintext),
+		"GenerateDataKeyPair":                 decoded(shared, opGenerateDataKeyPair),
+		"GenerateDataKeyPairWithoutPlaintext": decoded(shared, opGenerateDataKeyPairWithoutPlaintext),
+		"GenerateRandom":                      decoded(unlocked, opGenerateRandom),
+		"GenerateMac":                         decoded(shared, opGenerateMac),
+		"VerifyMac":                           decoded(shared, opVerifyMac),
+		"Sign":                                decoded(shared, opSign),
+		"Verify":                              decoded(shared, opVerify),
+		"GetPublicKey":                        onKey(shared, opGetPublicKey),
+		"EnableKey":                           onKey(exclusive, opEnableKey),
+		"DisableKey":                          onKey(exclusive, opDisableKey),
+		"ScheduleKeyDeletion":                 onKey(exclusive, opScheduleKeyDeletion),
+		"CancelKeyDeletion":                   onKey(exclusive, opCancelKeyDeletion),
+		"EnableKeyRotation":                   onKey(exclusive, opEnableKeyRotation),
+		"DisableKeyRotation":                  onKey(exclusive, opDisableKeyRotation),
+		"GetKeyRotationStatus":                onKey(shared, opGetKeyRotationStatus),
+		"RotateKeyOnDemand":                   onKey(exclusive, opRotateKeyOnDemand),
+		"CreateAlias":                         decoded(unlocked, opCreateAlias),
+		"UpdateAlias":                         decoded(unlocked, opUpdateAlias),
+		"DeleteAlias":                         decoded(unlocked, opDeleteAlias),
+		"ListAliases":                         decoded(shared, opListAliases),
+		"TagResource":                         onKey(exclusive, opTagResource),
+		"UntagResource":                       onKey(exclusive, opUntagResource),
+		"ListResourceTags":                    onKey(shared, opListResourceTags),
+		"GetKeyPolicy":                        onKey(shared, opGetKeyPolicy),
+		"PutKeyPolicy":                        onKey(exclusive, opPutKeyPolicy),
+		"ListKeyPolicies":                     onKey(shared, opListKeyPolicies),
+		"CreateGrant":                         onKey(exclusive, opCreateGrant),
+		"ListGrants":                          onKey(shared, opListGrants),
+		"RetireGrant":                         decoded(exclusive, opRetireGrant),
+		"RevokeGrant":                         onKey(exclusive, opRevokeGrant),
 	}
 }
 

@@ -147,6 +147,7 @@ func (st *store) lookup(loc keyLoc, now time.Time) *key {
 var crossAccountOps = map[string]bool{
 	"Encrypt": true, "Decrypt": true, "ReEncrypt": true,
 	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
+	"GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true,
 	"GenerateMac": true, "VerifyMac": true, "Sign": true, "Verify": true,
 	"GetPublicKey": true, "DescribeKey": true, "CreateGrant": true,
 	"ListGrants": true, "RetireGrant": true, "RevokeGrant": true,

@@ -21,6 +21,12 @@ import (
 // limits (4 KiB plaintext, 6 KiB ciphertext, 32 KiB policy) fit far below.
 const maxBodyBytes = 1 << 20
 
+// maxDrainBytes bounds how much of an oversized body the server reads and
+// discards before it answers, so that a client still writing its body
+// reads the answer instead of a connection reset. A longer body is
+// answered all the same, and its connection closed.
+const maxDrainBytes = 64 << 20
+
 const (
 	contentType   = "application/x-amz-json-1.1"
 	targetPrefix  = "TrentService."

@@ -113,8 +113,19 @@ func New(w *scenario.ResolvedWorkload, client *kms.Client, ref string, payload [
 		}
 	case "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom":
 		return dataKeyCall(w, client, keyID, ec)
+	case "GenerateDataKeyPair":
+		in := &kms.GenerateDataKeyPairInput{KeyId: keyID, EncryptionContext: ec, KeyPairSpec: types.DataKeyPairSpec(w.KeyPairSpec)}
+		return bound(client, bind((*kms.Client).GenerateDataKeyPair, in))
+	case "GenerateDataKeyPairWithoutPlaintext":
+		in := &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: keyID, EncryptionContext: ec, KeyPairSpec: types.DataKeyPairSpec(w.KeyPairSpec)}
+		return bound(client, bind((*kms.Client).GenerateDataKeyPairWithoutPlaintext, in))
 	}
 	return macSignCall(w, client, keyID, payload, p)
+}
+
+// bound binds call to client.
+func bound(client *kms.Client, call func(context.Context, *kms.Client) error) Call {
+	return func(ctx context.Context) error { return call(ctx, client) }
 }
 
 // dataKeyCall binds GenerateDataKey, GenerateDataKeyWithoutPlaintext and

@@ -49,7 +49,12 @@
 // [Server.SetQuota] and [Server.SetQuotaConfig] while the test runs, and
 // [WithoutQuotas] turns throttling off. Limits are exact: with the default
 // fixed-window algorithm a quota of 5/s lets 5 requests through per clock
-// second and throttles the 6th with KMS's own answer. Quota seconds are seconds of the server's clock:
+// second and throttles the 6th with KMS's own answer. The mutating
+// management APIs (CreateKey, CreateAlias, EnableKey, ...) are the
+// exception, as on AWS: their buckets hold 10 s of their quota
+// (quota.Config.APIBurstSeconds), so 50 CreateKey calls pass at once and
+// the 51st is throttled; a volley of state changes on one key is throttled
+// after 5 (quota.Config.HotKeyBurst). Quota seconds are seconds of the server's clock:
 // time.Now unless [WithClock] or [WithFrozenClock] says otherwise. On the
 // real clock a burst can straddle a second boundary; [WithFrozenClock]
 // makes counts exact, and [Server.Advance] moves to the next second.

@@ -53,7 +53,9 @@ func WithoutQuotas() Option {
 // bucket of its own ("CreateKey", "DescribeKey", ...). A cryptographic
 // operation such as "GenerateDataKey" is refused: it shares its key's
 // class bucket, so set the class instead. The other limits stay at their
-// current values (AWS's defaults unless changed). After [WithoutQuotas],
+// current values (AWS's defaults unless changed). A mutating management
+// API's bucket holds quota.Config.APIBurstSeconds (10 s) of its limit;
+// [WithQuotaConfig] sets that too. After [WithoutQuotas],
 // WithQuota turns quotas on again, starting from AWS's defaults.
 func WithQuota(name string, perSecond float64) Option {
 	return func(s *settings) {

@@ -46,7 +46,7 @@ func overQuota(s *scenario.Scenario, w scenario.Workload, b plan.Bucket, alg str
 	f := Finding{Pos: s.Pos(peakPath(w)), Rule: RuleRateOverQuota, Workload: w.Name}
 	if store, ok := quota.Class(b.Class).Store(); ok {
 		weight := ""
-		if wt := cfgWeight(cfg, w.Operation); wt != 1 {
+		if wt := cfgWeight(cfg, s.Keys[w.Key].CustomKeyStoreType, w.Operation); wt != 1 {
 			weight = fmt.Sprintf("; each %s counts %gx", w.Operation, wt)
 		}
 		f.Message = fmt.Sprintf("workload %q alone uses %s/s of custom key store %s in %s (quota %s/s%s) in its busiest second: %s — it throttles without any other traffic",
@@ -64,13 +64,13 @@ func overQuota(s *scenario.Scenario, w scenario.Workload, b plan.Bucket, alg str
 	return f
 }
 
-// cfgWeight is cfg's store weight of op (DefaultConfig's for a zero cfg,
-// as plan uses it).
-func cfgWeight(cfg quota.Config, op string) float64 {
+// cfgWeight is cfg's weight of op in a store of storeType
+// (DefaultConfig's for a zero cfg, as plan uses it).
+func cfgWeight(cfg quota.Config, storeType, op string) float64 {
 	if cfg.Algorithm == "" {
 		cfg = quota.DefaultConfig()
 	}
-	return cfg.StoreWeight(op)
+	return cfg.StoreWeight(storeType, op)
 }
 
 // peakPath is the path of the field that sets w's busiest rate: its rate,

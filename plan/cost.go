@@ -207,8 +207,7 @@ func monthlyCost(s *scenario.Scenario, profiles []profile, dur time.Duration, pr
 	for i, w := range s.Workloads {
 		p := profiles[i]
 		n := p.meanCalls(1, sps) * perMonth
-		charges := model.Buckets(quota.Request{Account: p.caller.ID, Region: p.region,
-			Operation: w.Operation, KeySpec: p.key.Spec})
+		charges := model.Buckets(p.rw.Request(p.region))
 		a := acct(w.Caller)
 		if asymmetric(charges[0].Key.Class) {
 			a.AsymmetricRequests += n

@@ -194,10 +194,7 @@ func (pd *prediction) addClient(wi int, region string, bucketIdx map[quota.Bucke
 	c := &client{w: wi, region: region, steps: make([]float64, pd.nsteps),
 		poisson: w.Arrival == scenario.ArrivalPoisson && w.DataKeyCache == nil,
 		retry:   ec.Retry, maxAtt: ec.Attempts(), tokens: ec.ScaledTokens(pd.scale)}
-	c.charges = pd.model.Buckets(quota.Request{
-		Account: pr.caller.ID, Region: region, Operation: w.Operation,
-		KeySpec: pr.key.Spec, CustomKeyStore: pr.key.CustomKeyStore,
-	})
+	c.charges = pd.model.Buckets(pr.rw.Request(region))
 	for _, ch := range c.charges {
 		bi, ok := bucketIdx[ch.Key]
 		if !ok {
@@ -439,8 +436,7 @@ func (pd *prediction) workloadResult(wi int) Workload {
 			}
 		}
 	}
-	first := pd.model.Buckets(quota.Request{Account: pr.caller.ID, Region: pr.regionAt(0),
-		Operation: w.Operation, KeySpec: pr.key.Spec, CustomKeyStore: pr.key.CustomKeyStore})
+	first := pd.model.Buckets(pr.rw.Request(pr.regionAt(0)))
 	out.Bucket = first[0].Key.String()
 	out.CallsPerS = a.first / nStarts / d
 	out.ThrottledShare = ratio(a.firstThr, a.first)

@@ -24,6 +24,7 @@ type shift struct {
 // profile is one resolved workload's intended rate and Region over the
 // window.
 type profile struct {
+	rw     scenario.ResolvedWorkload
 	caller scenario.Account
 	key    scenario.Key // resolved (scenario.Resolve); zero for GenerateRandom
 	phases bool
@@ -40,7 +41,7 @@ func newProfile(s *scenario.Scenario, rw scenario.ResolvedWorkload, dur time.Dur
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: workload %q: %s", ErrInvalid, w.Name, fmt.Sprintf(format, a...))
 	}
-	p := profile{dur: dur.Seconds(), cache: w.DataKeyCache, caller: rw.Caller, key: rw.Key, region: rw.Region()}
+	p := profile{rw: rw, dur: dur.Seconds(), cache: w.DataKeyCache, caller: rw.Caller, key: rw.Key, region: rw.Region()}
 	switch w.Arrival {
 	case "", scenario.ArrivalConstant, scenario.ArrivalPoisson:
 		p.rateS = w.Rate.PerSecond()

@@ -25,6 +25,8 @@ const (
 const (
 	apiPrefix   = "api:"
 	storePrefix = "cks:"
+	pairPrefix  = "pair:"
+	keyPrefix   = "key:"
 )
 
 // APIClass returns the class of a management API's own bucket:
@@ -34,6 +36,40 @@ func APIClass(op string) Class { return Class(apiPrefix + op) }
 // StoreClass returns the class of a custom key store's bucket:
 // Class("cks:" + storeID).
 func StoreClass(storeID string) Class { return Class(storePrefix + storeID) }
+
+// PairClass returns the class of the bucket of the data key pairs of one
+// key pair spec (GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext
+// share it): Class("pair:" + spec).
+func PairClass(spec string) Class { return Class(pairPrefix + spec) }
+
+// Pair returns the key pair spec of a [PairClass] class and whether c is one.
+func (c Class) Pair() (string, bool) { return strings.CutPrefix(string(c), pairPrefix) }
+
+// KeyChangeClass returns the class of one key's bucket of state changes
+// ([Model.AllowKeyChange]): Class("key:" + keyID).
+func KeyChangeClass(keyID string) Class { return Class(keyPrefix + keyID) }
+
+// KeyChange returns the key id of a [KeyChangeClass] class and whether c
+// is one.
+func (c Class) KeyChange() (string, bool) { return strings.CutPrefix(string(c), keyPrefix) }
+
+// keyStateChanges are the operations that change one key's state, which
+// KMS throttles per key when they come in a volley ("hot key").
+var keyStateChanges = map[string]bool{
+	"EnableKey": true, "DisableKey": true, "ScheduleKeyDeletion": true, "CancelKeyDeletion": true,
+	"EnableKeyRotation": true, "DisableKeyRotation": true,
+}
+
+// IsKeyStateChange reports whether op changes one key's state and is
+// charged to the key's bucket of state changes as well as to its API's.
+func IsKeyStateChange(op string) bool { return keyStateChanges[op] }
+
+// Second reports whether a bucket of class c is the second bucket of the
+// requests charged to it, checked after the caller's class bucket (see
+// [BucketsOf]): a custom key store's or a data key pair spec's.
+func (c Class) Second() bool {
+	return strings.HasPrefix(string(c), storePrefix) || strings.HasPrefix(string(c), pairPrefix)
+}
 
 // API returns the operation of an [APIClass] class and whether c is one.
 func (c Class) API() (string, bool) { return strings.CutPrefix(string(c), apiPrefix) }
@@ -86,12 +122,37 @@ type Request struct {
 	// Operation is the KMS API name, e.g. "GenerateDataKey", "CreateKey", "Sign".
 	Operation string
 	// KeySpec is the KeySpec of the key used by a cryptographic operation, ""
-	// when there is none (GenerateRandom). For GenerateDataKeyPair* the caller
-	// chooses which spec decides the bucket.
+	// when there is none (GenerateRandom).
 	KeySpec string
+	// KeyPairSpec is the data key pair spec of GenerateDataKeyPair and
+	// GenerateDataKeyPairWithoutPlaintext (RSA_2048, ECC_NIST_P256, ...): it,
+	// not KeySpec, decides their buckets (see [BucketsOf]).
+	KeyPairSpec string
 	// CustomKeyStore is the id of the custom key store holding the key, "" if none.
 	CustomKeyStore string
+	// CustomKeyStoreType is the type of that store: StoreCloudHSM ("" is
+	// taken as it) or StoreExternal. It decides the request's weight in
+	// the store's bucket (Config.StoreWeight).
+	CustomKeyStoreType string
+	// Source is the source key of a ReEncrypt (nil for every other
+	// operation): KMS decrypts with it, so with
+	// Config.ReEncryptChargesSource its buckets are charged too, those
+	// the destination key's do not already cover.
+	Source *SourceKey
 }
+
+// SourceKey is the key a ReEncrypt decrypts with.
+type SourceKey struct {
+	KeySpec            string
+	CustomKeyStore     string
+	CustomKeyStoreType string
+}
+
+// Custom key store types (KMS's CustomKeyStoreType values).
+const (
+	StoreCloudHSM = "AWS_CLOUDHSM"
+	StoreExternal = "EXTERNAL_KEY_STORE"
+)
 
 // Charge is one bucket a request counts against and its weight there.
 type Charge struct {
@@ -115,6 +176,12 @@ var cryptoOps = map[string]bool{
 	"Sign":                                true,
 	"Verify":                              true,
 	"DeriveSharedSecret":                  true,
+}
+
+// IsDataKeyPair reports whether op generates a data key pair
+// (GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext).
+func IsDataKeyPair(op string) bool {
+	return op == "GenerateDataKeyPair" || op == "GenerateDataKeyPairWithoutPlaintext"
 }
 
 // IsCryptographic reports whether op is charged to a cryptographic class
@@ -159,10 +226,19 @@ func ParseBucketKey(name string) (k BucketKey, ok bool) {
 // a [Model] checks them: first the caller's class bucket for a
 // cryptographic operation (class from r.KeySpec) or the operation's own
 // bucket for every other API; then, for a cryptographic operation on a key
-// in a custom key store, the store's bucket (hasStore true).
+// in a custom key store, the store's bucket (hasStore true). A data key
+// pair (r.KeyPairSpec set) is charged to the caller's asymmetric bucket of
+// its pair spec (the RSA or ECC bucket, which Sign and Verify share), then
+// to the caller's bucket of that pair spec ([PairClass]) in the second
+// place (hasStore true): KMS does not generate data key pairs under keys
+// in a custom key store.
 func BucketsOf(r Request) (first, store BucketKey, hasStore bool) {
 	if !cryptoOps[r.Operation] {
 		return BucketKey{Account: r.Account, Region: r.Region, Class: APIClass(r.Operation)}, BucketKey{}, false
+	}
+	if IsDataKeyPair(r.Operation) && r.KeyPairSpec != "" {
+		return BucketKey{Account: r.Account, Region: r.Region, Class: KeyClass(r.KeyPairSpec)},
+			BucketKey{Account: r.Account, Region: r.Region, Class: PairClass(r.KeyPairSpec)}, true
 	}
 	first = BucketKey{Account: r.Account, Region: r.Region, Class: KeyClass(r.KeySpec)}
 	if r.CustomKeyStore == "" {

@@ -61,9 +61,43 @@ type Config struct {
 	// CustomKeyStore is the quota of each custom key store, charged in
 	// addition to the caller's class bucket.
 	CustomKeyStore float64 `yaml:"custom_key_store" json:"custom_key_store"`
-	// StoreWeights is how much of a custom key store's quota one request of
-	// an operation uses; operations not listed weigh 1.
+	// StoreWeights is how much of a CloudHSM key store's quota one request
+	// of an operation uses; operations not listed weigh 1.
 	StoreWeights map[string]float64 `yaml:"store_weights" json:"store_weights"`
+	// ExternalStoreWeights is the same for external key stores (XKS);
+	// operations not listed weigh 1.
+	ExternalStoreWeights map[string]float64 `yaml:"external_store_weights" json:"external_store_weights"`
+	// ReEncryptChargesSource charges a ReEncrypt to its source key's
+	// buckets as well as its destination key's (the source key's class
+	// bucket when it is asymmetric, its custom key store's bucket), each
+	// bucket once. KMS decrypts with the source key; which buckets that
+	// charges is UNCONFIRMED, so this is a setting (default true).
+	ReEncryptChargesSource bool `yaml:"reencrypt_charges_source" json:"reencrypt_charges_source"`
+	// APIBurstSeconds is, per management API, how many seconds of its
+	// quota its bucket holds: such a bucket is a token bucket refilled at
+	// the quota whatever Algorithm says, so a short volley of control-plane
+	// calls (a test creating keys in quick succession) passes, while a
+	// sustained rate above the quota throttles as before. APIs not listed
+	// follow Algorithm.
+	APIBurstSeconds map[string]float64 `yaml:"api_burst_seconds" json:"api_burst_seconds"`
+	// HotKeyChangesPerS and HotKeyBurst throttle rapid state changes of
+	// one key (IsKeyStateChange: EnableKey, DisableKey, ...) below their
+	// APIs' quotas: each key has a token bucket of HotKeyBurst changes
+	// refilled at HotKeyChangesPerS, shared by every caller. 0 turns it
+	// off.
+	HotKeyChangesPerS float64 `yaml:"hot_key_changes_per_s" json:"hot_key_changes_per_s"`
+	HotKeyBurst       float64 `yaml:"hot_key_burst" json:"hot_key_burst"`
+	// DataKeyPairs is the quota of GenerateDataKeyPair and
+	// GenerateDataKeyPairWithoutPlaintext per key pair spec, a bucket per
+	// caller account per Region per spec, charged in addition to the
+	// spec's asymmetric bucket.
+	DataKeyPairs map[string]float64 `yaml:"data_key_pairs" json:"data_key_pairs"`
+}
+
+// KeyPairSpecs are the data key pair specs KMS generates.
+var KeyPairSpecs = []string{
+	"RSA_2048", "RSA_3072", "RSA_4096",
+	"ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2",
 }
 
 // DefaultConfig returns the AWS default quotas (KMS Developer Guide,
@@ -81,6 +115,10 @@ func DefaultConfig() Config {
 		},
 		SymmetricOtherRegions: 10_000,
 		Asymmetric:            map[Class]float64{RSA: 1_000, ECC: 1_000, MLDSA: 1_000},
+		// UNCONFIRMED (KMS-FACTS): a ReEncrypt decrypts with its source key,
+		// so a source key in a custom key store or an asymmetric one is
+		// charged there too.
+		ReEncryptChargesSource: true,
 		APIs: map[string]float64{
 			// Current page of the Developer Guide.
 			"CreateKey":           5,
@@ -122,7 +160,48 @@ func DefaultConfig() Config {
 			"GenerateDataKeyWithoutPlaintext": 3,
 			"GenerateRandom":                  3,
 		},
+		// UNCONFIRMED: the 3x above was written for CloudHSM key stores;
+		// external key stores weigh every operation 1 unless a quota file
+		// says otherwise.
+		ExternalStoreWeights: map[string]float64{},
+		// UNCONFIRMED: KMS documents no burst. Real KMS lets a volley of
+		// CreateKey calls through that a 5/s fixed window throttles, so
+		// the mutating control-plane APIs hold 10 s of their quota. Reads
+		// (DescribeKey, List*, Get*) keep the data plane's window.
+		APIBurstSeconds: burstOf(10, "CreateKey", "CreateAlias", "CreateGrant", "PutKeyPolicy",
+			"ScheduleKeyDeletion", "CancelKeyDeletion", "DeleteAlias", "DisableKey", "DisableKeyRotation",
+			"EnableKey", "EnableKeyRotation", "TagResource", "UntagResource", "UpdateAlias",
+			"UpdateKeyDescription", "RetireGrant", "RevokeGrant", "ReplicateKey", "RotateKeyOnDemand"),
+		// UNCONFIRMED: the Developer Guide ("Throttling AWS KMS requests")
+		// says a volley of state changes on one key is throttled below the
+		// per-API quota, without a number: 5 at once, then 1 a second.
+		HotKeyChangesPerS: 1,
+		HotKeyBurst:       5,
+		// UNCONFIRMED against the current page: the 2021 edition gave data
+		// key pairs their own quota by spec, from about 1/s for RSA pairs
+		// (the service generates the pair) to about 25/s for ECC pairs.
+		DataKeyPairs: map[string]float64{
+			"RSA_2048": 1, "RSA_3072": 1, "RSA_4096": 1,
+			"ECC_NIST_P256": 25, "ECC_NIST_P384": 25, "ECC_NIST_P521": 25,
+			"ECC_SECG_P256K1": 25, "SM2": 25,
+		},
 	}
+}
+
+// burstOf maps each of ops to secs.
+func burstOf(secs float64, ops ...string) map[string]float64 {
+	m := make(map[string]float64, len(ops))
+	for _, op := range ops {
+		m[op] = secs
+	}
+	return m
+}
+
+// APIBurst returns the burst of management API op's bucket in seconds of
+// its quota, and whether op has one (APIBurstSeconds).
+func (c Config) APIBurst(op string) (float64, bool) {
+	s, ok := c.APIBurstSeconds[op]
+	return s, ok
 }
 
 // clone returns c with maps of its own.
@@ -131,6 +210,9 @@ func (c Config) clone() Config {
 	c.Asymmetric = maps.Clone(c.Asymmetric)
 	c.APIs = maps.Clone(c.APIs)
 	c.StoreWeights = maps.Clone(c.StoreWeights)
+	c.ExternalStoreWeights = maps.Clone(c.ExternalStoreWeights)
+	c.DataKeyPairs = maps.Clone(c.DataKeyPairs)
+	c.APIBurstSeconds = maps.Clone(c.APIBurstSeconds)
 	return c
 }
 
@@ -155,6 +237,12 @@ func (c Config) RawLimit(k BucketKey) float64 {
 	if _, ok := k.Class.Store(); ok {
 		return c.CustomKeyStore
 	}
+	if spec, ok := k.Class.Pair(); ok {
+		return c.DataKeyPairs[spec]
+	}
+	if _, ok := k.Class.KeyChange(); ok {
+		return c.HotKeyChangesPerS
+	}
 	return 0
 }
 
@@ -176,9 +264,14 @@ func (c Config) LimitOf(name string) float64 {
 }
 
 // StoreWeight returns how much of a custom key store's quota one request of
-// op uses: StoreWeights[op], or 1.
-func (c Config) StoreWeight(op string) float64 {
-	if w, ok := c.StoreWeights[op]; ok {
+// op uses in a store of storeType: ExternalStoreWeights[op] for
+// StoreExternal, StoreWeights[op] for a CloudHSM store ("" included), or 1.
+func (c Config) StoreWeight(storeType, op string) float64 {
+	weights := c.StoreWeights
+	if storeType == StoreExternal {
+		weights = c.ExternalStoreWeights
+	}
+	if w, ok := weights[op]; ok {
 		return w
 	}
 	return 1
@@ -245,12 +338,40 @@ func (c Config) Validate() error {
 	if !positive(c.CustomKeyStore) {
 		add("custom_key_store %v must be > 0", c.CustomKeyStore)
 	}
-	for op, w := range c.StoreWeights {
-		if !cryptoOps[op] {
-			add("store_weights: %q is not a cryptographic operation", op)
+	for name, weights := range map[string]map[string]float64{"store_weights": c.StoreWeights, "external_store_weights": c.ExternalStoreWeights} {
+		for op, w := range weights {
+			if !cryptoOps[op] {
+				add("%s: %q is not a cryptographic operation", name, op)
+			}
+			if !positive(w) {
+				add("%s[%s] %v must be > 0", name, op, w)
+			}
 		}
-		if !positive(w) {
-			add("store_weights[%s] %v must be > 0", op, w)
+	}
+	if !(c.HotKeyChangesPerS >= 0) || math.IsInf(c.HotKeyChangesPerS, 0) {
+		add("hot_key_changes_per_s %v must be >= 0", c.HotKeyChangesPerS)
+	}
+	if c.HotKeyChangesPerS > 0 && !(c.HotKeyBurst >= 1) {
+		add("hot_key_burst %v must be >= 1", c.HotKeyBurst)
+	}
+	for op, v := range c.APIBurstSeconds {
+		if !knownAPIs[op] {
+			add("api_burst_seconds: unknown API %q", op)
+		}
+		if !positive(v) {
+			add("api_burst_seconds[%s] %v must be > 0", op, v)
+		}
+	}
+	for _, spec := range KeyPairSpecs {
+		if v, ok := c.DataKeyPairs[spec]; !ok {
+			add("data_key_pairs[%s] is missing", spec)
+		} else if !positive(v) {
+			add("data_key_pairs[%s] %v must be > 0", spec, v)
+		}
+	}
+	for spec := range c.DataKeyPairs {
+		if !slices.Contains(KeyPairSpecs, spec) {
+			add("data_key_pairs: unknown key pair spec %q", spec)
 		}
 	}
 	if len(errs) == 0 {
@@ -305,6 +426,14 @@ func Parse(name string, data []byte) (Config, error) {
 	return c, nil
 }
 
+// cryptoOp explains why k is no cryptographic operation ("" when it is).
+func cryptoOp(k string) string {
+	if !cryptoOps[k] {
+		return "is not a cryptographic operation"
+	}
+	return ""
+}
+
 // checkKeys reports, with its line, the first map key of the document that
 // Validate would reject as unknown.
 func checkKeys(name string, doc *yaml.Node) error {
@@ -333,9 +462,17 @@ func checkKeys(name string, doc *yaml.Node) error {
 			}
 			return ""
 		},
-		"store_weights": func(k string) string {
-			if !cryptoOps[k] {
-				return "is not a cryptographic operation"
+		"store_weights":          cryptoOp,
+		"external_store_weights": cryptoOp,
+		"api_burst_seconds": func(k string) string {
+			if !knownAPIs[k] {
+				return "is not a KMS API with a quota of its own"
+			}
+			return ""
+		},
+		"data_key_pairs": func(k string) string {
+			if !slices.Contains(KeyPairSpecs, k) {
+				return "is not a key pair spec (" + strings.Join(KeyPairSpecs, ", ") + ")"
 			}
 			return ""
 		},

@@ -39,10 +39,10 @@ func TestDefaultLimits(t *testing.T) {
 			t.Errorf("Limit(%v) = %v; want %v", tt.key, got, tt.want)
 		}
 	}
-	if got := c.StoreWeight("GenerateDataKey"); got != 3 {
+	if got := c.StoreWeight(quota.StoreCloudHSM, "GenerateDataKey"); got != 3 {
 		t.Errorf("StoreWeight(GenerateDataKey) = %v; want 3", got)
 	}
-	if got := c.StoreWeight("Decrypt"); got != 1 {
+	if got := c.StoreWeight("", "Decrypt"); got != 1 {
 		t.Errorf("StoreWeight(Decrypt) = %v; want 1", got)
 	}
 }
@@ -165,8 +165,8 @@ store_weights:
 		{"other Regions (kept)", c.Limit(sym("eu-north-1")), 5000},
 		{"CreateKey (overridden)", c.APIs["CreateKey"], 7},
 		{"DescribeKey (kept)", c.APIs["DescribeKey"], 2000},
-		{"Decrypt weight", c.StoreWeight("Decrypt"), 2},
-		{"GenerateDataKey weight (kept)", c.StoreWeight("GenerateDataKey"), 3},
+		{"Decrypt weight", c.StoreWeight("", "Decrypt"), 2},
+		{"GenerateDataKey weight (kept)", c.StoreWeight(quota.StoreCloudHSM, "GenerateDataKey"), 3},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {

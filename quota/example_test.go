@@ -13,29 +13,35 @@ func ExampleModel() {
 		panic(err)
 	}
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	create := quota.Request{Account: "111122223333", Region: "us-east-1", Operation: "CreateKey"}
+	enc := quota.Request{Account: "111122223333", Region: "eu-west-3", Operation: "Encrypt", KeySpec: "SYMMETRIC_DEFAULT"}
 
-	// CreateKey has its own bucket of 5 requests per second.
-	for i := range 6 {
-		at := now.Add(time.Duration(i) * 100 * time.Millisecond)
-		fmt.Println(i+1, m.Allow(at, create))
+	// Symmetric cryptographic calls share one bucket per account and
+	// Region: 10,000 per second in eu-west-3, in one-second windows.
+	allowed := 0
+	var last error
+	for i := range 10_001 {
+		if last = m.Allow(now.Add(time.Duration(i)*50*time.Microsecond), enc); last == nil {
+			allowed++
+		}
 	}
+	fmt.Println(allowed, last)
 	// The next second starts a new window.
-	fmt.Println(7, m.Allow(now.Add(time.Second), create))
+	fmt.Println(m.Allow(now.Add(time.Second), enc))
 
-	for _, s := range m.Stats(now.Add(time.Second)) {
-		fmt.Printf("%s quota=%g allowed=%d throttled=%d demand=%g/s\n",
-			s.Bucket, s.QuotaPerS, s.Allowed, s.Throttled, s.DemandPerS)
+	// CreateKey has its own bucket of 5 per second that holds 10 s of its
+	// quota: a volley of 50 passes.
+	create := quota.Request{Account: "111122223333", Region: "eu-west-3", Operation: "CreateKey"}
+	allowed = 0
+	for range 51 {
+		if last = m.Allow(now, create); last == nil {
+			allowed++
+		}
 	}
+	fmt.Println(allowed, last)
 	// Output:
-	// 1 <nil>
-	// 2 <nil>
-	// 3 <nil>
-	// 4 <nil>
-	// 5 <nil>
-	// 6 quota: CreateKey throttled by bucket 111122223333/us-east-1/api:CreateKey (limit 5/s, retry after 500ms)
-	// 7 <nil>
-	// 111122223333/us-east-1/api:CreateKey quota=5 allowed=6 throttled=1 demand=6/s
+	// 10000 quota: Encrypt throttled by bucket 111122223333/eu-west-3/symmetric (limit 10000/s, retry after 500ms)
+	// <nil>
+	// 50 quota: CreateKey throttled by bucket 111122223333/eu-west-3/api:CreateKey (limit 5/s, retry after 200ms)
 }
 
 func ExampleModel_Buckets() {

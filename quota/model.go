@@ -56,6 +56,8 @@ const (
 	kindClass kind = iota // name is a cryptographic Class
 	kindAPI               // name is an operation
 	kindStore             // name is a custom key store id
+	kindPair              // name is a data key pair spec
+	kindKey               // name is a key id: the key's state changes
 )
 
 // mapKey is a bucket's key inside the Model; unlike BucketKey it is built
@@ -73,6 +75,10 @@ func (k mapKey) public() BucketKey {
 		return BucketKey{Account: k.account, Region: k.region, Class: APIClass(k.name)}
 	case kindStore:
 		return BucketKey{Region: k.region, Class: StoreClass(k.name)}
+	case kindPair:
+		return BucketKey{Account: k.account, Region: k.region, Class: PairClass(k.name)}
+	case kindKey:
+		return BucketKey{Account: k.account, Region: k.region, Class: KeyChangeClass(k.name)}
 	default:
 		return BucketKey{Account: k.account, Region: k.region, Class: Class(k.name)}
 	}
@@ -194,9 +200,31 @@ func (m *Model) charges(r Request, buf []charge) []charge {
 	if !cryptoOps[r.Operation] {
 		return append(buf, charge{mapKey{r.Account, r.Region, kindAPI, r.Operation}, 1})
 	}
-	buf = append(buf, charge{mapKey{r.Account, r.Region, kindClass, string(KeyClass(r.KeySpec))}, 1})
-	if r.CustomKeyStore != "" {
-		buf = append(buf, charge{mapKey{"", r.Region, kindStore, r.CustomKeyStore}, m.cfg.StoreWeight(r.Operation)})
+	if IsDataKeyPair(r.Operation) && r.KeyPairSpec != "" {
+		buf = append(buf, charge{mapKey{r.Account, r.Region, kindClass, string(KeyClass(r.KeyPairSpec))}, 1})
+		return append(buf, charge{mapKey{r.Account, r.Region, kindPair, r.KeyPairSpec}, 1})
+	}
+	buf = m.keyCharges(buf, r, SourceKey{r.KeySpec, r.CustomKeyStore, r.CustomKeyStoreType})
+	if src := r.Source; src != nil && m.cfg.ReEncryptChargesSource {
+		buf = m.keyCharges(buf, r, *src)
+	}
+	return buf
+}
+
+// keyCharges appends the buckets of r's use of key k (its class bucket,
+// its custom key store's), those not in buf yet.
+func (m *Model) keyCharges(buf []charge, r Request, k SourceKey) []charge {
+	add := func(c charge) {
+		for _, have := range buf {
+			if have.key == c.key {
+				return
+			}
+		}
+		buf = append(buf, c)
+	}
+	add(charge{mapKey{r.Account, r.Region, kindClass, string(KeyClass(k.KeySpec))}, 1})
+	if k.CustomKeyStore != "" {
+		add(charge{mapKey{"", r.Region, kindStore, k.CustomKeyStore}, m.cfg.StoreWeight(k.CustomKeyStoreType, r.Operation)})
 	}
 	return buf
 }
@@ -205,7 +233,9 @@ func (m *Model) charges(r Request, buf []charge) []charge {
 // for a cryptographic operation (class from r.KeySpec, see [KeyClass]) or
 // the operation's own bucket for every other API, plus, for a cryptographic
 // operation on a key in a custom key store, the store's bucket with the
-// operation's store weight. The class or API bucket always comes first.
+// operation's store weight; a data key pair's buckets are those of
+// [BucketsOf], each with weight 1. The class or API bucket always comes
+// first.
 func (m *Model) Buckets(r Request) []Charge {
 	var buf [2]charge
 	cs := m.charges(r, buf[:0])
@@ -232,12 +262,21 @@ func (m *Model) bucket(k mapKey) *bucket {
 	}
 	pub := k.public()
 	b = &bucket{key: pub, limit: m.cfg.Limit(pub), dsec: math.MinInt64}
-	if m.cfg.Algorithm == TokenBucket {
+	if k.kind == kindKey {
+		burst := max(math.Round(m.cfg.HotKeyBurst*tokenUnit), tokenUnit)
+		b.lim = rate.NewLimiter(rate.Limit(b.limit*tokenUnit), int(min(burst, math.MaxInt32)))
+	} else if secs, ok := m.cfg.APIBurst(k.name); ok && k.kind == kindAPI {
+		burst := max(math.Round(secs*b.limit*tokenUnit), tokenUnit)
+		b.lim = rate.NewLimiter(rate.Limit(b.limit*tokenUnit), int(min(burst, math.MaxInt32)))
+	} else if m.cfg.Algorithm == TokenBucket {
 		// The bucket holds at least its heaviest request, so that a bucket
 		// scaled below a request's weight still serves it now and then.
 		heaviest := 1.0
 		if k.kind == kindStore {
 			for _, w := range m.cfg.StoreWeights {
+				heaviest = max(heaviest, w)
+			}
+			for _, w := range m.cfg.ExternalStoreWeights {
 				heaviest = max(heaviest, w)
 			}
 		}
@@ -263,20 +302,22 @@ func (m *Model) Allow(now time.Time, r Request) error {
 	if m == nil {
 		return nil
 	}
-	var cbuf [2]charge
+	var cbuf [4]charge
 	cs := m.charges(r, cbuf[:0])
-	var bbuf [2]*bucket
-	var tbuf [2]time.Time
+	var bbuf [4]*bucket
+	var tbuf [4]time.Time
 	bs, ts := bbuf[:len(cs)], tbuf[:len(cs)]
 	for i, c := range cs {
 		bs[i] = m.bucket(c.key)
 	}
-	// Class and API buckets always come before store buckets, so locking in
-	// slice order is one global order.
-	for i, b := range bs {
-		b.mu.Lock()
-		ts[i] = b.at(now)
-		b.demand(ts[i].Unix(), cs[i].weight)
+	// Buckets are locked in one global order (lockOrder); they are checked
+	// in charge order, which decides the bucket a throttle names.
+	var obuf [4]int
+	order := lockOrder(cs, obuf[:len(cs)])
+	for _, i := range order {
+		bs[i].mu.Lock()
+		ts[i] = bs[i].at(now)
+		bs[i].demand(ts[i].Unix(), cs[i].weight)
 	}
 	for i, b := range bs {
 		ok, retry := b.fits(ts[i], cs[i].weight)
@@ -295,6 +336,65 @@ func (m *Model) Allow(now time.Time, r Request) error {
 		b.mu.Unlock()
 	}
 	return nil
+}
+
+// AllowKeyChange charges a state change op (IsKeyStateChange) of key id,
+// owned by account in region, to the key's bucket of state changes
+// (Config.HotKeyChangesPerS, HotKeyBurst): nil when it has room, else a
+// *ThrottleError naming the key's bucket. Other operations, and every
+// operation when HotKeyChangesPerS is 0, pass. It is checked after the
+// operation's own API bucket (Allow).
+func (m *Model) AllowKeyChange(now time.Time, account, region, id, op string) error {
+	if m == nil || m.cfg.HotKeyChangesPerS == 0 || !IsKeyStateChange(op) {
+		return nil
+	}
+	b := m.bucket(mapKey{account, region, kindKey, id})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.at(now)
+	b.demand(t.Unix(), 1)
+	if ok, retry := b.fits(t, 1); !ok {
+		b.throttled++
+		return &ThrottleError{Bucket: b.key, Limit: b.limit, RetryAfter: retry, Operation: op}
+	}
+	b.take(t, 1)
+	return nil
+}
+
+// lockOrder fills order with the indexes of cs in one global order of
+// their buckets: class and API buckets by kind and name, then store and
+// pair buckets. Two requests that share buckets lock them alike, so they
+// cannot deadlock.
+func lockOrder(cs []charge, order []int) []int {
+	for i := range order {
+		order[i] = i
+	}
+	if len(cs) > 2 || (len(cs) == 2 && less(cs[1].key, cs[0].key)) {
+		slices.SortFunc(order, func(a, b int) int {
+			switch {
+			case less(cs[a].key, cs[b].key):
+				return -1
+			case less(cs[b].key, cs[a].key):
+				return 1
+			}
+			return 0
+		})
+	}
+	return order
+}
+
+// less orders bucket keys by kind, then account, Region and name.
+func less(a, b mapKey) bool {
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.account != b.account {
+		return a.account < b.account
+	}
+	if a.region != b.region {
+		return a.region < b.region
+	}
+	return a.name < b.name
 }
 
 // BucketStats is one bucket's counters, as reported in results.

@@ -340,7 +340,9 @@ func TestAPIBuckets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {
-			m := newModel(t, nil)
+			// The per-second quota, without the control plane's burst
+			// (TestAPIBurst).
+			m := newModel(t, func(c *quota.Config) { c.APIBurstSeconds = nil })
 			r := quota.Request{Account: acctA, Region: "us-east-1", Operation: tt.op}
 			n := int(tt.want) + 7
 			got, last := burst(t, m, r, 0, time.Second/time.Duration(n), n)
@@ -356,7 +358,10 @@ func TestAPIBuckets(t *testing.T) {
 }
 
 func TestCreateKeyIndependentOfSymmetric(t *testing.T) {
-	m := newModel(t, func(c *quota.Config) { c.SymmetricByRegion["us-east-1"] = 10 })
+	m := newModel(t, func(c *quota.Config) {
+		c.SymmetricByRegion["us-east-1"] = 10
+		c.APIBurstSeconds = nil
+	})
 	enc := quota.Request{Account: acctA, Region: "us-east-1", Operation: "Encrypt"}
 	ck := quota.Request{Account: acctA, Region: "us-east-1", Operation: "CreateKey"}
 	if got, _ := burst(t, m, enc, 0, 0, 20); got != 10 {
@@ -613,5 +618,36 @@ func TestConcurrentTotals(t *testing.T) {
 				t.Errorf("store: allowed %d, throttled %d; want %d, 0", s.Allowed, s.Throttled, 2*wantAllowed)
 			}
 		})
+	}
+}
+
+// TestAPIBurst: a mutating control-plane API's bucket holds
+// APIBurstSeconds of its quota, whatever the data plane's algorithm: a
+// volley passes, then the quota rate; reads keep the fixed window; scale
+// shrinks the burst with the quota.
+func TestAPIBurst(t *testing.T) {
+	for _, alg := range []quota.Algorithm{quota.FixedWindow, quota.TokenBucket} {
+		m := newModel(t, func(c *quota.Config) { c.Algorithm = alg })
+		ck := quota.Request{Account: acctA, Region: "us-east-1", Operation: "CreateKey"}
+		if got, last := burst(t, m, ck, 0, time.Millisecond, 60); got != 50 || last == nil || last.Limit != 5 {
+			t.Errorf("%s: 60 CreateKey at once: allowed %d, last refusal %+v; want 50 (10 s of 5/s), then throttled", alg, got, last)
+		}
+		// Refilled at the quota: 5 more a second later, not a new burst.
+		if got, _ := burst(t, m, ck, time.Second+100*time.Millisecond, time.Millisecond, 10); got != 5 {
+			t.Errorf("%s: a second after the volley: allowed %d of 10; want 5", alg, got)
+		}
+	}
+	m := newModel(t, nil) // fixed window
+	dk := quota.Request{Account: acctA, Region: "us-east-1", Operation: "DescribeKey"}
+	if got, _ := burst(t, m, dk, 0, 0, 2100); got != 2000 {
+		t.Errorf("DescribeKey: allowed %d of 2100 in one second; want 2000 (no burst for reads)", got)
+	}
+	scaled := newModel(t, func(c *quota.Config) { c.Scale = 0.5 })
+	ck := quota.Request{Account: acctB, Region: "us-east-1", Operation: "CreateKey"}
+	if got, _ := burst(t, scaled, ck, 0, 0, 40); got != 25 {
+		t.Errorf("scale 0.5: CreateKey volley allowed %d; want 25 (10 s of 2.5/s)", got)
+	}
+	if _, err := quota.Parse("q.yaml", []byte("api_burst_seconds: {Encrypt: 2}\n")); err == nil || !strings.Contains(err.Error(), "q.yaml:1:21") {
+		t.Errorf("api_burst_seconds of a cryptographic operation: err = %v; want q.yaml:1:21", err)
 	}
 }

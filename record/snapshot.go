@@ -519,16 +519,17 @@ func addTotals(wl *report.Workload, st *sourceTotals) {
 
 // splitBuckets completes wl.BucketAttempts, which holds the attempts
 // charged to other buckets than the workload's own (another Region's
-// class bucket, a custom key store's), with those of its own bucket: every
-// attempt is in exactly one class bucket, and may also be in a store
-// bucket; every throttled attempt is throttled in exactly one bucket.
+// class bucket, a custom key store's or a data key pair spec's), with those
+// of its own bucket: every attempt is in exactly one class bucket, and may
+// also be in a second bucket (a store's or a pair spec's); every throttled
+// attempt is throttled in exactly one bucket.
 func splitBuckets(wl *report.Workload) {
 	if len(wl.BucketAttempts) == 0 {
 		return
 	}
 	own := report.BucketAttempts{Attempts: wl.Attempts, Throttled: wl.ThrottledAttempts}
 	for name, b := range wl.BucketAttempts {
-		if !isStoreBucket(name) {
+		if !isSecondBucket(name) {
 			own.Attempts -= b.Attempts
 		}
 		own.Throttled -= b.Throttled
@@ -536,12 +537,11 @@ func splitBuckets(wl *report.Workload) {
 	wl.BucketAttempts[wl.Bucket] = own
 }
 
-// isStoreBucket tells whether the bucket named name is a custom key
-// store's.
-func isStoreBucket(name string) bool {
+// isSecondBucket tells whether the bucket named name is a second bucket
+// (quota.Class.Second): a custom key store's or a data key pair spec's.
+func isSecondBucket(name string) bool {
 	k, _ := quota.ParseBucketKey(name)
-	_, ok := k.Class.Store()
-	return ok
+	return k.Class.Second()
 }
 
 // SourceWorkloads returns one source's share of each workload: its

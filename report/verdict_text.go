@@ -136,12 +136,18 @@ func bucketParagraphs(r *Results) []string {
 		}
 		var s strings.Builder
 		store, isStore := quota.Class(b.Class).Store()
+		pair, isPair := quota.Class(b.Class).Pair()
 		what := "the bucket (caller account x Region x class)"
-		if isStore {
+		switch {
+		case isPair:
+			what = "the bucket of " + pair + " data key pairs (caller account x Region)"
+			fmt.Fprintf(&s, "Bucket %s (the %s data key pairs of caller account %s, Region %s) throttled %.1f%% of its %d attempts",
+				b.Name, pair, prose.OrDash(b.Account), prose.OrDash(b.Region), 100*share, b.Allowed+b.Throttled)
+		case isStore:
 			what = "the custom key store's bucket"
 			fmt.Fprintf(&s, "Bucket %s (custom key store %s, Region %s, shared by every caller) throttled %.1f%% of its %d attempts",
 				b.Name, store, prose.OrDash(b.Region), 100*share, b.Allowed+b.Throttled)
-		} else {
+		default:
 			fmt.Fprintf(&s, "Bucket %s (caller account %s, Region %s, class %s) throttled %.1f%% of its %d attempts",
 				b.Name, prose.OrDash(b.Account), prose.OrDash(b.Region), prose.OrDash(b.Class), 100*share, b.Allowed+b.Throttled)
 		}

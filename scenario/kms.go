@@ -8,17 +8,19 @@ import (
 
 // KMS operations a workload can call.
 const (
-	OpEncrypt                         = "Encrypt"
-	OpDecrypt                         = "Decrypt"
-	OpReEncrypt                       = "ReEncrypt"
-	OpGenerateDataKey                 = "GenerateDataKey"
-	OpGenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext"
-	OpGenerateRandom                  = "GenerateRandom"
-	OpGenerateMac                     = "GenerateMac"
-	OpVerifyMac                       = "VerifyMac"
-	OpSign                            = "Sign"
-	OpVerify                          = "Verify"
-	OpDescribeKey                     = "DescribeKey"
+	OpEncrypt                             = "Encrypt"
+	OpDecrypt                             = "Decrypt"
+	OpReEncrypt                           = "ReEncrypt"
+	OpGenerateDataKey                     = "GenerateDataKey"
+	OpGenerateDataKeyWithoutPlaintext     = "GenerateDataKeyWithoutPlaintext"
+	OpGenerateDataKeyPair                 = "GenerateDataKeyPair"
+	OpGenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext"
+	OpGenerateRandom                      = "GenerateRandom"
+	OpGenerateMac                         = "GenerateMac"
+	OpVerifyMac                           = "VerifyMac"
+	OpSign                                = "Sign"
+	OpVerify                              = "Verify"
+	OpDescribeKey                         = "DescribeKey"
 )
 
 // Key usages (KMS KeyUsage values).
@@ -30,13 +32,28 @@ const (
 	UsageEncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE"
 )
 
+// Custom key store types (KMS's CustomKeyStoreType values).
+const (
+	StoreCloudHSM = "AWS_CLOUDHSM"
+	StoreExternal = "EXTERNAL_KEY_STORE"
+)
+
 // SpecSymmetricDefault is the KeySpec of a symmetric encryption key.
 const SpecSymmetricDefault = "SYMMETRIC_DEFAULT"
 
 var operations = []string{
 	OpEncrypt, OpDecrypt, OpReEncrypt, OpGenerateDataKey,
-	OpGenerateDataKeyWithoutPlaintext, OpGenerateRandom, OpGenerateMac,
-	OpVerifyMac, OpSign, OpVerify, OpDescribeKey,
+	OpGenerateDataKeyWithoutPlaintext, OpGenerateDataKeyPair, OpGenerateDataKeyPairWithoutPlaintext,
+	OpGenerateRandom, OpGenerateMac, OpVerifyMac, OpSign, OpVerify, OpDescribeKey,
+}
+
+// DefaultKeyPairSpec is the data key pair spec of a GenerateDataKeyPair
+// workload that names none.
+const DefaultKeyPairSpec = "RSA_2048"
+
+// IsDataKeyPair reports whether op generates a data key pair.
+func IsDataKeyPair(op string) bool {
+	return op == OpGenerateDataKeyPair || op == OpGenerateDataKeyPairWithoutPlaintext
 }
 
 // Operations returns the KMS operations a workload may name, in a fixed
@@ -104,7 +121,8 @@ func KeyRequired(op string) bool { return op != OpGenerateRandom }
 // takesEncryptionContext reports whether op sends an encryption context.
 func takesEncryptionContext(op string) bool {
 	switch op {
-	case OpEncrypt, OpDecrypt, OpReEncrypt, OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext:
+	case OpEncrypt, OpDecrypt, OpReEncrypt, OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext,
+		OpGenerateDataKeyPair, OpGenerateDataKeyPairWithoutPlaintext:
 		return true
 	}
 	return false
@@ -128,7 +146,7 @@ func CanPerform(spec, usage, op string) (bool, string) {
 			return true, ""
 		}
 		return false, op + " needs a SYMMETRIC_DEFAULT key or an RSA key with usage ENCRYPT_DECRYPT"
-	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext:
+	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext, OpGenerateDataKeyPair, OpGenerateDataKeyPairWithoutPlaintext:
 		if spec == SpecSymmetricDefault {
 			return true, ""
 		}

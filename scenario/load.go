@@ -125,8 +125,8 @@ var (
 	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "error_budget", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
-	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "rotation", "allow_accounts", "grant_accounts"}
-	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "encryption_context", "data_key_cache", "via", "team", "expected_failures"}
+	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "custom_key_store_type", "rotation", "allow_accounts", "grant_accounts"}
+	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "key_pair_spec", "encryption_context", "data_key_cache", "via", "team", "expected_failures"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
 	eventFields    = []string{"at", "action", "key", "allow_accounts", "workload", "to_region", "pending_window_days"}
@@ -244,6 +244,7 @@ func (d *decoder) keys(s *Scenario, n *yaml.Node) {
 			d.boolean(join(path, "multi_region"), f["multi_region"], &k.MultiRegion)
 			d.strList(join(path, "replicas"), f["replicas"], &k.Replicas)
 			d.str(join(path, "custom_key_store"), f["custom_key_store"], &k.CustomKeyStore)
+			d.str(join(path, "custom_key_store_type"), f["custom_key_store_type"], &k.CustomKeyStoreType)
 			d.boolean(join(path, "rotation"), f["rotation"], &k.Rotation)
 			d.strList(join(path, "allow_accounts"), f["allow_accounts"], &k.AllowAccounts)
 			d.strList(join(path, "grant_accounts"), f["grant_accounts"], &k.GrantAccounts)
@@ -285,6 +286,7 @@ func (d *decoder) workloads(s *Scenario, n *yaml.Node) {
 			}
 			d.str(join(path, "via"), f["via"], &w.Via)
 			d.str(join(path, "team"), f["team"], &w.Team)
+			d.str(join(path, "key_pair_spec"), f["key_pair_spec"], &w.KeyPairSpec)
 			d.strList(join(path, "expected_failures"), f["expected_failures"], &w.ExpectedFailures)
 		}
 		s.Workloads = append(s.Workloads, w)

@@ -70,6 +70,10 @@ type ResolvedWorkload struct {
 	KeyRef string
 	// Client is the workload's effective SDK client.
 	Client EffectiveClient
+	// KeyPairSpec is the data key pair spec of a data key pair workload
+	// (DefaultKeyPairSpec unless the workload gives one), "" for every
+	// other operation.
+	KeyPairSpec string
 	// PayloadBytes is the plaintext or data-key size; MaxInFlight the
 	// in-flight bound (DefaultMaxInFlight unless the workload gives one).
 	PayloadBytes int
@@ -172,6 +176,9 @@ func resolveWorkload(s *Scenario, i int, w Workload, o Overrides) (ResolvedWorkl
 	if rw.Client, err = s.ResolveClient(w, o.Client, o.SDKEnv); err != nil {
 		return rw, err
 	}
+	if IsDataKeyPair(w.Operation) {
+		rw.KeyPairSpec = cmp.Or(w.KeyPairSpec, DefaultKeyPairSpec)
+	}
 	rw.PayloadBytes = cmp.Or(w.PayloadBytes, DefaultPayloadBytes)
 	rw.MaxInFlight = cmp.Or(w.MaxInFlight, DefaultMaxInFlight)
 	return rw, nil
@@ -208,6 +215,9 @@ func (s *Scenario) ResolvedKey(name string) (Key, bool) {
 	k.Region = cmp.Or(k.Region, s.Region, DefaultRegion)
 	k.Spec = cmp.Or(k.Spec, DefaultSpec)
 	k.ManagedBy = cmp.Or(k.ManagedBy, ManagedByCustomer)
+	if k.CustomKeyStore != "" {
+		k.CustomKeyStoreType = cmp.Or(k.CustomKeyStoreType, StoreCloudHSM)
+	}
 	if k.Usage == "" {
 		k.Usage = s.defaultUsageOf(name, k.Spec)
 	}
@@ -236,7 +246,8 @@ func (w ResolvedWorkload) Region() string { return w.Regions[0] }
 // Request is the quota request of the workload's calls in region.
 func (w ResolvedWorkload) Request(region string) quota.Request {
 	return quota.Request{Account: w.Caller.ID, Region: region, Operation: w.Spec.Operation,
-		KeySpec: w.Key.Spec, CustomKeyStore: w.Key.CustomKeyStore}
+		KeySpec: w.Key.Spec, KeyPairSpec: w.KeyPairSpec, CustomKeyStore: w.Key.CustomKeyStore,
+		CustomKeyStoreType: w.Key.CustomKeyStoreType}
 }
 
 // Buckets names the buckets the workload's calls in region are charged

@@ -108,6 +108,10 @@ type Key struct {
 	Replicas []string
 	// CustomKeyStore names the custom key store holding the key ("" = none).
 	CustomKeyStore string
+	// CustomKeyStoreType is that store's type: StoreCloudHSM (the default
+	// of a key in a store) or StoreExternal. It decides the requests'
+	// weight in the store's quota.
+	CustomKeyStoreType string
 	// Rotation enables automatic rotation.
 	Rotation bool
 	// AllowAccounts lists scenario account names (other than the owner)
@@ -192,6 +196,11 @@ type Workload struct {
 	// PayloadBytes is the plaintext size for Encrypt and the data key size
 	// for GenerateDataKey / GenerateRandom when not 32.
 	PayloadBytes int
+	// KeyPairSpec is the data key pair spec of GenerateDataKeyPair and
+	// GenerateDataKeyPairWithoutPlaintext workloads (RSA_2048,
+	// ECC_NIST_P256, ...; "" = DefaultKeyPairSpec); other operations take
+	// none.
+	KeyPairSpec string
 	// EncryptionContext is sent with every request that takes one.
 	EncryptionContext map[string]string
 	// DataKeyCache models client-side data-key caching (nil = none).

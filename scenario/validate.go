@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // Validate checks a scenario as Parse does after decoding: references,
@@ -271,6 +273,13 @@ func (v *validator) keys() {
 			}
 			seen[r] = true
 		}
+		switch tp := join(path, "custom_key_store_type"); {
+		case k.CustomKeyStoreType == "":
+		case k.CustomKeyStore == "":
+			v.errorf(tp, "custom_key_store_type needs custom_key_store: the key lives in the AWS KMS key store")
+		case k.CustomKeyStoreType != StoreCloudHSM && k.CustomKeyStoreType != StoreExternal:
+			v.errorf(tp, "unknown custom key store type %q (want %s or %s)", clip(k.CustomKeyStoreType), StoreCloudHSM, StoreExternal)
+		}
 		if k.CustomKeyStore != "" {
 			if specOK && k.Spec != SpecSymmetricDefault {
 				v.errorf(join(path, "custom_key_store"), "only SYMMETRIC_DEFAULT keys can live in a custom key store (spec is %s)", k.Spec)
@@ -457,6 +466,7 @@ func (v *validator) workload(w Workload) {
 	} else if limit := payloadLimit(w.Operation); limit > 0 && w.PayloadBytes > limit {
 		v.errorf(join(path, "payload_bytes"), "%s accepts at most %d bytes (got %d)", w.Operation, limit, w.PayloadBytes)
 	}
+	v.keyPairSpec(path, w, k, keyOK)
 	if len(w.EncryptionContext) > 0 {
 		ecPath := join(path, "encryption_context")
 		size := 0
@@ -492,6 +502,25 @@ func (v *validator) workload(w Workload) {
 	}
 	v.expectedFailures(path, w)
 
+}
+
+// keyPairSpec checks key_pair_spec: only data key pair workloads take one,
+// it must be a spec KMS generates, and KMS generates no data key pair under
+// a key in a custom key store.
+func (v *validator) keyPairSpec(path string, w Workload, k Key, keyOK bool) {
+	p := join(path, "key_pair_spec")
+	switch {
+	case !IsDataKeyPair(w.Operation):
+		if w.KeyPairSpec != "" {
+			v.errorf(p, "%s takes no key pair spec; remove key_pair_spec (GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext do)", w.Operation)
+		}
+		return
+	case w.KeyPairSpec != "" && !slices.Contains(quota.KeyPairSpecs, w.KeyPairSpec):
+		v.errorf(p, "unknown key pair spec %q%s", clip(w.KeyPairSpec), valueHint(w.KeyPairSpec, quota.KeyPairSpecs))
+	}
+	if keyOK && k.CustomKeyStore != "" {
+		v.errorf(join(path, "operation"), "key %s is in custom key store %s: KMS generates no data key pair under a key in a custom key store (UnsupportedOperationException)", k.Name, k.CustomKeyStore)
+	}
 }
 
 func (v *validator) arrival(path string, w Workload) {

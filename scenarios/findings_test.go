@@ -43,6 +43,7 @@ var findings = map[string]string{
 	"rotation-mid-run":                "TestRotationMidRun",
 	"data-key-caching":                "TestDataKeyCaching",
 	"s3-bucket-keys":                  "TestS3BucketKeys",
+	"data-key-pairs":                  "TestDataKeyPairs",
 }
 
 func TestEveryScenarioHasAFinding(t *testing.T) {
@@ -405,6 +406,40 @@ func TestS3BucketKeys(t *testing.T) {
 		if w.Requests == 0 || float64(w.Requests) > 0.02*float64(arrivals) || w.ThrottledAttempts != 0 || w.OK != w.Requests {
 			t.Errorf("%s-bucket-keys: %d KMS requests for %d S3 requests, %d throttled; want about 1%%, none throttled",
 				name, w.Requests, arrivals, w.ThrottledAttempts)
+		}
+	}
+}
+
+// TestDataKeyPairs: RSA data key pairs throttle in the RSA_2048 pair
+// bucket, not in the RSA bucket Sign shares; ECC pairs at the same rate
+// fit their own bucket; Decrypt on the same key is untouched.
+func TestDataKeyPairs(t *testing.T) {
+	e := newEnv(t)
+	s := shorten(load(t, "data-key-pairs"), window)
+	r := e.run(t, s, s.Scale, false)
+	if got := workload(t, r, "enroll-rsa").ThrottledShare(); got < 0.5 {
+		t.Errorf("enroll-rsa throttled %.3f of its attempts; want > 0.5 (4/s against the 1/s RSA_2048 pair quota)", got)
+	}
+	for _, name := range []string{"enroll-ecc", "orders-api"} {
+		if w := workload(t, r, name); w.ThrottledAttempts != 0 || w.OK != w.Requests {
+			t.Errorf("%s: %d throttled attempts, %d of %d ok; want none throttled, all ok", name, w.ThrottledAttempts, w.OK, w.Requests)
+		}
+	}
+	st := e.stats()
+	const acct = "111111111111"
+	pair, ok := bucketStats(st, acct, "us-east-1", string(quota.PairClass("RSA_2048")))
+	if !ok || pair.Throttled == 0 || pair.QuotaPerS != 1 {
+		t.Errorf("pair:RSA_2048 bucket = %+v (found %v); want throttling at 1/s", pair, ok)
+	}
+	if rsa, ok := bucketStats(st, acct, "us-east-1", string(quota.RSA)); !ok || rsa.Throttled != 0 || rsa.Allowed == 0 {
+		t.Errorf("rsa bucket = %+v (found %v); want the pairs charged there and none throttled", rsa, ok)
+	}
+	for _, b := range r.Buckets {
+		if b.Name == acct+"/us-east-1/pair:RSA_2048" && (b.Throttled == 0 || b.QuotaPerS != 1) {
+			t.Errorf("results bucket %s = %+v; want its throttling reported at quota 1/s", b.Name, b)
+		}
+		if b.Name == acct+"/us-east-1/rsa" && b.Throttled != 0 {
+			t.Errorf("results bucket %s throttled %d; want 0 (the pair bucket throttles)", b.Name, b.Throttled)
 		}
 	}
 }

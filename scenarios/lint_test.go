@@ -14,6 +14,7 @@ import (
 // description says so); lint must report exactly these and nothing else.
 var deliberateThrottles = map[string][]string{
 	"data-key-caching": {"producer-uncached"},    // 150% of the account's quota without a cache
+	"data-key-pairs":   {"enroll-rsa"},           // 4/s of RSA pairs against the 1/s pair quota
 	"multi-region-dr":  {"analytics", "reports"}, // 150% of the DR Regions' quotas after failover
 	"per-app-per-env":  {"orders-dev-load-test"}, // the dev load test overruns the dev account
 }

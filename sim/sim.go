@@ -406,13 +406,13 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		op:      w.Spec.Operation,
 		account: w.Caller.ID,
 		rt:      r.retrier(w, region),
-		req:     quota.Request{Account: w.Caller.ID, Region: region, Operation: w.Spec.Operation},
+		req:     quota.Request{Account: w.Caller.ID, Region: region, Operation: w.Spec.Operation, KeyPairSpec: w.KeyPairSpec},
 	}
 	// Attempts are charged, in results, to the buckets of the Region the
 	// client sends to, as the driver charges them (record.Recorder.AttemptIn).
 	ch := record.ChargeOf(w.Buckets(region))
 	if ch.Store != "" {
-		ch.StoreWeight = r.s.qcfg.StoreWeight(w.Spec.Operation)
+		ch.StoreWeight = r.s.qcfg.StoreWeight(w.Key.CustomKeyStoreType, w.Spec.Operation)
 	}
 	c.bucket0 = int32(slices.Index(r.buckets, ch))
 	if c.bucket0 < 0 {
@@ -426,6 +426,7 @@ func (r *run) newClient(ri int, w *workload, region string) client {
 		} else {
 			c.req.KeySpec = w.Key.Spec
 			c.req.CustomKeyStore = w.Key.CustomKeyStore
+			c.req.CustomKeyStoreType = w.Key.CustomKeyStoreType
 		}
 	}
 	return c
@@ -536,7 +537,7 @@ func (r *run) send(ci int32, intended, t int64, attempt int, retryTok uint8) {
 	if err := r.model.Allow(now, c.req); err != nil {
 		outcome, code = outcomeThrottled, codeThrottled
 		if te, ok := errors.AsType[*quota.ThrottleError](err); ok {
-			_, byStore = te.Bucket.Class.Store()
+			byStore = te.Bucket.Class.Second()
 		}
 	} else if c.noKey {
 		outcome, code = outcomeFailed, codeNotFound

@@ -210,6 +210,7 @@ func (p *prober) key(ctx context.Context, name string) {
 	}
 	if k.CustomKeyStore != "" {
 		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
+		in.Origin = types.OriginType(k.CustomKeyStoreType)
 		what += " in custom key store " + k.CustomKeyStore
 	}
 	var md *types.KeyMetadata
