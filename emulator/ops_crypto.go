@@ -35,7 +35,7 @@ func (c *call) cryptoKey(ref, field, action string) (*key, *apiError) {
 	if e := c.authorize(k, action); e != nil {
 		return nil, e
 	}
-	if e := k.usable(); e != nil {
+	if e := k.usable(c.now); e != nil {
 		return nil, e
 	}
 	return k, nil
@@ -202,7 +202,7 @@ func (c *call) decryptBlob(blob []byte, keyRef string, ctx map[string]string, al
 		if e := c.authorize(k, action); e != nil {
 			return nil, nil, "", e
 		}
-		if e := k.usable(); e != nil {
+		if e := k.usable(c.now); e != nil {
 			return nil, nil, "", e
 		}
 	}
@@ -568,7 +568,7 @@ type publicKeyOut struct {
 }
 
 func opGetPublicKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	if e := k.usable(); e != nil {
+	if e := k.usable(c.now); e != nil {
 		return nil, e
 	}
 	info := specs[k.spec]

@@ -109,8 +109,10 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 		if in.CustomKeyStoreId == "" {
 			return nil, kerr("ValidationException", "Origin %s requires a CustomKeyStoreId", origin)
 		}
-	case "EXTERNAL":
-		return nil, kerr("UnsupportedOperationException", "the emulator does not support imported key material")
+	case originExternal:
+		if in.CustomKeyStoreId != "" {
+			return nil, kerr("UnsupportedOperationException", "a key with imported key material cannot be in a custom key store")
+		}
 	default:
 		return nil, errEnum("origin", origin)
 	}
@@ -136,6 +138,10 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 		return nil, e
 	}
 	mat, err := newMaterial(spec)
+	state := stateEnabled
+	if origin == originExternal { // material comes with ImportKeyMaterial
+		mat, err, state = &material{spec: spec}, nil, statePendingImport
+	}
 	if err != nil {
 		return nil, errInternal()
 	}
@@ -147,17 +153,17 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 	k := &key{
 		id: id, account: c.account, region: c.region, arn: keyARN(c.region, c.account, id),
 		spec: spec, usage: usage, origin: origin, description: in.Description,
-		created: c.now, state: stateEnabled, mat: mat, policy: in.Policy, pol: pol,
+		created: c.now, state: state, mat: mat, policy: in.Policy, pol: pol,
 		customKeyStore: in.CustomKeyStoreId,
 	}
 	k.mergeTags(in.Tags)
 	defer c.lock(exclusive)()
 	c.s.st.keys[keyLoc{k.account, k.region, k.id}] = k
-	return keyMetadataOut{k.metadata()}, nil
+	return keyMetadataOut{k.metadata(c.now)}, nil
 }
 
 func opDescribeKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	return keyMetadataOut{k.metadata()}, nil
+	return keyMetadataOut{k.metadata(c.now)}, nil
 }
 
 type listKeysIn struct {
@@ -264,7 +270,7 @@ func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
 	if policy == "" {
 		policy = defaultKeyPolicy(r.account)
 	}
-	return replicateKeyOut{ReplicaKeyMetadata: r.metadata(), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
+	return replicateKeyOut{ReplicaKeyMetadata: r.metadata(c.now), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
 }
 
 // Lifecycle.
@@ -278,10 +284,13 @@ func opDisableKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
 }
 
 // setKeyState enables or disables k (EnableKey, DisableKey); a key pending
-// deletion stays as it is.
+// deletion or waiting for imported material stays as it is.
 func setKeyState(k *key, state string) (any, *apiError) {
 	if e := k.notPending(); e != nil {
 		return nil, e
+	}
+	if k.state == statePendingImport {
+		return nil, kerr("KMSInvalidStateException", "%s is pending import.", k.arn)
 	}
 	k.state = state
 	return nil, nil
@@ -327,15 +336,17 @@ func opCancelKeyDeletion(c *call, in *keyIDIn, k *key) (any, *apiError) {
 	return keyIDOut{KeyId: k.arn}, nil
 }
 
-// rotatable rejects rotation on keys KMS cannot rotate.
-func (k *key) rotatable() *apiError {
-	if k.spec != specSymmetric || k.customKeyStore != "" {
+// rotatable rejects rotation on keys KMS cannot rotate (at now). A key of
+// imported material is among them here: the emulator does not take new
+// material for on-demand rotation.
+func (k *key) rotatable(now time.Time) *apiError {
+	if k.spec != specSymmetric || k.customKeyStore != "" || k.origin == originExternal {
 		return kerr("UnsupportedOperationException", "%s does not support key rotation", k.arn)
 	}
 	if k.mat.group != nil && k.mat.group.primaryRegion != k.region {
 		return kerr("UnsupportedOperationException", "%s is a multi-Region replica; rotate its primary key", k.arn)
 	}
-	return k.usable()
+	return k.usable(now)
 }
 
 type enableRotationIn struct {
@@ -348,7 +359,7 @@ func opEnableKeyRotation(c *call, in *enableRotationIn, k *key) (any, *apiError)
 	if e != nil {
 		return nil, e
 	}
-	if e := k.rotatable(); e != nil {
+	if e := k.rotatable(c.now); e != nil {
 		return nil, e
 	}
 	k.rotation = true
@@ -358,7 +369,7 @@ func opEnableKeyRotation(c *call, in *enableRotationIn, k *key) (any, *apiError)
 }
 
 func opDisableKeyRotation(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	if e := k.rotatable(); e != nil {
+	if e := k.rotatable(c.now); e != nil {
 		return nil, e
 	}
 	k.rotation = false
@@ -389,7 +400,7 @@ func opGetKeyRotationStatus(c *call, in *keyIDIn, k *key) (any, *apiError) {
 }
 
 func opRotateKeyOnDemand(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	if e := k.rotatable(); e != nil {
+	if e := k.rotatable(c.now); e != nil {
 		return nil, e
 	}
 	if err := k.mat.rotate(); err != nil {

@@ -52,6 +52,12 @@ type stateKey struct {
 	CustomKeyStore   string    `json:"custom_key_store,omitempty"`
 	Grants           []grant   `json:"grants,omitempty"`
 	AWSManaged       bool      `json:"aws_managed,omitempty"`
+	// Imported material of a key of origin EXTERNAL: what reimports must
+	// match, until when it is valid (zero: forever) and its expiration
+	// model ("" before the first import). Import tokens are not kept.
+	ImportedMaterial []byte    `json:"imported_material,omitempty"`
+	ValidTo          time.Time `json:"valid_to,omitzero"`
+	ExpirationModel  string    `json:"expiration_model,omitempty"`
 }
 
 type stateAlias struct {
@@ -92,6 +98,9 @@ func (s *Server) SaveState(path string) error {
 			Tags: k.tags, Rotation: k.rotation, RotationDays: k.rotationDays,
 			OnDemandRotation: k.onDemandRotation, NextRotation: k.nextRotation, CustomKeyStore: k.customKeyStore,
 			AWSManaged: k.awsManaged,
+		}
+		if im := k.imp; im != nil {
+			sk.ImportedMaterial, sk.ValidTo, sk.ExpirationModel = im.material, im.validTo, im.expirationModel
 		}
 		for _, g := range k.grants {
 			sk.Grants = append(sk.Grants, *g)
@@ -191,6 +200,9 @@ func (s *Server) LoadState(path string) error {
 			mat: mats[sk.Material], policy: sk.Policy, pol: pol, tags: sk.Tags,
 			rotation: sk.Rotation, rotationDays: sk.RotationDays, onDemandRotation: sk.OnDemandRotation, nextRotation: sk.NextRotation,
 			customKeyStore: sk.CustomKeyStore, awsManaged: sk.AWSManaged,
+		}
+		if sk.Origin == originExternal {
+			k.imp = &imported{material: sk.ImportedMaterial, validTo: sk.ValidTo, expirationModel: sk.ExpirationModel}
 		}
 		for _, g := range sk.Grants {
 			g := g

@@ -51,7 +51,8 @@ type key struct {
 	nextRotation             time.Time // when automatic rotation is next due
 	customKeyStore           string
 	grants                   []*grant
-	awsManaged               bool // an AWS-managed key (alias/aws/<service>)
+	awsManaged               bool      // an AWS-managed key (alias/aws/<service>)
+	imp                      *imported // origin EXTERNAL: the import state
 }
 
 // tag is one resource tag.
@@ -104,6 +105,7 @@ func (k *key) gone(now time.Time) bool {
 // that pointed at them. Callers hold the write lock.
 func (st *store) sweep(now time.Time) {
 	for _, k := range st.keys {
+		k.expire(now)
 		// Automatic rotation, applied lazily like deletion; a long clock
 		// jump rotates once per elapsed period.
 		for k.rotation && k.rotationDays > 0 && !k.nextRotation.IsZero() && !now.Before(k.nextRotation) && !k.gone(now) {
@@ -242,9 +244,9 @@ func (c *call) authorize(k *key, action string) *apiError {
 	return kerr("AccessDeniedException", "User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action", c.principal, action, k.arn, action)
 }
 
-// usable checks the key state for cryptographic use.
-func (k *key) usable() *apiError {
-	switch k.state {
+// usable checks the key state at now for cryptographic use.
+func (k *key) usable(now time.Time) *apiError {
+	switch k.stateAt(now) {
 	case stateEnabled:
 		return nil
 	case stateDisabled:
@@ -311,6 +313,8 @@ type keyMetadata struct {
 	MultiRegion                 bool               `json:"MultiRegion"`
 	MultiRegionConfiguration    *multiRegionConfig `json:",omitempty"`
 	CustomKeyStoreId            string             `json:",omitempty"`
+	ExpirationModel             string             `json:",omitempty"`
+	ValidTo                     *epoch             `json:",omitempty"`
 }
 
 type multiRegionConfig struct {
@@ -324,17 +328,19 @@ type multiRegionKey struct {
 	Region string
 }
 
-// metadata returns k's KeyMetadata. The caller holds at least the read lock.
-func (k *key) metadata() *keyMetadata {
+// metadata returns k's KeyMetadata at now. The caller holds at least the
+// read lock.
+func (k *key) metadata(now time.Time) *keyMetadata {
+	state := k.stateAt(now)
 	m := &keyMetadata{
 		AWSAccountId:          k.account,
 		KeyId:                 k.id,
 		Arn:                   k.arn,
 		CreationDate:          epoch(k.created),
-		Enabled:               k.state == stateEnabled,
+		Enabled:               state == stateEnabled,
 		Description:           k.description,
 		KeyUsage:              k.usage,
-		KeyState:              k.state,
+		KeyState:              state,
 		Origin:                k.origin,
 		KeyManager:            keyManager(k.awsManaged),
 		CustomerMasterKeySpec: k.spec,
@@ -344,6 +350,12 @@ func (k *key) metadata() *keyMetadata {
 	if k.state == statePendingDeletion {
 		m.DeletionDate = epochPtr(k.deletionDate)
 		m.PendingDeletionWindowInDays = k.pendingDays
+	}
+	if im := k.imp; im != nil && state != statePendingImport && im.expirationModel != "" {
+		m.ExpirationModel = im.expirationModel
+		if !im.validTo.IsZero() {
+			m.ValidTo = epochPtr(im.validTo)
+		}
 	}
 	info := specs[k.spec]
 	switch k.usage {
