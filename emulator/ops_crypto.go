@@ -435,6 +435,9 @@ func (c *call) messageKey(ref string, msg []byte, alg, algField, usage string) (
 	if alg == "" {
 		return nil, errNull(algField)
 	}
+	if !knownAlgorithm(usage, alg) {
+		return nil, errEnum(algField, alg)
+	}
 	if k.usage != usage {
 		return nil, errUsage(k, c.op)
 	}
@@ -442,6 +445,17 @@ func (c *call) messageKey(ref string, msg []byte, alg, algField, usage string) (
 		return nil, errIncompatible(alg, k.spec)
 	}
 	return k, nil
+}
+
+// knownAlgorithm reports whether alg is an algorithm of usage for some key
+// spec: one KMS knows at all, so that its value satisfies the API's enum.
+func knownAlgorithm(usage, alg string) bool {
+	for _, info := range specs {
+		if contains(info.algorithms(usage), alg) {
+			return true
+		}
+	}
+	return false
 }
 
 // macKey checks a GenerateMac or VerifyMac request and returns its key.

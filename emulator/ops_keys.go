@@ -1,28 +1,42 @@
 package emulator
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
 
 type tagsIn []tag
 
+// maxTags is how many tags a key may have.
+const maxTags = 50
+
+// validate checks tags as KMS does: duplicate keys and more than 50 tags
+// are TagException, as is a key beginning with aws: in any case; a key
+// over 128 or a value over 256 characters fails the API's length
+// constraint (ValidationException).
 func (ts tagsIn) validate() *apiError {
 	seen := map[string]bool{}
 	for _, t := range ts {
-		if t.TagKey == "" || len(t.TagKey) > 128 {
-			return kerr("TagException", "tag keys must be 1 to 128 characters")
-		}
-		if len(t.TagValue) > 256 {
-			return kerr("TagException", "tag values must be at most 256 characters")
-		}
-		if strings.HasPrefix(t.TagKey, "aws:") {
-			return kerr("TagException", "tag keys must not begin with aws:")
-		}
 		if seen[t.TagKey] {
-			return kerr("TagException", "duplicate tag key %s", t.TagKey)
+			return kerr("TagException", "Duplicate tag keys")
 		}
 		seen[t.TagKey] = true
+	}
+	if len(ts) > maxTags {
+		return kerr("TagException", "Too many tags")
+	}
+	for i, t := range ts {
+		switch {
+		case t.TagKey == "":
+			return kerr("ValidationException", "1 validation error detected: Value '' at 'tags.%d.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1", i+1)
+		case len(t.TagKey) > 128:
+			return kerr("ValidationException", "1 validation error detected: Value '%s' at 'tags.%d.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128", t.TagKey, i+1)
+		case len(t.TagValue) > 256:
+			return kerr("ValidationException", "1 validation error detected: Value '%s' at 'tags.%d.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256", t.TagValue, i+1)
+		case strings.HasPrefix(strings.ToLower(t.TagKey), "aws:"):
+			return kerr("TagException", "Tags beginning with aws: are reserved")
+		}
 	}
 	return nil
 }
@@ -427,9 +441,12 @@ func opTagResource(c *call, in *tagResourceIn, k *key) (any, *apiError) {
 	if e := k.notPending(); e != nil {
 		return nil, e
 	}
+	before := k.tags
+	k.tags = slices.Clone(k.tags)
 	k.mergeTags(in.Tags)
-	if len(k.tags) > 50 {
-		return nil, kerr("TagException", "a key can have at most 50 tags")
+	if len(k.tags) > maxTags {
+		k.tags = before // a refused request changes nothing
+		return nil, kerr("TagException", "Too many tags")
 	}
 	return nil, nil
 }
