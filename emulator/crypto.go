@@ -18,6 +18,7 @@ import (
 	"hash"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Key usages.
@@ -94,8 +95,11 @@ type material struct {
 	spec  string
 	sym   [][]byte      // symmetric versions; index = version
 	aeads []cipher.AEAD // one per version
-	mac   []byte
-	group *mrkGroup // nil unless multi-Region
+	// versions describe the symmetric versions, index = version: the key
+	// material id, and for each rotation when and how it happened.
+	versions []materialVersion
+	mac      []byte
+	group    *mrkGroup // nil unless multi-Region
 
 	once    sync.Once
 	priv    crypto.Signer
@@ -107,7 +111,7 @@ func newMaterial(spec string) (*material, error) {
 	m := &material{spec: spec}
 	switch {
 	case spec == specSymmetric:
-		if err := m.rotate(); err != nil {
+		if err := m.rotate(time.Time{}, ""); err != nil {
 			return nil, err
 		}
 	case specs[spec].macHash != nil:
@@ -119,15 +123,47 @@ func newMaterial(spec string) (*material, error) {
 	return m, nil
 }
 
-// rotate adds a new symmetric version. Callers hold the write lock.
-func (m *material) rotate() error {
+// Rotation types (ListKeyRotations).
+const (
+	rotationAutomatic = "AUTOMATIC"
+	rotationOnDemand  = "ON_DEMAND"
+)
+
+// materialVersion is one symmetric version's record: its key material id
+// (64 hex digits) and, except for the first material, when it was rotated
+// in and whether automatically or on demand.
+type materialVersion struct {
+	ID   string    `json:"id"`
+	At   time.Time `json:"at,omitzero"`
+	Kind string    `json:"kind,omitempty"`
+}
+
+// rotate adds a new symmetric version at now by rotation kind (""
+// for the first material). Callers hold the write lock.
+func (m *material) rotate(now time.Time, kind string) error {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return err
 	}
-	return m.addVersion(b)
+	if err := m.addVersion(b); err != nil {
+		return err
+	}
+	m.versions[len(m.versions)-1].At, m.versions[len(m.versions)-1].Kind = now, kind
+	return nil
 }
 
+// onDemandRotations counts the versions rotated in on demand.
+func (m *material) onDemandRotations() int {
+	n := 0
+	for _, v := range m.versions {
+		if v.Kind == rotationOnDemand {
+			n++
+		}
+	}
+	return n
+}
+
+// addVersion adds symmetric version b with a fresh key material id.
 func (m *material) addVersion(b []byte) error {
 	blk, err := aes.NewCipher(b)
 	if err != nil {
@@ -139,6 +175,7 @@ func (m *material) addVersion(b []byte) error {
 	}
 	m.sym = append(m.sym, b)
 	m.aeads = append(m.aeads, a)
+	m.versions = append(m.versions, materialVersion{ID: randomHex(32)}) // 64 hex digits
 	return nil
 }
 

@@ -350,6 +350,10 @@ func opCancelKeyDeletion(c *call, in *keyIDIn, k *key) (any, *apiError) {
 	return keyIDOut{KeyId: k.arn}, nil
 }
 
+// maxOnDemandRotations is how often one key can be rotated on demand
+// (RotateKeyOnDemand's reference).
+const maxOnDemandRotations = 25
+
 // rotatable rejects rotation on keys KMS cannot rotate (at now). A key of
 // imported material is among them here: the emulator does not take new
 // material for on-demand rotation.
@@ -417,7 +421,10 @@ func opRotateKeyOnDemand(c *call, in *keyIDIn, k *key) (any, *apiError) {
 	if e := k.rotatable(c.now); e != nil {
 		return nil, e
 	}
-	if err := k.mat.rotate(); err != nil {
+	if k.mat.onDemandRotations() >= maxOnDemandRotations {
+		return nil, kerr("LimitExceededException", "%s has been rotated on demand %d times, the most KMS allows.", k.arn, maxOnDemandRotations)
+	}
+	if err := k.mat.rotate(c.now, rotationOnDemand); err != nil {
 		return nil, errInternal()
 	}
 	k.onDemandRotation = c.now

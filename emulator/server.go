@@ -366,6 +366,7 @@ func init() {
 		"DisableKeyRotation":                  onKey(exclusive, opDisableKeyRotation),
 		"GetKeyRotationStatus":                onKey(shared, opGetKeyRotationStatus),
 		"RotateKeyOnDemand":                   onKey(exclusive, opRotateKeyOnDemand),
+		"ListKeyRotations":                    onKey(shared, opListKeyRotations),
 		"GetParametersForImport":              onKey(exclusive, opGetParametersForImport),
 		"ImportKeyMaterial":                   onKey(exclusive, opImportKeyMaterial),
 		"DeleteImportedKeyMaterial":           onKey(exclusive, opDeleteImportedKeyMaterial),

@@ -22,12 +22,15 @@ type stateFile struct {
 }
 
 type stateMaterial struct {
-	Spec          string   `json:"spec"`
-	Symmetric     [][]byte `json:"symmetric,omitempty"`
-	Mac           []byte   `json:"mac,omitempty"`
-	PrivateKey    []byte   `json:"private_key,omitempty"` // PKCS#8 DER
-	PrimaryRegion string   `json:"primary_region,omitempty"`
-	Regions       []string `json:"regions,omitempty"`
+	Spec      string   `json:"spec"`
+	Symmetric [][]byte `json:"symmetric,omitempty"`
+	// Versions records each symmetric version's key material id and
+	// rotation (absent in older state files: ids are made afresh).
+	Versions      []materialVersion `json:"versions,omitempty"`
+	Mac           []byte            `json:"mac,omitempty"`
+	PrivateKey    []byte            `json:"private_key,omitempty"` // PKCS#8 DER
+	PrimaryRegion string            `json:"primary_region,omitempty"`
+	Regions       []string          `json:"regions,omitempty"`
 }
 
 type stateKey struct {
@@ -82,7 +85,7 @@ func (s *Server) SaveState(path string) error {
 		i, ok := mats[k.mat]
 		if !ok {
 			m := k.mat
-			sm := stateMaterial{Spec: m.spec, Symmetric: m.sym, Mac: m.mac, PrivateKey: m.privDER}
+			sm := stateMaterial{Spec: m.spec, Symmetric: m.sym, Versions: m.versions, Mac: m.mac, PrivateKey: m.privDER}
 			if m.group != nil {
 				sm.PrimaryRegion = m.group.primaryRegion
 				sm.Regions = m.group.regions
@@ -171,8 +174,8 @@ func (s *Server) LoadState(path string) error {
 				return fmt.Errorf("%w: material %d: %w", ErrBadState, i, err)
 			}
 		}
-		if sm.Spec == specSymmetric && len(m.sym) == 0 {
-			return fmt.Errorf("%w: material %d has no symmetric versions", ErrBadState, i)
+		if len(sm.Versions) == len(m.versions) {
+			copy(m.versions, sm.Versions)
 		}
 		if specs[sm.Spec].macHash != nil && len(m.mac) < specs[sm.Spec].macLen {
 			return fmt.Errorf("%w: material %d has a short HMAC secret", ErrBadState, i)
@@ -203,6 +206,8 @@ func (s *Server) LoadState(path string) error {
 		}
 		if sk.Origin == originExternal {
 			k.imp = &imported{material: sk.ImportedMaterial, validTo: sk.ValidTo, expirationModel: sk.ExpirationModel}
+		} else if k.spec == specSymmetric && (k.mat == nil || len(k.mat.sym) == 0) {
+			return fmt.Errorf("%w: key %s has no symmetric versions", ErrBadState, sk.ID)
 		}
 		for _, g := range sk.Grants {
 			g := g

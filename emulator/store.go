@@ -109,7 +109,7 @@ func (st *store) sweep(now time.Time) {
 		// Automatic rotation, applied lazily like deletion; a long clock
 		// jump rotates once per elapsed period.
 		for k.rotation && k.rotationDays > 0 && !k.nextRotation.IsZero() && !now.Before(k.nextRotation) && !k.gone(now) {
-			if err := k.mat.rotate(); err != nil {
+			if err := k.mat.rotate(k.nextRotation, rotationAutomatic); err != nil {
 				break
 			}
 			k.nextRotation = k.nextRotation.Add(time.Duration(k.rotationDays) * 24 * time.Hour)
@@ -314,6 +314,7 @@ type keyMetadata struct {
 	MultiRegionConfiguration    *multiRegionConfig `json:",omitempty"`
 	CustomKeyStoreId            string             `json:",omitempty"`
 	ExpirationModel             string             `json:",omitempty"`
+	CurrentKeyMaterialId        string             `json:",omitempty"`
 	ValidTo                     *epoch             `json:",omitempty"`
 }
 
@@ -346,6 +347,7 @@ func (k *key) metadata(now time.Time) *keyMetadata {
 		CustomerMasterKeySpec: k.spec,
 		KeySpec:               k.spec,
 		CustomKeyStoreId:      k.customKeyStore,
+		CurrentKeyMaterialId:  k.currentMaterialID(now),
 	}
 	if k.state == statePendingDeletion {
 		m.DeletionDate = epochPtr(k.deletionDate)
