@@ -26,20 +26,22 @@ const (
 	usageEncrypt = "ENCRYPT_DECRYPT"
 	usageSign    = "SIGN_VERIFY"
 	usageMac     = "GENERATE_VERIFY_MAC"
+	usageAgree   = "KEY_AGREEMENT"
 )
 
 const specSymmetric = "SYMMETRIC_DEFAULT"
 
 // specInfo describes a supported KeySpec.
 type specInfo struct {
-	usages   []string // first is the default
-	encAlgs  []string
-	signAlgs []string
-	macAlgs  []string
-	rsaBits  int
-	curve    func() elliptic.Curve
-	macHash  func() hash.Hash
-	macLen   int
+	usages    []string // first is the default
+	encAlgs   []string
+	signAlgs  []string
+	macAlgs   []string
+	agreeAlgs []string
+	rsaBits   int
+	curve     func() elliptic.Curve
+	macHash   func() hash.Hash
+	macLen    int
 }
 
 var specs = map[string]specInfo{
@@ -47,9 +49,9 @@ var specs = map[string]specInfo{
 	"RSA_2048":      rsaSpec(2048),
 	"RSA_3072":      rsaSpec(3072),
 	"RSA_4096":      rsaSpec(4096),
-	"ECC_NIST_P256": {usages: []string{usageSign}, signAlgs: []string{"ECDSA_SHA_256"}, curve: elliptic.P256},
-	"ECC_NIST_P384": {usages: []string{usageSign}, signAlgs: []string{"ECDSA_SHA_384"}, curve: elliptic.P384},
-	"ECC_NIST_P521": {usages: []string{usageSign}, signAlgs: []string{"ECDSA_SHA_512"}, curve: elliptic.P521},
+	"ECC_NIST_P256": eccSpec("ECDSA_SHA_256", elliptic.P256),
+	"ECC_NIST_P384": eccSpec("ECDSA_SHA_384", elliptic.P384),
+	"ECC_NIST_P521": eccSpec("ECDSA_SHA_512", elliptic.P521),
 	"HMAC_224":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_224"}, macHash: sha256.New224, macLen: 28},
 	"HMAC_256":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_256"}, macHash: sha256.New, macLen: 32},
 	"HMAC_384":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_384"}, macHash: sha512.New384, macLen: 48},
@@ -65,8 +67,16 @@ func (info specInfo) algorithms(usage string) []string {
 		return info.signAlgs
 	case usageMac:
 		return info.macAlgs
+	case usageAgree:
+		return info.agreeAlgs
 	}
 	return nil
+}
+
+// eccSpec is a NIST curve's spec: signing with alg, or key agreement
+// (ECDH).
+func eccSpec(alg string, curve func() elliptic.Curve) specInfo {
+	return specInfo{usages: []string{usageSign, usageAgree}, signAlgs: []string{alg}, agreeAlgs: []string{"ECDH"}, curve: curve}
 }
 
 func rsaSpec(bits int) specInfo {

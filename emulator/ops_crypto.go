@@ -572,13 +572,14 @@ func opVerify(c *call, in *signIn) (any, *apiError) {
 }
 
 type publicKeyOut struct {
-	KeyId                 string
-	PublicKey             []byte
-	CustomerMasterKeySpec string
-	KeySpec               string
-	KeyUsage              string
-	EncryptionAlgorithms  []string `json:",omitempty"`
-	SigningAlgorithms     []string `json:",omitempty"`
+	KeyId                  string
+	PublicKey              []byte
+	CustomerMasterKeySpec  string
+	KeySpec                string
+	KeyUsage               string
+	EncryptionAlgorithms   []string `json:",omitempty"`
+	SigningAlgorithms      []string `json:",omitempty"`
+	KeyAgreementAlgorithms []string `json:",omitempty"`
 }
 
 func opGetPublicKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
@@ -598,9 +599,12 @@ func opGetPublicKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
 		return nil, errInternal()
 	}
 	out := publicKeyOut{KeyId: k.arn, PublicKey: der, CustomerMasterKeySpec: k.spec, KeySpec: k.spec, KeyUsage: k.usage}
-	if k.usage == usageEncrypt {
+	switch k.usage {
+	case usageEncrypt:
 		out.EncryptionAlgorithms = info.encAlgs
-	} else {
+	case usageAgree:
+		out.KeyAgreementAlgorithms = info.agreeAlgs
+	default:
 		out.SigningAlgorithms = info.signAlgs
 	}
 	return out, nil

@@ -104,13 +104,13 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 	}
 	usage := in.KeyUsage
 	if usage == "" {
-		usage = usageEncrypt
-		if spec != specSymmetric && len(info.usages) == 1 {
+		usage = usageEncrypt // KMS's default, where the spec allows it
+		if !contains(info.usages, usageEncrypt) {
 			usage = info.usages[0]
 		}
 	}
 	if !contains(info.usages, usage) {
-		if usage != usageEncrypt && usage != usageSign && usage != usageMac && usage != "KEY_AGREEMENT" {
+		if usage != usageEncrypt && usage != usageSign && usage != usageMac && usage != usageAgree {
 			return nil, errEnum("keyUsage", usage)
 		}
 		return nil, kerr("ValidationException", "KeyUsage %s is not compatible with KeySpec %s", usage, spec)

@@ -357,6 +357,7 @@ func init() {
 		"VerifyMac":                           decoded(shared, opVerifyMac),
 		"Sign":                                decoded(shared, opSign),
 		"Verify":                              decoded(shared, opVerify),
+		"DeriveSharedSecret":                  decoded(shared, opDeriveSharedSecret),
 		"GetPublicKey":                        onKey(shared, opGetPublicKey),
 		"EnableKey":                           onKey(exclusive, opEnableKey),
 		"DisableKey":                          onKey(exclusive, opDisableKey),

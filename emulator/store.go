@@ -150,7 +150,7 @@ var crossAccountOps = map[string]bool{
 	"Encrypt": true, "Decrypt": true, "ReEncrypt": true,
 	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
 	"GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true,
-	"GenerateMac": true, "VerifyMac": true, "Sign": true, "Verify": true,
+	"GenerateMac": true, "VerifyMac": true, "Sign": true, "Verify": true, "DeriveSharedSecret": true,
 	"GetPublicKey": true, "DescribeKey": true, "CreateGrant": true,
 	"ListGrants": true, "RetireGrant": true, "RevokeGrant": true,
 	"GetKeyRotationStatus": true,
@@ -310,6 +310,7 @@ type keyMetadata struct {
 	EncryptionAlgorithms        []string           `json:",omitempty"`
 	SigningAlgorithms           []string           `json:",omitempty"`
 	MacAlgorithms               []string           `json:",omitempty"`
+	KeyAgreementAlgorithms      []string           `json:",omitempty"`
 	MultiRegion                 bool               `json:"MultiRegion"`
 	MultiRegionConfiguration    *multiRegionConfig `json:",omitempty"`
 	CustomKeyStoreId            string             `json:",omitempty"`
@@ -367,6 +368,8 @@ func (k *key) metadata(now time.Time) *keyMetadata {
 		m.SigningAlgorithms = info.signAlgs
 	case usageMac:
 		m.MacAlgorithms = info.macAlgs
+	case usageAgree:
+		m.KeyAgreementAlgorithms = info.agreeAlgs
 	}
 	if g := k.mat.group; g != nil {
 		m.MultiRegion = true
