@@ -5,6 +5,9 @@
 #     local-kms, and a null handler that returns a fixed response.
 #  2. Memory with run length: peak RSS of `kmsload run` for 30 s and for
 #     BENCH_LONG (default 5m) of the same scenario.
+#  2b. Server cost under wrk (C, light on the CPU it shares with the
+#     server): the emulator's highest rate and CPU per request against the
+#     null handler's, in one run, alternating twice.
 #  3. Driver speed on the null handler: kmsload run's highest sustained
 #     open-loop rate (bench/null.yaml, searched with --scale) against
 #     vegeta's max rate and a naive aws-sdk-go-v2 closed loop (bench/naivesdk),
@@ -16,8 +19,8 @@ DUR=${BENCH_DURATION:-10s}
 WORKERS=${BENCH_WORKERS:-64}
 LONG=${BENCH_LONG:-5m}
 LOCALKMS=github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6
-# BENCH_SECTIONS picks what runs: any of emulator, memory, driver.
-SECTIONS=" ${BENCH_SECTIONS:-emulator memory driver} "
+# BENCH_SECTIONS picks what runs: any of emulator, wrk, memory, driver.
+SECTIONS=" ${BENCH_SECTIONS:-emulator wrk memory driver} "
 want() { [[ $SECTIONS == *" $1 "* ]]; }
 work=$(mktemp -d)
 pids=()
@@ -81,6 +84,51 @@ print(f"p99:        emulator/local-kms = {ep/lp:.2f}x   (goal: <= 1.00x)")
 PY
 python3 -c "import sys; a,b=map(int,sys.argv[1:]); print(f'emulator RSS: {a/1024:.1f} MiB after the 2 s warm-up, {b/1024:.1f} MiB after $DUR more at full load ({b/a:.2f}x)')" "$emu_rss0" "$emu_rss"
 
+fi
+if want wrk; then
+echo "== GenerateDataKey, wrk max rate (1 thread, $WORKERS connections, $DUR), server CPU per request, 2 rounds =="
+command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+np=$(free_port); "$work/nullkms" -addr "127.0.0.1:$np" & pids+=($!); wait_port "$np"; null_pid=${pids[-1]}
+ep=$(free_port); bin/kmsload emulator --addr "127.0.0.1:$ep" --quotas aws 2> "$work/emulator-wrk.log" & pids+=($!); wait_port "$ep"; emu_pid=${pids[-1]}
+emu_id=$(kms "$ep" CreateKey '{}' | key_id)
+wrk_run() { # wrk_run NAME PORT KEYID PID -> appends "rps cpu_us" to $work/NAME.wrk
+	cat > "$work/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"KeyId":"$3","KeySpec":"AES_256"}'
+wrk.headers["X-Amz-Target"] = "TrentService.GenerateDataKey"
+wrk.headers["Content-Type"] = "application/x-amz-json-1.1"
+wrk.headers["Authorization"] = "$AUTH"
+wrk.headers["X-Amz-Date"] = "20260101T000000Z"
+LUA
+	wrk -t1 -c"$WORKERS" -d2s -s "$work/$1.lua" "http://127.0.0.1:$2/" > /dev/null # warm up
+	local c0 c1 out
+	c0=$(awk '{print $14+$15}' "/proc/$4/stat")
+	out=$(wrk -t1 -c"$WORKERS" -d"$DUR" -s "$work/$1.lua" "http://127.0.0.1:$2/")
+	c1=$(awk '{print $14+$15}' "/proc/$4/stat")
+	python3 - "$1" "$c0" "$c1" "$(getconf CLK_TCK)" "$work/$1.wrk" <<PY
+import re, sys
+name, c0, c1, tck, rec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+out = """$out"""
+reqs = int(re.search(r"(\d+) requests in", out).group(1))
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+cpu = (c1 - c0) / tck * 1e6 / reqs
+print(f"  {name:<9} {rps:>9.0f} req/s   server CPU {cpu:6.2f} us/request   non-2xx {bad.group(1) if bad else 0}")
+open(rec, "a").write(f"{rps} {cpu}\n")
+PY
+}
+for _ in 1 2; do
+	wrk_run null "$np" "00000000-0000-0000-0000-000000000000" "$null_pid"
+	wrk_run emulator "$ep" "$emu_id" "$emu_pid"
+done
+python3 - "$work/null.wrk" "$work/emulator.wrk" <<'PY'
+import statistics, sys
+null, emu = ([tuple(map(float, l.split())) for l in open(f)] for f in sys.argv[1:])
+rate = statistics.median(e[0] for e in emu) / statistics.median(n[0] for n in null)
+cpu = statistics.median(e[1] for e in emu) / statistics.median(n[1] for n in null)
+print(f"wrk: emulator/null max rate = {rate:.2f}x (goal >= 0.90x)   CPU per request = {cpu:.2f}x (goal <= 1.10x)")
+PY
+kill "$null_pid" "$emu_pid" 2>/dev/null || true
 fi
 if want memory; then
 echo

@@ -34,7 +34,9 @@ func TestDeriveSharedSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	kmsPub, _ := x509.ParsePKIXPublicKey(pk.PublicKey)
-	theirs, err := kmsPub.(interface{ ECDH() (*ecdh.PublicKey, error) }).ECDH()
+	theirs, err := kmsPub.(interface {
+		ECDH() (*ecdh.PublicKey, error)
+	}).ECDH()
 	if err != nil {
 		t.Fatal(err)
 	}

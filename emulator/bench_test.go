@@ -97,3 +97,17 @@ func BenchmarkNullHandlerDirect(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkGenerateDataKeyDirect(b *testing.B) {
+	srv, id := benchServer(b, true)
+	body := []byte(`{"KeyId":"` + id + `","KeySpec":"AES_256"}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := serve(srv, "GenerateDataKey", body); w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}

@@ -24,19 +24,27 @@ const (
 	exclusive
 )
 
-// lock takes the store lock as mode says and returns the function that
-// releases it, for defer c.lock(mode)().
-func (c *call) lock(mode lockMode) (unlock func()) {
+// lock takes the store lock as mode says; unlock releases it. They are
+// two calls (c.lock(m); defer c.unlock(m)) rather than a returned
+// closure, which would be allocated on every request.
+func (c *call) lock(mode lockMode) {
 	switch mode {
 	case shared:
 		c.s.mu.RLock()
-		return c.s.mu.RUnlock
 	case exclusive:
 		c.s.mu.Lock()
 		c.s.st.sweep(c.now)
-		return c.s.mu.Unlock
 	}
-	return func() {}
+}
+
+// unlock releases what lock(mode) took.
+func (c *call) unlock(mode lockMode) {
+	switch mode {
+	case shared:
+		c.s.mu.RUnlock()
+	case exclusive:
+		c.s.mu.Unlock()
+	}
 }
 
 // decoded returns the handler of an operation whose request decodes into an
@@ -48,7 +56,8 @@ func decoded[In any](mode lockMode, fn func(c *call, in *In) (any, *apiError)) o
 		if e := decodeBody(c.body, &in); e != nil {
 			return nil, e
 		}
-		defer c.lock(mode)()
+		c.lock(mode)
+		defer c.unlock(mode)
 		return fn(c, &in)
 	}
 }

@@ -72,7 +72,8 @@ func opCreateAlias(c *call, in *aliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "create"); e != nil {
 		return nil, e
 	}
-	defer c.lock(exclusive)()
+	c.lock(exclusive)
+	defer c.unlock(exclusive)
 	s := c.s
 	k, e := c.aliasTarget(in.TargetKeyId, "CreateAlias")
 	if e != nil {
@@ -90,7 +91,8 @@ func opUpdateAlias(c *call, in *aliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "update"); e != nil {
 		return nil, e
 	}
-	defer c.lock(exclusive)()
+	c.lock(exclusive)
+	defer c.unlock(exclusive)
 	s := c.s
 	a := s.st.aliases[aliasLoc{c.account, c.region, in.AliasName}]
 	if a == nil {
@@ -116,7 +118,8 @@ func opDeleteAlias(c *call, in *deleteAliasIn) (any, *apiError) {
 	if e := customerAlias(in.AliasName, "delete"); e != nil {
 		return nil, e
 	}
-	defer c.lock(exclusive)()
+	c.lock(exclusive)
+	defer c.unlock(exclusive)
 	s := c.s
 	loc := aliasLoc{c.account, c.region, in.AliasName}
 	if s.st.aliases[loc] == nil {

@@ -154,7 +154,7 @@ func opRetireGrant(c *call, in *retireGrantIn) (any, *apiError) {
 			// RetireGrant) and the key's owner may retire a grant.
 			if accountOfPrincipal(g.Retiring) != c.account && c.account != k.account &&
 				!(g.granteeAccountStr == c.account && contains(g.Operations, "RetireGrant")) {
-				return nil, kerr("AccessDeniedException", "User: %s is not authorized to retire grant %s", c.principal, g.ID)
+				return nil, kerr("AccessDeniedException", "User: %s is not authorized to retire grant %s", c.principal(), g.ID)
 			}
 			k.removeGrant(i)
 			return nil, nil

@@ -171,7 +171,8 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 		customKeyStore: in.CustomKeyStoreId,
 	}
 	k.mergeTags(in.Tags)
-	defer c.lock(exclusive)()
+	c.lock(exclusive)
+	defer c.unlock(exclusive)
 	c.s.st.keys[keyLoc{k.account, k.region, k.id}] = k
 	return keyMetadataOut{k.metadata(c.now)}, nil
 }

@@ -145,17 +145,21 @@ func (s *Server) logf(format string, args ...any) {
 
 // call is one KMS request being served.
 type call struct {
-	s         *Server
-	op        string
-	account   string // caller account
-	region    string
-	principal string // caller principal ARN
-	now       time.Time
-	body      []byte
-	charged   bool
-	pairSpec  string           // data key pair spec of GenerateDataKeyPair*, charged by it
-	source    *quota.SourceKey // a ReEncrypt's source key, charged with the destination's
+	s        *Server
+	op       string
+	account  string // caller account
+	region   string
+	now      time.Time
+	body     []byte
+	charged  bool
+	pairSpec string           // data key pair spec of GenerateDataKeyPair*, charged by it
+	source   *quota.SourceKey // a ReEncrypt's source key, charged with the destination's
 }
+
+// principal is the caller's principal ARN: the account's root (IAM in
+// the caller's account is modelled as allowing everything). It is made
+// only where a policy or a message needs it.
+func (c *call) principal() string { return "arn:aws:iam::" + c.account + ":root" }
 
 // chargeKey charges the request by the key it uses (charge).
 func (c *call) chargeKey(k *key) *apiError {
@@ -271,7 +275,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasAuth && region != "" {
 		c.region = region
 	}
-	c.principal = "arn:aws:iam::" + c.account + ":root"
 
 	if s.proxy != nil {
 		s.serveProxy(w, r, &c, reqID)

@@ -228,7 +228,7 @@ func (c *call) authorize(k *key, action string) *apiError {
 		if c.account == k.account {
 			return nil
 		}
-	} else if k.pol.allows(c.account, c.principal, "kms:"+action) {
+	} else if k.pol.allows(c.account, c.principal(), "kms:"+action) {
 		return nil
 	}
 	for _, g := range k.grants {
@@ -241,7 +241,7 @@ func (c *call) authorize(k *key, action string) *apiError {
 			}
 		}
 	}
-	return kerr("AccessDeniedException", "User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action", c.principal, action, k.arn, action)
+	return kerr("AccessDeniedException", "User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action", c.principal(), action, k.arn, action)
 }
 
 // usable checks the key state at now for cryptographic use.

@@ -162,12 +162,37 @@ func putBuf(b *bytes.Buffer) {
 }
 
 // writeJSON writes a 200 response with v encoded as JSON.
+// Response header keys in net/http's canonical form, and the values every
+// answer shares, so that writing them costs no canonicalisation and no
+// allocation (nothing changes a header after it is written).
+const (
+	keyContentType   = "Content-Type"
+	keyContentLength = "Content-Length"
+	keyReqID         = "X-Amzn-Requestid" // headerReqID, canonical
+)
+
+var (
+	contentTypeValue = []string{contentType}
+	emptyLength      = []string{"2"}
+)
+
+// setHeaders sets an answer's Content-Type, request id and, when n >= 0,
+// Content-Length.
+func setHeaders(h http.Header, reqID string, n int) {
+	h[keyContentType] = contentTypeValue
+	h[keyReqID] = []string{reqID}
+	switch {
+	case n == len(emptyResponse):
+		h[keyContentLength] = emptyLength
+	case n >= 0:
+		h[keyContentLength] = []string{strconv.Itoa(n)}
+	}
+}
+
 func writeJSON(w http.ResponseWriter, reqID string, v any) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set(headerReqID, reqID)
 	if v == nil {
-		h.Set("Content-Length", "2")
+		setHeaders(h, reqID, len(emptyResponse))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(emptyResponse))
 		return
@@ -182,10 +207,13 @@ func writeJSON(w http.ResponseWriter, reqID string, v any) {
 	}
 	b := buf.Bytes()
 	b = b[:len(b)-1] // Encode appends a newline
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	setHeaders(h, reqID, len(b))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }
+
+// throttleBytes is throttleBody, converted once.
+var throttleBytes = []byte(throttleBody)
 
 // errorBody is the JSON shape of a KMS error.
 type errorBody struct {
@@ -197,16 +225,14 @@ type errorBody struct {
 // message, and the request id.
 func writeError(w http.ResponseWriter, reqID string, e *apiError) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set(headerReqID, reqID)
 	var b []byte
 	if e.Bucket != "" {
 		h.Set(quota.HeaderThrottledBy, e.Bucket)
-		b = []byte(throttleBody)
+		b = throttleBytes
 	} else {
 		b, _ = json.Marshal(errorBody{Type: e.Type, Message: e.Message})
 	}
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	setHeaders(h, reqID, len(b))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
 }
