@@ -55,7 +55,7 @@ compat:
 # Ratios measured in one run on loopback: emulator vs local-kms vs a null
 # handler under one load generator, peak memory of a 30 s vs a 5 min
 # run, the driver against vegeta and --http-client fast against std, then
-# bench-cluster. About 12.5 minutes in all (README.md).
+# bench-cluster. About 13 minutes in all (README.md).
 bench:
 	./bench/bench.sh
 	./bench/cluster.sh
