@@ -38,6 +38,7 @@ type specInfo struct {
 	signAlgs  []string
 	macAlgs   []string
 	agreeAlgs []string
+	secp256k1 bool // ECC_SECG_P256K1 (secp256k1.go)
 	rsaBits   int
 	curve     func() elliptic.Curve
 	macHash   func() hash.Hash
@@ -52,6 +53,7 @@ var specs = map[string]specInfo{
 	"ECC_NIST_P256": eccSpec("ECDSA_SHA_256", elliptic.P256),
 	"ECC_NIST_P384": eccSpec("ECDSA_SHA_384", elliptic.P384),
 	"ECC_NIST_P521": eccSpec("ECDSA_SHA_512", elliptic.P521),
+	specSECG:        {usages: []string{usageSign}, signAlgs: []string{"ECDSA_SHA_256"}, secp256k1: true},
 	"HMAC_224":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_224"}, macHash: sha256.New224, macLen: 28},
 	"HMAC_256":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_256"}, macHash: sha256.New, macLen: 32},
 	"HMAC_384":      {usages: []string{usageMac}, macAlgs: []string{"HMAC_SHA_384"}, macHash: sha512.New384, macLen: 48},
@@ -194,17 +196,7 @@ func (m *material) addVersion(b []byte) error {
 func (m *material) signer() (crypto.Signer, error) {
 	m.once.Do(func() {
 		if m.privDER != nil {
-			k, err := x509.ParsePKCS8PrivateKey(m.privDER)
-			if err != nil {
-				m.privErr = err
-				return
-			}
-			s, ok := k.(crypto.Signer)
-			if !ok {
-				m.privErr = errors.New("emulator: stored private key is not a signer")
-				return
-			}
-			m.priv = s
+			m.priv, m.privErr = parsePKCS8(m.privDER)
 			return
 		}
 		m.priv, m.privDER, m.privErr = generatePair(m.spec)
@@ -224,6 +216,8 @@ func generatePair(spec string) (crypto.Signer, []byte, error) {
 		priv, err = rsa.GenerateKey(rand.Reader, info.rsaBits)
 	case info.curve != nil:
 		priv, err = ecdsa.GenerateKey(info.curve(), rand.Reader)
+	case info.secp256k1:
+		return generateK1()
 	default:
 		err = errors.New("emulator: key spec " + spec + " has no key pair")
 	}
@@ -370,6 +364,8 @@ func signDigest(priv crypto.Signer, alg string, digest []byte) ([]byte, error) {
 		return rsa.SignPKCS1v15(rand.Reader, p, h, digest)
 	case *ecdsa.PrivateKey:
 		return ecdsa.SignASN1(rand.Reader, p, digest)
+	case k1Signer:
+		return p.Sign(nil, digest, nil)
 	}
 	return nil, errors.New("emulator: unsupported private key")
 }
@@ -385,6 +381,8 @@ func verifyDigest(priv crypto.Signer, alg string, digest, sig []byte) bool {
 		return rsa.VerifyPKCS1v15(p, h, digest, sig) == nil
 	case *ecdsa.PublicKey:
 		return ecdsa.VerifyASN1(p, digest, sig)
+	case k1Public:
+		return p.verify(digest, sig)
 	}
 	return false
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
-	"crypto/x509"
 
 	"github.com/kmsload/kmsload/quota"
 )
@@ -587,14 +586,14 @@ func opGetPublicKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
 		return nil, e
 	}
 	info := specs[k.spec]
-	if info.rsaBits == 0 && info.curve == nil {
+	if info.rsaBits == 0 && info.curve == nil && !info.secp256k1 {
 		return nil, kerr("UnsupportedOperationException", "%s key spec %s has no public key", k.arn, k.spec)
 	}
 	priv, err := k.mat.signer()
 	if err != nil {
 		return nil, errInternal()
 	}
-	der, err := x509.MarshalPKIXPublicKey(priv.Public())
+	der, err := publicDER(priv.Public())
 	if err != nil {
 		return nil, errInternal()
 	}

@@ -271,7 +271,7 @@ func (m *material) setImported(spec string, material []byte) *apiError {
 		}
 		m.mac = material
 	default:
-		priv, err := x509.ParsePKCS8PrivateKey(material)
+		priv, err := parsePKCS8(material)
 		if err != nil || !matchesSpec(priv, info) {
 			return bad("a PKCS#8 private key of its spec")
 		}
@@ -288,6 +288,8 @@ func matchesSpec(priv any, info specInfo) bool {
 		return info.rsaBits > 0 && p.N.BitLen() == info.rsaBits
 	case *ecdsa.PrivateKey:
 		return info.curve != nil && p.Curve == info.curve()
+	case k1Signer:
+		return info.secp256k1
 	}
 	return false
 }

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"crypto/x509"
 	"slices"
 
 	"github.com/kmsload/kmsload/quota"
@@ -10,7 +9,7 @@ import (
 // pairSpecsGenerated are the data key pair specs the emulator generates;
 // the others KMS accepts (quota.KeyPairSpecs) are answered
 // UnsupportedOperationException.
-var pairSpecsGenerated = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521"}
+var pairSpecsGenerated = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", specSECG}
 
 type dataKeyPairIn struct {
 	KeyId             string
@@ -74,7 +73,7 @@ func generateDataKeyPair(c *call, in *dataKeyPairIn, withPlaintext bool) (any, *
 	if err != nil {
 		return nil, errInternal()
 	}
-	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+	pub, err := publicDER(priv.Public())
 	if err != nil {
 		return nil, errInternal()
 	}
