@@ -23,6 +23,39 @@ func (e *env) newKey(in *kms.CreateKeyInput) (*types.KeyMetadata, error) {
 	return out.KeyMetadata, nil
 }
 
+// twoKeys creates two symmetric keys and returns them with a ciphertext of
+// "x" under the first.
+func (e *env) twoKeys() (a, b *types.KeyMetadata, blob []byte, err error) {
+	if a, err = e.newKey(nil); err != nil {
+		return nil, nil, nil, err
+	}
+	if b, err = e.newKey(nil); err != nil {
+		return nil, nil, nil, err
+	}
+	enc, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: a.KeyId, Plaintext: []byte("x")})
+	if err != nil {
+		return nil, nil, nil, must("Encrypt", err)
+	}
+	return a, b, enc.CiphertextBlob, nil
+}
+
+// keyCheck is a check about operation op on a fresh key of the owner,
+// made with in (nil: a symmetric encryption key).
+func keyCheck(op, name string, in *kms.CreateKeyInput, f func(e *env, md *types.KeyMetadata) error) Check {
+	return Check{op, name, func(e *env) error {
+		var cp *kms.CreateKeyInput
+		if in != nil {
+			c := *in
+			cp = &c
+		}
+		md, err := e.newKey(cp)
+		if err != nil {
+			return err
+		}
+		return f(e, md)
+	}}
+}
+
 // Suite returns the checks, grouped by operation.
 func Suite() []Check {
 	var s []Check
@@ -34,11 +67,7 @@ func Suite() []Check {
 
 func keyChecks() []Check {
 	return []Check{
-		{"CreateKey", "symmetric key metadata", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		keyCheck("CreateKey", "symmetric key metadata", nil, func(e *env, md *types.KeyMetadata) error {
 			switch {
 			case md.KeyState != types.KeyStateEnabled || !md.Enabled:
 				return fmt.Errorf("KeyState %s, Enabled %v; want Enabled", md.KeyState, md.Enabled)
@@ -54,60 +83,40 @@ func keyChecks() []Check {
 				return fmt.Errorf("AWSAccountId %s CreationDate %v MultiRegion %v; want all present", aws.ToString(md.AWSAccountId), md.CreationDate, md.MultiRegion)
 			}
 			return nil
-		}},
+		}),
 		{"CreateKey", "unknown KeySpec: ValidationException", func(e *env) error {
 			_, err := e.owner.CreateKey(e.ctx, &kms.CreateKeyInput{KeySpec: "RSA_1024"})
 			return wantCode(err, "ValidationException")
 		}},
-		{"CreateKey", "HMAC key gives MacAlgorithms", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac})
-			if err != nil {
-				return err
-			}
+		keyCheck("CreateKey", "HMAC key gives MacAlgorithms", &kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac}, func(e *env, md *types.KeyMetadata) error {
 			if !slices.Equal(md.MacAlgorithms, []types.MacAlgorithmSpec{types.MacAlgorithmSpecHmacSha256}) {
 				return fmt.Errorf("MacAlgorithms %v; want [HMAC_SHA_256]", md.MacAlgorithms)
 			}
 			return nil
-		}},
-		{"CreateKey", "multi-Region key id mrk-", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{MultiRegion: aws.Bool(true)})
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("CreateKey", "multi-Region key id mrk-", &kms.CreateKeyInput{MultiRegion: aws.Bool(true)}, func(e *env, md *types.KeyMetadata) error {
 			if !strings.HasPrefix(aws.ToString(md.KeyId), "mrk-") || !aws.ToBool(md.MultiRegion) || md.MultiRegionConfiguration == nil ||
 				md.MultiRegionConfiguration.MultiRegionKeyType != types.MultiRegionKeyTypePrimary {
 				return fmt.Errorf("KeyId %s MultiRegion %v config %+v; want mrk-, true, PRIMARY", aws.ToString(md.KeyId), md.MultiRegion, md.MultiRegionConfiguration)
 			}
 			return nil
-		}},
-		{"CreateKey", "origin EXTERNAL waits in PendingImport", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{Origin: types.OriginTypeExternal})
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("CreateKey", "origin EXTERNAL waits in PendingImport", &kms.CreateKeyInput{Origin: types.OriginTypeExternal}, func(e *env, md *types.KeyMetadata) error {
 			if md.KeyState != types.KeyStatePendingImport || md.Origin != types.OriginTypeExternal {
 				return fmt.Errorf("KeyState %s Origin %s; want PendingImport, EXTERNAL", md.KeyState, md.Origin)
 			}
 			return nil
-		}},
+		}),
 		{"DescribeKey", "unknown key: NotFoundException", func(e *env) error {
 			_, err := e.owner.DescribeKey(e.ctx, &kms.DescribeKeyInput{KeyId: aws.String("1234abcd-12ab-34cd-56ef-1234567890ab")})
 			return wantCode(err, "NotFoundException")
 		}},
-		{"GetParametersForImport", "AWS_KMS key: UnsupportedOperationException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.GetParametersForImport(e.ctx, &kms.GetParametersForImportInput{KeyId: md.KeyId,
+		keyCheck("GetParametersForImport", "AWS_KMS key: UnsupportedOperationException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.GetParametersForImport(e.ctx, &kms.GetParametersForImportInput{KeyId: md.KeyId,
 				WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecRsa2048})
 			return wantCode(err, "UnsupportedOperationException")
-		}},
-		{"GetParametersForImport", "EXTERNAL key: token and wrapping key", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{Origin: types.OriginTypeExternal})
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("GetParametersForImport", "EXTERNAL key: token and wrapping key", &kms.CreateKeyInput{Origin: types.OriginTypeExternal}, func(e *env, md *types.KeyMetadata) error {
 			out, err := e.owner.GetParametersForImport(e.ctx, &kms.GetParametersForImportInput{KeyId: md.KeyId,
 				WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecRsa2048})
 			if err != nil {
@@ -117,17 +126,13 @@ func keyChecks() []Check {
 				return fmt.Errorf("ImportToken %d bytes, PublicKey %d bytes, ParametersValidTo %v; want all", len(out.ImportToken), len(out.PublicKey), out.ParametersValidTo)
 			}
 			return nil
-		}},
+		}),
 	}
 }
 
 func cryptoChecks() []Check {
 	return []Check{
-		{"Encrypt", "round trip with encryption context", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		keyCheck("Encrypt", "round trip with encryption context", nil, func(e *env, md *types.KeyMetadata) error {
 			ec := map[string]string{"app": "compat"}
 			enc, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("secret"), EncryptionContext: ec})
 			if err != nil {
@@ -141,68 +146,40 @@ func cryptoChecks() []Check {
 				return first(must("Decrypt", err), fmt.Errorf("Decrypt gave %q", dec.Plaintext))
 			}
 			return nil
-		}},
-		{"Encrypt", "plaintext over 4096 bytes: ValidationException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: make([]byte, 4097)})
+		}),
+		keyCheck("Encrypt", "plaintext over 4096 bytes: ValidationException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: make([]byte, 4097)})
 			return wantCode(err, "ValidationException")
-		}},
-		{"Encrypt", "disabled key: DisabledException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("Encrypt", "disabled key: DisabledException", nil, func(e *env, md *types.KeyMetadata) error {
 			if _, err := e.owner.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: md.KeyId}); err != nil {
 				return must("DisableKey", err)
 			}
-			_, err = e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
+			_, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
 			return wantCode(err, "DisabledException")
-		}},
-		{"Decrypt", "wrong encryption context: InvalidCiphertextException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("Decrypt", "wrong encryption context: InvalidCiphertextException", nil, func(e *env, md *types.KeyMetadata) error {
 			enc, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), EncryptionContext: map[string]string{"a": "1"}})
 			if err != nil {
 				return must("Encrypt", err)
 			}
 			_, err = e.owner.Decrypt(e.ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: map[string]string{"a": "2"}})
 			return wantCode(err, "InvalidCiphertextException")
-		}},
+		}),
 		{"Decrypt", "another key named: IncorrectKeyException", func(e *env) error {
-			a, err := e.newKey(nil)
+			a, b, blob, err := e.twoKeys()
 			if err != nil {
 				return err
 			}
-			b, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			enc, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: a.KeyId, Plaintext: []byte("x")})
-			if err != nil {
-				return must("Encrypt", err)
-			}
-			_, err = e.owner.Decrypt(e.ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, KeyId: b.KeyId})
+			_, err = e.owner.Decrypt(e.ctx, &kms.DecryptInput{CiphertextBlob: blob, KeyId: b.KeyId})
 			return wantCode(err, "IncorrectKeyException")
 		}},
 		{"ReEncrypt", "into another key", func(e *env) error {
-			a, err := e.newKey(nil)
+			a, b, blob, err := e.twoKeys()
 			if err != nil {
 				return err
 			}
-			b, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			enc, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: a.KeyId, Plaintext: []byte("x")})
-			if err != nil {
-				return must("Encrypt", err)
-			}
-			re, err := e.owner.ReEncrypt(e.ctx, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: b.KeyId})
+			re, err := e.owner.ReEncrypt(e.ctx, &kms.ReEncryptInput{CiphertextBlob: blob, DestinationKeyId: b.KeyId})
 			if err != nil {
 				return must("ReEncrypt", err)
 			}
@@ -228,11 +205,7 @@ func cryptoChecks() []Check {
 
 func dataKeyChecks() []Check {
 	return []Check{
-		{"GenerateDataKey", "AES_256 data key decrypts to its plaintext", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		keyCheck("GenerateDataKey", "AES_256 data key decrypts to its plaintext", nil, func(e *env, md *types.KeyMetadata) error {
 			out, err := e.owner.GenerateDataKey(e.ctx, &kms.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: types.DataKeySpecAes256})
 			if err != nil {
 				return must("GenerateDataKey", err)
@@ -242,20 +215,12 @@ func dataKeyChecks() []Check {
 				return first(must("Decrypt", err), fmt.Errorf("%d-byte data key that does not decrypt to itself", len(out.Plaintext)))
 			}
 			return nil
-		}},
-		{"GenerateDataKey", "KeySpec with NumberOfBytes: ValidationException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.GenerateDataKey(e.ctx, &kms.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: types.DataKeySpecAes256, NumberOfBytes: aws.Int32(32)})
+		}),
+		keyCheck("GenerateDataKey", "KeySpec with NumberOfBytes: ValidationException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.GenerateDataKey(e.ctx, &kms.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: types.DataKeySpecAes256, NumberOfBytes: aws.Int32(32)})
 			return wantCode(err, "ValidationException")
-		}},
-		{"GenerateDataKeyPair", "RSA_2048 pair under a symmetric key", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("GenerateDataKeyPair", "RSA_2048 pair under a symmetric key", nil, func(e *env, md *types.KeyMetadata) error {
 			out, err := e.owner.GenerateDataKeyPair(e.ctx, &kms.GenerateDataKeyPairInput{KeyId: md.KeyId, KeyPairSpec: types.DataKeyPairSpecRsa2048})
 			if err != nil {
 				return must("GenerateDataKeyPair", err)
@@ -265,28 +230,17 @@ func dataKeyChecks() []Check {
 					len(out.PublicKey), len(out.PrivateKeyPlaintext), len(out.PrivateKeyCiphertextBlob), out.KeyPairSpec)
 			}
 			return nil
-		}},
-		{"GenerateDataKeyPair", "asymmetric key: InvalidKeyUsageException", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.GenerateDataKeyPairWithoutPlaintext(e.ctx, &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: md.KeyId, KeyPairSpec: types.DataKeyPairSpecEccNistP256})
+		}),
+		keyCheck("GenerateDataKeyPair", "asymmetric key: InvalidKeyUsageException", &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt}, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.GenerateDataKeyPairWithoutPlaintext(e.ctx, &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: md.KeyId, KeyPairSpec: types.DataKeyPairSpecEccNistP256})
 			return wantCode(err, "InvalidKeyUsageException")
-		}},
+		}),
 	}
 }
 
 func asymChecks() []Check {
-	sig := func(e *env, usage types.KeyUsageType, spec types.KeySpec) (*types.KeyMetadata, error) {
-		return e.newKey(&kms.CreateKeyInput{KeySpec: spec, KeyUsage: usage})
-	}
 	return []Check{
-		{"Sign", "ECDSA signature verifies; a changed message does not", func(e *env) error {
-			md, err := sig(e, types.KeyUsageTypeSignVerify, types.KeySpecEccNistP256)
-			if err != nil {
-				return err
-			}
+		keyCheck("Sign", "ECDSA signature verifies; a changed message does not", &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify}, func(e *env, md *types.KeyMetadata) error {
 			s, err := e.owner.Sign(e.ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
 			if err != nil {
 				return must("Sign", err)
@@ -297,28 +251,16 @@ func asymChecks() []Check {
 			}
 			_, err = e.owner.Verify(e.ctx, &kms.VerifyInput{KeyId: md.KeyId, Message: []byte("n"), Signature: s.Signature, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
 			return wantCode(err, "KMSInvalidSignatureException")
-		}},
-		{"Sign", "algorithm of another spec: InvalidKeyUsageException", func(e *env) error {
-			md, err := sig(e, types.KeyUsageTypeSignVerify, types.KeySpecEccNistP256)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.Sign(e.ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: types.SigningAlgorithmSpecRsassaPssSha256})
+		}),
+		keyCheck("Sign", "algorithm of another spec: InvalidKeyUsageException", &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify}, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.Sign(e.ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: types.SigningAlgorithmSpecRsassaPssSha256})
 			return wantCode(err, "InvalidKeyUsageException")
-		}},
-		{"Sign", "symmetric key: InvalidKeyUsageException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.Sign(e.ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+		}),
+		keyCheck("Sign", "symmetric key: InvalidKeyUsageException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.Sign(e.ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
 			return wantCode(err, "InvalidKeyUsageException")
-		}},
-		{"GenerateMac", "MAC verifies; a changed MAC does not", func(e *env) error {
-			md, err := sig(e, types.KeyUsageTypeGenerateVerifyMac, types.KeySpecHmac256)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("GenerateMac", "MAC verifies; a changed MAC does not", &kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac}, func(e *env, md *types.KeyMetadata) error {
 			m, err := e.owner.GenerateMac(e.ctx, &kms.GenerateMacInput{KeyId: md.KeyId, Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
 			if err != nil {
 				return must("GenerateMac", err)
@@ -327,20 +269,12 @@ func asymChecks() []Check {
 			bad[0] ^= 1
 			_, err = e.owner.VerifyMac(e.ctx, &kms.VerifyMacInput{KeyId: md.KeyId, Message: []byte("m"), Mac: bad, MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
 			return wantCode(err, "KMSInvalidMacException")
-		}},
-		{"GenerateMac", "algorithm of another spec: InvalidKeyUsageException", func(e *env) error {
-			md, err := sig(e, types.KeyUsageTypeGenerateVerifyMac, types.KeySpecHmac256)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.GenerateMac(e.ctx, &kms.GenerateMacInput{KeyId: md.KeyId, Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha512})
+		}),
+		keyCheck("GenerateMac", "algorithm of another spec: InvalidKeyUsageException", &kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac}, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.GenerateMac(e.ctx, &kms.GenerateMacInput{KeyId: md.KeyId, Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha512})
 			return wantCode(err, "InvalidKeyUsageException")
-		}},
-		{"GetPublicKey", "RSA public key with its algorithms", func(e *env) error {
-			md, err := sig(e, types.KeyUsageTypeEncryptDecrypt, types.KeySpecRsa2048)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("GetPublicKey", "RSA public key with its algorithms", &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt}, func(e *env, md *types.KeyMetadata) error {
 			out, err := e.owner.GetPublicKey(e.ctx, &kms.GetPublicKeyInput{KeyId: md.KeyId})
 			if err != nil {
 				return must("GetPublicKey", err)
@@ -349,29 +283,21 @@ func asymChecks() []Check {
 				return fmt.Errorf("PublicKey %d bytes, EncryptionAlgorithms %v, KeyUsage %s", len(out.PublicKey), out.EncryptionAlgorithms, out.KeyUsage)
 			}
 			return nil
-		}},
+		}),
 	}
 }
 
 func lifecycleChecks() []Check {
 	return []Check{
-		{"ScheduleKeyDeletion", "waiting period of 6 days: ValidationException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.ScheduleKeyDeletion(e.ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: aws.Int32(6)})
+		keyCheck("ScheduleKeyDeletion", "waiting period of 6 days: ValidationException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.ScheduleKeyDeletion(e.ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: aws.Int32(6)})
 			return wantCode(err, "ValidationException")
-		}},
-		{"ScheduleKeyDeletion", "pending deletion: KMSInvalidStateException, cancel leaves Disabled", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("ScheduleKeyDeletion", "pending deletion: KMSInvalidStateException, cancel leaves Disabled", nil, func(e *env, md *types.KeyMetadata) error {
 			if _, err := e.owner.ScheduleKeyDeletion(e.ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: aws.Int32(7)}); err != nil {
 				return must("ScheduleKeyDeletion", err)
 			}
-			_, err = e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
+			_, err := e.owner.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
 			if err := wantCode(err, "KMSInvalidStateException"); err != nil {
 				return fmt.Errorf("Encrypt while pending deletion: %w", err)
 			}
@@ -383,20 +309,12 @@ func lifecycleChecks() []Check {
 				return first(must("DescribeKey", err), fmt.Errorf("state after CancelKeyDeletion %s; want Disabled", d.KeyMetadata.KeyState))
 			}
 			return nil
-		}},
-		{"EnableKeyRotation", "asymmetric key: UnsupportedOperationException", func(e *env) error {
-			md, err := e.newKey(&kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify})
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.EnableKeyRotation(e.ctx, &kms.EnableKeyRotationInput{KeyId: md.KeyId})
+		}),
+		keyCheck("EnableKeyRotation", "asymmetric key: UnsupportedOperationException", &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify}, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.EnableKeyRotation(e.ctx, &kms.EnableKeyRotationInput{KeyId: md.KeyId})
 			return wantCode(err, "UnsupportedOperationException")
-		}},
-		{"RotateKeyOnDemand", "rotation listed by ListKeyRotations", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		}),
+		keyCheck("RotateKeyOnDemand", "rotation listed by ListKeyRotations", nil, func(e *env, md *types.KeyMetadata) error {
 			if _, err := e.owner.RotateKeyOnDemand(e.ctx, &kms.RotateKeyOnDemandInput{KeyId: md.KeyId}); err != nil {
 				return must("RotateKeyOnDemand", err)
 			}
@@ -405,60 +323,40 @@ func lifecycleChecks() []Check {
 				return first(must("ListKeyRotations", err), fmt.Errorf("Rotations %+v; want one ON_DEMAND", out.Rotations))
 			}
 			return nil
-		}},
+		}),
 	}
 }
 
 func aliasTagChecks() []Check {
 	return []Check{
-		{"CreateAlias", "existing alias: AlreadyExistsException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
+		keyCheck("CreateAlias", "existing alias: AlreadyExistsException", nil, func(e *env, md *types.KeyMetadata) error {
 			name := aws.String("alias/compat-" + aws.ToString(md.KeyId)[:8])
 			if _, err := e.owner.CreateAlias(e.ctx, &kms.CreateAliasInput{AliasName: name, TargetKeyId: md.KeyId}); err != nil {
 				return must("CreateAlias", err)
 			}
-			_, err = e.owner.CreateAlias(e.ctx, &kms.CreateAliasInput{AliasName: name, TargetKeyId: md.KeyId})
+			_, err := e.owner.CreateAlias(e.ctx, &kms.CreateAliasInput{AliasName: name, TargetKeyId: md.KeyId})
 			return wantCode(err, "AlreadyExistsException")
-		}},
-		{"TagResource", "aws: prefix in upper case: TagException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.TagResource(e.ctx, &kms.TagResourceInput{KeyId: md.KeyId, Tags: []types.Tag{{TagKey: aws.String("AWS:x"), TagValue: aws.String("v")}}})
+		}),
+		keyCheck("TagResource", "aws: prefix in upper case: TagException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.TagResource(e.ctx, &kms.TagResourceInput{KeyId: md.KeyId, Tags: []types.Tag{{TagKey: aws.String("AWS:x"), TagValue: aws.String("v")}}})
 			return wantCode(err, "TagException")
-		}},
-		{"TagResource", "tag key of 129 characters: ValidationException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.owner.TagResource(e.ctx, &kms.TagResourceInput{KeyId: md.KeyId, Tags: []types.Tag{{TagKey: aws.String(strings.Repeat("k", 129)), TagValue: aws.String("v")}}})
+		}),
+		keyCheck("TagResource", "tag key of 129 characters: ValidationException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.owner.TagResource(e.ctx, &kms.TagResourceInput{KeyId: md.KeyId, Tags: []types.Tag{{TagKey: aws.String(strings.Repeat("k", 129)), TagValue: aws.String("v")}}})
 			return wantCode(err, "ValidationException")
-		}},
+		}),
 	}
 }
 
 func accessChecks() []Check {
 	return []Check{
-		{"Encrypt", "another account's key by key id: NotFoundException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.other.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
+		keyCheck("Encrypt", "another account's key by key id: NotFoundException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.other.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")})
 			return wantCode(err, "NotFoundException")
-		}},
-		{"Encrypt", "another account's key by ARN, default policy: AccessDeniedException", func(e *env) error {
-			md, err := e.newKey(nil)
-			if err != nil {
-				return err
-			}
-			_, err = e.other.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.Arn, Plaintext: []byte("x")})
+		}),
+		keyCheck("Encrypt", "another account's key by ARN, default policy: AccessDeniedException", nil, func(e *env, md *types.KeyMetadata) error {
+			_, err := e.other.Encrypt(e.ctx, &kms.EncryptInput{KeyId: md.Arn, Plaintext: []byte("x")})
 			return wantCode(err, "AccessDeniedException")
-		}},
+		}),
 	}
 }
