@@ -167,7 +167,7 @@ func cryptoChecks() []Check {
 			return wantCode(err, "InvalidCiphertextException")
 		}),
 		{"Decrypt", "another key named: IncorrectKeyException", func(e *env) error {
-			a, b, blob, err := e.twoKeys()
+			_, b, blob, err := e.twoKeys()
 			if err != nil {
 				return err
 			}
