@@ -39,10 +39,9 @@ func (c *call) lock(mode lockMode) {
 
 // unlock releases what lock(mode) took.
 func (c *call) unlock(mode lockMode) {
-	switch mode {
-	case shared:
+	if mode == shared {
 		c.s.mu.RUnlock()
-	case exclusive:
+	} else if mode == exclusive {
 		c.s.mu.Unlock()
 	}
 }
@@ -83,14 +82,20 @@ func onKey[In any](mode lockMode, fn func(c *call, in *In, k *key) (any, *apiErr
 		if e != nil {
 			return nil, e
 		}
-		if e := c.authorize(k, c.op); e != nil {
-			return nil, e
-		}
-		if e := c.chargeKeyChange(k); e != nil {
+		if e := c.admit(k); e != nil {
 			return nil, e
 		}
 		return fn(c, in, k)
 	})
+}
+
+// admit checks that the caller may perform c.op on k, then charges a
+// state change of k to the key's bucket.
+func (c *call) admit(k *key) *apiError {
+	if e := c.authorize(k, c.op); e != nil {
+		return e
+	}
+	return c.chargeKeyChange(k)
 }
 
 // chargeKeyChange charges a state change of k (quota.IsKeyStateChange) to

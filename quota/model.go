@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -369,32 +370,16 @@ func lockOrder(cs []charge, order []int) []int {
 	for i := range order {
 		order[i] = i
 	}
-	if len(cs) > 2 || (len(cs) == 2 && less(cs[1].key, cs[0].key)) {
-		slices.SortFunc(order, func(a, b int) int {
-			switch {
-			case less(cs[a].key, cs[b].key):
-				return -1
-			case less(cs[b].key, cs[a].key):
-				return 1
-			}
-			return 0
-		})
+	if len(cs) > 2 || (len(cs) == 2 && compareKeys(cs[1].key, cs[0].key) < 0) {
+		slices.SortFunc(order, func(a, b int) int { return compareKeys(cs[a].key, cs[b].key) })
 	}
 	return order
 }
 
-// less orders bucket keys by kind, then account, Region and name.
-func less(a, b mapKey) bool {
-	if a.kind != b.kind {
-		return a.kind < b.kind
-	}
-	if a.account != b.account {
-		return a.account < b.account
-	}
-	if a.region != b.region {
-		return a.region < b.region
-	}
-	return a.name < b.name
+// compareKeys orders bucket keys by kind, then account, Region and name.
+func compareKeys(a, b mapKey) int {
+	return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.account, b.account),
+		strings.Compare(a.region, b.region), strings.Compare(a.name, b.name))
 }
 
 // BucketStats is one bucket's counters, as reported in results.
