@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./emulator/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./scenario/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./internal/h1/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadStream$$' -fuzztime=$(FUZZTIME) ./trail/
 
 clean:
 	rm -rf bin kmsload-results

@@ -1,0 +1,229 @@
+package trail
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// MaxSkippedKept is how many bad records a Summary lists; it counts them
+// all.
+const MaxSkippedKept = 100
+
+// maxLine bounds one JSON line of an export.
+const maxLine = 4 << 20
+
+// Skipped is a record or a file the reader could not use, and why. Index
+// is the record's position in its file (0-based), -1 for a whole file.
+type Skipped struct {
+	File   string
+	Index  int
+	Reason string
+}
+
+func (s Skipped) String() string {
+	if s.Index < 0 {
+		return fmt.Sprintf("%s: %s", s.File, s.Reason)
+	}
+	return fmt.Sprintf("%s: record %d: %s", s.File, s.Index, s.Reason)
+}
+
+// Summary counts what a Read saw.
+type Summary struct {
+	// Files read, and records in them.
+	Files   int
+	Records int64
+	// KMS events delivered; Other events of other services, skipped.
+	KMS, Other int64
+	// Skipped lists bad records and unreadable files (at most
+	// MaxSkippedKept); SkippedCount counts them all.
+	Skipped      []Skipped
+	SkippedCount int64
+}
+
+func (s *Summary) skip(file string, index int, reason string) {
+	s.SkippedCount++
+	if len(s.Skipped) < MaxSkippedKept {
+		s.Skipped = append(s.Skipped, Skipped{File: file, Index: index, Reason: reason})
+	}
+}
+
+// Read streams the KMS events of paths to fn: each path a file or a
+// directory, read recursively with its entries in name order. Files ending
+// .json, .jsonl, .json.gz or .jsonl.gz are read (gzip by content, not
+// name); others are left out. A file holds either CloudTrail's delivery
+// format, {"Records": [...]}, or one event object per line (CloudTrail
+// Lake and Athena exports). Records come in file order; nothing is
+// sorted, so callers must not assume time order across files. A bad
+// record or an unreadable file is counted in the Summary with its file and
+// index and the read goes on; only fn's error stops it.
+func Read(paths []string, fn func(Event) error) (Summary, error) {
+	var s Summary
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				s.skip(path, -1, err.Error())
+				return nil
+			}
+			if d.IsDir() || !logFile(path) {
+				return nil
+			}
+			return readFile(path, &s, fn)
+		})
+		if st, ok := errors.AsType[errStop](err); ok {
+			return s, st.err
+		} else if err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// logFile reports whether path is named like a log file Read reads.
+func logFile(path string) bool {
+	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	return strings.HasSuffix(base, ".json") || strings.HasSuffix(base, ".jsonl")
+}
+
+var recordsStart = regexp.MustCompile(`^\s*\{\s*"Records"\s*:`)
+
+// readFile reads one file; only fn's error is returned.
+func readFile(path string, s *Summary, fn func(Event) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		s.skip(path, -1, err.Error())
+		return nil
+	}
+	defer f.Close()
+	return readStream(path, f, s, fn)
+}
+
+// ReadStream is Read of one stream, such as standard input, named name in
+// the Summary.
+func ReadStream(name string, r io.Reader, fn func(Event) error) (Summary, error) {
+	var s Summary
+	if err := readStream(name, r, &s, fn); err != nil {
+		return s, errors.Unwrap(err)
+	}
+	return s, nil
+}
+
+// readStream reads one log stream, gzipped or not.
+func readStream(name string, in io.Reader, s *Summary, fn func(Event) error) error {
+	br := bufio.NewReaderSize(in, 64<<10)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			s.skip(name, -1, "gzip: "+err.Error())
+			return nil
+		}
+		defer gz.Close()
+		br = bufio.NewReaderSize(gz, 64<<10)
+		r = br
+	}
+	s.Files++
+	head, _ := br.Peek(256)
+	if recordsStart.Match(head) {
+		return readRecords(name, r, s, fn)
+	}
+	return readLines(name, r, s, fn)
+}
+
+// readRecords reads the delivery format, one record at a time.
+func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error) error {
+	dec := json.NewDecoder(r)
+	for _, want := range []any{json.Delim('{'), "Records", json.Delim('[')} {
+		if tok, err := dec.Token(); err != nil || tok != want {
+			s.skip(path, -1, fmt.Sprintf("not a CloudTrail log file (want %v at its start)", want))
+			return nil
+		}
+	}
+	for i := 0; dec.More(); i++ {
+		var e Event
+		// One pass. The decoder reads a whole value before it decodes it,
+		// so only a syntax error (or the end of the input) breaks the
+		// stream; a value of the wrong shape skips its record alone.
+		err := dec.Decode(&e)
+		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			s.Records++
+			s.skip(path, i, "malformed JSON, the rest of the file is skipped: "+err.Error())
+			return nil
+		}
+		if err := deliverEvent(path, i, e, err, s, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readLines reads one event object per line; blank lines are ignored.
+func readLines(path string, r io.Reader, s *Summary, fn func(Event) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	i := 0
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := deliver(path, i, line, s, fn); err != nil {
+			return err
+		}
+		i++
+	}
+	if err := sc.Err(); err != nil {
+		s.skip(path, i, "unreadable, the rest of the file is skipped: "+err.Error())
+	}
+	return nil
+}
+
+// errStop wraps fn's error so that it stops the read.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+func (e errStop) Unwrap() error { return e.err }
+
+// deliver decodes record i of path and hands a KMS event to fn.
+func deliver(path string, i int, raw []byte, s *Summary, fn func(Event) error) error {
+	var e Event
+	err := json.Unmarshal(raw, &e)
+	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+		s.Records++
+		s.skip(path, i, "malformed JSON: "+err.Error())
+		return nil
+	}
+	return deliverEvent(path, i, e, err, s, fn)
+}
+
+// deliverEvent counts record i of path, decoded into e with decoding
+// error err (a wrong type: the record is skipped), and hands a KMS event
+// to fn.
+func deliverEvent(path string, i int, e Event, err error, s *Summary, fn func(Event) error) error {
+	s.Records++
+	switch {
+	case err != nil:
+		s.skip(path, i, "not a CloudTrail event: "+err.Error())
+		return nil
+	case e.Source == "" || e.Name == "" || e.Time.IsZero():
+		s.skip(path, i, "not a CloudTrail event: no eventSource, eventName or eventTime")
+		return nil
+	case !e.IsKMS():
+		s.Other++
+		return nil
+	}
+	s.KMS++
+	if err := fn(e); err != nil {
+		return errStop{err}
+	}
+	return nil
+}
