@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,20 @@ func raw(t *testing.T, ts *httptest.Server, account, region, op, body string) ra
 		t.Fatal(err)
 	}
 	return rawResponse{status: resp.StatusCode, body: string(b), header: resp.Header}
+}
+
+// reloaded saves srv's state and starts a new server from it.
+func reloaded(t *testing.T, srv *emulator.Server) *httptest.Server {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := srv.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	srv2, ts2 := start(t, emulator.Options{})
+	if err := srv2.LoadState(path); err != nil {
+		t.Fatal(err)
+	}
+	return ts2
 }
 
 func ctx() context.Context { return context.Background() }

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -245,14 +244,7 @@ func TestImportSurvivesState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "state.json")
-	if err := srv.SaveState(path); err != nil {
-		t.Fatal(err)
-	}
-	srv2, ts2 := start(t, emulator.Options{})
-	if err := srv2.LoadState(path); err != nil {
-		t.Fatal(err)
-	}
+	ts2 := reloaded(t, srv)
 	c2 := client(ts2, acctA, "us-east-1")
 	md, err := c2.DescribeKey(ctx(), &kms.DescribeKeyInput{KeyId: k.KeyId})
 	if err != nil || md.KeyMetadata.Origin != types.OriginTypeExternal || !aws.ToTime(md.KeyMetadata.ValidTo).Equal(validTo) {

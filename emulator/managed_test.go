@@ -1,7 +1,6 @@
 package emulator_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,14 +161,7 @@ func TestAWSManagedKeySurvivesState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "state.json")
-	if err := srv.SaveState(path); err != nil {
-		t.Fatal(err)
-	}
-	srv2, ts2 := start(t, emulator.Options{})
-	if err := srv2.LoadState(path); err != nil {
-		t.Fatal(err)
-	}
+	ts2 := reloaded(t, srv)
 	a2 := client(ts2, acctA, "us-east-1")
 	d2, err := a2.DescribeKey(ctx(), &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/secretsmanager")})
 	if err != nil || aws.ToString(d2.KeyMetadata.KeyId) != aws.ToString(d.KeyMetadata.KeyId) || d2.KeyMetadata.KeyManager != types.KeyManagerTypeAws {

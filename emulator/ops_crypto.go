@@ -446,16 +446,24 @@ func (c *call) messageKey(ref string, msg []byte, alg, algField, usage string) (
 	return k, nil
 }
 
-// knownAlgorithm reports whether alg is an algorithm of usage for some key
-// spec: one KMS knows at all, so that its value satisfies the API's enum.
-func knownAlgorithm(usage, alg string) bool {
+// knownAlgorithms holds, per usage, the algorithms some key spec supports:
+// those KMS knows at all, whose values satisfy the API's enum. It is built
+// once, not per request.
+var knownAlgorithms = func() map[[2]string]bool {
+	m := map[[2]string]bool{}
 	for _, info := range specs {
-		if contains(info.algorithms(usage), alg) {
-			return true
+		for _, u := range info.usages {
+			for _, alg := range info.algorithms(u) {
+				m[[2]string{u, alg}] = true
+			}
 		}
 	}
-	return false
-}
+	return m
+}()
+
+// knownAlgorithm reports whether alg is an algorithm of usage for some key
+// spec.
+func knownAlgorithm(usage, alg string) bool { return knownAlgorithms[[2]string{usage, alg}] }
 
 // macKey checks a GenerateMac or VerifyMac request and returns its key.
 func (c *call) macKey(in *macIn) (*key, *apiError) {

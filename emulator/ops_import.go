@@ -201,9 +201,7 @@ func opImportKeyMaterial(c *call, in *importIn, k *key) (any, *apiError) {
 	if k.state == statePendingImport {
 		k.state = stateEnabled
 	}
-	return struct {
-		KeyId string
-	}{k.arn}, nil
+	return keyIDOut{KeyId: k.arn}, nil
 }
 
 // importExpiry reads ExpirationModel and ValidTo: KEY_MATERIAL_EXPIRES

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 // KMS operations a workload can call.
@@ -34,8 +36,8 @@ const (
 
 // Custom key store types (KMS's CustomKeyStoreType values).
 const (
-	StoreCloudHSM = "AWS_CLOUDHSM"
-	StoreExternal = "EXTERNAL_KEY_STORE"
+	StoreCloudHSM = quota.StoreCloudHSM
+	StoreExternal = quota.StoreExternal
 )
 
 // SpecSymmetricDefault is the KeySpec of a symmetric encryption key.
@@ -50,11 +52,6 @@ var operations = []string{
 // DefaultKeyPairSpec is the data key pair spec of a GenerateDataKeyPair
 // workload that names none.
 const DefaultKeyPairSpec = "RSA_2048"
-
-// IsDataKeyPair reports whether op generates a data key pair.
-func IsDataKeyPair(op string) bool {
-	return op == OpGenerateDataKeyPair || op == OpGenerateDataKeyPairWithoutPlaintext
-}
 
 // Operations returns the KMS operations a workload may name, in a fixed
 // order.

@@ -176,7 +176,7 @@ func resolveWorkload(s *Scenario, i int, w Workload, o Overrides) (ResolvedWorkl
 	if rw.Client, err = s.ResolveClient(w, o.Client, o.SDKEnv); err != nil {
 		return rw, err
 	}
-	if IsDataKeyPair(w.Operation) {
+	if quota.IsDataKeyPair(w.Operation) {
 		rw.KeyPairSpec = cmp.Or(w.KeyPairSpec, DefaultKeyPairSpec)
 	}
 	rw.PayloadBytes = cmp.Or(w.PayloadBytes, DefaultPayloadBytes)

@@ -510,7 +510,7 @@ func (v *validator) workload(w Workload) {
 func (v *validator) keyPairSpec(path string, w Workload, k Key, keyOK bool) {
 	p := join(path, "key_pair_spec")
 	switch {
-	case !IsDataKeyPair(w.Operation):
+	case !quota.IsDataKeyPair(w.Operation):
 		if w.KeyPairSpec != "" {
 			v.errorf(p, "%s takes no key pair spec; remove key_pair_spec (GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext do)", w.Operation)
 		}
