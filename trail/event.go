@@ -44,6 +44,15 @@ type Params struct {
 	KeyPairSpec       string            `json:"keyPairSpec"`
 	NumberOfBytes     int               `json:"numberOfBytes"`
 	EncryptionContext map[string]string `json:"encryptionContext"`
+	// EncryptionAlgorithm (Encrypt, Decrypt), SigningAlgorithm (Sign,
+	// Verify) and MacAlgorithm (GenerateMac, VerifyMac) hint at the key's
+	// spec.
+	EncryptionAlgorithm string `json:"encryptionAlgorithm"`
+	SigningAlgorithm    string `json:"signingAlgorithm"`
+	MacAlgorithm        string `json:"macAlgorithm"`
+	// DestinationKeyID is ReEncrypt's destination key; its resources name
+	// the source key first, then the destination.
+	DestinationKeyID string `json:"destinationKeyId"`
 }
 
 // Event is one CloudTrail record, with the fields kmsload uses.
