@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./scenario/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./internal/h1/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadStream$$' -fuzztime=$(FUZZTIME) ./trail/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadTrace$$' -fuzztime=$(FUZZTIME) ./scenario/
 
 clean:
 	rm -rf bin kmsload-results

@@ -230,6 +230,9 @@ func WithRate(s *scenario.Scenario, name string, rate float64) (*scenario.Scenar
 		if w.Name != name {
 			continue
 		}
+		if w.Arrival == scenario.ArrivalTrace {
+			return &c, scaleSeries(w, rate, s.Duration)
+		}
 		if w.Arrival != scenario.ArrivalPhases {
 			w.Rate = scenario.Rate(rate)
 			return &c, nil
@@ -251,6 +254,29 @@ func WithRate(s *scenario.Scenario, name string, rate float64) (*scenario.Scenar
 		return &c, nil
 	}
 	return nil, fmt.Errorf("%w: no workload %q", ErrBadOptions, name)
+}
+
+// scaleSeries gives trace workload w a copy of its series with every
+// count multiplied so that its mean over d is rate.
+func scaleSeries(w *scenario.Workload, rate float64, d time.Duration) error {
+	if w.Series == nil || d <= 0 {
+		return fmt.Errorf("%w: workload %q has no arrivals to scale", ErrBadOptions, w.Name)
+	}
+	steps := min(len(w.Series.Counts), int(d/w.Series.Step))
+	var n float64
+	for _, c := range w.Series.Counts[:steps] {
+		n += float64(c)
+	}
+	if !(n > 0) {
+		return fmt.Errorf("%w: workload %q has no arrivals to scale", ErrBadOptions, w.Name)
+	}
+	f := rate * d.Seconds() / n
+	s := &scenario.Series{Name: w.Series.Name, Step: w.Series.Step, Counts: make([]float32, len(w.Series.Counts))}
+	for i, c := range w.Series.Counts {
+		s.Counts[i] = float32(float64(c) * f)
+	}
+	w.Series = s
+	return nil
 }
 
 // phasesMean is the mean rate of phases over d (nothing after the last).

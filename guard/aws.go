@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -43,20 +42,12 @@ func AWSAlias(alias string) string {
 	return AWSAliasPrefix + strings.TrimPrefix(alias, "alias/")
 }
 
-var keyARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)$`)
-
 // ExistingKey is a key that exists before the run and that a run uses
 // instead of creating a scenario key (--use-existing-key).
-type ExistingKey struct{ ARN, Region, Account, ID string }
+type ExistingKey = scenario.KeyARN
 
 // ParseExistingKey reads a key ARN.
-func ParseExistingKey(arn string) (ExistingKey, error) {
-	m := keyARNRE.FindStringSubmatch(arn)
-	if m == nil {
-		return ExistingKey{}, fmt.Errorf("%q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", arn)
-	}
-	return ExistingKey{ARN: arn, Region: m[1], Account: m[2], ID: m[3]}, nil
-}
+func ParseExistingKey(arn string) (ExistingKey, error) { return scenario.ParseKeyARN(arn) }
 
 // Touched is an account a run would touch, and why.
 type Touched struct {

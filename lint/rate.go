@@ -76,6 +76,9 @@ func cfgWeight(cfg quota.Config, storeType, op string) float64 {
 // peakPath is the path of the field that sets w's busiest rate: its rate,
 // or the phase that reaches the highest rate.
 func peakPath(w scenario.Workload) string {
+	if w.Arrival == scenario.ArrivalTrace {
+		return workloadPath(w, "arrival")
+	}
 	if w.Arrival != scenario.ArrivalPhases || len(w.Phases) == 0 {
 		return workloadPath(w, "rate")
 	}

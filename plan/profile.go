@@ -30,8 +30,9 @@ type profile struct {
 	phases bool
 	rateS  float64 // constant and poisson: unscaled rate
 	segs   []segment
-	region string  // Region at the start of the window
-	shifts []shift // sorted by time
+	trace  *scenario.Series // trace: the recorded counts
+	region string           // Region at the start of the window
+	shifts []shift          // sorted by time
 	cache  *scenario.DataKeyCache
 	dur    float64
 }
@@ -65,6 +66,11 @@ func newProfile(s *scenario.Scenario, rw scenario.ResolvedWorkload, dur time.Dur
 			t += d
 			prev = to
 		}
+	case scenario.ArrivalTrace:
+		if w.Series == nil {
+			return p, bad("arrival trace without a series")
+		}
+		p.trace = w.Series
 	default:
 		return p, bad("unknown arrival %q", w.Arrival)
 	}
@@ -81,8 +87,16 @@ func newProfile(s *scenario.Scenario, rw scenario.ResolvedWorkload, dur time.Dur
 }
 
 // rate is the unscaled intended arrival rate at t seconds into the window.
-// A phases workload sends nothing after its last phase.
+// A phases workload sends nothing after its last phase, a trace workload
+// nothing after its recording.
 func (p profile) rate(t float64) float64 {
+	if p.trace != nil {
+		step := p.trace.Step.Seconds()
+		if i := int(t / step); t >= 0 && i < len(p.trace.Counts) {
+			return float64(p.trace.Counts[i]) / step
+		}
+		return 0
+	}
 	if !p.phases {
 		return p.rateS
 	}

@@ -48,6 +48,12 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Col: col, Msg: msg})
 }
 
+// errorAt records a problem at the position path was written at.
+func (d *decoder) errorAt(path, format string, args ...any) {
+	p := d.pos[path]
+	d.errorf(&yaml.Node{Line: p.line, Column: p.col}, path, format, args...)
+}
+
 // mark remembers where path was written.
 func (d *decoder) mark(path string, n *yaml.Node) {
 	if _, ok := d.pos[path]; !ok && n != nil {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -173,6 +174,7 @@ var (
 	accountRE = regexp.MustCompile(`^\d{12}$`)
 	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	aliasRE   = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]+$`)
+	keyARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)$`)
 	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$`)
 	viaRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
@@ -180,3 +182,15 @@ var (
 // ValidRegion reports whether r looks like an AWS Region name such as
 // us-east-1, eu-west-2 or us-gov-west-1.
 func ValidRegion(r string) bool { return regionRE.MatchString(r) }
+
+// KeyARN is a key's ARN taken apart.
+type KeyARN struct{ ARN, Region, Account, ID string }
+
+// ParseKeyARN reads a key ARN, arn:aws:kms:REGION:ACCOUNT:key/ID.
+func ParseKeyARN(arn string) (KeyARN, error) {
+	m := keyARNRE.FindStringSubmatch(arn)
+	if m == nil {
+		return KeyARN{}, fmt.Errorf("%q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", clip(arn))
+	}
+	return KeyARN{ARN: arn, Region: m[1], Account: m[2], ID: m[3]}, nil
+}

@@ -38,10 +38,12 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	s := NewScenario()
 	s.File = file
-	sum := sha256.Sum256(data)
-	s.sha256 = hex.EncodeToString(sum[:])
+	h := sha256.New()
+	h.Write(data)
 	d.mark("", root)
 	d.scenario(s, root)
+	d.trace(s, h)
+	s.sha256 = hex.EncodeToString(h.Sum(nil))
 	fillDerived(s)
 	v := &validator{file: file, pos: d.pos, bad: d.bad}
 	v.check(s)
@@ -122,10 +124,10 @@ func (d *decoder) syntax(err error) {
 
 // Field names of each mapping in the file format.
 var (
-	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "error_budget", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants"}
+	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "error_budget", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants", "trace"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
-	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "custom_key_store_type", "rotation", "allow_accounts", "grant_accounts"}
+	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "custom_key_store_type", "rotation", "allow_accounts", "grant_accounts", "arn"}
 	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "key_pair_spec", "encryption_context", "data_key_cache", "via", "team", "expected_failures"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
@@ -162,6 +164,7 @@ func (d *decoder) scenario(s *Scenario, root *yaml.Node) {
 	d.duration("duration", f["duration"], &s.Duration)
 	d.int64("seed", f["seed"], &s.Seed)
 	d.share("error_budget", f["error_budget"], &s.ErrorBudget)
+	d.str("trace", f["trace"], &s.Trace)
 	if n := f["quotas"]; n != nil {
 		if q, ok := d.fields("quotas", n, quotaFields...); ok {
 			d.str("quotas.mode", q["mode"], &s.Quotas.Mode)
@@ -248,6 +251,7 @@ func (d *decoder) keys(s *Scenario, n *yaml.Node) {
 			d.boolean(join(path, "rotation"), f["rotation"], &k.Rotation)
 			d.strList(join(path, "allow_accounts"), f["allow_accounts"], &k.AllowAccounts)
 			d.strList(join(path, "grant_accounts"), f["grant_accounts"], &k.GrantAccounts)
+			d.str(join(path, "arn"), f["arn"], &k.ARN)
 		}
 		s.Keys[e.name] = k
 	}

@@ -112,7 +112,7 @@ func TestLoadBad(t *testing.T) {
 			{10, 44, `workloads.mfar.region: key multi exists in us-east-1 and its replicas eu-west-1, US-WEST-2, us-east-1; KMS keys are regional, so requests in ap-south-1 would fail (add ap-south-1 to its replicas)`},
 		}},
 		{"arrivals.yaml", []want{
-			{5, 73, `workloads.burst.arrival: unknown arrival "burst" (want constant, poisson or phases)`},
+			{5, 73, `workloads.burst.arrival: unknown arrival "burst" (want constant, poisson, phases or trace)`},
 			{6, 71, `workloads.retry.retry: unknown retry mode "aggressive"`},
 			{7, 3, `workloads.nophases.phases: required by arrival: phases`},
 			{13, 13, `workloads.stray.phases: phases are used only with arrival: phases`},

@@ -43,7 +43,7 @@ func (s *Scenario) String() string {
 	}
 	for _, w := range s.Workloads {
 		fmt.Fprintf(&b, "  workload %s", w)
-		if s.Scale != 1 && w.Arrival != ArrivalPhases {
+		if s.Scale != 1 && w.Arrival != ArrivalPhases && w.Arrival != ArrivalTrace {
 			fmt.Fprintf(&b, " (scaled %s)", w.Rate*Rate(s.Scale))
 		}
 		b.WriteString("\n")
@@ -104,6 +104,8 @@ func (w Workload) String() string {
 			parts[i] = p.String()
 		}
 		fmt.Fprintf(&b, " phases [%s]", strings.Join(parts, ", "))
+	} else if w.Arrival == ArrivalTrace && w.Series != nil {
+		fmt.Fprintf(&b, " trace %.0f requests over %s, peak %g/s", w.Series.Total(), w.Series.Duration(), w.Series.Peak())
 	} else {
 		fmt.Fprintf(&b, " %s %s", w.Rate, w.Arrival)
 	}

@@ -47,6 +47,10 @@ type Scenario struct {
 	// settings (the top-level client: block); a workload's own Client
 	// wins field by field.
 	Client Client
+	// Trace is the trace file the file's trace: field names, as written
+	// (relative to the scenario file's directory): the recorded traffic
+	// that workloads with arrival: trace replay ("" = none).
+	Trace string
 	// Variants are the client settings `kmsload study` tries, one run per
 	// combination of their values; `kmsload run` ignores them.
 	Variants []Variant
@@ -114,6 +118,11 @@ type Key struct {
 	CustomKeyStoreType string
 	// Rotation enables automatic rotation.
 	Rotation bool
+	// ARN is the existing key this scenario key stands for, such as the
+	// key a recorded trail used (`kmsload import`); "" = none. It is
+	// informational: runs create their own key, and use a real one only
+	// when told to (--target aws --use-existing-key NAME=ARN).
+	ARN string
 	// AllowAccounts lists scenario account names (other than the owner)
 	// that the key policy lets use the key. When empty, every account with
 	// a workload on the key is allowed.
@@ -139,6 +148,9 @@ const (
 	ArrivalConstant = "constant"
 	ArrivalPoisson  = "poisson"
 	ArrivalPhases   = "phases"
+	// ArrivalTrace replays the recorded per-second counts of the
+	// scenario's trace file (Workload.Series).
+	ArrivalTrace = "trace"
 )
 
 // Retry modes.
@@ -173,10 +185,14 @@ type Workload struct {
 	Operation string
 	// Rate is the intended arrival rate at real size, before Scale.
 	Rate Rate
-	// Arrival is constant, poisson or phases.
+	// Arrival is constant, poisson, phases or trace.
 	Arrival string
 	// Phases shape the rate over time when Arrival is phases.
 	Phases []Phase
+	// Series is the recorded traffic a trace workload replays: the
+	// series of the workload's name in the scenario's trace file, read
+	// once by Parse (nil for other arrivals).
+	Series *Series
 	// MaxInFlight bounds concurrent requests; arrivals that find it full are
 	// counted as dropped.
 	MaxInFlight int

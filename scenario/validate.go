@@ -104,6 +104,7 @@ func (v *validator) check(s *Scenario) {
 	v.accounts()
 	v.keys()
 	v.workloads()
+	v.traceUsed()
 	v.events()
 	v.thresholds()
 	v.clients()
@@ -258,6 +259,7 @@ func (v *validator) keys() {
 				aliases[k.Alias] = name
 			}
 		}
+		v.keyARN(path, k)
 		if len(k.Replicas) > 0 && !k.MultiRegion {
 			v.errorf(join(path, "replicas"), "replicas need multi_region: true (only multi-Region keys can be replicated)")
 		}
@@ -561,10 +563,65 @@ func (v *validator) arrival(path string, w Workload) {
 		if !sends {
 			v.errorf(join(path, "phases"), "every phase has rate 0, so the workload sends nothing")
 		}
+	case ArrivalTrace:
+		v.traceArrival(path, w)
 	default:
-		v.errorf(join(path, "arrival"), "unknown arrival %q (want constant, poisson or phases)%s", clip(w.Arrival),
-			suggest(w.Arrival, []string{ArrivalConstant, ArrivalPoisson, ArrivalPhases}))
+		v.errorf(join(path, "arrival"), "unknown arrival %q (want constant, poisson, phases or trace)%s", clip(w.Arrival),
+			suggest(w.Arrival, []string{ArrivalConstant, ArrivalPoisson, ArrivalPhases, ArrivalTrace}))
 	}
+}
+
+// traceArrival checks a workload replaying a trace: the scenario names a
+// trace file holding a series of the workload's name that sends.
+func (v *validator) traceArrival(path string, w Workload) {
+	if v.given(join(path, "rate")) {
+		v.errorf(join(path, "rate"), "not used with arrival: trace; the trace gives the rate")
+	}
+	if len(w.Phases) > 0 {
+		v.errorf(join(path, "phases"), "phases are used only with arrival: phases (arrival is trace)")
+	}
+	switch {
+	case v.s.Trace == "":
+		v.errorf(join(path, "arrival"), "arrival: trace needs the scenario's trace: file (written by kmsload import)")
+	case v.bad["trace"]:
+	case w.Series == nil:
+		v.errorf(join(path, "arrival"), "the trace %s has no series %q: a trace workload replays the series of its own name", v.s.Trace, w.Name)
+	case w.Series.Total() <= 0:
+		v.errorf(join(path, "arrival"), "series %q of the trace %s records no requests, so the workload sends nothing", w.Name, v.s.Trace)
+	}
+}
+
+// keyARN checks that the ARN a key stands for is a key ARN of the key's
+// account and Region.
+func (v *validator) keyARN(path string, k Key) {
+	if k.ARN == "" {
+		return
+	}
+	p := join(path, "arn")
+	a, err := ParseKeyARN(k.ARN)
+	switch acct, known := v.s.Accounts[k.Account]; {
+	case err != nil:
+		v.errorf(p, "%v", err)
+	case known && acct.ID != "" && a.Account != acct.ID:
+		v.errorf(p, "the ARN's account %s is not the key's account %s (%s)", a.Account, k.Account, acct.ID)
+	case k.Region != "" && a.Region != k.Region:
+		v.errorf(p, "the ARN's Region %s is not the key's Region %s", a.Region, k.Region)
+	case strings.HasPrefix(a.ID, "mrk-") != k.MultiRegion:
+		v.errorf(p, "a key id starting mrk- is a multi-Region key: multi_region must be %t", strings.HasPrefix(a.ID, "mrk-"))
+	}
+}
+
+// traceUsed checks that a scenario naming a trace replays it.
+func (v *validator) traceUsed() {
+	if v.s.Trace == "" || v.bad["trace"] {
+		return
+	}
+	for _, w := range v.s.Workloads {
+		if w.Arrival == ArrivalTrace {
+			return
+		}
+	}
+	v.errorf("trace", "no workload has arrival: trace, so nothing replays the trace")
 }
 
 func (v *validator) events() {

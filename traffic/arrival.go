@@ -278,6 +278,11 @@ func NewArrival(w scenario.Workload, scale float64, seed int64) (Arrival, error)
 			return nil, fmt.Errorf("workload %q: %w", w.Name, err)
 		}
 		return p, nil
+	case scenario.ArrivalTrace:
+		if w.Series == nil {
+			return nil, fmt.Errorf("%w: workload %q: arrival trace without a series", ErrBadArrival, w.Name)
+		}
+		return NewTrace(w.Series, scale, workloadSeed(seed, w.Name)), nil
 	default:
 		return nil, fmt.Errorf("%w: workload %q: unknown arrival %q", ErrBadArrival, w.Name, w.Arrival)
 	}
@@ -306,6 +311,11 @@ func MeanRate(a Arrival, d time.Duration) (mean, peak float64) {
 			return 0, a.Peak()
 		}
 		return a.Count(d) / d.Seconds(), a.Peak()
+	case *Trace:
+		if d <= 0 {
+			return 0, a.peak
+		}
+		return a.Count(d) / d.Seconds(), a.peak
 	case strided:
 		mean, peak := MeanRate(a.a, d)
 		return mean / float64(a.count), peak / float64(a.count)
