@@ -3,6 +3,8 @@ package scenario
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,10 +29,20 @@ type decoder struct {
 	// bad holds paths whose value could not be decoded; validate stays
 	// quiet about them and everything below them.
 	bad map[string]bool
+	// readFile reads a file the scenario names (its trace), by the name
+	// the scenario gives.
+	readFile func(name string) ([]byte, error)
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]position{}, bad: map[string]bool{}}
+	d := &decoder{file: file, pos: map[string]position{}, bad: map[string]bool{}}
+	d.readFile = func(name string) ([]byte, error) {
+		if !filepath.IsAbs(name) && file != "" {
+			name = filepath.Join(filepath.Dir(file), name)
+		}
+		return os.ReadFile(name)
+	}
+	return d
 }
 
 // errorf records a problem at node n, with the field path in front of the

@@ -116,8 +116,8 @@ func DefaultUsage(spec string) string {
 // GenerateRandom).
 func KeyRequired(op string) bool { return op != OpGenerateRandom }
 
-// takesEncryptionContext reports whether op sends an encryption context.
-func takesEncryptionContext(op string) bool {
+// TakesEncryptionContext reports whether op sends an encryption context.
+func TakesEncryptionContext(op string) bool {
 	switch op {
 	case OpEncrypt, OpDecrypt, OpReEncrypt, OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext,
 		OpGenerateDataKeyPair, OpGenerateDataKeyPairWithoutPlaintext:

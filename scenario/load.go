@@ -31,7 +31,25 @@ func Load(path string) (*Scenario, error) {
 // derived defaults, and checks the result. On any problem it returns nil
 // and an Errors value holding every problem found, sorted by position.
 func Parse(file string, data []byte) (*Scenario, error) {
+	return parse(newDecoder(file), data)
+}
+
+// ParseFiles is Parse with the files the scenario refers to (its trace)
+// given by name as the file writes it, instead of read from disk: for a
+// scenario not yet written, or one sent to another machine.
+func ParseFiles(file string, data []byte, files map[string][]byte) (*Scenario, error) {
 	d := newDecoder(file)
+	d.readFile = func(name string) ([]byte, error) {
+		if b, ok := files[name]; ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("%s: not among the files given", name)
+	}
+	return parse(d, data)
+}
+
+func parse(d *decoder, data []byte) (*Scenario, error) {
+	file := d.file
 	root, ok := d.document(data)
 	if !ok {
 		return nil, d.errs.sorted()

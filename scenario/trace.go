@@ -8,8 +8,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -368,18 +366,14 @@ func (d *decoder) trace(s *Scenario, h io.Writer) {
 	if s.Trace == "" || d.bad["trace"] {
 		return
 	}
-	path := s.Trace
-	if !filepath.IsAbs(path) && d.file != "" {
-		path = filepath.Join(filepath.Dir(d.file), path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := d.readFile(s.Trace)
 	if err != nil {
 		d.errorAt("trace", "cannot read the trace: %v", err)
 		return
 	}
 	h.Write([]byte("\x00trace\x00"))
 	h.Write(data)
-	t, err := ReadTrace(path, bytes.NewReader(data))
+	t, err := ReadTrace(s.Trace, bytes.NewReader(data))
 	if err != nil {
 		d.errorAt("trace", "%v", err)
 		return

@@ -476,7 +476,7 @@ func (v *validator) workload(w Workload) {
 			size += len(k) + len(val)
 		}
 		switch {
-		case opOK && !takesEncryptionContext(w.Operation):
+		case opOK && !TakesEncryptionContext(w.Operation):
 			v.errorf(ecPath, "%s takes no encryption context", w.Operation)
 		case keyOK && k.Spec != SpecSymmetricDefault:
 			v.errorf(ecPath, "key %s is %s: only symmetric keys take an encryption context", k.Name, k.Spec)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kmsload/kmsload/internal/textout"
 	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
@@ -354,7 +355,7 @@ func planning(l Layout) []string {
 		}
 		if i < 3 {
 			out = append(out, fmt.Sprintf("%s: %s attempts/s against a quota of %s/s at real size (%.0f%%), %d workload(s) on %d key(s).",
-				b.Name, thousands(b.DemandPerS/scale), thousands(b.QuotaPerS/scale), 100*b.Utilisation(), len(b.Workloads), len(b.Keys)))
+				b.Name, textout.Thousands(b.DemandPerS/scale), textout.Thousands(b.QuotaPerS/scale), 100*b.Utilisation(), len(b.Workloads), len(b.Keys)))
 		}
 		if b.Utilisation() > 1 || b.ThrottledShare > 0.01 {
 			over = append(over, b.Name)
@@ -459,24 +460,6 @@ func blastText(b Blast) string {
 	}
 	return fmt.Sprintf("%d of %d workloads (%s; %.0f%% of the traffic, from %d %s)", len(b.Workloads), b.Total,
 		strings.Join(b.Workloads, ", "), 100*b.TrafficShare, len(b.Accounts), acc)
-}
-
-// thousands formats v rounded to an integer with thousands separators.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 func orNone(names []string) string {

@@ -128,7 +128,7 @@ func costCell(usd float64) string {
 	if usd < 0 {
 		return "-"
 	}
-	return "$" + thousands(usd)
+	return "$" + textout.Thousands(usd)
 }
 
 func orDash(s string) string {

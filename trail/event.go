@@ -67,8 +67,12 @@ type Event struct {
 	Params             *Params    `json:"requestParameters"`
 	Resources          []Resource `json:"resources"`
 	RecipientAccountID string     `json:"recipientAccountId"`
-	ErrorCode          string     `json:"errorCode"`
-	ErrorMessage       string     `json:"errorMessage"`
+	// SharedEventID is the same in the copies of one call delivered to
+	// several accounts (a cross-account call is logged in the caller's
+	// and the key owner's); "" for a call logged once.
+	SharedEventID string `json:"sharedEventID"`
+	ErrorCode     string `json:"errorCode"`
+	ErrorMessage  string `json:"errorMessage"`
 }
 
 // IsKMS reports whether e is a KMS API call.

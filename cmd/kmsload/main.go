@@ -107,6 +107,7 @@ throttling exceeded the error budget); compare: 98 inconclusive,
 	root.AddCommand(newStudyCmd())
 	root.AddCommand(newAgentCmd())
 	root.AddCommand(newSimulateCmd(), newCapacityCmd())
+	root.AddCommand(newImportCmd())
 	return root
 }
 

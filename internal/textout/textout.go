@@ -6,6 +6,7 @@ package textout
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -48,4 +49,23 @@ func (e *Writer) Aligned(indent string, rows []string) {
 		}
 	}
 	e.Err = tw.Flush()
+}
+
+// Thousands formats v rounded to an integer with thousands separators:
+// 12,345.
+func Thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kmsload/kmsload/importer"
+	"github.com/kmsload/kmsload/internal/textout"
+	"github.com/kmsload/kmsload/trail"
+)
+
+var thousands = textout.Thousands
+
+// writeTraceFile writes res's trace, gzipped when the name ends .gz.
+func writeTraceFile(path string, res *importer.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	var w io.Writer = f
+	var gz *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		gz = gzip.NewWriter(f)
+		w = gz
+	}
+	_, err = res.Trace.WriteTo(w)
+	if gz != nil && err == nil {
+		err = gz.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("import: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// printReadSummary says what was read, skipped and left out, and why.
+func printReadSummary(w io.Writer, s trail.Summary, is importer.Summary, took time.Duration) {
+	out := &textout.Writer{W: w}
+	rate := float64(s.Records) / max(took.Seconds(), 1e-9)
+	out.Printf("kmsload import: %d files, %s records in %.1f s (%s records/s)\n", s.Files, thousands(float64(s.Records)), took.Seconds(), thousands(rate))
+	rows := []string{
+		fmt.Sprintf("KMS events\t%s", thousands(float64(s.KMS))),
+		fmt.Sprintf("other services\t%s (not KMS: left out)", thousands(float64(s.Other))),
+		fmt.Sprintf("bad records\t%s%s", thousands(float64(s.SkippedCount)), listedSkips(s)),
+	}
+	if is.OutsideWindow > 0 {
+		rows = append(rows, fmt.Sprintf("outside window\t%s", thousands(float64(is.OutsideWindow))))
+	}
+	if is.Duplicates > 0 {
+		rows = append(rows, fmt.Sprintf("second copies\t%s (a cross-account call is logged in two accounts with one sharedEventID: counted once)", thousands(float64(is.Duplicates))))
+	}
+	if len(is.NotReplayed) > 0 {
+		var parts []string
+		for _, op := range slices.Sorted(maps.Keys(is.NotReplayed)) {
+			parts = append(parts, fmt.Sprintf("%s %s", op, thousands(float64(is.NotReplayed[op]))))
+		}
+		rows = append(rows, fmt.Sprintf("not replayed\t%s (calls a workload cannot make)", strings.Join(parts, ", ")))
+	}
+	if is.Throttled > 0 {
+		rows = append(rows, fmt.Sprintf("throttled\t%s ThrottlingException events", thousands(float64(is.Throttled))))
+	}
+	if is.UnresolvedKey > 0 {
+		rows = append(rows, fmt.Sprintf("key not named\t%s calls whose record named no key that could be told: given to the key their caller used most", thousands(float64(is.UnresolvedKey))))
+	}
+	for _, d := range is.Dropped {
+		rows = append(rows, "left out\t"+d)
+	}
+	out.Aligned("  ", rows)
+	for _, k := range s.Skipped[:min(len(s.Skipped), 10)] {
+		out.Printf("    %s\n", k)
+	}
+	if n := s.SkippedCount - int64(min(len(s.Skipped), 10)); n > 0 {
+		out.Printf("    ... and %s more\n", thousands(float64(n)))
+	}
+}
+
+func listedSkips(s trail.Summary) string {
+	if s.SkippedCount == 0 {
+		return ""
+	}
+	return " (each left out; the first are listed below)"
+}
+
+// printImport prints the read summary and the workloads written.
+func printImport(w io.Writer, s trail.Summary, res *importer.Result, took time.Duration) {
+	printReadSummary(w, s, res.Summary, took)
+	out := &textout.Writer{W: w}
+	out.Printf("  window          %s to %s (%s)\n", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339), res.End.Sub(res.Start))
+	if res.Summary.Throttled > 0 {
+		out.Printf("  throttled calls are taken as attempts the SDK retried and not replayed; the trace keeps them for calibration\n")
+	}
+	var peak float64
+	for _, series := range res.Trace.Series {
+		peak += series.Peak()
+	}
+	out.Printf("  scale           %g (the workloads' busiest seconds add up to %s/s)\n\n", res.Scale, thousands(peak))
+	rows := []string{"workload\trequests\tbusiest/s\tthrottled\terrors"}
+	for _, wl := range res.Workloads {
+		var errs []string
+		for _, code := range slices.Sorted(maps.Keys(wl.Errors)) {
+			errs = append(errs, fmt.Sprintf("%s %d", code, wl.Errors[code]))
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", wl.Name, thousands(wl.Requests), thousands(wl.Peak),
+			thousands(wl.Throttled), cmpOrStr(strings.Join(errs, ", "), "-")))
+	}
+	out.Printf("Workloads (requests replayed; throttled: ThrottlingException events recorded)\n")
+	out.Aligned("  ", rows)
+}

@@ -1,0 +1,56 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsload/kmsload/internal/trailgen"
+)
+
+// TestImportCloudTrail: import writes a scenario and trace that validate
+// and simulate, prints what it read, refuses to overwrite without
+// --force, and names bad usage with exit 2.
+func TestImportCloudTrail(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if _, err := trailgen.Generate(logs, trailgen.Config{Duration: time.Minute, BurstAt: 20 * time.Second, BurstFor: 5 * time.Second, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(logs, "broken.json"), []byte(`{"Records":[{"eventTime":`), 0o644)
+	out := filepath.Join(dir, "prod.yaml")
+	stdout, stderr, code := kmsload(t, "import", "cloudtrail", logs, "-o", out)
+	if code != 0 {
+		t.Fatalf("import exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"bad records     1", "broken.json: record 0: malformed JSON", "second copies", "not replayed    CreateGrant",
+		"throttled       ", "acct-3333-role-", "wrote " + out + " and " + filepath.Join(dir, "prod.trace")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("import output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if stdout, _, code := kmsload(t, "validate", out); code != 0 {
+		t.Errorf("validate exit %d: %s", code, stdout)
+	}
+	if stdout, stderr, code := kmsload(t, "simulate", out, "--out", filepath.Join(dir, "sim")); code != 0 || !strings.Contains(stdout, "111122223333/ca-central-1/rsa") {
+		t.Errorf("simulate exit %d:\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := kmsload(t, "import", "cloudtrail", logs, "-o", out); code != 2 || !strings.Contains(stderr, "--force") {
+		t.Errorf("import over an existing file: exit %d, %s; want 2 and a word on --force", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"import", "cloudtrail"},
+		{"import", "cloudtrail", filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "m.yaml")},
+		{"import", "cloudtrail", logs, "-o", filepath.Join(dir, "g.yaml"), "--group", "team"},
+		{"import", "cloudtrail", logs, "-o", filepath.Join(dir, "f.yaml"), "--from", "yesterday"},
+	} {
+		if _, stderr, code := kmsload(t, args...); code != 2 {
+			t.Errorf("kmsload %v: exit %d (%s); want 2", args, code, stderr)
+		}
+	}
+	if stdout, _, code := kmsload(t, "import", "cloudtrail", logs, "-o", filepath.Join(dir, "late.yaml"), "--from", "2030-01-01T00:00:00Z"); code != 1 || !strings.Contains(stdout, "KMS events") {
+		t.Errorf("import of an empty window: exit %d\n%s; want 1 and what was read", code, stdout)
+	}
+}

@@ -1,0 +1,202 @@
+// Package importer turns an organisation's recorded KMS traffic (the
+// events package trail reads) into a scenario and the trace it replays.
+// Calls are grouped into workloads by caller account × principal ×
+// operation × key × Region (or coarser); each workload replays its
+// recorded per-second counts (arrival: trace). Identities are scrubbed
+// by default: principals and encryption contexts become pseudonyms, and
+// user names, access key ids and source IPs are never written.
+//
+// An Importer takes events one at a time (Add), so a day of logs never
+// sits in memory: it keeps, per group, the counts of each second.
+package importer
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/trail"
+)
+
+// Groupings: what tells two workloads apart.
+const (
+	// GroupPrincipal (the default): caller account × principal (role,
+	// user, service) × operation × key × Region.
+	GroupPrincipal = "principal"
+	// GroupService: caller account × the AWS service that made the
+	// calls for the caller (invokedBy; "direct" for calls principals made
+	// themselves) × operation × key × Region.
+	GroupService = "service"
+	// GroupAccount: caller account × operation × key × Region.
+	GroupAccount = "account"
+)
+
+// Groupings lists the groupings Options.Group takes.
+var Groupings = []string{GroupPrincipal, GroupService, GroupAccount}
+
+// How throttled calls are replayed (Options.Throttled).
+const (
+	// ThrottledRetried (the default): a ThrottlingException event is an
+	// attempt the caller retried, not a request of its own, so it is not
+	// replayed: the replaying SDK makes its own retries. It is kept in
+	// the trace's throttled lines for calibration.
+	ThrottledRetried = "retried"
+	// ThrottledReplay replays every recorded attempt, throttled ones and
+	// retries included, and turns the replaying SDK's retries off
+	// (client: {retry: none}): the replay sends the attempts the trail
+	// recorded, which is what calibration compares.
+	ThrottledReplay = "replay"
+)
+
+// ErrOptions is wrapped by errors for options that cannot be used.
+var ErrOptions = errors.New("importer: invalid options")
+
+// Options shape an import.
+type Options struct {
+	// From and To bound the window read ([From, To)); zero = open.
+	From, To time.Time
+	// Group is one of Groupings ("" = GroupPrincipal).
+	Group string
+	// Compress puts Compress recorded seconds into one replayed second
+	// (rates rise Compress times); 0 or 1 = real time.
+	Compress int
+	// KeepIdentities writes principals and encryption contexts as
+	// recorded instead of as pseudonyms.
+	KeepIdentities bool
+	// ScrubKey keys the pseudonyms: the same key gives the same
+	// pseudonyms in every import. nil = a random key, so pseudonyms
+	// cannot be guessed from names and differ between imports.
+	ScrubKey []byte
+	// Throttled is ThrottledRetried ("") or ThrottledReplay.
+	Throttled string
+}
+
+// Importer accumulates events into workloads. It is not safe for
+// concurrent use.
+type Importer struct {
+	opts   Options
+	scrub  scrubber
+	groups map[groupKey]*group
+	keys   map[string]*keyInfo // by key ARN
+	refs   map[refKey]string   // keyId as called -> key ARN
+	shared map[uint64]struct{} // hashes of the sharedEventIDs seen
+	sum    Summary
+	first  int64 // first and last second seen in the window
+	last   int64
+}
+
+// New checks opts and returns an Importer.
+func New(opts Options) (*Importer, error) {
+	if opts.Group == "" {
+		opts.Group = GroupPrincipal
+	}
+	switch {
+	case opts.Group != GroupPrincipal && opts.Group != GroupService && opts.Group != GroupAccount:
+		return nil, fmt.Errorf("%w: unknown grouping %q (want principal, service or account)", ErrOptions, opts.Group)
+	case opts.Compress < 0:
+		return nil, fmt.Errorf("%w: compress %d is below 1", ErrOptions, opts.Compress)
+	case opts.Throttled != "" && opts.Throttled != ThrottledRetried && opts.Throttled != ThrottledReplay:
+		return nil, fmt.Errorf("%w: unknown throttled mode %q (want retried or replay)", ErrOptions, opts.Throttled)
+	case !opts.From.IsZero() && !opts.To.IsZero() && !opts.From.Before(opts.To):
+		return nil, fmt.Errorf("%w: the window's start %s is not before its end %s", ErrOptions, opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
+	}
+	opts.Compress = max(opts.Compress, 1)
+	opts.Throttled = cmpOr(opts.Throttled, ThrottledRetried)
+	key := opts.ScrubKey
+	if key == nil {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	return &Importer{
+		opts:   opts,
+		scrub:  scrubber{key: key, keep: opts.KeepIdentities},
+		groups: map[groupKey]*group{},
+		keys:   map[string]*keyInfo{},
+		refs:   map[refKey]string{},
+		shared: map[uint64]struct{}{},
+		sum:    Summary{NotReplayed: map[string]int64{}},
+		first:  -1,
+	}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Add takes one KMS event (the callback of trail.Read).
+func (im *Importer) Add(e trail.Event) error {
+	im.sum.Events++
+	if (!im.opts.From.IsZero() && e.Time.Before(im.opts.From)) || (!im.opts.To.IsZero() && !e.Time.Before(im.opts.To)) {
+		im.sum.OutsideWindow++
+		return nil
+	}
+	if e.SharedEventID != "" {
+		h := fnv.New64a()
+		h.Write([]byte(e.SharedEventID))
+		if _, seen := im.shared[h.Sum64()]; seen {
+			im.sum.Duplicates++
+			return nil
+		}
+		im.shared[h.Sum64()] = struct{}{}
+	}
+	op := e.Name
+	if !scenario.IsOperation(op) {
+		im.sum.NotReplayed[op]++
+		return nil
+	}
+	im.sum.InWindow++
+	sec := e.Time.Unix()
+	if im.first < 0 || sec < im.first {
+		im.first = sec
+	}
+	im.last = max(im.last, sec)
+	arn := keyUsed(e)
+	if arn != "" {
+		im.noteKey(arn, e)
+	}
+	g := im.group(e, op, arn)
+	if e.Throttled() {
+		im.sum.Throttled++
+		g.throttled.add(sec)
+		if im.opts.Throttled == ThrottledRetried {
+			return nil
+		}
+	}
+	g.calls.add(sec)
+	g.total++
+	if e.ErrorCode != "" && !e.Throttled() {
+		g.errors[e.ErrorCode]++
+	}
+	return nil
+}
+
+// Summary reports what Add saw so far.
+func (im *Importer) Summary() Summary { return im.sum }
+
+// Summary counts what an import read and wrote.
+type Summary struct {
+	// Events is every KMS event Add was given; OutsideWindow of them
+	// fell outside the window, InWindow were data-plane calls in it.
+	Events, OutsideWindow, InWindow int64
+	// NotReplayed counts the calls in the window that a workload cannot
+	// make (management APIs such as CreateGrant), by event name.
+	NotReplayed map[string]int64
+	// Duplicates counts second copies of one call: a cross-account call
+	// is logged in the caller's and the key owner's account with the same
+	// sharedEventID, and counted once.
+	Duplicates int64
+	// Throttled counts the ThrottlingException events in the window.
+	Throttled int64
+	// UnresolvedKey counts calls whose record named no key that could be
+	// told, given to the key their caller used most for the operation
+	// (or a stand-in key of the caller's account).
+	UnresolvedKey int64
+	// Dropped lists workloads left out of the scenario, and why.
+	Dropped []string
+}

@@ -1,0 +1,146 @@
+package importer_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsload/kmsload/importer"
+	"github.com/kmsload/kmsload/internal/trailgen"
+	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/trail"
+)
+
+// genConfig is a short trail with a signing burst that KMS throttled.
+var genConfig = trailgen.Config{Duration: 2 * time.Minute, BurstAt: 60 * time.Second, BurstFor: 10 * time.Second, Seed: 3}
+
+// generate writes the trail of c into a new directory.
+func generate(t *testing.T, c trailgen.Config) (string, trailgen.Result) {
+	t.Helper()
+	dir := t.TempDir()
+	res, err := trailgen.Generate(dir, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, res
+}
+
+// importDir imports the trail under dir.
+func importDir(t *testing.T, dir string, opts importer.Options) (*importer.Result, trail.Summary) {
+	t.Helper()
+	im, err := importer.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := trail.Read([]string{dir}, im.Add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := im.Build(importer.BuildOptions{Name: "imported", TraceFile: "imported.trace", Source: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, sum
+}
+
+// byOp finds the workload of op whose name contains part.
+func byOp(t *testing.T, res *importer.Result, part string) importer.Workload {
+	t.Helper()
+	for _, w := range res.Workloads {
+		if strings.Contains(w.Name, part) {
+			return w
+		}
+	}
+	t.Fatalf("no workload named like %q in %v", part, res.Workloads)
+	return importer.Workload{}
+}
+
+// TestImportTrail: every actor of the trail becomes a workload replaying
+// exactly its calls (throttled attempts left out, a cross-account call
+// counted once), management calls are left out and counted, and the
+// scenario written loads with its trace.
+func TestImportTrail(t *testing.T) {
+	dir, gen := generate(t, genConfig)
+	res, sum := importDir(t, dir, importer.Options{KeepIdentities: true})
+	if sum.SkippedCount != 0 || sum.Other == 0 {
+		t.Errorf("read %+v; want no bad record and the S3 events counted as other services'", sum)
+	}
+	want := map[string]string{ // actor -> workload name part
+		"orders-api":       "acct-3333-role-orders-api-decrypt-1234abcd",
+		"ingest":           "acct-3333-role-ingest-generate-data-key-0987dcba",
+		"payments-encrypt": "acct-6666-role-payments-encrypt-a1b2c3d4",
+		"payments-decrypt": "acct-6666-role-payments-decrypt-a1b2c3d4",
+		"signer":           "acct-3333-role-signer-sign-5f6e7d8c",
+		"reporting":        "acct-6666-role-reporting-decrypt-1234abcd",
+		"admin-describe":   "acct-3333-role-platform-admin-describe-key-1234abcd",
+	}
+	for actor, name := range want {
+		w := byOp(t, res, name)
+		if calls := float64(gen.Calls[actor] - gen.Throttled[actor]); w.Requests != calls || w.Throttled != float64(gen.Throttled[actor]) {
+			t.Errorf("%s: %g requests, %g throttled; want %g and %d", name, w.Requests, w.Throttled, calls, gen.Throttled[actor])
+		}
+	}
+	if len(res.Workloads) != len(want) {
+		t.Errorf("%d workloads; want %d: %v", len(res.Workloads), len(want), res.Workloads)
+	}
+	if gen.Throttled["signer"] == 0 || res.Summary.Throttled != gen.Throttled["signer"] {
+		t.Errorf("throttled %d; want the signer's %d (and some)", res.Summary.Throttled, gen.Throttled["signer"])
+	}
+	payments := gen.Calls["payments-encrypt"] + gen.Calls["payments-decrypt"] + gen.Calls["reporting"]
+	if res.Summary.Duplicates != payments {
+		t.Errorf("second copies %d; want one per cross-account call, %d", res.Summary.Duplicates, payments)
+	}
+	if res.Summary.NotReplayed["CreateGrant"] != gen.Calls["admin-grant"] || res.Summary.NotReplayed["ListAliases"] != gen.Calls["admin-list"] {
+		t.Errorf("not replayed %v; want CreateGrant %d, ListAliases %d", res.Summary.NotReplayed, gen.Calls["admin-grant"], gen.Calls["admin-list"])
+	}
+	if w := byOp(t, res, "reporting"); w.Errors["AccessDeniedException"] != gen.Calls["reporting"] {
+		t.Errorf("reporting errors %v; want %d AccessDeniedException", w.Errors, gen.Calls["reporting"])
+	}
+	s := load(t, res)
+	checkScenario(t, s)
+}
+
+// load writes res's files into a directory and loads the scenario.
+func load(t *testing.T, res *importer.Result) *scenario.Scenario {
+	t.Helper()
+	dir := t.TempDir()
+	var trace bytes.Buffer
+	res.Trace.WriteTo(&trace)
+	os.WriteFile(filepath.Join(dir, "imported.trace"), trace.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "imported.yaml"), res.Scenario, 0o644)
+	s, err := scenario.Load(filepath.Join(dir, "imported.yaml"))
+	if err != nil {
+		t.Fatalf("the scenario written does not load: %v\n%s", err, res.Scenario)
+	}
+	return s
+}
+
+// checkScenario: the keys and workloads of the trail's layout.
+func checkScenario(t *testing.T, s *scenario.Scenario) {
+	t.Helper()
+	if s.Duration != genConfig.Duration || s.Region != trailgen.Region || len(s.Accounts) != 3 {
+		t.Errorf("duration %v, region %s, %d accounts; want %v, %s, 3", s.Duration, s.Region, len(s.Accounts), genConfig.Duration, trailgen.Region)
+	}
+	signing := s.Keys["key-5f6e7d8c"]
+	if signing.Spec != "RSA_2048" || signing.Usage != scenario.UsageSignVerify || signing.ARN != trailgen.SigningKey {
+		t.Errorf("signing key %+v; want RSA_2048 SIGN_VERIFY with the trail's ARN", signing)
+	}
+	central := s.Keys["key-a1b2c3d4"]
+	if central.Account != "acct-7777" || s.Accounts["acct-7777"].ID != trailgen.AccountSecurity {
+		t.Errorf("central key %+v; want it in the security account", central)
+	}
+	for _, w := range s.Workloads {
+		if w.Arrival != scenario.ArrivalTrace || w.Series == nil {
+			t.Errorf("workload %s: arrival %s, series %v; want a trace replay", w.Name, w.Arrival, w.Series)
+		}
+		if strings.Contains(w.Name, "ingest") && w.Via != "s3" {
+			t.Errorf("workload %s: via %q; want s3 (S3 called KMS for the role)", w.Name, w.Via)
+		}
+		if strings.Contains(w.Name, "payments") && w.KeyRef != scenario.KeyRefARN {
+			t.Errorf("workload %s: key_ref %s; want arn (a cross-account caller)", w.Name, w.KeyRef)
+		}
+	}
+}

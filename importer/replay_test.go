@@ -1,0 +1,44 @@
+package importer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kmsload/kmsload/importer"
+	"github.com/kmsload/kmsload/sim"
+)
+
+// TestReplayCounts: simulating an imported scenario sends every
+// workload's recorded requests, second by second.
+func TestReplayCounts(t *testing.T) {
+	dir, _ := generate(t, genConfig)
+	res, _ := importDir(t, dir, importer.Options{})
+	if res.Scale != 1 {
+		t.Fatalf("scale %g; want 1 for a trail this small", res.Scale)
+	}
+	s := load(t, res)
+	sm, err := sim.New(sim.Options{Scenario: s, Start: time.Unix(1_800_000_000, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sm.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range out.Results.Workloads {
+		series := res.Trace.Series[w.Name]
+		if got := float64(w.Requests + w.Dropped); got != series.Total() {
+			t.Errorf("%s: %g arrivals; want the %g recorded", w.Name, got, series.Total())
+		}
+		if len(w.Series) < len(series.Counts) {
+			t.Errorf("%s: %d seconds of results; want %d", w.Name, len(w.Series), len(series.Counts))
+		}
+		for _, sec := range w.Series {
+			if sec.T < len(series.Counts) && float64(sec.Sent+sec.Dropped) != float64(series.Counts[sec.T]) {
+				t.Errorf("%s second %d: %d sent; want %g", w.Name, sec.T, sec.Sent, series.Counts[sec.T])
+				break
+			}
+		}
+	}
+}
