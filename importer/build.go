@@ -61,6 +61,8 @@ type model struct {
 	keyByARN map[string]*outKey
 	work     []*outWorkload
 	region   string
+	// throttledReplayed: the series count throttled attempts too.
+	throttledReplayed bool
 }
 
 type outKey struct {
@@ -84,7 +86,8 @@ func (im *Importer) Build(o BuildOptions) (*Result, error) {
 		return nil, fmt.Errorf("%w: the window holds no KMS call a workload can make (%d KMS events read, %d outside the window)", ErrEmpty, im.sum.Events, im.sum.OutsideWindow)
 	}
 	start, end := im.window()
-	m := &model{accounts: map[string]string{}, keys: map[string]*outKey{}, keyByARN: map[string]*outKey{}}
+	m := &model{accounts: map[string]string{}, keys: map[string]*outKey{}, keyByARN: map[string]*outKey{},
+		throttledReplayed: im.opts.Throttled == ThrottledReplay}
 	groups := im.resolve()
 	m.nameKeys(im, groups)
 	steps := int((end - start + int64(im.opts.Compress) - 1) / int64(im.opts.Compress))
@@ -200,7 +203,7 @@ func autoScale(work []*outWorkload, steps int) float64 {
 
 // trace is the trace of the workloads.
 func (m *model) trace(start time.Time) *scenario.Trace {
-	t := &scenario.Trace{Step: scenario.TraceStep, Start: start}
+	t := &scenario.Trace{Step: scenario.TraceStep, Start: start, ThrottledReplayed: m.throttledReplayed}
 	for _, w := range m.work {
 		t.Add(w.name, w.series...)
 		if sum(w.thr) > 0 {

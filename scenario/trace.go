@@ -35,7 +35,8 @@ import (
 // when the first step was recorded (informational). A throttled line
 // gives the ThrottlingException events a recording held for a series,
 // which it does not replay: calibration compares them with a
-// simulation's.
+// simulation's. A line throttled-replayed says that the series count the
+// throttled calls too.
 type Trace struct {
 	// Start is when the first step was recorded (zero when unknown).
 	Start time.Time
@@ -47,6 +48,9 @@ type Trace struct {
 	// Throttled holds, by series name, the throttled calls the recording
 	// saw (ThrottlingException events), when it says.
 	Throttled map[string]*Series
+	// ThrottledReplayed says that the series count the throttled calls
+	// too (every recorded attempt is replayed), not only the others.
+	ThrottledReplayed bool
 }
 
 // Series is one workload's recorded request counts, one per step.
@@ -206,10 +210,12 @@ func (r *traceReader) parseLine(line string) error {
 			return r.errorf(7, "start: want an RFC 3339 time such as 2026-11-30T09:00:00Z: %v", err)
 		}
 		r.t.Start = t.UTC()
+	case "throttled-replayed":
+		r.t.ThrottledReplayed = true
 	case "series", "throttled":
 		return r.series(line, word == "throttled")
 	default:
-		return r.errorf(1, "unknown line %q (want step, start, series or throttled)", clip(word))
+		return r.errorf(1, "unknown line %q (want step, start, series, throttled or throttled-replayed)", clip(word))
 	}
 	return nil
 }
@@ -300,6 +306,9 @@ func (t *Trace) WriteTo(w io.Writer) (int64, error) {
 	if !t.Start.IsZero() {
 		fmt.Fprintf(cw, "start %s\n", t.Start.UTC().Format(time.RFC3339))
 	}
+	if t.ThrottledReplayed {
+		fmt.Fprintln(cw, "throttled-replayed")
+	}
 	for _, name := range t.Names {
 		writeSeries(cw, "series", name, t.Series[name].Counts)
 	}
@@ -378,6 +387,7 @@ func (d *decoder) trace(s *Scenario, h io.Writer) {
 		d.errorAt("trace", "%v", err)
 		return
 	}
+	s.Recording = t
 	for i := range s.Workloads {
 		if w := &s.Workloads[i]; w.Arrival == ArrivalTrace {
 			w.Series = t.Series[w.Name]

@@ -23,6 +23,7 @@ func TestTraceRoundTrip(t *testing.T) {
 	tr.Add("orders-api", 0, 0, 0, 5, 7, 7, 2.5)
 	tr.Add("s3-ingest", long...)
 	tr.AddThrottled("orders-api", 0, 0, 0, 0, 2)
+	tr.ThrottledReplayed = true
 	var buf bytes.Buffer
 	if _, err := tr.WriteTo(&buf); err != nil {
 		t.Fatal(err)

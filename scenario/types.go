@@ -51,6 +51,8 @@ type Scenario struct {
 	// (relative to the scenario file's directory): the recorded traffic
 	// that workloads with arrival: trace replay ("" = none).
 	Trace string
+	// Recording is the trace read from that file (nil without one).
+	Recording *Trace
 	// Variants are the client settings `kmsload study` tries, one run per
 	// combination of their values; `kmsload run` ignores them.
 	Variants []Variant

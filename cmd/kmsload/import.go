@@ -34,7 +34,8 @@ type importFlags struct {
 	out, trace, name, from, to, scrubKey string
 	opts                                 importer.Options
 	scale                                float64
-	force                                bool
+	force, check                         bool
+	cal                                  calibrateFlags
 }
 
 func newImportCloudTrailCmd() *cobra.Command {
@@ -82,10 +83,12 @@ writes them as recorded. Account ids and key ARNs are kept: the layout is
 what the scenario is about.
 
 A bad record never stops the import: it is counted and named with its file
-and record index in the summary.`,
+and record index in the summary. --check then calibrates the quota model
+against the throttling the trail recorded (see kmsload calibrate).`,
 		Example: `  kmsload import cloudtrail s3-trail-copy/AWSLogs -o prod.yaml
   kmsload import cloudtrail lake-export.jsonl -o burst.yaml --from 2026-11-30T09:00:00Z --to 2026-11-30T10:00:00Z
   kmsload import cloudtrail logs/ -o by-account.yaml --group account --compress 60
+  kmsload import cloudtrail logs/ -o prod.yaml --check   # and calibrate
   kmsload simulate prod.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -94,7 +97,15 @@ and record index in the summary.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
+			if err := runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f); err != nil || !f.check {
+				return err
+			}
+			s, err := loadScenario(f.out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return runCalibrate(cmd.Context(), cmd.OutOrStdout(), s, f.cal)
 		},
 	}
 	fl := cmd.Flags()
@@ -110,6 +121,8 @@ and record index in the summary.`,
 	fl.StringVar(&f.opts.Throttled, "throttled", importer.ThrottledRetried, "throttled calls: retried (attempts the SDK retried: not replayed) or replay (replay every recorded attempt, retries included, with the SDK's retries off)")
 	fl.Float64Var(&f.scale, "scale", 0, "scenario scale (default: 1, or the power of ten that keeps the combined busiest second under 2,000/s)")
 	fl.BoolVar(&f.force, "force", false, "overwrite existing scenario and trace files")
+	fl.BoolVar(&f.check, "check", false, "then calibrate: put the throttling the trail recorded beside the model's (as kmsload calibrate; its exit codes)")
+	f.cal.add(fl)
 	return cmd
 }
 

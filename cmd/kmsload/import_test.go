@@ -54,3 +54,25 @@ func TestImportCloudTrail(t *testing.T) {
 		t.Errorf("import of an empty window: exit %d\n%s; want 1 and what was read", code, stdout)
 	}
 }
+
+// TestImportCheck: import --check calibrates after writing: the trail's
+// throttling was AWS's rules at AWS's quotas, so the model agrees (exit
+// 0); kmsload calibrate of a scenario that replays no trace is bad usage.
+func TestImportCheck(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if _, err := trailgen.Generate(logs, trailgen.Config{Duration: 2 * time.Minute, BurstAt: 30 * time.Second, BurstFor: 10 * time.Second, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "chk.yaml")
+	stdout, stderr, code := kmsload(t, "import", "cloudtrail", logs, "-o", out, "--check")
+	if code != 0 || !strings.Contains(stdout, "111122223333/ca-central-1/rsa: agrees") || !strings.Contains(stdout, "AGREES") {
+		t.Errorf("import --check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, _, code := kmsload(t, "calibrate", out, "--quotas", "aws"); code != 0 || !strings.Contains(stdout, "Minutes with throttling") {
+		t.Errorf("calibrate: exit %d\n%s", code, stdout)
+	}
+	if _, stderr, code := kmsload(t, "calibrate", "../../scenarios/quickstart.yaml"); code != 2 || !strings.Contains(stderr, "replays no trace") {
+		t.Errorf("calibrate of a scenario without a trace: exit %d, %s; want 2", code, stderr)
+	}
+}

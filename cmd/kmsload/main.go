@@ -107,7 +107,7 @@ throttling exceeded the error budget); compare: 98 inconclusive,
 	root.AddCommand(newStudyCmd())
 	root.AddCommand(newAgentCmd())
 	root.AddCommand(newSimulateCmd(), newCapacityCmd())
-	root.AddCommand(newImportCmd())
+	root.AddCommand(newImportCmd(), newCalibrateCmd())
 	return root
 }
 
