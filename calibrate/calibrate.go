@@ -129,8 +129,7 @@ func Check(ctx context.Context, s *scenario.Scenario, opts Options) (*Report, er
 }
 
 // recordedAttempts is, per trace workload, the attempts the recording
-// holds each second: the calls KMS served plus the throttled ones (unless
-// the series count them already).
+// holds each second, served or throttled, retries included.
 func recordedAttempts(s *scenario.Scenario) (map[string]*scenario.Series, error) {
 	rec := s.Recording
 	if rec == nil {
@@ -141,13 +140,9 @@ func recordedAttempts(s *scenario.Scenario) (map[string]*scenario.Series, error)
 		if w.Arrival != scenario.ArrivalTrace || w.Series == nil {
 			return nil, fmt.Errorf("%w: workload %s does not replay the trace (arrival %s); calibration needs every workload recorded", ErrNoRecording, w.Name, w.Arrival)
 		}
-		a := &scenario.Series{Name: w.Name, Step: w.Series.Step, Counts: append([]float32(nil), w.Series.Counts...)}
-		if thr := rec.Throttled[w.Name]; thr != nil && !rec.ThrottledReplayed {
-			for i, n := range thr.Counts {
-				if i < len(a.Counts) {
-					a.Counts[i] += n
-				}
-			}
+		a := rec.RecordedAttempts(w.Name)
+		if a == nil {
+			return nil, fmt.Errorf("%w: the trace has no recording of workload %s", ErrNoRecording, w.Name)
 		}
 		out[w.Name] = a
 	}

@@ -62,7 +62,7 @@ var burst = trailgen.Config{Duration: 3 * time.Minute, BurstAt: 70 * time.Second
 // says, both when the import left the throttled calls out and when it
 // replays them.
 func TestCheckAgrees(t *testing.T) {
-	for _, mode := range []string{importer.ThrottledRetried, importer.ThrottledReplay} {
+	for _, mode := range []string{importer.ThrottledEstimate, importer.ThrottledServed, importer.ThrottledReplay} {
 		s := imported(t, burst, importer.Options{Throttled: mode})
 		r, err := calibrate.Check(context.Background(), s, calibrate.Options{})
 		if err != nil {

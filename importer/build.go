@@ -61,8 +61,6 @@ type model struct {
 	keyByARN map[string]*outKey
 	work     []*outWorkload
 	region   string
-	// throttledReplayed: the series count throttled attempts too.
-	throttledReplayed bool
 }
 
 type outKey struct {
@@ -72,11 +70,13 @@ type outKey struct {
 }
 
 type outWorkload struct {
-	name   string
-	g      *group
-	key    *outKey
-	series []float32
-	thr    []float32
+	name     string
+	team     string // the principal, as the scenario writes it
+	g        *group
+	key      *outKey
+	series   []float32 // replayed
+	thr      []float32 // throttled attempts recorded
+	attempts []float32 // every attempt recorded (nil without throttling: the series)
 }
 
 // Build resolves keys, names everything and returns the scenario and its
@@ -86,8 +86,7 @@ func (im *Importer) Build(o BuildOptions) (*Result, error) {
 		return nil, fmt.Errorf("%w: the window holds no KMS call a workload can make (%d KMS events read, %d outside the window)", ErrEmpty, im.sum.Events, im.sum.OutsideWindow)
 	}
 	start, end := im.window()
-	m := &model{accounts: map[string]string{}, keys: map[string]*outKey{}, keyByARN: map[string]*outKey{},
-		throttledReplayed: im.opts.Throttled == ThrottledReplay}
+	m := &model{accounts: map[string]string{}, keys: map[string]*outKey{}, keyByARN: map[string]*outKey{}}
 	groups := im.resolve()
 	m.nameKeys(im, groups)
 	steps := int((end - start + int64(im.opts.Compress) - 1) / int64(im.opts.Compress))
@@ -138,9 +137,20 @@ func (im *Importer) window() (start, end int64) {
 
 // addWorkload turns g into a workload, or records why it is left out.
 func (im *Importer) addWorkload(m *model, g *group, start int64, steps int) {
-	w := &outWorkload{g: g, series: compressed(g.calls, start, steps, im.opts.Compress)}
-	if g.throttled != nil && len(g.throttled) > 0 {
+	served := compressed(g.calls, start, steps, im.opts.Compress)
+	w := &outWorkload{g: g, series: served}
+	if len(g.throttled) > 0 {
 		w.thr = compressed(g.throttled, start, steps, im.opts.Compress)
+		w.attempts = make([]float32, steps)
+		for i := range served {
+			w.attempts[i] = served[i] + w.thr[i]
+		}
+		switch im.opts.Throttled {
+		case ThrottledReplay:
+			w.series = w.attempts
+		case ThrottledEstimate:
+			w.series = estimateRequests(w.attempts, w.thr, im.opts.MaxAttempts, float64(im.opts.Compress))
+		}
 	}
 	if scenario.KeyRequired(g.op) {
 		w.key = m.keyByARN[g.key]
@@ -153,7 +163,7 @@ func (im *Importer) addWorkload(m *model, g *group, start int64, steps int) {
 		}
 	}
 	if sum(w.series) == 0 {
-		im.sum.Dropped = append(im.sum.Dropped, fmt.Sprintf("%s calls of %s in %s: only throttled calls, which are not replayed (--throttled replay replays them)", g.op, g.account, g.region))
+		im.sum.Dropped = append(im.sum.Dropped, fmt.Sprintf("%s calls of %s in %s: only throttled calls, which --throttled served does not replay", g.op, g.account, g.region))
 		return
 	}
 	m.account(g.account)
@@ -203,11 +213,14 @@ func autoScale(work []*outWorkload, steps int) float64 {
 
 // trace is the trace of the workloads.
 func (m *model) trace(start time.Time) *scenario.Trace {
-	t := &scenario.Trace{Step: scenario.TraceStep, Start: start, ThrottledReplayed: m.throttledReplayed}
+	t := &scenario.Trace{Step: scenario.TraceStep, Start: start}
 	for _, w := range m.work {
 		t.Add(w.name, w.series...)
 		if sum(w.thr) > 0 {
 			t.AddThrottled(w.name, w.thr...)
+			if !slices.Equal(w.attempts, w.series) {
+				t.AddAttempts(w.name, w.attempts...)
+			}
 		}
 	}
 	return t

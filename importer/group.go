@@ -23,11 +23,12 @@ type groupKey struct {
 // group is one workload's calls as recorded.
 type group struct {
 	groupKey
-	calls     counts
-	throttled counts
-	total     int64
-	errors    map[string]int64
-	context   map[string]string // the first call's encryption context
+	calls          counts // served, or failed other than by throttling
+	throttled      counts
+	total          int64 // calls
+	totalThrottled int64
+	errors         map[string]int64
+	context        map[string]string // the first call's encryption context
 }
 
 // hourSteps is the length of one chunk of counts.

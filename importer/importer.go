@@ -37,19 +37,31 @@ const (
 // Groupings lists the groupings Options.Group takes.
 var Groupings = []string{GroupPrincipal, GroupService, GroupAccount}
 
-// How throttled calls are replayed (Options.Throttled).
+// What the trace replays (Options.Throttled): a trail holds attempts -
+// the calls KMS served, and the ThrottlingException events of attempts
+// it throttled, retries among them - not the requests callers made.
 const (
-	// ThrottledRetried (the default): a ThrottlingException event is an
-	// attempt the caller retried, not a request of its own, so it is not
-	// replayed: the replaying SDK makes its own retries. It is kept in
-	// the trace's throttled lines for calibration.
-	ThrottledRetried = "retried"
+	// ThrottledEstimate (the default) replays the requests the callers
+	// made, estimated from the attempts: with a share p of a workload's
+	// attempts throttled around a second (five seconds centred on it),
+	// an SDK making up to m attempts (Options.MaxAttempts) turns r
+	// requests into r(1+p+...+p^(m-1)) attempts, so r = attempts(1-p)/
+	// (1-p^m). Without throttling it is the calls as recorded. Replayed
+	// with the SDK's retries, the requests make the attempts again.
+	ThrottledEstimate = "estimate"
+	// ThrottledServed replays the calls KMS served (and failed other than
+	// by throttling): where KMS throttled, less than the callers asked.
+	ThrottledServed = "served"
 	// ThrottledReplay replays every recorded attempt, throttled ones and
 	// retries included, and turns the replaying SDK's retries off
 	// (client: {retry: none}): the replay sends the attempts the trail
-	// recorded, which is what calibration compares.
+	// recorded.
 	ThrottledReplay = "replay"
 )
+
+// DefaultMaxAttempts is the SDK's standard retry mode's: the attempts the
+// estimate assumes callers made when Options.MaxAttempts is 0.
+const DefaultMaxAttempts = 3
 
 // ErrOptions is wrapped by errors for options that cannot be used.
 var ErrOptions = errors.New("importer: invalid options")
@@ -70,8 +82,12 @@ type Options struct {
 	// pseudonyms in every import. nil = a random key, so pseudonyms
 	// cannot be guessed from names and differ between imports.
 	ScrubKey []byte
-	// Throttled is ThrottledRetried ("") or ThrottledReplay.
+	// Throttled is ThrottledEstimate (""), ThrottledServed or
+	// ThrottledReplay.
 	Throttled string
+	// MaxAttempts is the attempts per request the callers' SDK made, for
+	// ThrottledEstimate; 0 = DefaultMaxAttempts.
+	MaxAttempts int
 }
 
 // Importer accumulates events into workloads. It is not safe for
@@ -98,13 +114,18 @@ func New(opts Options) (*Importer, error) {
 		return nil, fmt.Errorf("%w: unknown grouping %q (want principal, service or account)", ErrOptions, opts.Group)
 	case opts.Compress < 0:
 		return nil, fmt.Errorf("%w: compress %d is below 1", ErrOptions, opts.Compress)
-	case opts.Throttled != "" && opts.Throttled != ThrottledRetried && opts.Throttled != ThrottledReplay:
-		return nil, fmt.Errorf("%w: unknown throttled mode %q (want retried or replay)", ErrOptions, opts.Throttled)
+	case opts.Throttled != "" && opts.Throttled != ThrottledEstimate && opts.Throttled != ThrottledServed && opts.Throttled != ThrottledReplay:
+		return nil, fmt.Errorf("%w: unknown throttled mode %q (want estimate, served or replay)", ErrOptions, opts.Throttled)
+	case opts.MaxAttempts < 0:
+		return nil, fmt.Errorf("%w: max attempts %d is below 1", ErrOptions, opts.MaxAttempts)
 	case !opts.From.IsZero() && !opts.To.IsZero() && !opts.From.Before(opts.To):
 		return nil, fmt.Errorf("%w: the window's start %s is not before its end %s", ErrOptions, opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
 	}
 	opts.Compress = max(opts.Compress, 1)
-	opts.Throttled = cmpOr(opts.Throttled, ThrottledRetried)
+	opts.Throttled = cmpOr(opts.Throttled, ThrottledEstimate)
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
 	key := opts.ScrubKey
 	if key == nil {
 		key = make([]byte, 32)
@@ -164,9 +185,8 @@ func (im *Importer) Add(e trail.Event) error {
 	if e.Throttled() {
 		im.sum.Throttled++
 		g.throttled.add(sec)
-		if im.opts.Throttled == ThrottledRetried {
-			return nil
-		}
+		g.totalThrottled++
+		return nil
 	}
 	g.calls.add(sec)
 	g.total++

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,12 @@ func generate(t *testing.T, c trailgen.Config) (string, trailgen.Result) {
 // importDir imports the trail under dir.
 func importDir(t *testing.T, dir string, opts importer.Options) (*importer.Result, trail.Summary) {
 	t.Helper()
+	return importScaled(t, dir, opts, 0)
+}
+
+// importScaled is importDir at scale (0 = automatic).
+func importScaled(t *testing.T, dir string, opts importer.Options, scale float64) (*importer.Result, trail.Summary) {
+	t.Helper()
 	im, err := importer.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func importDir(t *testing.T, dir string, opts importer.Options) (*importer.Resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := im.Build(importer.BuildOptions{Name: "imported", TraceFile: "imported.trace", Source: dir})
+	res, err := im.Build(importer.BuildOptions{Name: "imported", TraceFile: "imported.trace", Source: dir, Scale: scale})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func byOp(t *testing.T, res *importer.Result, part string) importer.Workload {
 // scenario written loads with its trace.
 func TestImportTrail(t *testing.T) {
 	dir, gen := generate(t, genConfig)
-	res, sum := importDir(t, dir, importer.Options{KeepIdentities: true})
+	res, sum := importDir(t, dir, importer.Options{KeepIdentities: true, Throttled: importer.ThrottledServed})
 	if sum.SkippedCount != 0 || sum.Other == 0 {
 		t.Errorf("read %+v; want no bad record and the S3 events counted as other services'", sum)
 	}
@@ -74,6 +81,7 @@ func TestImportTrail(t *testing.T) {
 		"payments-encrypt": "acct-6666-role-payments-encrypt-a1b2c3d4",
 		"payments-decrypt": "acct-6666-role-payments-decrypt-a1b2c3d4",
 		"signer":           "acct-3333-role-signer-sign-5f6e7d8c",
+		"license-check":    "acct-3333-role-license-check-verify-5f6e7d8c",
 		"reporting":        "acct-6666-role-reporting-decrypt-1234abcd",
 		"admin-describe":   "acct-3333-role-platform-admin-describe-key-1234abcd",
 	}
@@ -86,8 +94,8 @@ func TestImportTrail(t *testing.T) {
 	if len(res.Workloads) != len(want) {
 		t.Errorf("%d workloads; want %d: %v", len(res.Workloads), len(want), res.Workloads)
 	}
-	if gen.Throttled["signer"] == 0 || res.Summary.Throttled != gen.Throttled["signer"] {
-		t.Errorf("throttled %d; want the signer's %d (and some)", res.Summary.Throttled, gen.Throttled["signer"])
+	if thr := gen.Throttled["signer"] + gen.Throttled["license-check"]; gen.Throttled["license-check"] == 0 || res.Summary.Throttled != thr {
+		t.Errorf("throttled %d; want the signer's and its neighbour's, %d", res.Summary.Throttled, thr)
 	}
 	payments := gen.Calls["payments-encrypt"] + gen.Calls["payments-decrypt"] + gen.Calls["reporting"]
 	if res.Summary.Duplicates != payments {
@@ -101,6 +109,24 @@ func TestImportTrail(t *testing.T) {
 	}
 	s := load(t, res)
 	checkScenario(t, s)
+}
+
+// TestEstimateRequests: where KMS throttled, the requests estimated from
+// the attempts come within 3% of the requests the callers made; where it
+// did not, they are the calls as recorded.
+func TestEstimateRequests(t *testing.T) {
+	dir, gen := generate(t, genConfig)
+	res, _ := importDir(t, dir, importer.Options{KeepIdentities: true})
+	for actor, name := range map[string]string{"signer": "signer-sign", "license-check": "license-check-verify", "orders-api": "orders-api-decrypt"} {
+		w := byOp(t, res, name)
+		want := float64(gen.Requests[actor])
+		if math.Abs(w.Requests-want) > 0.03*want || gen.Throttled[actor] == 0 && w.Requests != want {
+			t.Errorf("%s: %g requests estimated; the callers made %g (%d attempts, %d throttled)", actor, w.Requests, want, gen.Calls[actor], gen.Throttled[actor])
+		}
+	}
+	if a := res.Trace.Attempts[byOp(t, res, "signer-sign").Name]; a == nil || a.Total() != float64(gen.Calls["signer"]) {
+		t.Errorf("the trace's attempts of the signer %v; want its %d recorded attempts", a, gen.Calls["signer"])
+	}
 }
 
 // load writes res's files into a directory and loads the scenario.

@@ -137,7 +137,7 @@ func (im *Importer) resolve() []*group {
 		mergeInto(merged, g)
 	}
 	for _, g := range pending {
-		im.sum.UnresolvedKey += g.total
+		im.sum.UnresolvedKey += g.total + g.totalThrottled
 		g.key = im.likelyKey(merged, g)
 		mergeInto(merged, g)
 	}
@@ -177,6 +177,7 @@ func mergeInto(m map[groupKey]*group, g *group) {
 	o.calls.merge(g.calls)
 	o.throttled.merge(g.throttled)
 	o.total += g.total
+	o.totalThrottled += g.totalThrottled
 	for c, n := range g.errors {
 		o.errors[c] += n
 	}

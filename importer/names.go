@@ -99,7 +99,8 @@ func (m *model) nameWorkloads(im *Importer) {
 		g := w.g
 		parts := []string{m.account(g.account)}
 		if g.principal != "" {
-			parts = append(parts, im.scrub.principal(g.account, g.principal))
+			w.team = im.scrub.principal(g.account, g.principal)
+			parts = append(parts, w.team)
 		}
 		parts = append(parts, kebab(g.op))
 		if g.pairSpec != "" {

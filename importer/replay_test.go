@@ -13,10 +13,7 @@ import (
 // workload's recorded requests, second by second.
 func TestReplayCounts(t *testing.T) {
 	dir, _ := generate(t, genConfig)
-	res, _ := importDir(t, dir, importer.Options{})
-	if res.Scale != 1 {
-		t.Fatalf("scale %g; want 1 for a trail this small", res.Scale)
-	}
+	res, _ := importScaled(t, dir, importer.Options{}, 1)
 	s := load(t, res)
 	sm, err := sim.New(sim.Options{Scenario: s, Start: time.Unix(1_800_000_000, 0)})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // session names, principal and access key ids, source IPs, encryption
 // context keys and values.
 var identities = []string{
-	"orders-api", "ingest", "payments", "signer", "reporting", "platform-admin",
+	"orders-api", "ingest", "payments", "signer", "license-check", "reporting", "platform-admin",
 	"AROAEXAMPLE", "ASIAEXAMPLE", "assumed-role", "10.0.", "Department",
 	"ingest-bucket", "object-", "arn:aws:sts", "arn:aws:iam", "upload",
 }

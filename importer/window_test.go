@@ -14,12 +14,12 @@ import (
 // compressing puts n seconds' calls into one step.
 func TestWindowCompress(t *testing.T) {
 	dir, _ := generate(t, genConfig)
-	whole, _ := importDir(t, dir, importer.Options{ScrubKey: []byte("k")})
+	whole, _ := importDir(t, dir, importer.Options{ScrubKey: []byte("k"), Throttled: importer.ThrottledServed})
 	from := genConfig.Start
 	if from.IsZero() {
 		from = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	}
-	res, _ := importDir(t, dir, importer.Options{ScrubKey: []byte("k"), From: from.Add(30 * time.Second), To: from.Add(90 * time.Second), Compress: 10})
+	res, _ := importDir(t, dir, importer.Options{ScrubKey: []byte("k"), Throttled: importer.ThrottledServed, From: from.Add(30 * time.Second), To: from.Add(90 * time.Second), Compress: 10})
 	if d := res.Trace.Duration(); d != 6*time.Second {
 		t.Fatalf("trace of %v; want 6 steps of 10 recorded seconds", d)
 	}

@@ -20,8 +20,11 @@ func (m *model) write(im *Importer, o BuildOptions, res *Result) []byte {
 	fmt.Fprintf(&b, "description: %s\n", quote(fmt.Sprintf("Traffic recorded from %s to %s, replayed from its trace.",
 		res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339))))
 	fmt.Fprintf(&b, "region: %s\nscale: %g\nduration: %s\ntrace: %s\n", m.region, res.Scale, res.Trace.Duration(), quote(o.TraceFile))
-	if im.opts.Throttled == ThrottledReplay {
+	switch {
+	case im.opts.Throttled == ThrottledReplay:
 		b.WriteString("client: {retry: none} # the trace holds the recorded retries\n")
+	case im.opts.Throttled == ThrottledEstimate && im.opts.MaxAttempts != DefaultMaxAttempts:
+		fmt.Fprintf(&b, "client: {max_attempts: %d} # as the recorded callers' SDKs\n", im.opts.MaxAttempts)
 	}
 	b.WriteString("accounts:\n")
 	for _, id := range m.sortedIDs() {
@@ -52,10 +55,13 @@ func (m *model) header(b *bytes.Buffer, im *Importer, o BuildOptions, res *Resul
 		fmt.Fprintf(b, "# Time is compressed %dx: each replayed second holds %d recorded seconds, so rates\n# are %d times the recorded ones.\n", im.opts.Compress, im.opts.Compress, im.opts.Compress)
 	}
 	switch {
+	case s.Throttled == 0:
 	case im.opts.Throttled == ThrottledReplay:
 		fmt.Fprintf(b, "# Every recorded attempt is replayed, the %d throttled ones and the retries\n# included, so the SDK's own retries are off: the replay sends what was recorded.\n", s.Throttled)
-	case s.Throttled > 0:
-		fmt.Fprintf(b, "# %d throttled calls (ThrottlingException) are taken as attempts the SDK retried\n# and not replayed; the trace keeps them for calibration. Where KMS throttled,\n# the replay's demand is what KMS served, not what the callers asked for.\n", s.Throttled)
+	case im.opts.Throttled == ThrottledServed:
+		fmt.Fprintf(b, "# The %d throttled calls (ThrottlingException) are not replayed: where KMS\n# throttled, the replay's demand is what KMS served, not what the callers asked.\n", s.Throttled)
+	default:
+		fmt.Fprintf(b, "# Where KMS throttled (%d ThrottlingException events), the requests are\n# estimated from the attempts, as callers whose SDK made up to %d attempts;\n# the SDK's retries make the attempts again. The trace keeps the recorded\n# attempts and throttles for calibration.\n", s.Throttled, im.opts.MaxAttempts)
 	}
 	if res.Scale != 1 {
 		fmt.Fprintf(b, "# scale %g replays the traffic at that share of its size against quotas scaled alike.\n", res.Scale)
@@ -96,6 +102,9 @@ func (m *model) writeWorkload(b *bytes.Buffer, w *outWorkload, total, peak float
 	fmt.Fprintf(b, "    region: %s\n    operation: %s\n    arrival: trace\n", g.region, g.op)
 	if g.pairSpec != "" {
 		fmt.Fprintf(b, "    key_pair_spec: %s\n", g.pairSpec)
+	}
+	if w.team != "" {
+		fmt.Fprintf(b, "    team: %s\n", quote(w.team))
 	}
 	if g.via != "" && viaOK(g.via) {
 		fmt.Fprintf(b, "    via: %s\n", g.via)

@@ -176,6 +176,7 @@ func ComputeCoupling(isolated map[string]Workload, combined []Workload) []Coupli
 		if iso.GoodputPerS > 0 {
 			cp.Coupling = 1 - c.GoodputPerS/iso.GoodputPerS
 		}
+		cp.WorstMinute, cp.WorstMinuteStartS = worstMinute(iso.Series, c.Series)
 		for _, o := range combined {
 			if o.Name == c.Name {
 				continue
@@ -192,6 +193,28 @@ func ComputeCoupling(isolated map[string]Workload, combined []Workload) []Coupli
 		out = append(out, cp)
 	}
 	return out
+}
+
+// worstMinute is the largest coupling of a whole minute, 1 - goodput
+// together / goodput alone in it, and the minute's start (seconds); 0, 0
+// for windows of less than two whole minutes.
+func worstMinute(alone, together []Second) (float64, int) {
+	minutes := min(len(alone), len(together)) / 60
+	if minutes < 2 {
+		return 0, 0
+	}
+	worst, at := 0.0, 0
+	for m := range minutes {
+		var a, t int64
+		for i := m * 60; i < (m+1)*60; i++ {
+			a += alone[i].OK + alone[i].CacheHits
+			t += together[i].OK + together[i].CacheHits
+		}
+		if a > 0 && 1-float64(t)/float64(a) > worst {
+			worst, at = 1-float64(t)/float64(a), m*60
+		}
+	}
+	return worst, at
 }
 
 // BlastRadius returns, in the order of ws, the workloads whose requests

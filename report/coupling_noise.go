@@ -13,6 +13,16 @@ import (
 // measured 9%.
 const CouplingMinSeconds = 5
 
+// pairedBlock is the length, in seconds, of the blocks whose mean
+// goodput differences the paired noise estimate compares, and
+// pairedMinBlocks the fewest blocks it needs: retries and backoff carry
+// a throttle's effect over a few seconds, so single seconds are not
+// independent samples, blocks of five nearly are.
+const (
+	pairedBlock     = 5
+	pairedMinBlocks = 4
+)
+
 // CouplingMaxNoise is the widest 95% noise band (in share points) a
 // coupling may have and still be told from no coupling at the verdicts'
 // 5% (VerdictMinCoupling).
@@ -23,7 +33,13 @@ const CouplingMaxNoise = VerdictMinCoupling
 // window, alone (Isolated) and together (Workloads): with means m and
 // standard deviations s over n seconds, the ratio's standard error is
 // (m_t/m_a)·sqrt(s_t²/(n·m_t²) + s_a²/(n·m_a²)), and Noise is 1.96 times
-// it. A coupling is inconclusive when the window has fewer than
+// it. When the two windows had the same arrivals second by second (the
+// same arrival schedule replayed twice: a trace, constant or phased
+// rates, a seeded Poisson process), the arrivals' own variation is in
+// both and is no noise: the estimate is then paired, from the difference
+// together - alone in blocks of five seconds (batch means), and Noise is
+// 1.96 times the standard error of the mean difference over m_a. A
+// coupling is inconclusive when the window has fewer than
 // CouplingMinSeconds whole seconds or its Noise exceeds CouplingMaxNoise.
 func (r *Results) AssessCoupling() {
 	whole := wholeSeconds(r.DurationS)
@@ -42,6 +58,13 @@ func (r *Results) AssessCoupling() {
 		mt, st, okT := goodputStats(together[c.Workload], whole)
 		if !okA || !okT || ma <= 0 {
 			c.Inconclusive = "no per-second goodput to estimate the noise from"
+			continue
+		}
+		if noise, ok := pairedNoise(r.Isolated[c.Workload], together[c.Workload], whole, ma); ok {
+			c.Noise = noise
+			if c.Noise > CouplingMaxNoise {
+				c.Inconclusive = fmt.Sprintf("goodput differs too much from block to block between the runs: ±%.1f points in %d s", 100*c.Noise, whole)
+			}
 			continue
 		}
 		n := float64(whole)
@@ -76,4 +99,43 @@ func goodputStats(w Workload, whole int) (mean, sd float64, ok bool) {
 	mean = sum / n
 	v := (sq - n*mean*mean) / (n - 1)
 	return mean, math.Sqrt(max(v, 0)), true
+}
+
+// arrivals counts a second's arrivals by intended time: sent, dropped or
+// served from the data-key cache.
+func arrivals(s Second) int64 { return s.Sent + s.Dropped + s.CacheHits }
+
+// pairedNoise is the paired noise estimate of a's and t's coupling when
+// both windows had the same arrivals in each of the first whole seconds
+// and those seconds make at least pairedMinBlocks blocks; ok false
+// otherwise.
+func pairedNoise(a, t Workload, whole int, meanAlone float64) (float64, bool) {
+	blocks := whole / pairedBlock
+	if blocks < pairedMinBlocks || len(a.Series) < whole || len(t.Series) < whole {
+		return 0, false
+	}
+	var sent int64
+	for i := range whole {
+		if arrivals(a.Series[i]) != arrivals(t.Series[i]) {
+			return 0, false
+		}
+		sent += arrivals(a.Series[i])
+	}
+	if sent == 0 {
+		return 0, false
+	}
+	var sum, sq float64
+	for b := range blocks {
+		var d float64
+		for i := b * pairedBlock; i < (b+1)*pairedBlock; i++ {
+			d += float64(t.Series[i].OK+t.Series[i].CacheHits) - float64(a.Series[i].OK+a.Series[i].CacheHits)
+		}
+		d /= pairedBlock
+		sum += d
+		sq += d * d
+	}
+	n := float64(blocks)
+	mean := sum / n
+	sd := math.Sqrt(max((sq-n*mean*mean)/(n-1), 0))
+	return 1.96 * sd / math.Sqrt(n) / meanAlone, true
 }

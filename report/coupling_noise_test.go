@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -59,6 +60,54 @@ func TestAssessCoupling(t *testing.T) {
 			v := strings.Join(strings.Fields(strings.Join(report.VerdictParagraphs(r), " ")), " ")
 			if !strings.Contains(v, "INCONCLUSIVE coupling: the goodput lost by w") {
 				t.Errorf("verdict does not call the coupling inconclusive:\n%s", v)
+			}
+		})
+	}
+}
+
+// TestAssessCouplingPaired: when both windows sent the same requests
+// second by second, the arrivals' own swings are no noise: a replay whose
+// rate swings from second to second is conclusive, coupled or not; a
+// together window whose losses swing from block to block is not.
+func TestAssessCouplingPaired(t *testing.T) {
+	swing := func(n int, f func(i int) int64) []report.Second {
+		out := make([]report.Second, n)
+		for i := range out {
+			out[i] = report.Second{T: i, Sent: 50 + 40*int64(i%3), OK: f(i)}
+		}
+		return out
+	}
+	sent := func(i int) int64 { return 50 + 40*int64(i%3) }
+	tests := []struct {
+		name         string
+		tgthr        func(i int) int64
+		inconclusive bool
+		coupling     float64
+	}{
+		{"uncoupled", sent, false, 0},
+		{"10% lost", func(i int) int64 { return sent(i) * 9 / 10 }, false, 0.1},
+		{"losses in some blocks only", func(i int) int64 {
+			if (i/5)%2 == 0 {
+				return 0
+			}
+			return sent(i)
+		}, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			alone := report.Workload{Name: "w", Series: swing(40, sent)}
+			together := report.Workload{Name: "w", Series: swing(40, tt.tgthr)}
+			alone.SetRates(40)
+			together.SetRates(40)
+			r := &report.Results{DurationS: 40, Workloads: []report.Workload{together}, Isolated: map[string]report.Workload{"w": alone}}
+			r.Coupling = report.ComputeCoupling(r.Isolated, r.Workloads)
+			r.AssessCoupling()
+			c := r.Coupling[0]
+			if (c.Inconclusive != "") != tt.inconclusive {
+				t.Errorf("coupling %+v; want inconclusive %t", c, tt.inconclusive)
+			}
+			if !tt.inconclusive && (c.Noise > 0.02 || math.Abs(c.Coupling-tt.coupling) > 0.01) {
+				t.Errorf("coupling %+v; want %g with little noise", c, tt.coupling)
 			}
 		})
 	}

@@ -299,6 +299,12 @@ type Coupling struct {
 	// it can: windows shorter than CouplingMinSeconds, or a noise band
 	// wider than CouplingMaxNoise.
 	Inconclusive string `json:"inconclusive,omitempty"`
+	// WorstMinute is the coupling of the whole minute of the window in
+	// which the workload lost the largest share of its goodput alone,
+	// from WorstMinuteStartS; set for windows of two minutes or more, where
+	// a burst can hide in the whole window's average.
+	WorstMinute       float64 `json:"worst_minute_coupling,omitempty"`
+	WorstMinuteStartS int     `json:"worst_minute_start_s,omitempty"`
 	// SharesBucketWith lists workloads charged to the same bucket.
 	SharesBucketWith []string `json:"shares_bucket_with"`
 	// SharesKeyWith lists workloads using the same key.

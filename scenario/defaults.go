@@ -183,3 +183,8 @@ func canonicalRetry(mode string) string {
 	}
 	return mode
 }
+
+// Complete fills the defaults that depend on other values (key_ref,
+// Region, usage) that s leaves empty, as Parse does: for a scenario built
+// or changed in code, before Validate and a run.
+func (s *Scenario) Complete() { fillDerived(s) }

@@ -28,6 +28,7 @@ import (
 //	series orders-api 0*120 5 7 7 3*2
 //	series orders-api 4 4 0*3595
 //	throttled orders-api 0*120 0 2 0*3
+//	attempts orders-api 0*120 5 9 7 3*2
 //
 // A count is a number not below zero; N*R is the count N repeated R
 // times. A series may continue over several lines, each adding its counts
@@ -35,8 +36,9 @@ import (
 // when the first step was recorded (informational). A throttled line
 // gives the ThrottlingException events a recording held for a series,
 // which it does not replay: calibration compares them with a
-// simulation's. A line throttled-replayed says that the series count the
-// throttled calls too.
+// simulation's, out of the attempts an attempts line gives (every
+// recorded attempt, served or throttled, retries included) when they
+// differ from the series.
 type Trace struct {
 	// Start is when the first step was recorded (zero when unknown).
 	Start time.Time
@@ -48,9 +50,10 @@ type Trace struct {
 	// Throttled holds, by series name, the throttled calls the recording
 	// saw (ThrottlingException events), when it says.
 	Throttled map[string]*Series
-	// ThrottledReplayed says that the series count the throttled calls
-	// too (every recorded attempt is replayed), not only the others.
-	ThrottledReplayed bool
+	// Attempts holds, by series name, every attempt the recording saw
+	// (served or throttled, retries included), when it differs from the
+	// series replayed.
+	Attempts map[string]*Series
 }
 
 // Series is one workload's recorded request counts, one per step.
@@ -118,6 +121,23 @@ func (t *Trace) AddThrottled(name string, counts ...float32) {
 		t.Throttled = map[string]*Series{}
 	}
 	t.Throttled[name] = addCounts(t.Throttled[name], name, t.Step, counts)
+}
+
+// AddAttempts appends recorded attempts to series name's.
+func (t *Trace) AddAttempts(name string, counts ...float32) {
+	if t.Attempts == nil {
+		t.Attempts = map[string]*Series{}
+	}
+	t.Attempts[name] = addCounts(t.Attempts[name], name, t.Step, counts)
+}
+
+// RecordedAttempts is every attempt the recording saw for series name:
+// its attempts line, else the series itself.
+func (t *Trace) RecordedAttempts(name string) *Series {
+	if a := t.Attempts[name]; a != nil {
+		return a
+	}
+	return t.Series[name]
 }
 
 func addCounts(s *Series, name string, step time.Duration, counts []float32) *Series {
@@ -210,18 +230,16 @@ func (r *traceReader) parseLine(line string) error {
 			return r.errorf(7, "start: want an RFC 3339 time such as 2026-11-30T09:00:00Z: %v", err)
 		}
 		r.t.Start = t.UTC()
-	case "throttled-replayed":
-		r.t.ThrottledReplayed = true
-	case "series", "throttled":
-		return r.series(line, word == "throttled")
+	case "series", "throttled", "attempts":
+		return r.series(line, word)
 	default:
-		return r.errorf(1, "unknown line %q (want step, start, series, throttled or throttled-replayed)", clip(word))
+		return r.errorf(1, "unknown line %q (want step, start, series, throttled or attempts)", clip(word))
 	}
 	return nil
 }
 
 // series parses the counts of one series line.
-func (r *traceReader) series(line string, throttled bool) error {
+func (r *traceReader) series(line, kind string) error {
 	toks := tokens(line)
 	word := toks[0].s
 	// A series may have no counts, but it has a name.
@@ -245,9 +263,12 @@ func (r *traceReader) series(line string, throttled bool) error {
 			counts = append(counts, c)
 		}
 	}
-	if throttled {
+	switch kind {
+	case "throttled":
 		r.t.AddThrottled(name, counts...)
-	} else {
+	case "attempts":
+		r.t.AddAttempts(name, counts...)
+	default:
 		r.t.Add(name, counts...)
 	}
 	return nil
@@ -306,14 +327,14 @@ func (t *Trace) WriteTo(w io.Writer) (int64, error) {
 	if !t.Start.IsZero() {
 		fmt.Fprintf(cw, "start %s\n", t.Start.UTC().Format(time.RFC3339))
 	}
-	if t.ThrottledReplayed {
-		fmt.Fprintln(cw, "throttled-replayed")
-	}
 	for _, name := range t.Names {
 		writeSeries(cw, "series", name, t.Series[name].Counts)
 	}
 	for _, name := range slices.Sorted(maps.Keys(t.Throttled)) {
 		writeSeries(cw, "throttled", name, t.Throttled[name].Counts)
+	}
+	for _, name := range slices.Sorted(maps.Keys(t.Attempts)) {
+		writeSeries(cw, "attempts", name, t.Attempts[name].Counts)
 	}
 	if cw.err == nil {
 		cw.err = bw.Flush()

@@ -23,7 +23,7 @@ func TestTraceRoundTrip(t *testing.T) {
 	tr.Add("orders-api", 0, 0, 0, 5, 7, 7, 2.5)
 	tr.Add("s3-ingest", long...)
 	tr.AddThrottled("orders-api", 0, 0, 0, 0, 2)
-	tr.ThrottledReplayed = true
+	tr.AddAttempts("orders-api", 0, 0, 0, 5, 9, 7, 2.5)
 	var buf bytes.Buffer
 	if _, err := tr.WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestLoadTraceErrors(t *testing.T) {
 func FuzzReadTrace(f *testing.F) {
 	f.Add("kmsload-trace 1\nstep 1s\nstart 2026-11-30T09:00:00Z\nseries a 0*3 5 7*2 2.5\nseries b 1\n")
 	f.Add("kmsload-trace 1\nseries a 1e3 0*2\n")
-	f.Add("kmsload-trace 1\nseries a 1\nthrottled a 0 1\nthrottled b 2\n")
+	f.Add("kmsload-trace 1\nseries a 1\nthrottled a 0 1\nthrottled b 2\nattempts a 1 1\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		tr, err := scenario.ReadTrace("f.trace", strings.NewReader(text))
 		if err != nil {

@@ -574,7 +574,7 @@ func (v *validator) arrival(path string, w Workload) {
 // traceArrival checks a workload replaying a trace: the scenario names a
 // trace file holding a series of the workload's name that sends.
 func (v *validator) traceArrival(path string, w Workload) {
-	if v.given(join(path, "rate")) {
+	if w.Rate != 0 {
 		v.errorf(join(path, "rate"), "not used with arrival: trace; the trace gives the rate")
 	}
 	if len(w.Phases) > 0 {

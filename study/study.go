@@ -82,7 +82,11 @@ type Workload struct {
 	// Coupling = 1 - goodput together / goodput alone (when HasCoupling).
 	HasCoupling    bool
 	Coupling       float64
-	ThrottledShare float64
+	// WorstMinute is the coupling of the workload's worst whole minute,
+	// from WorstMinuteStartS (windows of two minutes or more).
+	WorstMinute       float64
+	WorstMinuteStartS int
+	ThrottledShare    float64
 	P99Ms          float64
 	GoodputPerS    float64
 	TargetPerS     float64
@@ -184,6 +188,7 @@ func Summarize(r Run) Layout {
 		}
 		if c, ok := coupling[w.Name]; ok {
 			row.HasCoupling, row.Coupling = true, c.Coupling
+			row.WorstMinute, row.WorstMinuteStartS = c.WorstMinute, c.WorstMinuteStartS
 			row.AloneThrottledShare, row.AloneP99Ms = c.IsolatedThrottledShare, c.IsolatedP99Ms
 			l.HasCoupling = true
 			if c.Inconclusive != "" && l.Inconclusive == "" {
@@ -282,6 +287,11 @@ func verdict(l Layout) []string {
 			line += " on the same key " + keys[0]
 		}
 		out = append(out, line+".")
+	case l.HasCoupling && l.Inconclusive == "" && burstiest(l).WorstMinute >= CoupledAbove:
+		w := burstiest(l)
+		others, _ := bucketPeers(l, w)
+		out = append(out, fmt.Sprintf("Throughput is coupled in bursts: %s lost %.0f%% of its goodput in its worst minute (from %s) when the others ran, %.1f%% over the whole window; it shares bucket %s with %s.",
+			w.Name, 100*w.WorstMinute, minuteAt(w.WorstMinuteStartS), 100*math.Max(w.Coupling, 0), w.Bucket, orNone(others)))
 	case l.HasCoupling && l.Inconclusive != "":
 		out = append(out, fmt.Sprintf("Coupling is INCONCLUSIVE: no workload lost more than %.1f%% of its goodput when the others ran, but that cannot be told from noise (%s); run longer windows before concluding.",
 			100*math.Max(l.MaxCoupling, 0), l.Inconclusive))
@@ -337,6 +347,20 @@ func verdict(l Layout) []string {
 	}
 	return out
 }
+
+// burstiest is the workload with the largest worst-minute coupling.
+func burstiest(l Layout) Workload {
+	var best Workload
+	for _, w := range l.Workloads {
+		if w.HasCoupling && w.WorstMinute > best.WorstMinute {
+			best = w
+		}
+	}
+	return best
+}
+
+// minuteAt formats a minute's start offset, e.g. "+5m".
+func minuteAt(s int) string { return fmt.Sprintf("+%dm", s/60) }
 
 // planning states what the layout's numbers mean for capacity planning,
 // at real size.

@@ -64,13 +64,17 @@ What is replayed:
     calls (CreateGrant, ListAliases, ...) are counted and left out;
   - a call logged in two accounts (cross-account: the caller's and the key
     owner's trails, one sharedEventID) once;
-  - ThrottlingException events are taken as attempts the caller's SDK
-    retried, not as requests of their own; the trace keeps them, per
-    workload and second, for calibration. Where KMS throttled, the replay's
-    demand is then what KMS served, not what the callers asked for.
-    --throttled replay replays every recorded attempt instead, throttled
-    ones and retries included, with the SDK's own retries off: the replay
-    sends exactly what the trail recorded.
+  - where KMS throttled, the trail holds attempts (the calls served and
+    the ThrottlingException events, retries among them), not the requests
+    callers made. By default (--throttled estimate) the requests are
+    estimated: with a share p of a workload's attempts throttled around a
+    second, an SDK making up to m attempts (--max-attempts, 3) turns r
+    requests into r(1+p+...+p^(m-1)) attempts, so r = attempts(1-p)/(1-p^m);
+    replayed with the SDK's retries, they make the attempts again.
+    --throttled served replays only what KMS served (less than the callers
+    asked where it throttled); --throttled replay replays every recorded
+    attempt with the SDK's retries off. The trace keeps the recorded
+    attempts and throttles, per workload and second, for calibration.
 Within each second the replay spreads a second's calls over equal slots,
 each at a seeded random point of its slot (see arrival: trace).
 
@@ -118,7 +122,8 @@ against the throttling the trail recorded (see kmsload calibrate).`,
 	fl.IntVar(&f.opts.Compress, "compress", 1, "put N recorded seconds into each replayed second (rates rise N times)")
 	fl.BoolVar(&f.opts.KeepIdentities, "keep-identities", false, "write principals and encryption contexts as recorded (do not share the files)")
 	fl.StringVar(&f.scrubKey, "scrub-key", "", "key of the pseudonyms, so that they are the same in every import (default: $KMSLOAD_SCRUB_KEY, else random)")
-	fl.StringVar(&f.opts.Throttled, "throttled", importer.ThrottledRetried, "throttled calls: retried (attempts the SDK retried: not replayed) or replay (replay every recorded attempt, retries included, with the SDK's retries off)")
+	fl.StringVar(&f.opts.Throttled, "throttled", importer.ThrottledEstimate, "where KMS throttled, replay: estimate (the callers' requests, estimated from the attempts), served (only the calls KMS served) or replay (every recorded attempt, with the SDK's retries off)")
+	fl.IntVar(&f.opts.MaxAttempts, "max-attempts", importer.DefaultMaxAttempts, "attempts per request of the recorded callers' SDKs, for --throttled estimate (the SDK's standard mode makes 3)")
 	fl.Float64Var(&f.scale, "scale", 0, "scenario scale (default: 1, or the power of ten that keeps the combined busiest second under 2,000/s)")
 	fl.BoolVar(&f.force, "force", false, "overwrite existing scenario and trace files")
 	fl.BoolVar(&f.check, "check", false, "then calibrate: put the throttling the trail recorded beside the model's (as kmsload calibrate; its exit codes)")

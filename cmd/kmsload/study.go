@@ -18,7 +18,10 @@ import (
 	"github.com/kmsload/kmsload/emulator"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
+	"github.com/kmsload/kmsload/quota"
+	"github.com/kmsload/kmsload/sim"
 	"github.com/kmsload/kmsload/study"
+	"github.com/kmsload/kmsload/whatif"
 )
 
 type studyFlags struct {
@@ -31,6 +34,8 @@ type studyFlags struct {
 	vary     []string
 	slo      string
 	http     string // --http-client
+	whatIf   []string
+	simulate bool
 }
 
 func newStudyCmd() *cobra.Command {
@@ -60,10 +65,22 @@ attempts, failed requests, retry-quota exhaustions (QuotaExceededError),
 p99/p999, and the extra load retries put on the quota bucket (attempts /
 requests - 1); with --slo, the best variant that meets it. A variant's
 settings apply to every workload; --vary flags replace the file's
-variants.`,
+variants.
+
+With --what-if FILE (repeatable) study compares one scenario with its
+re-layouts by each transform file - keys moved to another account, a key
+split per workload, team or caller, workloads moved to another account or
+Region, data-key caching added - on the same traffic: rates, or the
+recorded traffic of a scenario kmsload import wrote. For windows of two
+minutes or more the verdict also looks at each workload's worst minute,
+where a burst's coupling shows that the whole window's average hides.
+--simulate studies every layout in virtual time (kmsload simulate's
+model) instead of on the embedded emulator: minutes of recorded traffic
+in seconds.`,
 		Example: `  kmsload study scenarios/single-env-key.yaml scenarios/per-service-keys.yaml scenarios/per-account-keys.yaml
   kmsload study scenarios/*.yaml --duration 4s --markdown > layouts.md
-  kmsload study --vary client.retry=standard,adaptive,none --vary client.max_attempts=3,10 --slo "p99<50ms,throttled_requests<0.1%" app.yaml`,
+  kmsload study --vary client.retry=standard,adaptive,none --vary client.max_attempts=3,10 --slo "p99<50ms,throttled_requests<0.1%" app.yaml
+  kmsload study prod.yaml --what-if central-keys.yaml --what-if split-per-team.yaml --simulate`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr(fmt.Errorf("study needs at least one scenario file\nusage: %s", cmd.UseLine()))
@@ -84,6 +101,8 @@ variants.`,
 	fl.StringArrayVar(&f.vary, "vary", nil, "client setting and values to try, one run per combination, e.g. client.retry=standard,adaptive,none (repeatable)")
 	fl.StringVar(&f.slo, "slo", "", `with --vary: objective for the best variant, e.g. "p99<50ms,throttled_requests<0.1%"`)
 	fl.StringVar(&f.http, "http-client", "", httpClientHelp)
+	fl.StringArrayVar(&f.whatIf, "what-if", nil, "transform file that re-lays out the one scenario (move keys, split a key, move workloads, add data-key caching); the study compares the scenario with each (repeatable)")
+	fl.BoolVar(&f.simulate, "simulate", false, "simulate each layout in virtual time (kmsload simulate's model) instead of running it on the embedded emulator: minutes of recorded traffic in seconds")
 	return cmd
 }
 
@@ -105,6 +124,10 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 		}
 		scs = append(scs, s)
 	}
+	scs, err := withWhatIfs(scs, f.whatIf)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(f.vary) > 0 || f.slo != "" || (len(scs) == 1 && len(scs[0].Variants) > 0) {
@@ -117,6 +140,9 @@ func runStudy(cmd *cobra.Command, paths []string, f studyFlags) error {
 	for _, s := range scs {
 		if !f.quiet {
 			fmt.Fprintf(os.Stderr, "kmsload study: %s (%d workloads, each alone, then together)\n", s.File, len(s.Workloads))
+		}
+		if !f.quiet && !f.simulate && s.Recording != nil && s.Duration > 2*time.Minute {
+			fmt.Fprintf(os.Stderr, "kmsload study: %s replays %s of recorded traffic per run; --simulate studies it in virtual time\n", s.File, s.Duration)
 		}
 		run, err := studyRun(ctx, s, f, nil)
 		if err != nil {
@@ -145,6 +171,9 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 	qcfg, quotasOn, err := quotaConfig(s, rf, scale)
 	if err != nil {
 		return study.Run{}, usageErr(err)
+	}
+	if f.simulate {
+		return studySim(ctx, s, f, v, scale, qcfg, quotasOn)
 	}
 	srv, err := emulator.New(emulator.Options{})
 	if err != nil {
@@ -180,16 +209,60 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 	if err != nil {
 		return study.Run{}, err
 	}
-	run := study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}
-	if v != nil { // a variant: the combined run only, no cost
-		return run, nil
+	return studyCost(study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}, f, v, scale), nil
+}
+
+// studyCost adds the layout's predicted monthly cost to run (not for a
+// variant: the combined run only, no cost).
+func studyCost(run study.Run, f studyFlags, v *study.Variant, scale float64) study.Run {
+	if v != nil {
+		return run
 	}
-	if p, err := predict(s, rf, scale); err == nil {
+	if p, err := predict(run.Scenario, windowFlags{}, scale); err == nil {
 		run.MonthlyCostUSD = p.Cost.TotalUSD
 	} else if !f.quiet {
 		fmt.Fprintln(os.Stderr, "kmsload study: plan:", err)
 	}
-	return run, nil
+	return run
+}
+
+// studySim is studyRun in virtual time: the simulator, isolated runs
+// included.
+func studySim(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.Variant, scale float64, qcfg quota.Config, quotasOn bool) (study.Run, error) {
+	sm, err := sim.New(sim.Options{Scenario: s, Scale: scale, Quota: qcfg, QuotasOff: !quotasOn,
+		Isolate: v == nil, Client: variantClient(v)})
+	if err != nil {
+		return study.Run{}, usageErr(err)
+	}
+	out, err := sm.Run(ctx)
+	if err != nil {
+		return study.Run{}, err
+	}
+	return studyCost(study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}, f, v, scale), nil
+}
+
+// withWhatIfs adds to the one scenario of scs its re-layouts by each
+// transform file.
+func withWhatIfs(scs []*scenario.Scenario, files []string) ([]*scenario.Scenario, error) {
+	if len(files) == 0 {
+		return scs, nil
+	}
+	if len(scs) != 1 {
+		return nil, usageErr(fmt.Errorf("--what-if re-lays out one scenario; got %d scenario files", len(scs)))
+	}
+	for _, file := range files {
+		t, err := whatif.LoadFile(file)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		s, err := whatif.Apply(scs[0], t)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("%s: %w", file, err))
+		}
+		s.File = file
+		scs = append(scs, s)
+	}
+	return scs, nil
 }
 
 // withDuration returns s shortened (or lengthened) to d, with every event

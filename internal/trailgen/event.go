@@ -106,7 +106,7 @@ func (g *gen) params(b []byte, a actor) []byte {
 		b = append(b, `{"keyId":"alias/ingest-data","keySpec":"AES_256","encryptionContext":{"aws:s3:arn":"arn:aws:s3:::ingest-bucket/object-`...)
 		b = strconv.AppendUint(b, g.rng.Uint64()%1000, 10)
 		return append(b, `"}}`...)
-	case "Sign":
+	case "Sign", "Verify":
 		return append(b, `{"keyId":"alias/code-signing","messageType":"DIGEST","signingAlgorithm":"RSASSA_PSS_SHA_256"}`...)
 	case "DescribeKey":
 		return append(b, `{"keyId":"alias/orders"}`...)

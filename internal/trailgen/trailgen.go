@@ -19,7 +19,9 @@
 //     with one sharedEventID;
 //   - signer, a role of 111122223333, signs with an RSA_2048 key at 50/s,
 //     and at BurstAt for BurstFor at BurstRate (default 1,600/s): more
-//     than the account's RSA quota of 1,000/s, so KMS throttles;
+//     than the account's RSA quota of 1,000/s, so KMS throttles - it and
+//     license-check, a role of the same account that verifies signatures
+//     with that key (150/s): the noisy neighbour;
 //   - reporting, a role of 444455556666 that may not use the orders key:
 //     1 Decrypt per second, AccessDeniedException;
 //   - a little key management: DescribeKey, CreateGrant, ListAliases.
@@ -35,7 +37,6 @@ package trailgen
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"time"
 )
 
@@ -108,6 +109,8 @@ type Result struct {
 	Calls map[string]int64
 	// Throttled counts the throttled attempts by actor.
 	Throttled map[string]int64
+	// Requests counts the requests by actor: first attempts.
+	Requests map[string]int64
 	// ThrottledBySecond counts throttled attempts per second from Start,
 	// for every actor.
 	ThrottledBySecond []int64
@@ -128,6 +131,7 @@ var actors = []actor{
 	{name: "payments-encrypt", account: AccountPayments, role: "payments", op: "Encrypt", key: CentralKey, rate: 30},
 	{name: "payments-decrypt", account: AccountPayments, role: "payments", op: "Decrypt", key: CentralKey, rate: 40},
 	{name: "signer", account: AccountApps, role: "signer", op: "Sign", key: SigningKey, rate: 50, burst: true},
+	{name: "license-check", account: AccountApps, role: "license-check", op: "Verify", key: SigningKey, rate: 150},
 	{name: "reporting", account: AccountPayments, role: "reporting", op: "Decrypt", key: OrdersKey, rate: 1, errorCode: "AccessDeniedException"},
 	{name: "admin-describe", account: AccountApps, role: "platform-admin", op: "DescribeKey", key: OrdersKey, rate: 0.2},
 	{name: "admin-grant", account: AccountApps, role: "platform-admin", op: "CreateGrant", key: DataKey, rate: 0.05},
@@ -177,24 +181,19 @@ func arrivals(c Config, rng *rand.Rand, s int) []attempt {
 	return out
 }
 
-// throttle splits second s's attempts (in time order) into those KMS
-// serves and those it throttles: per account and class, the first
-// quota attempts of the second pass.
-func throttle(atts []attempt) (throttled []bool) {
-	sort.Slice(atts, func(i, j int) bool { return atts[i].at < atts[j].at })
-	used := map[[2]string]int{}
-	throttled = make([]bool, len(atts))
-	for i, at := range atts {
-		a := actors[at.actor]
-		cl := a.class()
-		if cl == "" {
-			continue
-		}
-		k := [2]string{a.account, cl}
-		used[k]++
-		throttled[i] = used[k] > quotaOf(cl)
+// admit counts attempt at against its bucket's quota for the second
+// (used: attempts per account and class so far) and reports whether KMS
+// throttles it: per account and class, the first quota attempts of the
+// second pass.
+func admit(used map[[2]string]int, at attempt) (throttled bool) {
+	a := actors[at.actor]
+	cl := a.class()
+	if cl == "" {
+		return false
 	}
-	return throttled
+	k := [2]string{a.account, cl}
+	used[k]++
+	return used[k] > quotaOf(cl)
 }
 
 // backoff is the SDK's standard full-jitter backoff before attempt n+1:

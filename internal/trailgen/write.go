@@ -2,6 +2,7 @@ package trailgen
 
 import (
 	"bufio"
+	"container/heap"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -19,27 +20,36 @@ const fileSpan = 5 * time.Minute
 func Generate(dir string, c Config) (Result, error) {
 	c = c.withDefaults()
 	g := &gen{dir: dir, c: c, rng: rand.New(rand.NewPCG(c.Seed, c.Seed^0x5eed)), files: map[string]*file{},
-		res: Result{Calls: map[string]int64{}, Throttled: map[string]int64{}}}
+		res: Result{Calls: map[string]int64{}, Throttled: map[string]int64{}, Requests: map[string]int64{}}}
 	secs := int(c.Duration / time.Second)
 	g.res.ThrottledBySecond = make([]int64, secs)
 	retries := map[int][]attempt{} // second -> retries due in it
 	for s := range secs {
-		atts := append(arrivals(c, g.rng, s), retries[s]...)
+		q := &queue{}
+		for _, at := range append(arrivals(c, g.rng, s), retries[s]...) {
+			heap.Push(q, at)
+		}
 		delete(retries, s)
-		throttled := throttle(atts)
-		for i, at := range atts {
-			if err := g.log(at, throttled[i]); err != nil {
+		used := map[[2]string]int{}
+		for q.Len() > 0 {
+			at := heap.Pop(q).(attempt)
+			throttled := admit(used, at)
+			if err := g.log(at, throttled); err != nil {
 				return g.res, err
 			}
-			if !throttled[i] {
+			if !throttled {
 				continue
 			}
 			g.res.ThrottledBySecond[s]++
-			if at.n < maxAttempts {
-				next := attempt{at: at.at + backoff(g.rng, at.n), actor: at.actor, n: at.n + 1}
-				if ns := int(next.at / time.Second); ns < secs {
-					retries[ns] = append(retries[ns], next)
-				}
+			if at.n >= maxAttempts {
+				continue
+			}
+			next := attempt{at: at.at + backoff(g.rng, at.n), actor: at.actor, n: at.n + 1}
+			switch ns := int(next.at / time.Second); {
+			case ns == s:
+				heap.Push(q, next) // a retry within the second
+			case ns < secs:
+				retries[ns] = append(retries[ns], next)
 			}
 		}
 		if err := g.closeBefore(time.Duration(s) * time.Second); err != nil {
@@ -75,6 +85,9 @@ type file struct {
 func (g *gen) log(at attempt, throttled bool) error {
 	a := actors[at.actor]
 	g.res.Calls[a.name]++
+	if at.n == 1 {
+		g.res.Requests[a.name]++
+	}
 	if throttled {
 		g.res.Throttled[a.name]++
 	}
@@ -182,4 +195,18 @@ func (g *gen) uuid() string {
 		}
 	}
 	return string(b)
+}
+
+// queue orders a second's attempts by time.
+type queue []attempt
+
+func (q queue) Len() int           { return len(q) }
+func (q queue) Less(i, j int) bool { return q[i].at < q[j].at }
+func (q queue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)        { *q = append(*q, x.(attempt)) }
+func (q *queue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
