@@ -80,16 +80,16 @@ type Workload struct {
 	Key    string
 	Bucket string
 	// Coupling = 1 - goodput together / goodput alone (when HasCoupling).
-	HasCoupling    bool
-	Coupling       float64
+	HasCoupling bool
+	Coupling    float64
 	// WorstMinute is the coupling of the workload's worst whole minute,
 	// from WorstMinuteStartS (windows of two minutes or more).
 	WorstMinute       float64
 	WorstMinuteStartS int
 	ThrottledShare    float64
-	P99Ms          float64
-	GoodputPerS    float64
-	TargetPerS     float64
+	P99Ms             float64
+	GoodputPerS       float64
+	TargetPerS        float64
 	// AloneThrottledShare and AloneP99Ms are from the workload's run
 	// alone (when HasCoupling).
 	AloneThrottledShare float64

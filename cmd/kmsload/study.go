@@ -16,9 +16,9 @@ import (
 
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/emulator"
+	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/report"
 	"github.com/kmsload/kmsload/scenario"
-	"github.com/kmsload/kmsload/quota"
 	"github.com/kmsload/kmsload/sim"
 	"github.com/kmsload/kmsload/study"
 	"github.com/kmsload/kmsload/whatif"

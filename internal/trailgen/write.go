@@ -2,8 +2,8 @@ package trailgen
 
 import (
 	"bufio"
-	"container/heap"
 	"compress/gzip"
+	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
