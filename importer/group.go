@@ -29,6 +29,7 @@ type group struct {
 	totalThrottled int64
 	errors         map[string]int64
 	context        map[string]string // the first call's encryption context
+	usage          bool              // from usage metrics, which name no key
 }
 
 // hourSteps is the length of one chunk of counts.
@@ -39,14 +40,17 @@ const hourSteps = 3600
 // that have calls.
 type counts map[int64]*[hourSteps]uint32
 
-func (c counts) add(sec int64) {
+func (c counts) add(sec int64) { c.addN(sec, 1) }
+
+// addN adds n calls in second sec.
+func (c counts) addN(sec int64, n uint32) {
 	h := floorDiv(sec, hourSteps)
 	chunk := c[h]
 	if chunk == nil {
 		chunk = new([hourSteps]uint32)
 		c[h] = chunk
 	}
-	chunk[sec-h*hourSteps]++
+	chunk[sec-h*hourSteps] += n
 }
 
 // at is the count of second sec.

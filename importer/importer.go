@@ -102,6 +102,7 @@ type Importer struct {
 	sum    Summary
 	first  int64 // first and last second seen in the window
 	last   int64
+	usage  bool // usage metrics were read: no principals, no keys
 }
 
 // New checks opts and returns an Importer.

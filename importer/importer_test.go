@@ -19,7 +19,7 @@ import (
 var genConfig = trailgen.Config{Duration: 2 * time.Minute, BurstAt: 60 * time.Second, BurstFor: 10 * time.Second, Seed: 3}
 
 // generate writes the trail of c into a new directory.
-func generate(t *testing.T, c trailgen.Config) (string, trailgen.Result) {
+func generate(t testing.TB, c trailgen.Config) (string, trailgen.Result) {
 	t.Helper()
 	dir := t.TempDir()
 	res, err := trailgen.Generate(dir, c)

@@ -137,7 +137,9 @@ func (im *Importer) resolve() []*group {
 		mergeInto(merged, g)
 	}
 	for _, g := range pending {
-		im.sum.UnresolvedKey += g.total + g.totalThrottled
+		if !g.usage {
+			im.sum.UnresolvedKey += g.total + g.totalThrottled
+		}
 		g.key = im.likelyKey(merged, g)
 		mergeInto(merged, g)
 	}

@@ -73,14 +73,22 @@ func keyName(id string, taken map[string]bool) string {
 }
 
 // standIn is the key of a caller's calls whose key no record named: a
-// symmetric key of the caller's account in the calls' Region, one per
-// account and Region.
+// key of the caller's account in the calls' Region that can serve the
+// operation (symmetric; RSA_2048 for Sign and Verify, HMAC_256 for MACs),
+// one per account, Region and kind.
 func (m *model) standIn(g *group) *outKey {
-	name := safeName(fmt.Sprintf("key-unknown-%s-%s", m.account(g.account), g.region))
+	spec, usage, kind := scenario.SpecSymmetricDefault, scenario.UsageEncryptDecrypt, ""
+	switch g.op {
+	case scenario.OpSign, scenario.OpVerify:
+		spec, usage, kind = "RSA_2048", scenario.UsageSignVerify, "-rsa"
+	case scenario.OpGenerateMac, scenario.OpVerifyMac:
+		spec, usage, kind = "HMAC_256", scenario.UsageGenerateVerifyMac, "-hmac"
+	}
+	name := safeName(fmt.Sprintf("key-unknown-%s-%s%s", m.account(g.account), g.region, kind))
 	if k := m.keys[name]; k != nil {
 		return k
 	}
-	k := &outKey{name: name, account: m.account(g.account), region: g.region, spec: scenario.SpecSymmetricDefault, usage: scenario.UsageEncryptDecrypt}
+	k := &outKey{name: name, account: m.account(g.account), region: g.region, spec: spec, usage: usage}
 	m.keys[name] = k
 	return k
 }

@@ -45,7 +45,11 @@ func (m *model) write(im *Importer, o BuildOptions, res *Result) []byte {
 func (m *model) header(b *bytes.Buffer, im *Importer, o BuildOptions, res *Result) {
 	s := im.sum
 	fmt.Fprintf(b, "# Imported by kmsload import from %s: %d KMS calls replayable in the window\n", o.Source, s.InWindow)
-	fmt.Fprintf(b, "# %s to %s, grouped by %s.\n", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339), im.opts.Group)
+	group := "grouped by " + im.opts.Group
+	if im.usage {
+		group = "one workload per account, Region and operation (usage metrics name no caller or key)"
+	}
+	fmt.Fprintf(b, "# %s to %s, %s.\n", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339), group)
 	if im.opts.KeepIdentities {
 		b.WriteString("# Identities are as recorded (--keep-identities): do not share this file.\n")
 	} else {
@@ -82,7 +86,7 @@ func (m *model) writeKey(b *bytes.Buffer, k *outKey) {
 	if k.arn != "" {
 		fmt.Fprintf(b, "    arn: %s\n", quote(k.arn))
 	} else {
-		b.WriteString("    # a stand-in: the records of these calls named no key that could be told\n")
+		b.WriteString("    # a stand-in: the calls' records (or usage metrics) named no key that could be told\n")
 	}
 }
 

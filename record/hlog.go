@@ -207,9 +207,15 @@ const (
 func (e *histEncoder) encode(h *hdr.Histogram) ([]byte, int64) {
 	snap := h.Export()
 	counts := snap.Counts
-	limit := len(counts)
-	for limit > 0 && counts[limit-1] == 0 {
-		limit--
+	// The last count that is not zero: found from the front, where the
+	// counts of latencies are, by summing up to the total, instead of
+	// over the tens of thousands of empty counts at the back.
+	limit, left := 0, h.TotalCount()
+	for i := 0; i < len(counts) && left > 0; i++ {
+		if counts[i] != 0 {
+			left -= counts[i]
+			limit = i + 1
+		}
 	}
 	var maxV int64
 	if limit > 0 {

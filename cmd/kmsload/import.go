@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kmsload/kmsload/importer"
 	"github.com/kmsload/kmsload/trail"
@@ -25,7 +26,7 @@ accounts, Regions and keys the traffic used. Simulate or run the scenario
 to see how the layout holds the traffic; study it with variants to try
 another layout on the same traffic.`,
 	}
-	cmd.AddCommand(newImportCloudTrailCmd())
+	cmd.AddCommand(newImportCloudTrailCmd(), newImportCloudWatchCmd())
 	return cmd
 }
 
@@ -101,18 +102,15 @@ against the throttling the trail recorded (see kmsload calibrate).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f); err != nil || !f.check {
-				return err
-			}
-			s, err := loadScenario(f.out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout())
-			return runCalibrate(cmd.Context(), cmd.OutOrStdout(), s, f.cal)
+			return importThenCheck(cmd, &trailSource{paths: args}, f)
 		},
 	}
-	fl := cmd.Flags()
+	f.addFlags(cmd.Flags())
+	return cmd
+}
+
+// addFlags registers the flags every import takes.
+func (f *importFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringVarP(&f.out, "out", "o", "imported.yaml", "scenario file to write")
 	fl.StringVar(&f.trace, "trace", "", "trace file to write, relative to the scenario (default: the scenario's name with .trace; .gz gzips it)")
 	fl.StringVar(&f.name, "name", "", "scenario name (default: the file's base name)")
@@ -128,11 +126,22 @@ against the throttling the trail recorded (see kmsload calibrate).`,
 	fl.BoolVar(&f.force, "force", false, "overwrite existing scenario and trace files")
 	fl.BoolVar(&f.check, "check", false, "then calibrate: put the throttling the trail recorded beside the model's (as kmsload calibrate; its exit codes)")
 	f.cal.add(fl)
-	return cmd
 }
 
-// runImport reads the trail and writes the scenario and its trace.
-func runImport(stdout, stderr io.Writer, paths []string, f importFlags) error {
+// importSource is what an import reads: a trail, or usage metrics.
+type importSource interface {
+	// read gives the importer every call, calling tick per event.
+	read(im *importer.Importer, tick func()) error
+	// describe says what was read, for the scenario's header.
+	describe() string
+	// rows are the summary's lines about the input (tab-separated), and
+	// skipped the input left out, listed.
+	rows() []string
+	skipped() []string
+}
+
+// runImport reads src and writes the scenario and its trace.
+func runImport(stdout, stderr io.Writer, src importSource, f importFlags) error {
 	if err := f.complete(); err != nil {
 		return usageErr(err)
 	}
@@ -149,13 +158,12 @@ func runImport(stdout, stderr io.Writer, paths []string, f importFlags) error {
 		}
 	}
 	prog := &importProgress{w: stderr, start: time.Now(), next: time.Now().Add(5 * time.Second)}
-	sum, err := readTrail(paths, func(e trail.Event) error { prog.tick(); return im.Add(e) })
-	if err != nil {
+	if err := src.read(im, prog.tick); err != nil {
 		return err
 	}
-	res, err := im.Build(importer.BuildOptions{Name: f.name, TraceFile: f.trace, Scale: f.scale, Source: source(paths, sum)})
+	res, err := im.Build(importer.BuildOptions{Name: f.name, TraceFile: f.trace, Scale: f.scale, Source: src.describe()})
 	if errors.Is(err, importer.ErrEmpty) {
-		printReadSummary(stdout, sum, im.Summary(), time.Since(prog.start))
+		printReadSummary(stdout, src, im.Summary(), time.Since(prog.start))
 		return &exitError{code: exitRuntime, err: err}
 	} else if err != nil {
 		return err
@@ -163,10 +171,63 @@ func runImport(stdout, stderr io.Writer, paths []string, f importFlags) error {
 	if err := writeImport(f.out, tracePath, res); err != nil {
 		return err
 	}
-	printImport(stdout, sum, res, time.Since(prog.start))
+	printImport(stdout, src, res, time.Since(prog.start))
 	fmt.Fprintf(stdout, "\nwrote %s and %s (%d workloads over %s); next: kmsload simulate %s\n",
 		f.out, tracePath, len(res.Workloads), res.Trace.Duration(), f.out)
 	return nil
+}
+
+// trailSource is CloudTrail log files.
+type trailSource struct {
+	paths []string
+	sum   trail.Summary
+}
+
+func (t *trailSource) read(im *importer.Importer, tick func()) error {
+	var err error
+	t.sum, err = readTrail(t.paths, func(e trail.Event) error { tick(); return im.Add(e) })
+	return err
+}
+
+func (t *trailSource) describe() string { return source(t.paths, t.sum) }
+
+func (t *trailSource) rows() []string {
+	s := t.sum
+	bad := ""
+	if s.SkippedCount > 0 {
+		bad = " (each left out; the first are listed below)"
+	}
+	return []string{
+		fmt.Sprintf("read\t%d files, %s records", s.Files, thousands(float64(s.Records))),
+		fmt.Sprintf("KMS events\t%s", thousands(float64(s.KMS))),
+		fmt.Sprintf("other services\t%s (not KMS: left out)", thousands(float64(s.Other))),
+		fmt.Sprintf("bad records\t%s%s", thousands(float64(s.SkippedCount)), bad),
+	}
+}
+
+func (t *trailSource) skipped() []string {
+	var out []string
+	for _, k := range t.sum.Skipped {
+		out = append(out, k.String())
+	}
+	if n := t.sum.SkippedCount - int64(len(t.sum.Skipped)); n > 0 {
+		out = append(out, fmt.Sprintf("... and %s more", thousands(float64(n))))
+	}
+	return out
+}
+
+// importThenCheck imports src and, with --check, calibrates the scenario
+// written.
+func importThenCheck(cmd *cobra.Command, src importSource, f importFlags) error {
+	if err := runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), src, f); err != nil || !f.check {
+		return err
+	}
+	s, err := loadScenario(f.out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout())
+	return runCalibrate(cmd.Context(), cmd.OutOrStdout(), s, f.cal)
 }
 
 // complete fills the defaults that depend on other flags and parses the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kmsload/kmsload/importer"
 	"github.com/kmsload/kmsload/internal/textout"
-	"github.com/kmsload/kmsload/trail"
 )
 
 var thousands = textout.Thousands
@@ -43,15 +42,14 @@ func writeTraceFile(path string, res *importer.Result) error {
 }
 
 // printReadSummary says what was read, skipped and left out, and why.
-func printReadSummary(w io.Writer, s trail.Summary, is importer.Summary, took time.Duration) {
+func printReadSummary(w io.Writer, src importSource, is importer.Summary, took time.Duration) {
 	out := &textout.Writer{W: w}
-	rate := float64(s.Records) / max(took.Seconds(), 1e-9)
-	out.Printf("kmsload import: %d files, %s records in %.1f s (%s records/s)\n", s.Files, thousands(float64(s.Records)), took.Seconds(), thousands(rate))
-	rows := []string{
-		fmt.Sprintf("KMS events\t%s", thousands(float64(s.KMS))),
-		fmt.Sprintf("other services\t%s (not KMS: left out)", thousands(float64(s.Other))),
-		fmt.Sprintf("bad records\t%s%s", thousands(float64(s.SkippedCount)), listedSkips(s)),
+	out.Printf("kmsload import: %s KMS calls in %.1f s", thousands(float64(is.Events)), took.Seconds())
+	if took > time.Second {
+		out.Printf(" (%s/s)", thousands(float64(is.Events)/took.Seconds()))
 	}
+	out.Printf("\n")
+	rows := src.rows()
 	if is.OutsideWindow > 0 {
 		rows = append(rows, fmt.Sprintf("outside window\t%s", thousands(float64(is.OutsideWindow))))
 	}
@@ -75,24 +73,18 @@ func printReadSummary(w io.Writer, s trail.Summary, is importer.Summary, took ti
 		rows = append(rows, "left out\t"+d)
 	}
 	out.Aligned("  ", rows)
-	for _, k := range s.Skipped[:min(len(s.Skipped), 10)] {
+	skipped := src.skipped()
+	for _, k := range skipped[:min(len(skipped), 10)] {
 		out.Printf("    %s\n", k)
 	}
-	if n := s.SkippedCount - int64(min(len(s.Skipped), 10)); n > 0 {
-		out.Printf("    ... and %s more\n", thousands(float64(n)))
+	if len(skipped) > 10 {
+		out.Printf("    ... %d more lines\n", len(skipped)-10)
 	}
-}
-
-func listedSkips(s trail.Summary) string {
-	if s.SkippedCount == 0 {
-		return ""
-	}
-	return " (each left out; the first are listed below)"
 }
 
 // printImport prints the read summary and the workloads written.
-func printImport(w io.Writer, s trail.Summary, res *importer.Result, took time.Duration) {
-	printReadSummary(w, s, res.Summary, took)
+func printImport(w io.Writer, src importSource, res *importer.Result, took time.Duration) {
+	printReadSummary(w, src, res.Summary, took)
 	out := &textout.Writer{W: w}
 	out.Printf("  window          %s to %s (%s)\n", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339), res.End.Sub(res.Start))
 	if res.Summary.Throttled > 0 {

@@ -109,3 +109,21 @@ func TestStudyWhatIf(t *testing.T) {
 		t.Errorf("the what-if's verdict:\n%s\nwant no coupling, the signer in the new account's RSA bucket", after)
 	}
 }
+
+// TestImportCloudWatch: usage metrics become a scenario that validates;
+// the account and Region are required.
+func TestImportCloudWatch(t *testing.T) {
+	dir := t.TempDir()
+	usage := filepath.Join(dir, "usage.json")
+	os.WriteFile(usage, []byte(`{"MetricDataResults": [{"Id": "d", "Label": "Decrypt", "Timestamps": ["2026-11-30T09:00:00Z"], "Values": [600], "StatusCode": "Complete"}]}`), 0o644)
+	out := filepath.Join(dir, "cw.yaml")
+	if stdout, stderr, code := kmsload(t, "import", "cloudwatch", usage+"=111122223333/eu-west-1", "-o", out); code != 0 || !strings.Contains(stdout, "1 files, 1 metric results, 1 data points") {
+		t.Fatalf("import cloudwatch: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, _, code := kmsload(t, "validate", out); code != 0 {
+		t.Errorf("validate: exit %d: %s", code, stdout)
+	}
+	if _, stderr, code := kmsload(t, "import", "cloudwatch", usage, "-o", filepath.Join(dir, "x.yaml")); code != 2 || !strings.Contains(stderr, "12-digit account id") {
+		t.Errorf("no account: exit %d, %s; want 2", code, stderr)
+	}
+}
