@@ -10,7 +10,6 @@ import (
 	"github.com/kmsload/kmsload/driver"
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
-	"github.com/kmsload/kmsload/scenario"
 	"github.com/kmsload/kmsload/traffic"
 )
 
@@ -400,7 +399,7 @@ func (l *agentLoop) takePlan(m *Message) {
 // Run's loop when provisioning is done and waits there for the start time.
 func (a *Agent) runPlan(ctx context.Context, r *agentRun, events chan<- any) (*report.Output, error) {
 	p := r.plan
-	sc, err := scenario.Parse(p.ScenarioFile, p.Scenario)
+	sc, err := p.ParseScenario()
 	if err != nil {
 		return nil, err
 	}

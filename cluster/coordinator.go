@@ -11,7 +11,6 @@ import (
 
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
-	"github.com/kmsload/kmsload/scenario"
 )
 
 // Coordinator defaults.
@@ -200,7 +199,7 @@ type coordRun struct {
 func (c *Coordinator) newRun(id string, b *bus, plan Plan) (*coordRun, error) {
 	r := &coordRun{c: c, id: id, b: b, tracks: map[string]*agentTrack{}, windows: 1}
 	if plan.Isolate {
-		sc, err := scenario.Parse(plan.ScenarioFile, plan.Scenario)
+		sc, err := plan.ParseScenario()
 		if err != nil {
 			return nil, fmt.Errorf("cluster: %w", err)
 		}

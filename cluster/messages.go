@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmsload/kmsload/record"
 	"github.com/kmsload/kmsload/report"
+	"github.com/kmsload/kmsload/scenario"
 )
 
 // Kind names a message type.
@@ -88,15 +89,18 @@ type Pong struct {
 // Plan tells the agents what to run. Agents[i] sends share i of
 // len(Agents) of every workload (traffic.Share).
 type Plan struct {
-	Agents       []string      `json:"agents"`
-	ScenarioFile string        `json:"scenario_file"`
-	Scenario     []byte        `json:"scenario"` // the scenario file's bytes
-	Duration     time.Duration `json:"duration,omitempty"`
-	Scale        float64       `json:"scale,omitempty"`
-	Seed         int64         `json:"seed,omitempty"`
-	JitterSeed   int64         `json:"jitter_seed,omitempty"` // driver.Options.JitterSeed
-	Retry        string        `json:"retry,omitempty"`
-	DrainTimeout time.Duration `json:"drain_timeout,omitempty"`
+	Agents       []string `json:"agents"`
+	ScenarioFile string   `json:"scenario_file"`
+	Scenario     []byte   `json:"scenario"` // the scenario file's bytes
+	// Files are the files the scenario names (its trace), by the name it
+	// gives them, so that agents need no copy of their own.
+	Files        map[string][]byte `json:"files,omitempty"`
+	Duration     time.Duration     `json:"duration,omitempty"`
+	Scale        float64           `json:"scale,omitempty"`
+	Seed         int64             `json:"seed,omitempty"`
+	JitterSeed   int64             `json:"jitter_seed,omitempty"` // driver.Options.JitterSeed
+	Retry        string            `json:"retry,omitempty"`
+	DrainTimeout time.Duration     `json:"drain_timeout,omitempty"`
 	// Isolate measures each workload alone, then all together, as
 	// `kmsload run --isolate` does: one measured window per workload in
 	// the scenario's order, then the combined window, each started at
@@ -199,4 +203,12 @@ func Decode(b []byte) (*Message, error) {
 		return nil, fmt.Errorf("cluster: decode message: %w", ErrNoKind)
 	}
 	return &m, nil
+}
+
+// ParseScenario parses the plan's scenario with the files it carries.
+func (p Plan) ParseScenario() (*scenario.Scenario, error) {
+	if len(p.Files) == 0 {
+		return scenario.Parse(p.ScenarioFile, p.Scenario)
+	}
+	return scenario.ParseFiles(p.ScenarioFile, p.Scenario, p.Files)
 }

@@ -153,13 +153,17 @@ func runCluster(cmd *cobra.Command, path string, s *scenario.Scenario, f runFlag
 	if f.quiet {
 		logf = func(string, ...any) {}
 	}
+	files, err := scenarioFiles(path, s)
+	if err != nil {
+		return err
+	}
 	c, err := cluster.NewCoordinator(cluster.CoordinatorOptions{Conn: f.cluster.conn(), Agents: f.agents, Logf: logf})
 	if err != nil {
 		return usageErr(err)
 	}
 	res, err := c.Run(ctx, cluster.Spec{
 		Plan: cluster.Plan{
-			ScenarioFile: filepath.Base(path), Scenario: data, Duration: dur, Scale: scale, Seed: seed, JitterSeed: f.jitterSeed,
+			ScenarioFile: filepath.Base(path), Scenario: data, Files: files, Duration: dur, Scale: scale, Seed: seed, JitterSeed: f.jitterSeed,
 			Retry: f.retry, DrainTimeout: f.drainTimeout, Isolate: f.isolate,
 			Target: cluster.Target{Kind: f.target, Endpoint: endpoint, Quotas: f.quotas, QuotaAlgorithm: f.algorithm, Latency: f.latency},
 		},
@@ -196,4 +200,21 @@ func lostNote(a report.ClusterAgent) string {
 		return ""
 	}
 	return fmt.Sprintf("  LOST (seconds %d-%d missing)", a.MissingFromS, a.MissingToS)
+}
+
+// scenarioFiles reads the files scenario s (at path) names, for agents:
+// its trace.
+func scenarioFiles(path string, s *scenario.Scenario) (map[string][]byte, error) {
+	if s.Trace == "" {
+		return nil, nil
+	}
+	name := s.Trace
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(filepath.Dir(path), name)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: trace: %w", path, err)
+	}
+	return map[string][]byte{s.Trace: b}, nil
 }
