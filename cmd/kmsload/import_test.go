@@ -127,3 +127,39 @@ func TestImportCloudWatch(t *testing.T) {
 		t.Errorf("no account: exit %d, %s; want 2", code, stderr)
 	}
 }
+
+// TestRunTrace: kmsload run replays a trace on the embedded emulator:
+// every workload sends its recorded requests, second by second.
+func TestRunTrace(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "replay.trace"), []byte("kmsload-trace 1\nseries enc 20 0 35 10 5 40\nseries dec 7 7 30 1 0 12\nseries sig 3 0*2 9 2 4\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "replay.yaml"), []byte(`name: replay
+accounts: {a: "111111111111"}
+keys:
+  k: {account: a}
+  r: {account: a, spec: RSA_2048, usage: SIGN_VERIFY}
+trace: replay.trace
+workloads:
+  enc: {caller: a, key: k, operation: Encrypt, arrival: trace}
+  dec: {caller: a, key: k, operation: Decrypt, arrival: trace}
+  sig: {caller: a, key: r, operation: Verify, arrival: trace}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	if stdout, stderr, code := kmsload(t, "run", filepath.Join(dir, "replay.yaml"), "--out", out, "-q"); code != 0 {
+		t.Fatalf("run exit %d\n%s%s", code, stdout, stderr)
+	}
+	res := readResults(t, out)
+	want := map[string][]int64{"enc": {20, 0, 35, 10, 5, 40}, "dec": {7, 7, 30, 1, 0, 12}, "sig": {3, 0, 0, 9, 2, 4}}
+	for _, w := range res.Workloads {
+		var total int64
+		for i, n := range want[w.Name] {
+			total += n
+			if i < len(w.Series) && w.Series[i].Sent+w.Series[i].Dropped != n {
+				t.Errorf("%s second %d: %d sent; want %d", w.Name, i, w.Series[i].Sent, n)
+			}
+		}
+		if w.Requests+w.Dropped != total || w.OK != total {
+			t.Errorf("%s: %d requests, %d ok; want %d", w.Name, w.Requests, w.OK, total)
+		}
+	}
+}
