@@ -10,6 +10,7 @@ package calibrate
 
 import (
 	"context"
+	"math"
 	"errors"
 	"fmt"
 	"time"
@@ -38,6 +39,10 @@ type Minute struct {
 
 // ErrorPts is the model's error in points (simulated - recorded).
 func (m Minute) ErrorPts() float64 { return 100 * (m.Simulated - m.Recorded) }
+
+// Points formats an error in points with its sign, to one decimal, "+0.0"
+// for what rounds to nothing.
+func Points(v float64) string { return fmt.Sprintf("%+.1f", math.Round(v*10)/10+0) }
 
 // Bucket is one quota bucket's check.
 type Bucket struct {

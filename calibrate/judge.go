@@ -117,8 +117,8 @@ func (b Bucket) statement(tol float64) string {
 	case b.Low == 0 && b.High == 0 && b.MaxErrorPts == 0:
 		return fmt.Sprintf("agrees: the same share in every minute; recorded and model %.1f%% of attempts throttled", 100*b.Recorded)
 	case b.Low == 0 && b.High == 0:
-		return fmt.Sprintf("agrees: within %.0f points in every minute (largest error %+.1f points at %s); recorded %.1f%%, model %.1f%% of attempts throttled",
-			tol, b.MaxErrorPts, at, 100*b.Recorded, 100*b.Simulated)
+		return fmt.Sprintf("agrees: within %.0f points in every minute (largest error %s points at %s); recorded %.1f%%, model %.1f%% of attempts throttled",
+			tol, Points(b.MaxErrorPts), at, 100*b.Recorded, 100*b.Simulated)
 	case b.Low >= b.High:
 		return fmt.Sprintf("disagrees in %d of %d minutes: the model throttles less than AWS did, by up to %.1f points (%s). AWS's quota for this bucket may be below the model's %s/s, or traffic the trail does not hold (another Region's trail, calls not logged) shared it",
 			b.Low+b.High, n, -b.MaxErrorPts, at, perS(b.QuotaPerS))

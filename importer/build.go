@@ -50,7 +50,10 @@ type Result struct {
 	// Start and End bound the window replayed; Scale is the scenario's.
 	Start, End time.Time
 	Scale      float64
-	Summary    Summary
+	// Throttled is what the trace replays where KMS throttled
+	// (Options.Throttled).
+	Throttled string
+	Summary   Summary
 }
 
 // model is the scenario being built: names given to accounts, keys and
@@ -97,7 +100,7 @@ func (im *Importer) Build(o BuildOptions) (*Result, error) {
 		return nil, fmt.Errorf("%w: no workload is left to replay (%s)", ErrEmpty, strings.Join(im.sum.Dropped, "; "))
 	}
 	m.nameWorkloads(im)
-	res := &Result{Start: time.Unix(start, 0).UTC(), End: time.Unix(end, 0).UTC(), Summary: im.sum}
+	res := &Result{Start: time.Unix(start, 0).UTC(), End: time.Unix(end, 0).UTC(), Summary: im.sum, Throttled: im.opts.Throttled}
 	res.Trace = m.trace(res.Start)
 	res.Scale = o.Scale
 	if res.Scale == 0 {

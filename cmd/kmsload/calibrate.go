@@ -96,8 +96,8 @@ func printCalibration(w io.Writer, r *calibrate.Report) {
 	rows := []string{"bucket\tquota/s\tattempts\trecorded%\tmodel%\tmax-error(pts)"}
 	var statements []string
 	for _, b := range r.Buckets {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%.1f\t%.1f\t%+.1f", b.Name, thousands(b.QuotaPerS), thousands(b.Attempts),
-			100*b.Recorded, 100*b.Simulated, b.MaxErrorPts))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%.1f\t%.1f\t%s", b.Name, thousands(b.QuotaPerS), thousands(b.Attempts),
+			100*b.Recorded, 100*b.Simulated, calibrate.Points(b.MaxErrorPts)))
 		statements = append(statements, fmt.Sprintf("  %s: %s", b.Name, b.Statement))
 	}
 	out.Printf("Buckets (throttled share of the attempts, as the trail recorded it and as the model has it)\n")
@@ -107,8 +107,8 @@ func printCalibration(w io.Writer, r *calibrate.Report) {
 	for _, b := range r.Buckets {
 		for _, m := range b.Minutes {
 			if m.Recorded > 0 || m.Simulated > 0 {
-				rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%.1f\t%.1f\t%+.1f", b.Name, m.Start.UTC().Format(time.RFC3339),
-					thousands(m.Attempts), 100*m.Recorded, 100*m.Simulated, m.ErrorPts()))
+				rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%.1f\t%.1f\t%s", b.Name, m.Start.UTC().Format(time.RFC3339),
+					thousands(m.Attempts), 100*m.Recorded, 100*m.Simulated, calibrate.Points(m.ErrorPts())))
 			}
 		}
 	}

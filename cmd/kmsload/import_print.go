@@ -82,13 +82,24 @@ func printReadSummary(w io.Writer, src importSource, is importer.Summary, took t
 	}
 }
 
+// throttledNote says what the trace replays where KMS throttled.
+func throttledNote(mode string) string {
+	switch mode {
+	case importer.ThrottledServed:
+		return "only the calls KMS served are replayed (less than the callers asked where it throttled)"
+	case importer.ThrottledReplay:
+		return "every recorded attempt is replayed, retries included, with the SDK's retries off"
+	}
+	return "the callers' requests are replayed, estimated from the recorded attempts; the SDK's retries make the attempts again"
+}
+
 // printImport prints the read summary and the workloads written.
 func printImport(w io.Writer, src importSource, res *importer.Result, took time.Duration) {
 	printReadSummary(w, src, res.Summary, took)
 	out := &textout.Writer{W: w}
 	out.Printf("  window          %s to %s (%s)\n", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339), res.End.Sub(res.Start))
 	if res.Summary.Throttled > 0 {
-		out.Printf("  throttled calls are taken as attempts the SDK retried and not replayed; the trace keeps them for calibration\n")
+		out.Printf("  throttling      %s\n", throttledNote(res.Throttled))
 	}
 	var peak float64
 	for _, series := range res.Trace.Series {
