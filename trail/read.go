@@ -68,6 +68,7 @@ func (s *Summary) skip(file string, index int, reason string) {
 // index and the read goes on; only fn's error stops it.
 func Read(paths []string, fn func(Event) error) (Summary, error) {
 	var s Summary
+	dec := newDecoder()
 	for _, p := range paths {
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -77,7 +78,7 @@ func Read(paths []string, fn func(Event) error) (Summary, error) {
 			if d.IsDir() || !logFile(path) {
 				return nil
 			}
-			return readFile(path, &s, fn)
+			return readFile(path, &s, fn, dec)
 		})
 		if st, ok := errors.AsType[errStop](err); ok {
 			return s, st.err
@@ -97,28 +98,34 @@ func logFile(path string) bool {
 var recordsStart = regexp.MustCompile(`^\s*\{\s*"Records"\s*:`)
 
 // readFile reads one file; only fn's error is returned.
-func readFile(path string, s *Summary, fn func(Event) error) error {
+func readFile(path string, s *Summary, fn func(Event) error, d *decoder) error {
 	f, err := os.Open(path)
 	if err != nil {
 		s.skip(path, -1, err.Error())
 		return nil
 	}
 	defer f.Close()
-	return readStream(path, f, s, fn)
+	return readStream(path, f, s, fn, d)
 }
 
 // ReadStream is Read of one stream, such as standard input, named name in
 // the Summary.
 func ReadStream(name string, r io.Reader, fn func(Event) error) (Summary, error) {
+	return readStreamWith(name, r, fn, newDecoder())
+}
+
+// readStreamWith is ReadStream decoding with d; a nil d decodes with
+// encoding/json alone, as the reference the tests compare with.
+func readStreamWith(name string, r io.Reader, fn func(Event) error, d *decoder) (Summary, error) {
 	var s Summary
-	if err := readStream(name, r, &s, fn); err != nil {
+	if err := readStream(name, r, &s, fn, d); err != nil {
 		return s, errors.Unwrap(err)
 	}
 	return s, nil
 }
 
 // readStream reads one log stream, gzipped or not.
-func readStream(name string, in io.Reader, s *Summary, fn func(Event) error) error {
+func readStream(name string, in io.Reader, s *Summary, fn func(Event) error, d *decoder) error {
 	br := bufio.NewReaderSize(in, 64<<10)
 	var r io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -134,13 +141,14 @@ func readStream(name string, in io.Reader, s *Summary, fn func(Event) error) err
 	s.Files++
 	head, _ := br.Peek(256)
 	if recordsStart.Match(head) {
-		return readRecords(name, r, s, fn)
+		return readRecords(name, r, s, fn, d)
 	}
-	return readLines(name, r, s, fn)
+	return readLines(name, r, s, fn, d)
 }
 
-// readRecords reads the delivery format, one record at a time.
-func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error) error {
+// readRecords reads the delivery format, one record at a time: with d
+// where it can, else with encoding/json.
+func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error, d *decoder) error {
 	dec := json.NewDecoder(r)
 	for _, want := range []any{json.Delim('{'), "Records", json.Delim('[')} {
 		if tok, err := dec.Token(); err != nil || tok != want {
@@ -148,7 +156,17 @@ func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error) err
 			return nil
 		}
 	}
-	for i := 0; dec.More(); i++ {
+	if d == nil {
+		return decodeRecords(path, dec, 0, s, fn)
+	}
+	rr := recordReader{src: io.MultiReader(dec.Buffered(), r), buf: make([]byte, 0, 128<<10)}
+	return rr.read(path, d, s, fn)
+}
+
+// decodeRecords reads the records of dec, the first numbered i, with
+// encoding/json.
+func decodeRecords(path string, dec *json.Decoder, i int, s *Summary, fn func(Event) error) error {
+	for ; dec.More(); i++ {
 		var e Event
 		// One pass. The decoder reads a whole value before it decodes it,
 		// so only a syntax error (or the end of the input) breaks the
@@ -167,7 +185,7 @@ func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error) err
 }
 
 // readLines reads one event object per line; blank lines are ignored.
-func readLines(path string, r io.Reader, s *Summary, fn func(Event) error) error {
+func readLines(path string, r io.Reader, s *Summary, fn func(Event) error, d *decoder) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	i := 0
@@ -176,7 +194,7 @@ func readLines(path string, r io.Reader, s *Summary, fn func(Event) error) error
 		if len(line) == 0 {
 			continue
 		}
-		if err := deliver(path, i, line, s, fn); err != nil {
+		if err := deliverLine(path, i, line, s, fn, d); err != nil {
 			return err
 		}
 		i++
@@ -187,13 +205,28 @@ func readLines(path string, r io.Reader, s *Summary, fn func(Event) error) error
 	return nil
 }
 
+// noEventFields is why a record without them is skipped.
+const noEventFields = "not a CloudTrail event: no eventSource, eventName or eventTime"
+
 // errStop wraps fn's error so that it stops the read.
 type errStop struct{ err error }
 
 func (e errStop) Error() string { return e.err.Error() }
 func (e errStop) Unwrap() error { return e.err }
 
-// deliver decodes record i of path and hands a KMS event to fn.
+// deliverLine decodes record i of path, a line, with d where it can, and
+// hands a KMS event to fn.
+func deliverLine(path string, i int, line []byte, s *Summary, fn func(Event) error, d *decoder) error {
+	if d != nil && line[0] == '{' {
+		if outcome, n := d.p.parse(line); outcome == parsed && len(bytes.Trim(line[n:], " \t\r\n")) == 0 {
+			return deliverParsed(path, i, d, s, fn)
+		}
+	}
+	return deliver(path, i, line, s, fn)
+}
+
+// deliver decodes record i of path with encoding/json and hands a KMS
+// event to fn.
 func deliver(path string, i int, raw []byte, s *Summary, fn func(Event) error) error {
 	var e Event
 	err := json.Unmarshal(raw, &e)
@@ -215,7 +248,7 @@ func deliverEvent(path string, i int, e Event, err error, s *Summary, fn func(Ev
 		s.skip(path, i, "not a CloudTrail event: "+err.Error())
 		return nil
 	case e.Source == "" || e.Name == "" || e.Time.IsZero():
-		s.skip(path, i, "not a CloudTrail event: no eventSource, eventName or eventTime")
+		s.skip(path, i, noEventFields)
 		return nil
 	case !e.IsKMS():
 		s.Other++
@@ -223,6 +256,26 @@ func deliverEvent(path string, i int, e Event, err error, s *Summary, fn func(Ev
 	}
 	s.KMS++
 	if err := fn(e); err != nil {
+		return errStop{err}
+	}
+	return nil
+}
+
+// deliverParsed counts record i of path, just parsed by d, as
+// deliverEvent does, and hands a KMS event to fn.
+func deliverParsed(path string, i int, d *decoder, s *Summary, fn func(Event) error) error {
+	r := &d.p.ev
+	s.Records++
+	switch {
+	case len(r.str[sSource]) == 0 || len(r.str[sName]) == 0 || r.time.IsZero():
+		s.skip(path, i, noEventFields)
+		return nil
+	case string(r.str[sSource]) != KMSSource:
+		s.Other++
+		return nil
+	}
+	s.KMS++
+	if err := fn(d.event()); err != nil {
 		return errStop{err}
 	}
 	return nil
