@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
 	"testing"
 	"time"
 
@@ -86,6 +90,73 @@ func BenchmarkImport(b *testing.B) {
 			b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
 				trail.ReadStream("bench.json", bytes.NewReader(c.data), func(trail.Event) error { return nil })
 			}))/float64(kms), "allocs/event")
+		})
+	}
+}
+
+// trailStream returns a maker of delivery files of n records (n a
+// multiple of 20,000): synthetic's 20,000 records over and over, gzipped
+// (as concatenated gzip members, which a gzip reader reads as one stream)
+// or not, made as they are read; and the count of their KMS records.
+func trailStream(n int, gz bool) (func() io.Reader, int) {
+	var block bytes.Buffer
+	kms := synthetic(&block, 20000, 2)
+	body := block.Bytes()[len(`{"Records":[`) : block.Len()-len(`]}`)]
+	parts := [][]byte{[]byte(`{"Records":[`), body, append([]byte(","), body...), []byte(`]}`)}
+	if gz {
+		for i, p := range parts {
+			var z bytes.Buffer
+			w := gzip.NewWriter(&z)
+			w.Write(p)
+			w.Close()
+			parts[i] = z.Bytes()
+		}
+	}
+	return func() io.Reader {
+		rs := []io.Reader{bytes.NewReader(parts[0]), bytes.NewReader(parts[1])}
+		for range n/20000 - 1 {
+			rs = append(rs, bytes.NewReader(parts[2]))
+		}
+		return io.MultiReader(append(rs, bytes.NewReader(parts[3]))...)
+	}, kms * (n / 20000)
+}
+
+// BenchmarkImportFlat reads a trail of TRAIL_BENCH_EVENTS records
+// (default 1,000,000) in one stream, plain and gzipped, once per
+// iteration, and reports KMS events/s, allocations per KMS event and how
+// far the live heap (as the last collection found it) rose above where it
+// was before the read, sampled every 20,000 events: it stays flat however
+// long the trail.
+func BenchmarkImportFlat(b *testing.B) {
+	n := 1000000
+	if v, err := strconv.Atoi(os.Getenv("TRAIL_BENCH_EVENTS")); err == nil && v >= 20000 {
+		n = v / 20000 * 20000
+	}
+	for _, gz := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "gzip"}[gz], func(b *testing.B) {
+			stream, kms := trailStream(n, gz)
+			heap := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+			runtime.GC()
+			metrics.Read(heap)
+			base, peak, events := heap[0].Value.Uint64(), uint64(0), 0
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for b.Loop() {
+				s, err := trail.ReadStream("flat.json", stream(), func(trail.Event) error {
+					if events++; events%20000 == 0 {
+						metrics.Read(heap)
+						peak = max(peak, heap[0].Value.Uint64())
+					}
+					return nil
+				})
+				if err != nil || s.KMS != int64(kms) {
+					b.Fatalf("ReadStream = %+v, %v; want %d KMS events", s, err, kms)
+				}
+			}
+			runtime.ReadMemStats(&m1)
+			b.ReportMetric(float64(kms*b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(kms*b.N), "allocs/event")
+			b.ReportMetric(float64(max(peak, base)-base)/(1<<20), "heap-rise-MiB")
 		})
 	}
 }

@@ -599,13 +599,21 @@ const (
 	maxInternLen = 128
 )
 
-// decoder decodes records into Events, sharing their strings.
+// maxKeptBuffer bounds the read buffer a decoder keeps from one file to
+// the next (it grows to the largest record).
+const maxKeptBuffer = 1 << 20
+
+// decoder decodes records into Events, sharing their strings, and keeps
+// the read buffer of delivery files from one to the next.
 type decoder struct {
 	p       parser
 	strings map[string]string
+	buf     []byte
 }
 
-func newDecoder() *decoder { return &decoder{strings: make(map[string]string)} }
+func newDecoder() *decoder {
+	return &decoder{strings: make(map[string]string), buf: make([]byte, 0, 128<<10)}
+}
 
 // intern is b as a string, shared with earlier equal ones.
 func (d *decoder) intern(b []byte) string {

@@ -159,8 +159,12 @@ func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error, d *
 	if d == nil {
 		return decodeRecords(path, dec, 0, s, fn)
 	}
-	rr := recordReader{src: io.MultiReader(dec.Buffered(), r), buf: make([]byte, 0, 128<<10)}
-	return rr.read(path, d, s, fn)
+	rr := recordReader{src: io.MultiReader(dec.Buffered(), r), buf: d.buf[:0]}
+	err := rr.read(path, d, s, fn)
+	if cap(rr.buf) <= maxKeptBuffer {
+		d.buf = rr.buf
+	}
+	return err
 }
 
 // decodeRecords reads the records of dec, the first numbered i, with
