@@ -59,11 +59,13 @@ func (s *Summary) skip(file string, index int, reason string) {
 
 // Read streams the KMS events of paths to fn: each path a file or a
 // directory, read recursively with its entries in name order. Files ending
-// .json, .jsonl, .json.gz or .jsonl.gz are read (gzip by content, not
-// name); others are left out. A file holds either CloudTrail's delivery
-// format, {"Records": [...]}, or one event object per line (CloudTrail
-// Lake and Athena exports). Records come in file order; nothing is
-// sorted, so callers must not assume time order across files. A bad
+// .json, .jsonl, .csv, .json.gz, .jsonl.gz or .csv.gz are read (gzip by
+// content, not name); others are left out. A JSON file holds either
+// CloudTrail's delivery format, {"Records": [...]}, or one event object
+// per line (CloudTrail Lake and Athena exports); a CSV file is a Lake or
+// Athena export under a header row that names its columns. Records come
+// in file order; nothing is sorted, so callers must not assume time order
+// across files. A bad
 // record or an unreadable file is counted in the Summary with its file and
 // index and the read goes on; only fn's error stops it.
 func Read(paths []string, fn func(Event) error) (Summary, error) {
@@ -92,7 +94,7 @@ func Read(paths []string, fn func(Event) error) (Summary, error) {
 // logFile reports whether path is named like a log file Read reads.
 func logFile(path string) bool {
 	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
-	return strings.HasSuffix(base, ".json") || strings.HasSuffix(base, ".jsonl")
+	return strings.HasSuffix(base, ".json") || strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".csv")
 }
 
 var recordsStart = regexp.MustCompile(`^\s*\{\s*"Records"\s*:`)
@@ -109,7 +111,7 @@ func readFile(path string, s *Summary, fn func(Event) error, d *decoder) error {
 }
 
 // ReadStream is Read of one stream, such as standard input, named name in
-// the Summary.
+// the Summary; a name ending .csv or .csv.gz makes it a CSV export.
 func ReadStream(name string, r io.Reader, fn func(Event) error) (Summary, error) {
 	return readStreamWith(name, r, fn, newDecoder())
 }
@@ -139,6 +141,9 @@ func readStream(name string, in io.Reader, s *Summary, fn func(Event) error, d *
 		r = br
 	}
 	s.Files++
+	if csvFile(name) {
+		return readCSV(name, r, s, fn)
+	}
 	head, _ := br.Peek(256)
 	if recordsStart.Match(head) {
 		return readRecords(name, r, s, fn, d)
