@@ -67,7 +67,8 @@ func csvFile(name string) bool {
 
 // readCSV reads a CSV export row by row.
 func readCSV(path string, r io.Reader, s *Summary, fn func(Event) error) error {
-	cr := csv.NewReader(r)
+	lim := &rowLimit{r: r}
+	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -83,6 +84,7 @@ func readCSV(path string, r io.Reader, s *Summary, fn func(Event) error) error {
 		return nil
 	}
 	for i := 0; ; i++ {
+		lim.n = 0
 		row, err := cr.Read()
 		if err == io.EOF {
 			return nil
@@ -104,6 +106,25 @@ func readCSV(path string, r io.Reader, s *Summary, fn func(Event) error) error {
 			return err
 		}
 	}
+}
+
+// rowLimit fails a read once more than maxLine bytes were read since n
+// was reset, row by row: a quoted field may span lines, and one left open
+// would be read to the end of the file.
+type rowLimit struct {
+	r io.Reader
+	n int
+}
+
+var errRowTooLong = fmt.Errorf("a row longer than %d bytes", maxLine)
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.n > maxLine {
+		return 0, errRowTooLong
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
 }
 
 // csvCol is a column of the header that the reader uses.

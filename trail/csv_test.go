@@ -148,6 +148,17 @@ func TestReadCSVLake(t *testing.T) {
 	}
 }
 
+// TestReadCSVOpenQuote: a quoted field left open is read no further than
+// a long line's bound, and the rest of the file is skipped.
+func TestReadCSVOpenQuote(t *testing.T) {
+	text := "eventTime,eventSource,eventName\n2020-07-27T22:58:24Z,kms.amazonaws.com,Decrypt\n\"" + strings.Repeat("x,", 3<<20)
+	var n int
+	s, err := trail.ReadStream("open.csv", strings.NewReader(text), func(trail.Event) error { n++; return nil })
+	if err != nil || n != 1 || s.SkippedCount != 1 || !strings.Contains(s.Skipped[0].String(), "open.csv: record 1: unreadable, the rest of the file is skipped: a row longer than") {
+		t.Errorf("ReadStream = %+v, %v after %d events", s, err, n)
+	}
+}
+
 func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte(lakeCSV))
 	var b bytes.Buffer

@@ -13,7 +13,7 @@ import (
 // to the same Event without an error; everything else (a value of another
 // type, a key written with escapes, the same field twice, a syntax error)
 // it leaves to encoding/json (outcome bail), so that what a record yields
-// and why a record is skipped stay encoding/json's. fuzz_test.go holds it
+// and why a record is skipped stay encoding/json's. decode_test.go holds it
 // to that.
 
 // Outcomes of a parse.
