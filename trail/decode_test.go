@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"reflect"
 	"strings"
@@ -144,6 +145,22 @@ func TestFieldTables(t *testing.T) {
 		}
 		if !reflect.DeepEqual(tags, names) {
 			t.Errorf("%s: fields %v; the decoder has %v", c.typ, tags, names)
+		}
+	}
+}
+
+// TestReadErrorMidRecord: an input that fails inside a record, and goes
+// on failing (as corrupt gzip does), loses that record and the rest of
+// the file, with or without the decoder (encoding/json's Decoder alone
+// would return the error for ever).
+func TestReadErrorMidRecord(t *testing.T) {
+	fire := errors.New("disk on fire")
+	for _, d := range []*decoder{newDecoder(), nil} {
+		r := io.MultiReader(strings.NewReader(`{"Records":[`+decodeSeeds[0]+`,{"eventTime":"2020`), errReader{fire})
+		var n int
+		s, err := readStreamWith("f.json", r, func(Event) error { n++; return nil }, d)
+		if err != nil || n != 1 || s.Records != 2 || len(s.Skipped) != 1 || s.Skipped[0].String() != "f.json: record 1: unreadable, the rest of the file is skipped: disk on fire" {
+			t.Errorf("decoder %v: ReadStream = %+v, %v after %d events", d != nil, s, err, n)
 		}
 	}
 }

@@ -154,7 +154,8 @@ func readStream(name string, in io.Reader, s *Summary, fn func(Event) error, d *
 // readRecords reads the delivery format, one record at a time: with d
 // where it can, else with encoding/json.
 func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error, d *decoder) error {
-	dec := json.NewDecoder(r)
+	src := &latch{r: r}
+	dec := json.NewDecoder(src)
 	for _, want := range []any{json.Delim('{'), "Records", json.Delim('[')} {
 		if tok, err := dec.Token(); err != nil || tok != want {
 			s.skip(path, -1, fmt.Sprintf("not a CloudTrail log file (want %v at its start)", want))
@@ -162,9 +163,9 @@ func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error, d *
 		}
 	}
 	if d == nil {
-		return decodeRecords(path, dec, 0, s, fn)
+		return decodeRecords(path, dec, src, 0, s, fn)
 	}
-	rr := recordReader{src: io.MultiReader(dec.Buffered(), r), buf: d.buf[:0]}
+	rr := recordReader{src: io.MultiReader(dec.Buffered(), src), latch: src, buf: d.buf[:0]}
 	err := rr.read(path, d, s, fn)
 	if cap(rr.buf) <= maxKeptBuffer {
 		d.buf = rr.buf
@@ -172,9 +173,23 @@ func readRecords(path string, r io.Reader, s *Summary, fn func(Event) error, d *
 	return err
 }
 
+// latch is r, remembering the first error other than io.EOF it returned.
+type latch struct {
+	r   io.Reader
+	err error
+}
+
+func (l *latch) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil && err != io.EOF && l.err == nil {
+		l.err = err
+	}
+	return n, err
+}
+
 // decodeRecords reads the records of dec, the first numbered i, with
-// encoding/json.
-func decodeRecords(path string, dec *json.Decoder, i int, s *Summary, fn func(Event) error) error {
+// encoding/json; src is the latch of dec's input.
+func decodeRecords(path string, dec *json.Decoder, src *latch, i int, s *Summary, fn func(Event) error) error {
 	for ; dec.More(); i++ {
 		var e Event
 		// One pass. The decoder reads a whole value before it decodes it,
@@ -184,6 +199,13 @@ func decodeRecords(path string, dec *json.Decoder, i int, s *Summary, fn func(Ev
 		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			s.Records++
 			s.skip(path, i, "malformed JSON, the rest of the file is skipped: "+err.Error())
+			return nil
+		}
+		if src.err != nil && errors.Is(err, src.err) {
+			// The Decoder returns its input's error again and again
+			// (corrupt gzip): the record and the rest are lost.
+			s.Records++
+			s.skip(path, i, "unreadable, the rest of the file is skipped: "+err.Error())
 			return nil
 		}
 		if err := deliverEvent(path, i, e, err, s, fn); err != nil {

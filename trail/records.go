@@ -16,10 +16,11 @@ import (
 // accepts, so that a broken file is reported as encoding/json's Decoder
 // reports it. It holds the unread bytes and at most one record.
 type recordReader struct {
-	src io.Reader
-	buf []byte // unread: buf[r:]
-	r   int
-	err error // src's error, once it returned one
+	src   io.Reader
+	latch *latch // under src: decodeRecords tells its error from JSON's
+	buf   []byte // unread: buf[r:]
+	r     int
+	err   error // src's error, once it returned one
 }
 
 // more reads more of src, keeping the unread bytes; false once src has
@@ -171,5 +172,5 @@ func (rr *recordReader) decodeRest(path string, i int, s *Summary, fn func(Event
 		var v struct{}
 		dec.Decode(&v)
 	}
-	return decodeRecords(path, dec, i, s, fn)
+	return decodeRecords(path, dec, rr.latch, i, s, fn)
 }
