@@ -79,6 +79,7 @@ func readCSV(path string, r io.Reader, s *Summary, fn func(Event) error) error {
 		return nil
 	}
 	cols, missing := csvHeader(header)
+	fields := len(header) // header's strings stay; its slice is reused
 	if len(missing) > 0 {
 		s.skip(path, -1, "not a CloudTrail export: no "+strings.Join(missing, ", ")+" column")
 		return nil
@@ -93,8 +94,8 @@ func readCSV(path string, r io.Reader, s *Summary, fn func(Event) error) error {
 			s.skip(path, i, "unreadable, the rest of the file is skipped: "+err.Error())
 			return nil
 		}
-		if err == nil && len(row) != len(header) {
-			err = fmt.Errorf("%d fields, the header has %d", len(row), len(header))
+		if err == nil && len(row) != fields {
+			err = fmt.Errorf("%d fields, the header has %d", len(row), fields)
 		}
 		if err != nil {
 			s.Records++
