@@ -36,6 +36,7 @@ var csvColumns = map[string]csvSetter{
 	"sourceipaddress":    func(e *Event, v string) error { e.SourceIP = v; return nil },
 	"useragent":          func(e *Event, v string) error { e.UserAgent = v; return nil },
 	"recipientaccountid": func(e *Event, v string) error { e.RecipientAccountID = v; return nil },
+	"sharedeventid":      func(e *Event, v string) error { e.SharedEventID = v; return nil },
 	"errorcode":          func(e *Event, v string) error { e.ErrorCode = v; return nil },
 	"errormessage":       func(e *Event, v string) error { e.ErrorMessage = v; return nil },
 	"useridentity":       setCSVIdentity,

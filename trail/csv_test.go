@@ -16,7 +16,7 @@ const keyARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1
 
 // athenaHeader is the header of Athena's CloudTrail table, as a query of
 // its columns exports it.
-var athenaHeader = []string{"eventversion", "useridentity", "eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "useragent", "errorcode", "errormessage", "requestparameters", "responseelements", "requestid", "eventid", "resources", "eventtype", "readonly", "recipientaccountid"}
+var athenaHeader = []string{"eventversion", "useridentity", "eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "useragent", "errorcode", "errormessage", "requestparameters", "responseelements", "requestid", "eventid", "resources", "eventtype", "readonly", "recipientaccountid", "sharedeventid"}
 
 // athenaRows are read_test.go's events as Athena writes them: structs and
 // arrays in its own notation or as JSON, requestparameters as JSON (and,
@@ -25,21 +25,21 @@ var athenaRows = [][]string{
 	{"1.08", "{type=IAMUser, principalid=EX_PRINCIPAL_ID, arn=arn:aws:iam::111122223333:user/Alice, accountid=111122223333, invokedby=null, accesskeyid=AKIAIOSFODNN7EXAMPLE, username=Alice, sessioncontext=null}",
 		"2020-07-27T22:58:24Z", "kms.amazonaws.com", "Decrypt", "us-west-2", "192.0.2.0", "aws-cli/2", "", "",
 		`{"encryptionContext":{"Department":"10103.0"},"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}`, "", "12345126-30d5-4b28-98b9-9153da559963", "abcde202-ba1a-467c-b4ba-f729d45ae521",
-		"[{arn=" + keyARN + ", accountid=111122223333, type=AWS::KMS::Key}]", "AwsApiCall", "true", "111122223333"},
+		"[{arn=" + keyARN + ", accountid=111122223333, type=AWS::KMS::Key}]", "AwsApiCall", "true", "111122223333", ""},
 	{"1.08", "{type=AssumedRole, principalid=AROAEXAMPLE:app, arn=arn:aws:sts::111122223333:assumed-role/app/i-0123, accountid=111122223333, invokedby=s3.amazonaws.com, accesskeyid=null, username=null, sessioncontext={attributes={mfaauthenticated=false, creationdate=2020-07-27T22:00:00Z}, sessionissuer={type=Role, principalid=AROAEXAMPLE, arn=arn:aws:iam::111122223333:role/app, accountid=111122223333, username=app}}}",
 		"2020-07-27T22:58:25Z", "kms.amazonaws.com", "GenerateDataKey", "us-west-2", "s3.amazonaws.com", "s3.amazonaws.com", "", "",
 		`{"keyId":"` + keyARN + `","keySpec":"AES_256","encryptionContext":{"aws:s3:arn":"arn:aws:s3:::bucket/key"}}`, "", "", "",
-		`[{"accountId":"111122223333","type":"AWS::KMS::Key","ARN":"` + keyARN + `"}]`, "AwsApiCall", "true", "111122223333"},
+		`[{"accountId":"111122223333","type":"AWS::KMS::Key","ARN":"` + keyARN + `"}]`, "AwsApiCall", "true", "111122223333", ""},
 	{"", `{"type":"AssumedRole","arn":"arn:aws:sts::444455556666:assumed-role/payments/x","accountId":"444455556666"}`,
 		"2020-07-27T22:58:26Z", "kms.amazonaws.com", "Encrypt", "us-west-2", "", "", "", "",
 		"{keyid=" + keyARN + "}", "", "", "",
-		"[{arn=" + keyARN + ", accountid=111122223333, type=AWS::KMS::Key}]", "", "", "444455556666"},
+		"[{arn=" + keyARN + ", accountid=111122223333, type=AWS::KMS::Key}]", "", "", "444455556666", "8f9e2a51-1c3f-4a5e-9a8b-0123456789ab"},
 	{"", "{type=IAMUser, arn=arn:aws:iam::111122223333:user/batch, accountid=111122223333}",
 		"2020-07-27T22:58:27Z", "kms.amazonaws.com", "GenerateDataKey", "us-west-2", "", "", "ThrottlingException", "Rate exceeded",
-		`{"keyId":"alias/app","numberOfBytes":32}`, "", "", "", "", "", "", "111122223333"},
-	{"", "{type=IAMUser, accountid=111122223333}", "2020-07-27T22:58:28Z", "s3.amazonaws.com", "PutObject", "us-west-2", "", "", "", "", "", "", "", "", "", "", "", ""},
-	{"", "{type=IAMUser, accountid=111122223333}", "yesterday", "kms.amazonaws.com", "Decrypt", "us-west-2", "", "", "", "", "", "", "", "", "", "", "", ""},
-	{"", "{type=IAMUser, accountid=111122223333", "2020-07-27T22:58:29Z", "kms.amazonaws.com", "Decrypt", "", "", "", "", "", "", "", "", "", "", "", "", ""},
+		`{"keyId":"alias/app","numberOfBytes":32}`, "", "", "", "", "", "", "111122223333", ""},
+	{"", "{type=IAMUser, accountid=111122223333}", "2020-07-27T22:58:28Z", "s3.amazonaws.com", "PutObject", "us-west-2", "", "", "", "", "", "", "", "", "", "", "", "", ""},
+	{"", "{type=IAMUser, accountid=111122223333}", "yesterday", "kms.amazonaws.com", "Decrypt", "us-west-2", "", "", "", "", "", "", "", "", "", "", "", "", ""},
+	{"", "{type=IAMUser, accountid=111122223333", "2020-07-27T22:58:29Z", "kms.amazonaws.com", "Decrypt", "", "", "", "", "", "", "", "", "", "", "", "", "", ""},
 	{"1.08", "too few fields"},
 }
 
@@ -72,7 +72,7 @@ func TestReadCSVAthena(t *testing.T) {
 	if s.Files != 1 || s.Records != 8 || s.KMS != 4 || s.Other != 1 || s.SkippedCount != 3 {
 		t.Errorf("summary %+v; want 1 file, 8 records, 4 KMS events, 1 other, 3 skipped", s)
 	}
-	for i, want := range []string{"athena.csv.gz: record 5: not a CloudTrail event: eventtime: ", "athena.csv.gz: record 6: not a CloudTrail event: useridentity: ", "athena.csv.gz: record 7: not a CloudTrail event: 2 fields, the header has 18"} {
+	for i, want := range []string{"athena.csv.gz: record 5: not a CloudTrail event: eventtime: ", "athena.csv.gz: record 6: not a CloudTrail event: useridentity: ", "athena.csv.gz: record 7: not a CloudTrail event: 2 fields, the header has 19"} {
 		if i >= len(s.Skipped) || !strings.Contains(s.Skipped[i].String(), want) {
 			t.Errorf("skipped %v; want %q at %d", s.Skipped, want, i)
 		}
@@ -89,7 +89,7 @@ func TestReadCSVAthena(t *testing.T) {
 	if s3.Identity.InvokedBy != "s3.amazonaws.com" || s3.Identity.PrincipalID != "AROAEXAMPLE:app" || s3.Params.KeySpec != "AES_256" || s3.KeyARN() != keyARN {
 		t.Errorf("S3's GenerateDataKey: %+v", s3)
 	}
-	if !cross.CrossAccount() || cross.CallerAccount() != "444455556666" || cross.Params.KeyID != keyARN {
+	if !cross.CrossAccount() || cross.CallerAccount() != "444455556666" || cross.Params.KeyID != keyARN || cross.SharedEventID != "8f9e2a51-1c3f-4a5e-9a8b-0123456789ab" {
 		t.Errorf("cross-account Encrypt: %+v", cross)
 	}
 	if !thr.Throttled() || thr.Params.NumberOfBytes != 32 || thr.KeyARN() != "" || thr.ErrorMessage != "Rate exceeded" {

@@ -47,6 +47,7 @@ const (
 	sSourceIP
 	sUserAgent
 	sRecipient
+	sSharedEventID
 	sErrorCode
 	sErrorMessage
 	sIDType
@@ -80,7 +81,8 @@ var (
 		{"eventTime", kTime, 0}, {"eventSource", kString, sSource}, {"eventName", kString, sName},
 		{"awsRegion", kString, sRegion}, {"sourceIPAddress", kString, sSourceIP}, {"userAgent", kString, sUserAgent},
 		{"userIdentity", kIdentity, 0}, {"requestParameters", kParams, 0}, {"resources", kResources, 0},
-		{"recipientAccountId", kString, sRecipient}, {"errorCode", kString, sErrorCode}, {"errorMessage", kString, sErrorMessage},
+		{"recipientAccountId", kString, sRecipient}, {"sharedEventID", kString, sSharedEventID},
+		{"errorCode", kString, sErrorCode}, {"errorMessage", kString, sErrorMessage},
 	}
 	identityFields = [...]field{
 		{"type", kString, sIDType}, {"principalId", kString, sIDPrincipal}, {"arn", kString, sIDARN},
@@ -645,8 +647,8 @@ func (d *decoder) event() Event {
 			AccountID: d.intern(s[sIDAccount]), AccessKeyID: d.intern(s[sIDAccessKey]),
 			UserName: d.intern(s[sIDUserName]), InvokedBy: d.intern(s[sIDInvokedBy]),
 		},
-		RecipientAccountID: d.intern(s[sRecipient]), ErrorCode: d.intern(s[sErrorCode]),
-		ErrorMessage: d.intern(s[sErrorMessage]),
+		RecipientAccountID: d.intern(s[sRecipient]), SharedEventID: string(s[sSharedEventID]), // unique: not interned
+		ErrorCode: d.intern(s[sErrorCode]), ErrorMessage: d.intern(s[sErrorMessage]),
 	}
 	if r.params {
 		e.Params = &Params{
