@@ -59,6 +59,7 @@ compat:
 # run, the driver against vegeta and --http-client fast against std, then
 # bench-cluster. About 13 minutes in all (README.md).
 bench:
+	@case " $${BENCH_SECTIONS:-trail} " in *" trail "*) TRAIL_BENCH_SUMMARY=1 $(GO) test -count=1 -run '^$$' -bench '^BenchmarkImportFlat$$' -benchtime 1x ./trail/ | grep '^trail import' ;; esac
 	./bench/bench.sh
 	./bench/cluster.sh
 

@@ -1,7 +1,7 @@
 // Package trail reads an organisation's recorded KMS traffic: CloudTrail
 // log files as delivered to S3 ({"Records": [...]}, plain or gzipped, in
 // a directory tree, in any order) and CloudTrail Lake or Athena exports
-// written as JSON lines. It streams: a file is read record by record, so
+// written as JSON lines or CSV. It streams: a file is read record by record, so
 // a day of logs never sits in memory, and a bad record is counted with its
 // file and index instead of aborting the read. Events of other services
 // are counted and skipped. It is the first step of `kmsload import
