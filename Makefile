@@ -43,6 +43,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSimpleHead$$' -fuzztime=$(FUZZTIME) ./internal/h1/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadStream$$' -fuzztime=$(FUZZTIME) ./trail/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadTrace$$' -fuzztime=$(FUZZTIME) ./scenario/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadSame$$' -fuzztime=$(FUZZTIME) ./trail/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=$(FUZZTIME) ./trail/
 
 clean:
 	rm -rf bin kmsload-results
@@ -57,9 +59,13 @@ compat:
 # Ratios measured in one run on loopback: emulator vs local-kms vs a null
 # handler under one load generator, peak memory of a 30 s vs a 5 min
 # run, the driver against vegeta and --http-client fast against std, then
-# bench-cluster. About 13 minutes in all (README.md).
+# bench-cluster; first the trail reader, then kmsload import of 10 million
+# recorded events and a 24-hour trace simulated (bench/import.sh, about 3
+# minutes). About 16 minutes in all (README.md). BENCH_SECTIONS picks
+# sections: trail, import, emulator, wrk, memory, driver.
 bench:
-	@case " $${BENCH_SECTIONS:-trail} " in *" trail "*) TRAIL_BENCH_SUMMARY=1 $(GO) test -count=1 -run '^$$' -bench '^BenchmarkImportFlat$$' -benchtime 1x ./trail/ | grep '^trail import' ;; esac
+	@case " $${BENCH_SECTIONS:-trail import} " in *" trail "*) TRAIL_BENCH_SUMMARY=1 $(GO) test -count=1 -run '^$$' -bench '^BenchmarkImportFlat$$' -benchtime 1x ./trail/ | grep '^trail import' ;; esac
+	@case " $${BENCH_SECTIONS:-trail import} " in *" import "*) ./bench/import.sh ;; esac
 	./bench/bench.sh
 	./bench/cluster.sh
 

@@ -18,6 +18,10 @@ type groupKey struct {
 	pairSpec  string
 	region    string
 	key       string // key ARN, "ref:<keyId as called>" or ""
+	// ownerCopy: the copies of cross-account calls delivered to the key
+	// owner's trail, kept apart and counted only when the caller's trail
+	// holds none of the group's calls (Importer.dedupe).
+	ownerCopy bool
 }
 
 // group is one workload's calls as recorded.
@@ -85,10 +89,10 @@ func floorDiv(a, b int64) int64 {
 }
 
 // group returns e's group, creating it.
-func (im *Importer) group(e trail.Event, op, arn string) *group {
-	k := groupKey{account: e.CallerAccount(), op: op, region: e.Region, key: arn}
-	if a, err := scenario.ParseKeyARN(arn); err == nil && !strings.HasPrefix(a.ID, "mrk-") {
-		k.region = a.Region // a single-Region key is called in its own Region
+func (im *Importer) group(e trail.Event, op, arn string, ownerCopy bool) *group {
+	k := groupKey{account: e.CallerAccount(), op: op, region: e.Region, key: arn, ownerCopy: ownerCopy}
+	if ki := im.keys[arn]; ki != nil && !strings.HasPrefix(ki.arn.ID, "mrk-") {
+		k.region = ki.arn.Region // a single-Region key is called in its own Region (noteKey parsed it)
 	}
 	if arn == "" {
 		k.key = keyRef(e, op)

@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/kmsload/kmsload/scenario"
@@ -98,7 +97,6 @@ type Importer struct {
 	groups map[groupKey]*group
 	keys   map[string]*keyInfo // by key ARN
 	refs   map[refKey]string   // keyId as called -> key ARN
-	shared map[uint64]struct{} // hashes of the sharedEventIDs seen
 	sum    Summary
 	first  int64 // first and last second seen in the window
 	last   int64
@@ -138,7 +136,6 @@ func New(opts Options) (*Importer, error) {
 		groups: map[groupKey]*group{},
 		keys:   map[string]*keyInfo{},
 		refs:   map[refKey]string{},
-		shared: map[uint64]struct{}{},
 		sum:    Summary{NotReplayed: map[string]int64{}},
 		first:  -1,
 	}, nil
@@ -158,15 +155,6 @@ func (im *Importer) Add(e trail.Event) error {
 		im.sum.OutsideWindow++
 		return nil
 	}
-	if e.SharedEventID != "" {
-		h := fnv.New64a()
-		h.Write([]byte(e.SharedEventID))
-		if _, seen := im.shared[h.Sum64()]; seen {
-			im.sum.Duplicates++
-			return nil
-		}
-		im.shared[h.Sum64()] = struct{}{}
-	}
 	op := e.Name
 	if !scenario.IsOperation(op) {
 		im.sum.NotReplayed[op]++
@@ -182,7 +170,7 @@ func (im *Importer) Add(e trail.Event) error {
 	if arn != "" {
 		im.noteKey(arn, e)
 	}
-	g := im.group(e, op, arn)
+	g := im.group(e, op, arn, ownerCopy(e))
 	if e.Throttled() {
 		im.sum.Throttled++
 		g.throttled.add(sec)
@@ -197,6 +185,13 @@ func (im *Importer) Add(e trail.Event) error {
 	return nil
 }
 
+// ownerCopy reports whether e is the copy of a call delivered to an
+// account other than the caller's (the key owner's, for a cross-account
+// call; it has a sharedEventID).
+func ownerCopy(e trail.Event) bool {
+	return e.SharedEventID != "" && e.RecipientAccountID != "" && e.RecipientAccountID != e.CallerAccount()
+}
+
 // Summary reports what Add saw so far.
 func (im *Importer) Summary() Summary { return im.sum }
 
@@ -209,8 +204,9 @@ type Summary struct {
 	// make (management APIs such as CreateGrant), by event name.
 	NotReplayed map[string]int64
 	// Duplicates counts second copies of one call: a cross-account call
-	// is logged in the caller's and the key owner's account with the same
-	// sharedEventID, and counted once.
+	// is logged in the caller's and the key owner's account with one
+	// sharedEventID; the owner's copy is counted only when the caller's
+	// trail is not in the input.
 	Duplicates int64
 	// Throttled counts the ThrottlingException events in the window.
 	Throttled int64

@@ -170,3 +170,20 @@ func checkScenario(t *testing.T, s *scenario.Scenario) {
 		}
 	}
 }
+
+// TestOwnerCopies: a cross-account call is counted from the key owner's
+// trail when the caller's trail is not in the input, and once when both
+// are.
+func TestOwnerCopies(t *testing.T) {
+	dir, gen := generate(t, genConfig)
+	if err := os.RemoveAll(filepath.Join(dir, "AWSLogs", trailgen.AccountPayments)); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := importDir(t, dir, importer.Options{KeepIdentities: true, Throttled: importer.ThrottledServed})
+	if w := byOp(t, res, "role-payments-encrypt"); w.Requests != float64(gen.Calls["payments-encrypt"]) {
+		t.Errorf("payments-encrypt from the owner's trail: %g; want %d", w.Requests, gen.Calls["payments-encrypt"])
+	}
+	if res.Summary.Duplicates != 0 {
+		t.Errorf("duplicates %d; want none with one trail", res.Summary.Duplicates)
+	}
+}

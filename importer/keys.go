@@ -119,7 +119,7 @@ func mostCalls(m map[string]int64, def string) string {
 func (im *Importer) resolve() []*group {
 	merged := map[groupKey]*group{}
 	var pending []*group
-	for _, g := range sortedGroups(im.groups) {
+	for _, g := range im.dedupe() {
 		switch {
 		case strings.HasPrefix(g.key, "ref:"):
 			if arn, ok := im.refs[refKey{g.account, g.region, g.key}]; ok {
@@ -144,6 +144,28 @@ func (im *Importer) resolve() []*group {
 		mergeInto(merged, g)
 	}
 	return sortedGroups(merged)
+}
+
+// dedupe drops the key owners' copies of cross-account calls whose
+// callers' trails are in the input too (counting them as Duplicates), and
+// keeps them as the calls where they are not.
+func (im *Importer) dedupe() []*group {
+	var out []*group
+	for _, g := range sortedGroups(im.groups) {
+		if !g.ownerCopy {
+			out = append(out, g)
+			continue
+		}
+		caller := g.groupKey
+		caller.ownerCopy = false
+		if c := im.groups[caller]; c != nil && c.total+c.totalThrottled > 0 {
+			im.sum.Duplicates += g.total + g.totalThrottled
+			continue
+		}
+		g.ownerCopy = false
+		out = append(out, g)
+	}
+	return out
 }
 
 // likelyKey is the key of the busiest resolved group with g's caller,
@@ -199,5 +221,9 @@ func sortedGroups(m map[groupKey]*group) []*group {
 }
 
 func (g *group) sortKey() string {
-	return strings.Join([]string{g.account, g.principal, g.via, g.op, g.pairSpec, g.key, g.region}, "\x00")
+	own := ""
+	if g.ownerCopy {
+		own = "owner"
+	}
+	return strings.Join([]string{g.account, g.principal, g.via, g.op, g.pairSpec, g.key, g.region, own}, "\x00")
 }
