@@ -10,9 +10,9 @@ package calibrate
 
 import (
 	"context"
-	"math"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/kmsload/kmsload/quota"
