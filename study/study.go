@@ -281,17 +281,12 @@ func verdict(l Layout) []string {
 			line = fmt.Sprintf("Throughput is coupled: %s lost %.0f%% of its goodput when the others ran; its key is in custom key store %s, whose quota it shares with %s",
 				w.Name, 100*l.MaxCoupling, w.KeyStore, orNone(others))
 		}
-		if len(keys) > 1 {
-			line += fmt.Sprintf(", on %d different keys (%s): the bucket couples, not the key", len(keys), strings.Join(keys, ", "))
-		} else if len(keys) == 1 {
-			line += " on the same key " + keys[0]
-		}
-		out = append(out, line+".")
+		out = append(out, line+keysNote(keys)+".")
 	case l.HasCoupling && l.Inconclusive == "" && burstiest(l).WorstMinute >= CoupledAbove:
 		w := burstiest(l)
-		others, _ := bucketPeers(l, w)
-		out = append(out, fmt.Sprintf("Throughput is coupled in bursts: %s lost %.0f%% of its goodput in its worst minute (from %s) when the others ran, %.1f%% over the whole window; it shares bucket %s with %s.",
-			w.Name, 100*w.WorstMinute, minuteAt(w.WorstMinuteStartS), 100*math.Max(w.Coupling, 0), w.Bucket, orNone(others)))
+		others, keys := bucketPeers(l, w)
+		out = append(out, fmt.Sprintf("Throughput is coupled in bursts: %s lost %.0f%% of its goodput in its worst minute (from %s) when the others ran, %.1f%% over the whole window; it shares bucket %s with %s%s.",
+			w.Name, 100*w.WorstMinute, minuteAt(w.WorstMinuteStartS), 100*math.Max(w.Coupling, 0), w.Bucket, orNone(others), keysNote(keys)))
 	case l.HasCoupling && l.Inconclusive != "":
 		out = append(out, fmt.Sprintf("Coupling is INCONCLUSIVE: no workload lost more than %.1f%% of its goodput when the others ran, but that cannot be told from noise (%s); run longer windows before concluding.",
 			100*math.Max(l.MaxCoupling, 0), l.Inconclusive))
@@ -346,6 +341,18 @@ func verdict(l Layout) []string {
 		out = append(out, fmt.Sprintf("Event %s %s at %.1f s: workloads failing from then on: %s.", ev.Action, ev.Key, ev.AtS, orNone(names)))
 	}
 	return out
+}
+
+// keysNote says whether the workloads sharing a bucket use one key or
+// several.
+func keysNote(keys []string) string {
+	switch {
+	case len(keys) > 1:
+		return fmt.Sprintf(", on %d different keys (%s): the bucket couples, not the key", len(keys), strings.Join(keys, ", "))
+	case len(keys) == 1:
+		return " on the same key " + keys[0]
+	}
+	return ""
 }
 
 // burstiest is the workload with the largest worst-minute coupling.

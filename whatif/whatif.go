@@ -24,6 +24,7 @@ package whatif
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -106,13 +107,14 @@ func Apply(s *scenario.Scenario, t Transform) (*scenario.Scenario, error) {
 	c := clone(s)
 	c.Name = s.Name + " / " + t.Name
 	var did []string
-	for name, id := range t.Accounts {
-		if old, ok := c.Accounts[name]; ok && old.ID != id {
-			return nil, fmt.Errorf("%w %s: account %s is %s in the scenario, not %s", ErrTransform, t.Name, name, old.ID, id)
-		}
-		c.Accounts[name] = scenario.Account{Name: name, ID: id}
+	alias, err := addAccounts(c, t)
+	if err != nil {
+		return nil, err
 	}
 	for i, st := range t.Steps {
+		if a, ok := alias[st.ToAccount]; ok {
+			st.ToAccount = a
+		}
 		if err := apply(c, st); err != nil {
 			return nil, fmt.Errorf("%w %s: step %d (%s): %v", ErrTransform, t.Name, i+1, st, err)
 		}
@@ -124,6 +126,27 @@ func Apply(s *scenario.Scenario, t Transform) (*scenario.Scenario, error) {
 		return nil, fmt.Errorf("%w %s: the re-laid-out scenario is not valid: %v", ErrTransform, t.Name, err)
 	}
 	return c, nil
+}
+
+// addAccounts adds t's accounts to c. An account whose id c has under
+// another name is that account: the returned map sends t's name to c's.
+func addAccounts(c *scenario.Scenario, t Transform) (map[string]string, error) {
+	alias := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(t.Accounts)) {
+		id := t.Accounts[name]
+		if old, ok := c.Accounts[name]; ok && old.ID != id {
+			return nil, fmt.Errorf("%w %s: account %s is %s in the scenario, not %s", ErrTransform, t.Name, name, old.ID, id)
+		}
+		for _, a := range c.Accounts {
+			if a.ID == id && a.Name != name {
+				alias[name] = a.Name
+			}
+		}
+		if _, ok := alias[name]; !ok {
+			c.Accounts[name] = scenario.Account{Name: name, ID: id}
+		}
+	}
+	return alias, nil
 }
 
 // clone copies s deep enough for Apply to change accounts, keys and

@@ -74,6 +74,17 @@ steps: [{move_key: "*", to_account: security}]`)
 	}
 }
 
+// TestAccountByID: an account a transform adds under the id of one the
+// scenario has is that account.
+func TestAccountByID(t *testing.T) {
+	s := apply(t, `name: to-pay
+accounts: {payments: "222222222222"}
+steps: [{move_key: shared, to_account: payments}]`)
+	if k := s.Keys["shared"]; k.Account != "pay" || len(s.Accounts) != 2 {
+		t.Errorf("key %+v, accounts %v; want the key in pay, no new account", k, s.Accounts)
+	}
+}
+
 // TestSplitKey: per team, each team gets its own key.
 func TestSplitKey(t *testing.T) {
 	s := apply(t, `name: per-team
