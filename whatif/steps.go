@@ -138,11 +138,7 @@ func moveWorkload(c *scenario.Scenario, st Step) error {
 	if st.ToRegion != "" && !scenario.ValidRegion(st.ToRegion) {
 		return fmt.Errorf("unknown Region %q", st.ToRegion)
 	}
-	names := make([]string, len(c.Workloads))
-	for i, w := range c.Workloads {
-		names[i] = w.Name
-	}
-	picked, err := matching("workload", st.MoveWorkload, names)
+	picked, err := matchWorkloads(c, st.MoveWorkload)
 	if err != nil {
 		return err
 	}
@@ -180,11 +176,7 @@ func cache(c *scenario.Scenario, st Step) error {
 	if st.MaxAge <= 0 && st.MaxUses <= 0 {
 		return errors.New("cache needs max_age or max_uses")
 	}
-	names := make([]string, len(c.Workloads))
-	for i, w := range c.Workloads {
-		names[i] = w.Name
-	}
-	picked, err := matching("workload", st.Cache, names)
+	picked, err := matchWorkloads(c, st.Cache)
 	if err != nil {
 		return err
 	}
@@ -194,4 +186,13 @@ func cache(c *scenario.Scenario, st Step) error {
 		}
 	}
 	return nil
+}
+
+// matchWorkloads lists the names of c's workloads that pattern matches.
+func matchWorkloads(c *scenario.Scenario, pattern string) ([]string, error) {
+	names := make([]string, len(c.Workloads))
+	for i, w := range c.Workloads {
+		names[i] = w.Name
+	}
+	return matching("workload", pattern, names)
 }

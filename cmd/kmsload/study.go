@@ -202,10 +202,17 @@ func studyRun(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.
 		BeforeMeasure: armQuotas(srv, qcfg, quotasOn),
 		HTTPClient:    f.http,
 	})
+	return runStudied(ctx, d, err, s, f, v, scale)
+}
+
+// runStudied runs r, built with error err, and adds the layout's cost.
+func runStudied(ctx context.Context, r interface {
+	Run(context.Context) (*report.Output, error)
+}, err error, s *scenario.Scenario, f studyFlags, v *study.Variant, scale float64) (study.Run, error) {
 	if err != nil {
 		return study.Run{}, usageErr(err)
 	}
-	out, err := d.Run(ctx)
+	out, err := r.Run(ctx)
 	if err != nil {
 		return study.Run{}, err
 	}
@@ -231,14 +238,7 @@ func studyCost(run study.Run, f studyFlags, v *study.Variant, scale float64) stu
 func studySim(ctx context.Context, s *scenario.Scenario, f studyFlags, v *study.Variant, scale float64, qcfg quota.Config, quotasOn bool) (study.Run, error) {
 	sm, err := sim.New(sim.Options{Scenario: s, Scale: scale, Quota: qcfg, QuotasOff: !quotasOn,
 		Isolate: v == nil, Client: variantClient(v)})
-	if err != nil {
-		return study.Run{}, usageErr(err)
-	}
-	out, err := sm.Run(ctx)
-	if err != nil {
-		return study.Run{}, err
-	}
-	return studyCost(study.Run{Scenario: s, Results: out.Results, MonthlyCostUSD: -1}, f, v, scale), nil
+	return runStudied(ctx, sm, err, s, f, v, scale)
 }
 
 // withWhatIfs adds to the one scenario of scs its re-layouts by each
