@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzReadTrace$$' -fuzztime=$(FUZZTIME) ./scenario/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadSame$$' -fuzztime=$(FUZZTIME) ./trail/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=$(FUZZTIME) ./trail/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./whatif/
 
 clean:
 	rm -rf bin kmsload-results

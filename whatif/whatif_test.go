@@ -155,3 +155,28 @@ func TestTransformErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: no transform file crashes the parser or Apply; what parses
+// either applies or fails with ErrTransform.
+func FuzzParse(f *testing.F) {
+	f.Add("name: x\naccounts: {sec: \"999999999999\"}\nsteps: [{move_key: \"*\", to_account: sec}, {split_key: shared, per: team}]\n")
+	f.Add("name: y\nsteps:\n  - {move_workload: \"o*\", to_account: pay, to_region: us-west-2}\n  - {cache: carts, max_age: 5m, max_uses: 10}\n")
+	f.Add("name: z\nsteps: [{move_key: [a]}]\n")
+	s, err := scenario.Parse("base.yaml", []byte(base))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		tr, err := whatif.Parse("f.yaml", []byte(text))
+		if err != nil {
+			var pe *whatif.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse error %T %v is not a *ParseError", err, err)
+			}
+			return
+		}
+		if _, err := whatif.Apply(s, tr); err != nil && !errors.Is(err, whatif.ErrTransform) {
+			t.Fatalf("Apply error %v is not ErrTransform", err)
+		}
+	})
+}
