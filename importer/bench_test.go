@@ -10,7 +10,7 @@ import (
 // BenchmarkAdd is the importer's own cost per event (the trail's
 // reading left out): events of the synthetic trail, read once.
 func BenchmarkAdd(b *testing.B) {
-	dir, _ := generate(b, genConfig)
+	dir, _ := shared(b)
 	var events []trail.Event
 	trail.Read([]string{dir}, func(e trail.Event) error { events = append(events, e); return nil })
 	b.ResetTimer()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,36 @@ func generate(t testing.TB, c trailgen.Config) (string, trailgen.Result) {
 		t.Fatal(err)
 	}
 	return dir, res
+}
+
+var (
+	sharedOnce sync.Once
+	sharedDir  string
+	sharedGen  trailgen.Result
+	sharedErr  error
+)
+
+// shared is the trail of genConfig, written once for the tests that only
+// read it.
+func shared(t testing.TB) (string, trailgen.Result) {
+	t.Helper()
+	sharedOnce.Do(func() {
+		if sharedDir, sharedErr = os.MkdirTemp("", "kmsload-trail"); sharedErr == nil {
+			sharedGen, sharedErr = trailgen.Generate(sharedDir, genConfig)
+		}
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return sharedDir, sharedGen
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
 }
 
 // importDir imports the trail under dir.
@@ -70,7 +101,7 @@ func byOp(t *testing.T, res *importer.Result, part string) importer.Workload {
 // counted once), management calls are left out and counted, and the
 // scenario written loads with its trace.
 func TestImportTrail(t *testing.T) {
-	dir, gen := generate(t, genConfig)
+	dir, gen := shared(t)
 	res, sum := importDir(t, dir, importer.Options{KeepIdentities: true, Throttled: importer.ThrottledServed})
 	if sum.SkippedCount != 0 || sum.Other == 0 {
 		t.Errorf("read %+v; want no bad record and the S3 events counted as other services'", sum)
@@ -115,7 +146,7 @@ func TestImportTrail(t *testing.T) {
 // the attempts come within 3% of the requests the callers made; where it
 // did not, they are the calls as recorded.
 func TestEstimateRequests(t *testing.T) {
-	dir, gen := generate(t, genConfig)
+	dir, gen := shared(t)
 	res, _ := importDir(t, dir, importer.Options{KeepIdentities: true})
 	for actor, name := range map[string]string{"signer": "signer-sign", "license-check": "license-check-verify", "orders-api": "orders-api-decrypt"} {
 		w := byOp(t, res, name)

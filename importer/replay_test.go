@@ -12,7 +12,7 @@ import (
 // TestReplayCounts: simulating an imported scenario sends every
 // workload's recorded requests, second by second.
 func TestReplayCounts(t *testing.T) {
-	dir, _ := generate(t, genConfig)
+	dir, _ := shared(t)
 	res, _ := importScaled(t, dir, importer.Options{}, 1)
 	s := load(t, res)
 	sm, err := sim.New(sim.Options{Scenario: s, Start: time.Unix(1_800_000_000, 0)})

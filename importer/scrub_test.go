@@ -31,7 +31,7 @@ func files(t *testing.T, res *importer.Result) string {
 // key gives the same pseudonyms, another key others; --keep-identities
 // keeps them.
 func TestScrub(t *testing.T) {
-	dir, _ := generate(t, genConfig)
+	dir, _ := shared(t)
 	scrubbed, _ := importDir(t, dir, importer.Options{})
 	text := files(t, scrubbed)
 	for _, id := range identities {

@@ -13,7 +13,7 @@ import (
 // TestWindowCompress: a window keeps the calls inside it, and
 // compressing puts n seconds' calls into one step.
 func TestWindowCompress(t *testing.T) {
-	dir, _ := generate(t, genConfig)
+	dir, _ := shared(t)
 	whole, _ := importDir(t, dir, importer.Options{ScrubKey: []byte("k"), Throttled: importer.ThrottledServed})
 	from := genConfig.Start
 	if from.IsZero() {
@@ -54,7 +54,7 @@ func TestImportOptions(t *testing.T) {
 			t.Errorf("New(%+v) = %v; want ErrOptions", o, err)
 		}
 	}
-	dir, _ := generate(t, genConfig)
+	dir, _ := shared(t)
 	im, _ := importer.New(importer.Options{From: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 	trail.Read([]string{dir}, im.Add)
 	if _, err := im.Build(importer.BuildOptions{Name: "x", TraceFile: "x.trace"}); !errors.Is(err, importer.ErrEmpty) || !strings.Contains(err.Error(), "outside the window") {
