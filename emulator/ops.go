@@ -52,8 +52,10 @@ func (c *call) unlock(mode lockMode) {
 func decoded[In any](mode lockMode, fn func(c *call, in *In) (any, *apiError)) opFunc {
 	return func(c *call) (any, *apiError) {
 		var in In
-		if e := decodeBody(c.body, &in); e != nil {
-			return nil, e
+		if c.s.stdJSON || !fastDecode(c.body, &in) {
+			if e := decodeBody(c.body, &in); e != nil {
+				return nil, e
+			}
 		}
 		c.lock(mode)
 		defer c.unlock(mode)

@@ -74,6 +74,11 @@ type Server struct {
 	mu sync.RWMutex // guards st and everything reachable from it
 	st *store
 
+	// stdJSON turns off the hot operations' own JSON codec (fastjson.go):
+	// every request and answer goes through encoding/json. Tests set it
+	// to compare the two.
+	stdJSON bool
+
 	// proxySpecs remembers KeySpecs seen in upstream responses (proxy mode):
 	// key id or ARN -> spec.
 	proxySpecs sync.Map
@@ -309,7 +314,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reqID, aerr)
 		return
 	}
-	writeJSON(w, reqID, out)
+	writeJSON(w, reqID, out, !s.stdJSON)
 }
 
 // wait applies Options.Delay; it reports false when the request context

@@ -189,7 +189,7 @@ func setHeaders(h http.Header, reqID string, n int) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, reqID string, v any) {
+func writeJSON(w http.ResponseWriter, reqID string, v any, fast bool) {
 	h := w.Header()
 	if v == nil {
 		setHeaders(h, reqID, len(emptyResponse))
@@ -199,6 +199,15 @@ func writeJSON(w http.ResponseWriter, reqID string, v any) {
 	}
 	buf := getBuf()
 	defer putBuf(buf)
+	if fast {
+		buf.Grow(512)
+		if b, ok := fastEncode(buf.AvailableBuffer(), v); ok {
+			setHeaders(h, reqID, len(b))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(b)
+			return
+		}
+	}
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
