@@ -67,10 +67,20 @@ func (s *plainScanner) str() ([]byte, bool) {
 	return nil, false
 }
 
-// text reads a plain string as a Go string.
+// text reads a plain string as a Go string; the usual enum values
+// (KeySpec, EncryptionAlgorithm) cost no allocation.
 func (s *plainScanner) text(dst *string) bool {
 	v, ok := s.str()
-	*dst = string(v)
+	switch string(v) {
+	case "AES_256":
+		*dst = "AES_256"
+	case "AES_128":
+		*dst = "AES_128"
+	case "SYMMETRIC_DEFAULT":
+		*dst = "SYMMETRIC_DEFAULT"
+	default:
+		*dst = string(v)
+	}
 	return ok
 }
 

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -201,6 +202,32 @@ func (c *call) charge(keySpec, store, storeType string) *apiError {
 	return nil
 }
 
+// scratch is what one request borrows from scratchPool: its body
+// buffer, the limited reader that fills it and its call, each of which
+// would otherwise be allocated per request. Nothing keeps a reference to
+// them after ServeHTTP returns.
+type scratch struct {
+	body bytes.Buffer
+	lr   io.LimitedReader
+	c    call
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+// putScratch clears sc and returns it to the pool, unless its buffer grew
+// past 64 KiB.
+func putScratch(sc *scratch) {
+	if sc.body.Cap() > 64<<10 {
+		return
+	}
+	sc.body.Reset()
+	sc.lr = io.LimitedReader{}
+	sc.c = call{}
+	scratchPool.Put(sc)
+}
+
 // refuseOversized answers a request whose body is over maxBodyBytes with
 // ValidationException (HTTP 400, KMS's "Common Errors": the input fails
 // the service's constraints), after reading and discarding the rest of the
@@ -244,18 +271,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	buf := getBuf()
-	defer putBuf(buf)
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBodyBytes+1)); err != nil {
+	sc := getScratch()
+	defer putScratch(sc)
+	sc.lr = io.LimitedReader{R: r.Body, N: maxBodyBytes + 1}
+	if _, err := sc.body.ReadFrom(&sc.lr); err != nil {
 		writeError(w, reqID, kerr("SerializationException", "could not read request body"))
 		return
 	}
-	if buf.Len() > maxBodyBytes {
+	if sc.body.Len() > maxBodyBytes {
 		refuseOversized(w, r, reqID)
 		return
 	}
 
-	c := call{s: s, op: op, body: buf.Bytes(), now: s.Now()}
+	c := &sc.c
+	*c = call{s: s, op: op, body: sc.body.Bytes(), now: s.Now()}
 	akid, region, hasAuth := parseAuth(r)
 	if s.opts.VerifySigV4 {
 		if !hasAuth {
@@ -282,7 +311,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if s.proxy != nil {
-		s.serveProxy(w, r, &c, reqID)
+		s.serveProxy(w, r, c, reqID)
 		return
 	}
 	c.ensureAWSManaged()
@@ -293,14 +322,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Cryptographic operations resolve their key first so the quota
 		// class is known, then charge; a request that fails before that is
 		// charged as symmetric.
-		out, aerr = fn(&c)
+		out, aerr = fn(c)
 		if !c.charged {
 			if e := c.charge("", "", ""); e != nil {
 				out, aerr = nil, e
 			}
 		}
 	} else if aerr = c.charge("", "", ""); aerr == nil {
-		out, aerr = fn(&c)
+		out, aerr = fn(c)
 	}
 	if aerr == nil {
 		if p := s.opts.Faults[op]; p > 0 && rand.Float64() < p {

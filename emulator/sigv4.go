@@ -102,16 +102,24 @@ func parseAuth(r *http.Request) (accessKeyID, region string, ok bool) {
 	if !found {
 		return "", "", false
 	}
-	for _, part := range strings.Split(rest, ",") {
+	// Every request passes here: SplitSeq and Cut, unlike Split, allocate
+	// nothing.
+	for part := range strings.SplitSeq(rest, ",") {
 		v, found := strings.CutPrefix(strings.TrimSpace(part), "Credential=")
 		if !found {
 			continue
 		}
-		f := strings.Split(v, "/")
-		if len(f) != 5 || f[0] == "" || f[2] == "" || f[4] != "aws4_request" {
+		if strings.Count(v, "/") != 4 { // AKID/DATE/REGION/SERVICE/aws4_request
 			return "", "", false
 		}
-		return f[0], f[2], true
+		akid, v, _ := strings.Cut(v, "/")
+		_, v, _ = strings.Cut(v, "/")
+		region, v, _ := strings.Cut(v, "/")
+		_, term, _ := strings.Cut(v, "/")
+		if akid == "" || region == "" || term != "aws4_request" {
+			return "", "", false
+		}
+		return akid, region, true
 	}
 	return "", "", false
 }

@@ -173,7 +173,15 @@ const (
 
 var (
 	contentTypeValue = []string{contentType}
-	emptyLength      = []string{"2"}
+	// lengthValues holds the Content-Length values of bodies shorter
+	// than 1 KiB (most answers), made once instead of twice per request.
+	lengthValues = func() [][]string {
+		v := make([][]string, 1024)
+		for n := range v {
+			v[n] = []string{strconv.Itoa(n)}
+		}
+		return v
+	}()
 )
 
 // setHeaders sets an answer's Content-Type, request id and, when n >= 0,
@@ -182,8 +190,8 @@ func setHeaders(h http.Header, reqID string, n int) {
 	h[keyContentType] = contentTypeValue
 	h[keyReqID] = []string{reqID}
 	switch {
-	case n == len(emptyResponse):
-		h[keyContentLength] = emptyLength
+	case n >= 0 && n < len(lengthValues):
+		h[keyContentLength] = lengthValues[n]
 	case n >= 0:
 		h[keyContentLength] = []string{strconv.Itoa(n)}
 	}
