@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/kmsload/kmsload/scenario"
@@ -107,7 +108,7 @@ func (im *Importer) group(e trail.Event, op, arn string, ownerCopy bool) *group 
 	case GroupPrincipal:
 		k.principal, k.via = principal(e.Identity), via
 	case GroupService:
-		k.principal, k.via = cmpOr(via, "direct"), via
+		k.principal, k.via = cmp.Or(via, "direct"), via
 	}
 	g := im.groups[k]
 	if g == nil {
@@ -185,7 +186,7 @@ func principal(id trail.Identity) string {
 	case id.UserName != "":
 		return "user/" + id.UserName
 	}
-	return "unknown/" + strings.ToLower(cmpOr(id.Type, "caller"))
+	return "unknown/" + strings.ToLower(cmp.Or(id.Type, "caller"))
 }
 
 // service is the short name of an AWS service principal

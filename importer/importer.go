@@ -11,6 +11,7 @@
 package importer
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -121,7 +122,7 @@ func New(opts Options) (*Importer, error) {
 		return nil, fmt.Errorf("%w: the window's start %s is not before its end %s", ErrOptions, opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
 	}
 	opts.Compress = max(opts.Compress, 1)
-	opts.Throttled = cmpOr(opts.Throttled, ThrottledEstimate)
+	opts.Throttled = cmp.Or(opts.Throttled, ThrottledEstimate)
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
 	}
@@ -139,13 +140,6 @@ func New(opts Options) (*Importer, error) {
 		sum:    Summary{NotReplayed: map[string]int64{}},
 		first:  -1,
 	}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Add takes one KMS event (the callback of trail.Read).

@@ -110,7 +110,7 @@ func (m *model) writeWorkload(b *bytes.Buffer, w *outWorkload, total, peak float
 	if w.team != "" {
 		fmt.Fprintf(b, "    team: %s\n", quote(w.team))
 	}
-	if g.via != "" && viaOK(g.via) {
+	if g.via != "" && scenario.ValidVia(g.via) {
 		fmt.Fprintf(b, "    via: %s\n", g.via)
 	}
 	if len(g.context) > 0 && scenario.TakesEncryptionContext(g.op) {
@@ -119,15 +119,6 @@ func (m *model) writeWorkload(b *bytes.Buffer, w *outWorkload, total, peak float
 			fmt.Fprintf(b, "      %s: %s\n", quote(k), quote(g.context[k]))
 		}
 	}
-}
-
-func viaOK(v string) bool {
-	for i, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0) {
-			return false
-		}
-	}
-	return v != ""
 }
 
 // quote writes s as a YAML double-quoted scalar (JSON's escapes are

@@ -194,3 +194,7 @@ func ParseKeyARN(arn string) (KeyARN, error) {
 	}
 	return KeyARN{ARN: arn, Region: m[1], Account: m[2], ID: m[3]}, nil
 }
+
+// ValidVia reports whether v is a valid workload via: an AWS service's
+// short name such as s3.
+func ValidVia(v string) bool { return viaRE.MatchString(v) }

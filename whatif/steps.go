@@ -1,6 +1,7 @@
 package whatif
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -68,7 +69,7 @@ func rederive(c *scenario.Scenario, pick func(scenario.Workload) bool) {
 
 // splitKey gives each group of the key's workloads a copy of the key.
 func splitKey(c *scenario.Scenario, st Step) error {
-	per := cmpOr(st.Per, PerWorkload)
+	per := cmp.Or(st.Per, PerWorkload)
 	if per != PerWorkload && per != PerTeam && per != PerCaller {
 		return fmt.Errorf("per %q: want workload, team or caller", per)
 	}
@@ -105,7 +106,7 @@ func splitKey(c *scenario.Scenario, st Step) error {
 func groupOf(w scenario.Workload, per string) string {
 	switch per {
 	case PerTeam:
-		return cmpOr(w.Team, "no-team")
+		return cmp.Or(w.Team, "no-team")
 	case PerCaller:
 		return w.Caller
 	}

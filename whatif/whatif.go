@@ -22,6 +22,7 @@
 package whatif
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -78,7 +79,7 @@ func (st Step) String() string {
 	case st.MoveKey != "":
 		return fmt.Sprintf("move key %s to account %s", st.MoveKey, st.ToAccount)
 	case st.SplitKey != "":
-		return fmt.Sprintf("split key %s per %s", st.SplitKey, cmpOr(st.Per, PerWorkload))
+		return fmt.Sprintf("split key %s per %s", st.SplitKey, cmp.Or(st.Per, PerWorkload))
 	case st.MoveWorkload != "":
 		var to []string
 		if st.ToAccount != "" {
@@ -92,13 +93,6 @@ func (st Step) String() string {
 		return fmt.Sprintf("cache data keys of %s (max age %s, max uses %d)", st.Cache, st.MaxAge, st.MaxUses)
 	}
 	return "nothing"
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Apply returns s re-laid-out by t: a new scenario, named

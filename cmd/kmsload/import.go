@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -234,8 +235,8 @@ func importThenCheck(cmd *cobra.Command, src importSource, f importFlags) error 
 // window.
 func (f *importFlags) complete() error {
 	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f.out), ".yaml"), ".yml")
-	f.name = cmpOrStr(f.name, base)
-	f.trace = cmpOrStr(f.trace, base+".trace")
+	f.name = cmp.Or(f.name, base)
+	f.trace = cmp.Or(f.trace, base+".trace")
 	if filepath.IsAbs(f.trace) || strings.Contains(f.trace, string(filepath.Separator)) {
 		return fmt.Errorf("--trace %q: give a file name; the trace is written beside the scenario", f.trace)
 	}
@@ -246,20 +247,13 @@ func (f *importFlags) complete() error {
 	if f.opts.To, err = parseWindowTime("--to", f.to); err != nil {
 		return err
 	}
-	if key := cmpOrStr(f.scrubKey, os.Getenv("KMSLOAD_SCRUB_KEY")); key != "" {
+	if key := cmp.Or(f.scrubKey, os.Getenv("KMSLOAD_SCRUB_KEY")); key != "" {
 		f.opts.ScrubKey = []byte(key)
 	}
 	if f.scale < 0 {
 		return fmt.Errorf("--scale %g: must be above 0", f.scale)
 	}
 	return nil
-}
-
-func cmpOrStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func parseWindowTime(flag, v string) (time.Time, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -113,7 +114,7 @@ func printImport(w io.Writer, src importSource, res *importer.Result, took time.
 			errs = append(errs, fmt.Sprintf("%s %d", code, wl.Errors[code]))
 		}
 		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", wl.Name, thousands(wl.Requests), thousands(wl.Peak),
-			thousands(wl.Throttled), cmpOrStr(strings.Join(errs, ", "), "-")))
+			thousands(wl.Throttled), cmp.Or(strings.Join(errs, ", "), "-")))
 	}
 	out.Printf("Workloads (requests replayed; throttled: ThrottlingException events recorded)\n")
 	out.Aligned("  ", rows)
