@@ -93,3 +93,17 @@ func TestCustomKeyStoreThrottlesAttributed(t *testing.T) {
 		t.Errorf("workloads' throttled attempts = %d; want the store's %d", thr, store.Throttled)
 	}
 }
+
+// TestExternalKeyStoreKeyProvisions: a key in an external key store is
+// created with its XksKeyId (KMS refuses one without) and serves.
+func TestExternalKeyStoreKeyProvisions(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	sc := newScenario(time.Second)
+	sc.Keys["xks"] = scenario.Key{Name: "xks", Account: "a", CustomKeyStore: "cks-9876543210fedcba0", CustomKeyStoreType: scenario.StoreExternal}
+	sc.Workloads = []scenario.Workload{{Name: "enc", Caller: "a", Key: "xks", Operation: "Encrypt", Rate: 5}}
+	r := runQuotaNoRetries(t, e, sc, symmetricConfig(1))
+	w := r.Workloads[0]
+	if w.OK == 0 || len(w.Errors) != 0 {
+		t.Errorf("Encrypt under an external key store key: %d OK, errors %v; want all OK", w.OK, w.Errors)
+	}
+}

@@ -123,6 +123,9 @@ func (d *Driver) createKey(ctx context.Context, prov *provisioned, name string) 
 	if k.CustomKeyStore != "" {
 		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
 		in.Origin = types.OriginType(k.CustomKeyStoreType)
+		if k.XksKeyID != "" {
+			in.XksKeyId = aws.String(k.XksKeyID)
+		}
 	}
 	var id string
 	err = prov.do(ctx, "CreateKey", func() error {

@@ -72,7 +72,7 @@ func TestExternalKeyStoreWeight(t *testing.T) {
 	srv, ts := start(t, emulator.Options{Clock: clock.Now})
 	c := client(ts, acctA, "us-east-1")
 	hsm := createKey(t, c, &kms.CreateKeyInput{CustomKeyStoreId: aws.String("cks-1111111111111111a"), Origin: types.OriginTypeAwsCloudhsm})
-	xks := createKey(t, c, &kms.CreateKeyInput{CustomKeyStoreId: aws.String("cks-2222222222222222b"), Origin: types.OriginTypeExternalKeyStore})
+	xks := createKey(t, c, &kms.CreateKeyInput{CustomKeyStoreId: aws.String("cks-2222222222222222b"), Origin: types.OriginTypeExternalKeyStore, XksKeyId: aws.String("bb8562717f809024")})
 	srv.SetQuota(scaledModel(t, 1))
 	for _, k := range []*types.KeyMetadata{hsm, xks} {
 		if _, err := c.GenerateDataKey(ctx(), &kms.GenerateDataKeyInput{KeyId: k.KeyId, KeySpec: types.DataKeySpecAes256}); err != nil {

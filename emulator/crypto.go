@@ -112,6 +112,11 @@ type material struct {
 	versions []materialVersion
 	mac      []byte
 	group    *mrkGroup // nil unless multi-Region
+	// next is the symmetric material imported into an EXTERNAL key (its
+	// primary) for the next on-demand rotation, nextID its key material
+	// id; nil when there is none.
+	next   []byte
+	nextID string
 
 	once    sync.Once
 	priv    crypto.Signer

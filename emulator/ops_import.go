@@ -53,38 +53,12 @@ type importParams struct {
 	validTo   time.Time
 }
 
-// imported is the import state of a key of origin EXTERNAL.
-type imported struct {
-	tokens          map[string]importParams // import token -> parameters
-	material        []byte                  // the material first imported (reimports must match it)
-	validTo         time.Time               // zero: does not expire
-	expirationModel string                  // "" until material is imported
-}
-
-// stateAt is k's key state at now: PendingImport once imported material
-// has expired (sweep makes it so for good under the write lock).
-func (k *key) stateAt(now time.Time) string {
-	if im := k.imp; im != nil && !im.validTo.IsZero() && !now.Before(im.validTo) && k.state != statePendingDeletion {
-		return statePendingImport
-	}
-	return k.state
-}
-
-// expire applies the expiry of k's imported material. The caller holds
-// the write lock.
-func (k *key) expire(now time.Time) {
-	if k.stateAt(now) == statePendingImport && k.state != statePendingImport {
-		k.state = statePendingImport
-		k.imp.validTo = time.Time{}
-	}
-}
-
 // importable rejects key-material operations on a key KMS cannot import
 // into.
 func (k *key) importable(op string) *apiError {
 	switch {
 	case k.origin != originExternal:
-		return kerr("UnsupportedOperationException", "%s operation is not supported on %s: its origin is %s, not EXTERNAL", op, k.arn, k.origin)
+		return kerr("UnsupportedOperationException", "%s origin is %s which is not valid for this operation.", k.arn, k.origin)
 	case k.state == statePendingDeletion:
 		return kerr("KMSInvalidStateException", "%s is pending deletion.", k.arn)
 	}
@@ -136,30 +110,38 @@ func opGetParametersForImport(c *call, in *paramsForImportIn, k *key) (any, *api
 	if _, err := rand.Read(token); err != nil {
 		return nil, errInternal()
 	}
-	if k.imp == nil {
-		k.imp = &imported{}
+	im := k.importState()
+	if im.tokens == nil {
+		im.tokens = map[string]importParams{}
 	}
-	if k.imp.tokens == nil {
-		k.imp.tokens = map[string]importParams{}
-	}
-	for t, p := range k.imp.tokens { // drop what has lapsed
+	for t, p := range im.tokens { // drop what has lapsed
 		if !c.now.Before(p.validTo) {
-			delete(k.imp.tokens, t)
+			delete(im.tokens, t)
 		}
 	}
 	validTo := c.now.Add(importValidity)
-	k.imp.tokens[string(token)] = importParams{priv: priv, algorithm: in.WrappingAlgorithm, validTo: validTo}
+	im.tokens[string(token)] = importParams{priv: priv, algorithm: in.WrappingAlgorithm, validTo: validTo}
 	return paramsForImportOut{KeyId: k.arn, ImportToken: token, PublicKey: pub, ParametersValidTo: epoch(validTo)}, nil
 }
 
 type importIn struct {
-	KeyId                string
-	ImportToken          []byte
-	EncryptedKeyMaterial []byte
-	ValidTo              *float64
-	ExpirationModel      string
-	ImportType           string
+	KeyId                  string
+	ImportToken            []byte
+	EncryptedKeyMaterial   []byte
+	ValidTo                *float64
+	ExpirationModel        string
+	ImportType             string
+	KeyMaterialId          string
+	KeyMaterialDescription *string
 }
+
+type importOut struct {
+	KeyId         string
+	KeyMaterialId string `json:",omitempty"`
+}
+
+// maxValidity is how far ahead ImportKeyMaterial's ValidTo may lie.
+const maxValidity = 365 * 24 * time.Hour
 
 func opImportKeyMaterial(c *call, in *importIn, k *key) (any, *apiError) {
 	if e := k.importable(c.op); e != nil {
@@ -175,72 +157,161 @@ func opImportKeyMaterial(c *call, in *importIn, k *key) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	var p importParams
-	ok := false
-	if k.imp != nil {
-		p, ok = k.imp.tokens[string(in.ImportToken)]
+	kind, e := k.importKind(in)
+	if e != nil {
+		return nil, e
 	}
-	switch {
-	case !ok:
-		return nil, kerr("InvalidImportTokenException", "The import token is not valid for %s.", k.arn)
-	case !c.now.Before(p.validTo):
-		return nil, kerr("ExpiredImportTokenException", "The import token expired at %s.", p.validTo.UTC().Format(time.RFC3339))
+	p, e := k.importToken(c.now, in.ImportToken)
+	if e != nil {
+		return nil, e
 	}
-	material, ok := unwrapMaterial(p, in.EncryptedKeyMaterial)
+	b, ok := unwrapMaterial(p, in.EncryptedKeyMaterial)
 	if !ok {
 		return nil, kerr("InvalidCiphertextException", "The key material could not be decrypted with the wrapping key of this import token.")
 	}
-	if e := k.install(material); e != nil {
+	rec := keyMaterial{id: materialID(k.id, b), model: materialExpires, validTo: validTo}
+	if validTo.IsZero() {
+		rec.model = materialDoesNotExpire
+	}
+	if in.KeyMaterialDescription != nil {
+		rec.description = *in.KeyMaterialDescription
+	}
+	if in.KeyMaterialId != "" && in.KeyMaterialId != rec.id {
+		return nil, kerr("IncorrectKeyMaterialException", "The key material does not have key material id %s.", in.KeyMaterialId)
+	}
+	if kind == importNew {
+		e = c.importNew(k, b, rec)
+	} else {
+		e = k.reimport(b, rec, in.KeyMaterialDescription != nil)
+	}
+	if e != nil {
 		return nil, e
 	}
-	model := materialExpires
-	if validTo.IsZero() {
-		model = materialDoesNotExpire
+	k.settle()
+	out := importOut{KeyId: k.arn}
+	if k.spec == specSymmetric {
+		out.KeyMaterialId = rec.id
 	}
-	k.imp.validTo, k.imp.expirationModel = validTo, model
-	if k.state == statePendingImport {
-		k.state = stateEnabled
+	return out, nil
+}
+
+// importKind reads ImportType: symmetric keys take NEW_KEY_MATERIAL (the
+// default until material was first imported) or EXISTING_KEY_MATERIAL
+// (the default after); other keys and replicas only reimport.
+func (k *key) importKind(in *importIn) (string, *apiError) {
+	switch in.ImportType {
+	case "", importNew, importExisting:
+	default:
+		return "", errEnum("importType", in.ImportType)
 	}
-	return keyIDOut{KeyId: k.arn}, nil
+	switch {
+	case k.spec != specSymmetric && (in.ImportType != "" || in.KeyMaterialId != "" || in.KeyMaterialDescription != nil):
+		return "", kerr("ValidationException", "ImportType, KeyMaterialId and KeyMaterialDescription are only valid for symmetric encryption keys; %s is %s", k.arn, k.spec)
+	case in.ImportType == importNew && in.KeyMaterialId != "":
+		return "", kerr("ValidationException", "KeyMaterialId cannot be specified when ImportType is NEW_KEY_MATERIAL")
+	case in.ImportType == importNew && k.isReplica():
+		return "", kerr("UnsupportedOperationException", "New key material cannot be imported into the multi-Region replica %s: import it into its primary key, then into each replica with ImportType EXISTING_KEY_MATERIAL.", k.arn)
+	case in.ImportType != "":
+		return in.ImportType, nil
+	case k.isReplica() || len(k.mat.associated()) > 0:
+		return importExisting, nil
+	}
+	return importNew, nil
+}
+
+// importToken returns the parameters of import token t of k, valid at now.
+func (k *key) importToken(now time.Time, t []byte) (importParams, *apiError) {
+	p, ok := k.importState().tokens[string(t)]
+	switch {
+	case !ok:
+		return p, kerr("InvalidImportTokenException", "The import token is not valid for %s.", k.arn)
+	case !now.Before(p.validTo):
+		return p, kerr("ExpiredImportTokenException", "The import token expired at %s.", p.validTo.UTC().Format(time.RFC3339))
+	}
+	return p, nil
+}
+
+// importNew associates material b with k: as its first material, or (a
+// symmetric key that has one) as the material of its next on-demand
+// rotation, which replaces a next material not yet imported anywhere.
+func (c *call) importNew(k *key, b []byte, rec keyMaterial) *apiError {
+	m, im := k.mat, k.importState()
+	if len(m.associated()) == 0 {
+		if e := m.setImported(k.spec, b); e != nil {
+			return e
+		}
+		if k.spec == specSymmetric {
+			m.versions[0].ID = rec.id
+		}
+		im.mats = []keyMaterial{rec}
+		return nil
+	}
+	switch {
+	case m.indexOf(b) >= 0:
+		return kerr("IncorrectKeyMaterialException", "The key material %s is already associated with %s: import it with ImportType EXISTING_KEY_MATERIAL.", rec.id, k.arn)
+	case len(b) != 32:
+		return kerr("IncorrectKeyMaterialException", "The key material is not a 256-bit key for a %s key.", k.spec)
+	case im.next != nil && im.next.imported() && im.next.id != rec.id:
+		return kerr("KMSInvalidStateException", "New key material (id: %s) cannot be imported into KMS key %s, because another key material (id: %s) is pending rotation.", rec.id, k.id, im.next.id)
+	}
+	if m.nextID != rec.id {
+		for _, kk := range c.group(k) {
+			kk.importState().next = nil
+		}
+	}
+	m.next, m.nextID = b, rec.id
+	im.next = &rec
+	return nil
+}
+
+// reimport imports b into k again: one of the materials associated with
+// it, or the material pending rotation (a replica takes its primary's).
+// Without a description the last one given is kept.
+func (k *key) reimport(b []byte, rec keyMaterial, described bool) *apiError {
+	m, im := k.mat, k.importState()
+	k.syncMaterials()
+	var old *keyMaterial
+	if i := m.indexOf(b); i >= 0 {
+		old = &im.mats[i]
+	} else if m.next != nil && bytes.Equal(m.next, b) {
+		if im.next == nil {
+			im.next = &keyMaterial{id: m.nextID}
+		}
+		old = im.next
+	} else {
+		return kerr("IncorrectKeyMaterialException", "The key material does not match the key material previously imported into %s.", k.arn)
+	}
+	if !described {
+		rec.description = old.description
+	}
+	*old = rec
+	return nil
 }
 
 // importExpiry reads ExpirationModel and ValidTo: KEY_MATERIAL_EXPIRES
-// (the default) needs a ValidTo in the future, KEY_MATERIAL_DOES_NOT_EXPIRE
-// none (the zero time).
+// (the default) needs a ValidTo in the future, at most 365 days ahead;
+// KEY_MATERIAL_DOES_NOT_EXPIRE none (the zero time).
 func importExpiry(now time.Time, in *importIn) (time.Time, *apiError) {
 	switch in.ExpirationModel {
 	case "", materialExpires:
 		if in.ValidTo == nil {
-			return time.Time{}, kerr("ValidationException", "A ValidTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
+			return time.Time{}, kerr("ValidationException", "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
 		}
 		t := time.Unix(0, int64(*in.ValidTo*float64(time.Second)))
-		if !t.After(now) {
+		switch {
+		case !t.After(now):
 			return time.Time{}, kerr("ValidationException", "ValidTo must be in the future")
+		case t.After(now.Add(maxValidity)):
+			return time.Time{}, kerr("ValidationException", "ValidTo must be no more than 365 days in the future")
 		}
 		return t, nil
 	case materialDoesNotExpire:
 		if in.ValidTo != nil {
-			return time.Time{}, kerr("ValidationException", "A ValidTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE")
+			return time.Time{}, kerr("ValidationException", "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE")
 		}
 		return time.Time{}, nil
 	}
 	return time.Time{}, errEnum("expirationModel", in.ExpirationModel)
-}
-
-// install makes material k's key material: the first import sets it, a
-// reimport must bring the same material back.
-func (k *key) install(material []byte) *apiError {
-	if k.imp.material != nil {
-		if !bytes.Equal(k.imp.material, material) {
-			return kerr("IncorrectKeyMaterialException", "The key material does not match the key material previously imported into %s.", k.arn)
-		}
-		return nil
-	}
-	if e := k.mat.setImported(k.spec, material); e != nil {
-		return e
-	}
-	k.imp.material = material
-	return nil
 }
 
 // setImported checks material against spec and installs it: 32 bytes for
@@ -293,18 +364,53 @@ func matchesSpec(priv any, info specInfo) bool {
 }
 
 type deleteImportedIn struct {
-	KeyId string
+	KeyId         string
+	KeyMaterialId string
 }
 
+type deleteImportedOut = importOut
+
+// opDeleteImportedKeyMaterial deletes the current material or the one
+// KeyMaterialId names. A key without one of its associated materials is
+// PendingImport (unless pending deletion); deleting the material pending
+// rotation leaves the state as it is, and in a primary deletes it from
+// the replicas too.
 func opDeleteImportedKeyMaterial(c *call, in *deleteImportedIn, k *key) (any, *apiError) {
 	if e := k.importable(c.op); e != nil {
 		return nil, e
 	}
-	k.state = statePendingImport
-	if k.imp != nil {
-		k.imp.validTo, k.imp.expirationModel = time.Time{}, ""
+	k.syncMaterials()
+	im := k.imp
+	id := in.KeyMaterialId
+	if id == "" && len(im.mats) > 0 {
+		id = im.mats[len(im.mats)-1].id
 	}
-	return nil, nil
+	out := deleteImportedOut{KeyId: k.arn}
+	if k.spec == specSymmetric {
+		out.KeyMaterialId = id
+	}
+	switch {
+	case im.next != nil && im.next.id == id && !k.isReplica():
+		for _, kk := range c.group(k) {
+			kk.importState().next = nil
+		}
+		k.mat.next, k.mat.nextID = nil, ""
+		return out, nil
+	case im.next != nil && im.next.id == id:
+		im.next.drop()
+		return out, nil
+	}
+	i := slices.IndexFunc(im.mats, func(m keyMaterial) bool { return m.id == id })
+	if i < 0 && id != "" {
+		return nil, kerr("NotFoundException", "Key material %s is not associated with %s.", id, k.arn)
+	}
+	if i >= 0 {
+		im.mats[i].drop()
+	}
+	if k.state != statePendingDeletion {
+		k.state = statePendingImport
+	}
+	return out, nil
 }
 
 // unwrapMaterial decrypts wrapped key material with the parameters of its

@@ -1,6 +1,9 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"encoding/base32"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -82,6 +85,7 @@ type createKeyIn struct {
 	BypassPolicyLockoutSafetyCheck bool
 	Tags                           tagsIn
 	MultiRegion                    bool
+	XksKeyId                       string
 }
 
 type keyMetadataOut struct {
@@ -115,31 +119,9 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 		}
 		return nil, kerr("ValidationException", "KeyUsage %s is not compatible with KeySpec %s", usage, spec)
 	}
-	origin := in.Origin
-	switch origin {
-	case "", "AWS_KMS":
-		origin = "AWS_KMS"
-	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
-		if in.CustomKeyStoreId == "" {
-			return nil, kerr("ValidationException", "Origin %s requires a CustomKeyStoreId", origin)
-		}
-	case originExternal:
-		if in.CustomKeyStoreId != "" {
-			return nil, kerr("UnsupportedOperationException", "a key with imported key material cannot be in a custom key store")
-		}
-	default:
-		return nil, errEnum("origin", origin)
-	}
-	if in.CustomKeyStoreId != "" {
-		if spec != specSymmetric {
-			return nil, kerr("UnsupportedOperationException", "custom key stores support only SYMMETRIC_DEFAULT keys")
-		}
-		if in.MultiRegion {
-			return nil, kerr("UnsupportedOperationException", "multi-Region keys cannot be created in a custom key store")
-		}
-		if origin == "AWS_KMS" {
-			origin = "AWS_CLOUDHSM"
-		}
+	origin, e := keyOrigin(in, spec)
+	if e != nil {
+		return nil, e
 	}
 	if len(in.Description) > 8192 {
 		return nil, errMaxLen("description", 8192)
@@ -168,13 +150,73 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 		id: id, account: c.account, region: c.region, arn: keyARN(c.region, c.account, id),
 		spec: spec, usage: usage, origin: origin, description: in.Description,
 		created: c.now, state: state, mat: mat, policy: in.Policy, pol: pol,
-		customKeyStore: in.CustomKeyStoreId,
+		customKeyStore: in.CustomKeyStoreId, xksKeyID: in.XksKeyId,
 	}
 	k.mergeTags(in.Tags)
 	c.lock(exclusive)
 	defer c.unlock(exclusive)
 	c.s.st.keys[keyLoc{k.account, k.region, k.id}] = k
 	return keyMetadataOut{k.metadata(c.now)}, nil
+}
+
+// Key origins besides AWS_KMS and EXTERNAL.
+const (
+	originCloudHSM = "AWS_CLOUDHSM"
+	originXKS      = "EXTERNAL_KEY_STORE"
+)
+
+// keyOrigin checks CreateKey's Origin, CustomKeyStoreId and XksKeyId
+// against each other and spec and returns the key's origin.
+func keyOrigin(in *createKeyIn, spec string) (string, *apiError) {
+	origin := in.Origin
+	switch origin {
+	case "", "AWS_KMS":
+		origin = "AWS_KMS"
+	case originCloudHSM, originXKS:
+		if in.CustomKeyStoreId == "" {
+			return "", kerr("ValidationException", "Origin %s requires a CustomKeyStoreId", origin)
+		}
+	case originExternal:
+		if in.CustomKeyStoreId != "" {
+			return "", kerr("UnsupportedOperationException", "a key with imported key material cannot be in a custom key store")
+		}
+	default:
+		return "", errEnum("origin", origin)
+	}
+	switch {
+	case origin == originXKS && in.XksKeyId == "":
+		return "", kerr("ValidationException", "XksKeyId is required for a KMS key with Origin EXTERNAL_KEY_STORE")
+	case origin != originXKS && in.XksKeyId != "":
+		return "", kerr("ValidationException", "XksKeyId is valid only for a KMS key with Origin EXTERNAL_KEY_STORE")
+	case len(in.XksKeyId) > 128:
+		return "", errMaxLen("xksKeyId", 128)
+	case in.XksKeyId != "" && !xksKeyIDRE.MatchString(in.XksKeyId):
+		return "", kerr("ValidationException", "1 validation error detected: Value '%s' at 'xksKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_.]+$", in.XksKeyId)
+	}
+	if in.CustomKeyStoreId == "" {
+		return origin, nil
+	}
+	if spec != specSymmetric {
+		return "", kerr("UnsupportedOperationException", "custom key stores support only SYMMETRIC_DEFAULT keys")
+	}
+	if in.MultiRegion {
+		return "", kerr("UnsupportedOperationException", "multi-Region keys cannot be created in a custom key store")
+	}
+	if origin == "AWS_KMS" {
+		origin = originCloudHSM
+	}
+	return origin, nil
+}
+
+// xksKeyIDRE is the pattern of an external key id (XksKeyId).
+var xksKeyIDRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// clusterOf is the CloudHSM cluster id the emulator gives custom key
+// store store: it keeps no clusters, so the id stands in, the same for
+// every key of the store.
+func clusterOf(store string) string {
+	sum := sha256.Sum256([]byte(store))
+	return "cluster-" + strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:11]
 }
 
 func opDescribeKey(c *call, in *keyIDIn, k *key) (any, *apiError) {
@@ -250,7 +292,7 @@ func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
 		return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region key", k.arn)
 	}
 	if k.mat.group.primaryRegion != k.region {
-		return nil, kerr("UnsupportedOperationException", "%s is not a multi-Region primary key", k.arn)
+		return nil, kerr("UnsupportedOperationException", "%s is not a multi-region primary key.", k.arn)
 	}
 	if in.ReplicaRegion == k.region {
 		return nil, kerr("ValidationException", "The replica Region must differ from the primary key's Region")
@@ -269,7 +311,7 @@ func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	desc := k.description
+	var desc string // not a shared property: empty unless given
 	if in.Description != nil {
 		desc = *in.Description
 	}
@@ -278,6 +320,10 @@ func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
 		spec: k.spec, usage: k.usage, origin: k.origin, description: desc,
 		created: c.now, state: stateEnabled, mat: k.mat, policy: in.Policy, pol: pol,
 	}
+	if r.origin == originExternal { // the replica imports its primary's material
+		r.state = statePendingImport
+		r.syncMaterials()
+	}
 	r.mergeTags(in.Tags)
 	k.mat.group.regions = append(k.mat.group.regions, in.ReplicaRegion)
 	c.s.st.keys[loc] = r
@@ -285,7 +331,11 @@ func opReplicateKey(c *call, in *replicateKeyIn, k *key) (any, *apiError) {
 	if policy == "" {
 		policy = defaultKeyPolicy(r.account)
 	}
-	return replicateKeyOut{ReplicaKeyMetadata: r.metadata(c.now), ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
+	// AWS answers while the replica is still being made (Creating); here
+	// it is ready at once, as if replication took no time.
+	md := r.metadata(c.now)
+	md.KeyState, md.Enabled, md.CurrentKeyMaterialId = "Creating", false, ""
+	return replicateKeyOut{ReplicaKeyMetadata: md, ReplicaPolicy: policy, ReplicaTags: append([]tag{}, r.tags...)}, nil
 }
 
 // Lifecycle.
@@ -355,14 +405,17 @@ func opCancelKeyDeletion(c *call, in *keyIDIn, k *key) (any, *apiError) {
 // (RotateKeyOnDemand's reference).
 const maxOnDemandRotations = 25
 
-// rotatable rejects rotation on keys KMS cannot rotate (at now). A key of
-// imported material is among them here: the emulator does not take new
-// material for on-demand rotation.
-func (k *key) rotatable(now time.Time) *apiError {
-	if k.spec != specSymmetric || k.customKeyStore != "" || k.origin == originExternal {
+// rotatable rejects rotation on keys KMS cannot rotate (at now). Keys of
+// imported material rotate on demand only (onDemand), to material
+// imported for it.
+func (k *key) rotatable(now time.Time, onDemand bool) *apiError {
+	if k.spec != specSymmetric || k.customKeyStore != "" {
 		return kerr("UnsupportedOperationException", "%s does not support key rotation", k.arn)
 	}
-	if k.mat.group != nil && k.mat.group.primaryRegion != k.region {
+	if k.origin == originExternal && !onDemand {
+		return kerr("UnsupportedOperationException", "%s origin is %s which is not valid for this operation.", k.arn, k.origin)
+	}
+	if k.isReplica() {
 		return kerr("UnsupportedOperationException", "%s is a multi-Region replica; rotate its primary key", k.arn)
 	}
 	return k.usable(now)
@@ -378,7 +431,7 @@ func opEnableKeyRotation(c *call, in *enableRotationIn, k *key) (any, *apiError)
 	if e != nil {
 		return nil, e
 	}
-	if e := k.rotatable(c.now); e != nil {
+	if e := k.rotatable(c.now, false); e != nil {
 		return nil, e
 	}
 	k.rotation = true
@@ -388,7 +441,7 @@ func opEnableKeyRotation(c *call, in *enableRotationIn, k *key) (any, *apiError)
 }
 
 func opDisableKeyRotation(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	if e := k.rotatable(c.now); e != nil {
+	if e := k.rotatable(c.now, false); e != nil {
 		return nil, e
 	}
 	k.rotation = false
@@ -419,17 +472,44 @@ func opGetKeyRotationStatus(c *call, in *keyIDIn, k *key) (any, *apiError) {
 }
 
 func opRotateKeyOnDemand(c *call, in *keyIDIn, k *key) (any, *apiError) {
-	if e := k.rotatable(c.now); e != nil {
+	if e := k.rotatable(c.now, true); e != nil {
 		return nil, e
 	}
 	if k.mat.onDemandRotations() >= maxOnDemandRotations {
-		return nil, kerr("LimitExceededException", "%s has been rotated on demand %d times, the most KMS allows.", k.arn, maxOnDemandRotations)
+		return nil, kerr("LimitExceededException", "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: %s", k.arn)
 	}
-	if err := k.mat.rotate(c.now, rotationOnDemand); err != nil {
+	if k.origin == originExternal {
+		if e := c.rotateImported(k); e != nil {
+			return nil, e
+		}
+	} else if err := k.mat.rotate(c.now, rotationOnDemand); err != nil {
 		return nil, errInternal()
 	}
 	k.onDemandRotation = c.now
-	return keyIDOut{KeyId: k.id}, nil
+	return keyIDOut{KeyId: k.arn}, nil
+}
+
+// rotateImported makes the material pending rotation k's current one, in
+// every Region of its group; each must have imported it.
+func (c *call) rotateImported(k *key) *apiError {
+	m, next := k.mat, k.importState().next
+	if next == nil || !next.imported() || m.next == nil {
+		return kerr("KMSInvalidStateException", "No available key material pending rotation for the key: %s.", k.arn)
+	}
+	if c.nextState(k) != materialPendingRotation {
+		return kerr("KMSInvalidStateException", "Key material %s pending rotation of %s is not yet imported into every replica key.", next.id, k.arn)
+	}
+	if err := m.addVersion(m.next); err != nil {
+		return errInternal()
+	}
+	m.versions[len(m.versions)-1] = materialVersion{ID: m.nextID, At: c.now, Kind: rotationOnDemand}
+	for _, kk := range c.group(k) {
+		kk.syncMaterials()
+		kk.imp.mats[len(kk.imp.mats)-1] = *kk.imp.next
+		kk.imp.next = nil
+	}
+	m.next, m.nextID = nil, ""
+	return nil
 }
 
 // Tags.

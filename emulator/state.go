@@ -31,6 +31,27 @@ type stateMaterial struct {
 	PrivateKey    []byte            `json:"private_key,omitempty"` // PKCS#8 DER
 	PrimaryRegion string            `json:"primary_region,omitempty"`
 	Regions       []string          `json:"regions,omitempty"`
+	// Next is imported material pending on-demand rotation, NextID its
+	// key material id.
+	Next   []byte `json:"next,omitempty"`
+	NextID string `json:"next_id,omitempty"`
+}
+
+// stateKeyMaterial is what a key of origin EXTERNAL holds of one of its
+// materials.
+type stateKeyMaterial struct {
+	ID              string    `json:"id"`
+	Description     string    `json:"description,omitempty"`
+	ExpirationModel string    `json:"expiration_model,omitempty"` // "": not imported
+	ValidTo         time.Time `json:"valid_to,omitzero"`
+}
+
+func toStateMaterial(m keyMaterial) stateKeyMaterial {
+	return stateKeyMaterial{ID: m.id, Description: m.description, ExpirationModel: m.model, ValidTo: m.validTo}
+}
+
+func (m stateKeyMaterial) keyMaterial() keyMaterial {
+	return keyMaterial{id: m.ID, description: m.Description, model: m.ExpirationModel, validTo: m.ValidTo}
 }
 
 type stateKey struct {
@@ -55,12 +76,38 @@ type stateKey struct {
 	CustomKeyStore   string    `json:"custom_key_store,omitempty"`
 	Grants           []grant   `json:"grants,omitempty"`
 	AWSManaged       bool      `json:"aws_managed,omitempty"`
-	// Imported material of a key of origin EXTERNAL: what reimports must
-	// match, until when it is valid (zero: forever) and its expiration
-	// model ("" before the first import). Import tokens are not kept.
+	XksKeyID         string    `json:"xks_key_id,omitempty"`
+	// Materials and NextMaterial are what a key of origin EXTERNAL holds
+	// of its materials (associated, and pending rotation). Import tokens
+	// are not kept.
+	Materials    []stateKeyMaterial `json:"imported_materials,omitempty"`
+	NextMaterial *stateKeyMaterial  `json:"next_material,omitempty"`
+	// Older files kept one imported material: its bytes, until when it
+	// was valid and its expiration model. They are read, not written.
 	ImportedMaterial []byte    `json:"imported_material,omitempty"`
 	ValidTo          time.Time `json:"valid_to,omitzero"`
 	ExpirationModel  string    `json:"expiration_model,omitempty"`
+}
+
+// importedOf is the import record of k as state key sk has it (older
+// files: one material, whose id is the first version's).
+func importedOf(k *key, sk stateKey) *imported {
+	im := &imported{}
+	for _, m := range sk.Materials {
+		im.mats = append(im.mats, m.keyMaterial())
+	}
+	if sk.NextMaterial != nil {
+		n := sk.NextMaterial.keyMaterial()
+		im.next = &n
+	}
+	if len(sk.Materials) == 0 && sk.ImportedMaterial != nil {
+		m := keyMaterial{id: materialID(k.id, sk.ImportedMaterial), model: sk.ExpirationModel, validTo: sk.ValidTo}
+		if len(k.mat.versions) > 0 {
+			m.id = k.mat.versions[0].ID
+		}
+		im.mats = []keyMaterial{m}
+	}
+	return im
 }
 
 type stateAlias struct {
@@ -85,7 +132,7 @@ func (s *Server) SaveState(path string) error {
 		i, ok := mats[k.mat]
 		if !ok {
 			m := k.mat
-			sm := stateMaterial{Spec: m.spec, Symmetric: m.sym, Versions: m.versions, Mac: m.mac, PrivateKey: m.privDER}
+			sm := stateMaterial{Spec: m.spec, Symmetric: m.sym, Versions: m.versions, Mac: m.mac, PrivateKey: m.privDER, Next: m.next, NextID: m.nextID}
 			if m.group != nil {
 				sm.PrimaryRegion = m.group.primaryRegion
 				sm.Regions = m.group.regions
@@ -100,10 +147,16 @@ func (s *Server) SaveState(path string) error {
 			DeletionDate: k.deletionDate, PendingDays: k.pendingDays, Material: i, Policy: k.policy,
 			Tags: k.tags, Rotation: k.rotation, RotationDays: k.rotationDays,
 			OnDemandRotation: k.onDemandRotation, NextRotation: k.nextRotation, CustomKeyStore: k.customKeyStore,
-			AWSManaged: k.awsManaged,
+			AWSManaged: k.awsManaged, XksKeyID: k.xksKeyID,
 		}
 		if im := k.imp; im != nil {
-			sk.ImportedMaterial, sk.ValidTo, sk.ExpirationModel = im.material, im.validTo, im.expirationModel
+			for _, m := range im.mats {
+				sk.Materials = append(sk.Materials, toStateMaterial(m))
+			}
+			if im.next != nil {
+				n := toStateMaterial(*im.next)
+				sk.NextMaterial = &n
+			}
 		}
 		for _, g := range k.grants {
 			sk.Grants = append(sk.Grants, *g)
@@ -168,7 +221,7 @@ func (s *Server) LoadState(path string) error {
 		if _, ok := specs[sm.Spec]; !ok {
 			return fmt.Errorf("%w: material %d has key spec %q", ErrBadState, i, sm.Spec)
 		}
-		m := &material{spec: sm.Spec, mac: sm.Mac, privDER: sm.PrivateKey}
+		m := &material{spec: sm.Spec, mac: sm.Mac, privDER: sm.PrivateKey, next: sm.Next, nextID: sm.NextID}
 		for _, v := range sm.Symmetric {
 			if err := m.addVersion(v); err != nil {
 				return fmt.Errorf("%w: material %d: %w", ErrBadState, i, err)
@@ -202,10 +255,10 @@ func (s *Server) LoadState(path string) error {
 			created: sk.Created, state: sk.State, deletionDate: sk.DeletionDate, pendingDays: sk.PendingDays,
 			mat: mats[sk.Material], policy: sk.Policy, pol: pol, tags: sk.Tags,
 			rotation: sk.Rotation, rotationDays: sk.RotationDays, onDemandRotation: sk.OnDemandRotation, nextRotation: sk.NextRotation,
-			customKeyStore: sk.CustomKeyStore, awsManaged: sk.AWSManaged,
+			customKeyStore: sk.CustomKeyStore, awsManaged: sk.AWSManaged, xksKeyID: sk.XksKeyID,
 		}
 		if sk.Origin == originExternal {
-			k.imp = &imported{material: sk.ImportedMaterial, validTo: sk.ValidTo, expirationModel: sk.ExpirationModel}
+			k.imp = importedOf(k, sk)
 		} else if k.spec == specSymmetric && (k.mat == nil || len(k.mat.sym) == 0) {
 			return fmt.Errorf("%w: key %s has no symmetric versions", ErrBadState, sk.ID)
 		}

@@ -52,6 +52,7 @@ type key struct {
 	customKeyStore           string
 	grants                   []*grant
 	awsManaged               bool      // an AWS-managed key (alias/aws/<service>)
+	xksKeyID                 string    // origin EXTERNAL_KEY_STORE: the external key
 	imp                      *imported // origin EXTERNAL: the import state
 }
 
@@ -253,6 +254,8 @@ func (k *key) usable(now time.Time) *apiError {
 		return kerr("DisabledException", "%s is disabled.", k.arn)
 	case statePendingDeletion:
 		return kerr("KMSInvalidStateException", "%s is pending deletion.", k.arn)
+	case statePendingImport:
+		return kerr("KMSInvalidStateException", "%s is pending import.", k.arn)
 	default:
 		return kerr("KMSInvalidStateException", "%s is %s.", k.arn, k.state)
 	}
@@ -314,9 +317,17 @@ type keyMetadata struct {
 	MultiRegion                 bool               `json:"MultiRegion"`
 	MultiRegionConfiguration    *multiRegionConfig `json:",omitempty"`
 	CustomKeyStoreId            string             `json:",omitempty"`
+	CloudHsmClusterId           string             `json:",omitempty"`
+	XksKeyConfiguration         *xksKeyConfig      `json:",omitempty"`
 	ExpirationModel             string             `json:",omitempty"`
 	CurrentKeyMaterialId        string             `json:",omitempty"`
 	ValidTo                     *epoch             `json:",omitempty"`
+}
+
+// xksKeyConfig is KeyMetadata's XksKeyConfiguration: the external key of
+// a key in an external key store.
+type xksKeyConfig struct {
+	Id string
 }
 
 type multiRegionConfig struct {
@@ -348,17 +359,20 @@ func (k *key) metadata(now time.Time) *keyMetadata {
 		CustomerMasterKeySpec: k.spec,
 		KeySpec:               k.spec,
 		CustomKeyStoreId:      k.customKeyStore,
-		CurrentKeyMaterialId:  k.currentMaterialID(now),
+		CurrentKeyMaterialId:  k.currentMaterialID(),
 	}
 	if k.state == statePendingDeletion {
 		m.DeletionDate = epochPtr(k.deletionDate)
 		m.PendingDeletionWindowInDays = k.pendingDays
 	}
-	if im := k.imp; im != nil && state != statePendingImport && im.expirationModel != "" {
-		m.ExpirationModel = im.expirationModel
-		if !im.validTo.IsZero() {
-			m.ValidTo = epochPtr(im.validTo)
-		}
+	if model, validTo := k.expiry(); state != statePendingImport && model != "" {
+		m.ExpirationModel, m.ValidTo = model, epochPtr(validTo)
+	}
+	if k.xksKeyID != "" {
+		m.XksKeyConfiguration = &xksKeyConfig{Id: k.xksKeyID}
+	}
+	if k.origin == originCloudHSM {
+		m.CloudHsmClusterId = clusterOf(k.customKeyStore)
 	}
 	info := specs[k.spec]
 	switch k.usage {

@@ -177,6 +177,7 @@ var (
 	keyARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)$`)
 	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$`)
 	viaRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	xksRE     = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`) // CreateKey's XksKeyId
 )
 
 // ValidRegion reports whether r looks like an AWS Region name such as

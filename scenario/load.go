@@ -145,7 +145,7 @@ var (
 	topFields      = []string{"name", "description", "region", "scale", "duration", "seed", "error_budget", "quotas", "client", "accounts", "keys", "workloads", "events", "thresholds", "variants", "trace"}
 	quotaFields    = []string{"mode", "algorithm"}
 	accountFields  = []string{"id", "role_arn"}
-	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "custom_key_store_type", "rotation", "allow_accounts", "grant_accounts", "arn"}
+	keyFields      = []string{"account", "region", "alias", "managed_by", "spec", "usage", "multi_region", "replicas", "custom_key_store", "custom_key_store_type", "xks_key_id", "rotation", "allow_accounts", "grant_accounts", "arn"}
 	workloadFields = []string{"caller", "key", "key_ref", "region", "operation", "rate", "arrival", "phases", "max_in_flight", "retry", "max_attempts", "client", "payload_bytes", "key_pair_spec", "encryption_context", "data_key_cache", "via", "team", "expected_failures"}
 	phaseFields    = []string{"duration", "rate", "from", "to"}
 	cacheFields    = []string{"max_age", "max_uses"}
@@ -266,6 +266,7 @@ func (d *decoder) keys(s *Scenario, n *yaml.Node) {
 			d.strList(join(path, "replicas"), f["replicas"], &k.Replicas)
 			d.str(join(path, "custom_key_store"), f["custom_key_store"], &k.CustomKeyStore)
 			d.str(join(path, "custom_key_store_type"), f["custom_key_store_type"], &k.CustomKeyStoreType)
+			d.str(join(path, "xks_key_id"), f["xks_key_id"], &k.XksKeyID)
 			d.boolean(join(path, "rotation"), f["rotation"], &k.Rotation)
 			d.strList(join(path, "allow_accounts"), f["allow_accounts"], &k.AllowAccounts)
 			d.strList(join(path, "grant_accounts"), f["grant_accounts"], &k.GrantAccounts)

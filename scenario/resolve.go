@@ -204,8 +204,9 @@ func (w ResolvedWorkload) keyRef() (string, error) {
 }
 
 // ResolvedKey returns key name of s with Name set and its defaults
-// resolved: Region (the scenario's), Spec, ManagedBy and Usage (from the
-// spec and the operations the scenario's workloads call on the key).
+// resolved: Region (the scenario's), Spec, ManagedBy, Usage (from the
+// spec and the operations the scenario's workloads call on the key), the
+// custom key store's type and an external key store key's XksKeyID.
 func (s *Scenario) ResolvedKey(name string) (Key, bool) {
 	k, ok := s.Keys[name]
 	if !ok {
@@ -217,6 +218,9 @@ func (s *Scenario) ResolvedKey(name string) (Key, bool) {
 	k.ManagedBy = cmp.Or(k.ManagedBy, ManagedByCustomer)
 	if k.CustomKeyStore != "" {
 		k.CustomKeyStoreType = cmp.Or(k.CustomKeyStoreType, StoreCloudHSM)
+	}
+	if k.CustomKeyStoreType == StoreExternal {
+		k.XksKeyID = cmp.Or(k.XksKeyID, "kmsload-"+name)
 	}
 	if k.Usage == "" {
 		k.Usage = s.defaultUsageOf(name, k.Spec)

@@ -118,6 +118,11 @@ type Key struct {
 	// of a key in a store) or StoreExternal. It decides the requests'
 	// weight in the store's quota.
 	CustomKeyStoreType string
+	// XksKeyID is the external key (its id at the external key store
+	// proxy) backing a key in an external key store, as CreateKey's
+	// XksKeyId. It defaults to a stand-in that serves on emulators; real
+	// KMS needs the id of an existing external key.
+	XksKeyID string
 	// Rotation enables automatic rotation.
 	Rotation bool
 	// ARN is the existing key this scenario key stands for, such as the

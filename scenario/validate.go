@@ -282,6 +282,13 @@ func (v *validator) keys() {
 		case k.CustomKeyStoreType != StoreCloudHSM && k.CustomKeyStoreType != StoreExternal:
 			v.errorf(tp, "unknown custom key store type %q (want %s or %s)", clip(k.CustomKeyStoreType), StoreCloudHSM, StoreExternal)
 		}
+		switch xp := join(path, "xks_key_id"); {
+		case k.XksKeyID == "":
+		case k.CustomKeyStoreType != StoreExternal:
+			v.errorf(xp, "xks_key_id needs custom_key_store_type: %s", StoreExternal)
+		case !xksRE.MatchString(k.XksKeyID):
+			v.errorf(xp, "xks_key_id %q is not an external key id (1 to 128 of a-z A-Z 0-9 - _ .)", clip(k.XksKeyID))
+		}
 		if k.CustomKeyStore != "" {
 			if specOK && k.Spec != SpecSymmetricDefault {
 				v.errorf(join(path, "custom_key_store"), "only SYMMETRIC_DEFAULT keys can live in a custom key store (spec is %s)", k.Spec)

@@ -211,6 +211,9 @@ func (p *prober) key(ctx context.Context, name string) {
 	if k.CustomKeyStore != "" {
 		in.CustomKeyStoreId = aws.String(k.CustomKeyStore)
 		in.Origin = types.OriginType(k.CustomKeyStoreType)
+		if k.XksKeyID != "" {
+			in.XksKeyId = aws.String(k.XksKeyID)
+		}
 		what += " in custom key store " + k.CustomKeyStore
 	}
 	var md *types.KeyMetadata
