@@ -59,7 +59,7 @@ func keyCheck(op, name string, in *kms.CreateKeyInput, f func(e *env, md *types.
 // Suite returns the checks, grouped by operation.
 func Suite() []Check {
 	var s []Check
-	for _, group := range [][]Check{keyChecks(), cryptoChecks(), dataKeyChecks(), asymChecks(), lifecycleChecks(), aliasTagChecks(), accessChecks()} {
+	for _, group := range [][]Check{keyChecks(), cryptoChecks(), dataKeyChecks(), asymChecks(), lifecycleChecks(), importChecks(), aliasTagChecks(), accessChecks()} {
 		s = append(s, group...)
 	}
 	return s
