@@ -209,6 +209,15 @@ func (c *call) group(k *key) []*key {
 	return out
 }
 
+// dropNext forgets the material pending rotation of k's group, in every
+// Region.
+func (c *call) dropNext(k *key) {
+	for _, kk := range c.group(k) {
+		kk.importState().next = nil
+	}
+	k.mat.next, k.mat.nextID = nil, ""
+}
+
 // nextState is the KeyMaterialState of k's material pending rotation:
 // PENDING_ROTATION once every key of the group has imported it.
 func (c *call) nextState(k *key) string {

@@ -293,14 +293,15 @@ func TestMetadataKeys(t *testing.T) {
 	_, ts := start(t, emulator.Options{})
 	c := client(ts, acctA, "us-east-1")
 	common := []string{"AWSAccountId", "Arn", "CreationDate", "CustomerMasterKeySpec", "Description", "Enabled", "KeyId", "KeyManager", "KeySpec", "KeyState", "KeyUsage", "MultiRegion", "Origin"}
-	describe := func(id *string) map[string]json.RawMessage {
-		r := raw(t, ts, acctA, "us-east-1", "DescribeKey", `{"KeyId":"`+aws.ToString(id)+`"}`)
+	describeIn := func(region string, id *string) map[string]json.RawMessage {
+		r := raw(t, ts, acctA, region, "DescribeKey", `{"KeyId":"`+aws.ToString(id)+`"}`)
 		var out struct{ KeyMetadata map[string]json.RawMessage }
 		if err := json.Unmarshal([]byte(r.body), &out); err != nil || r.status != 200 {
 			t.Fatalf("DescribeKey: %d %s", r.status, r.body)
 		}
 		return out.KeyMetadata
 	}
+	describe := func(id *string) map[string]json.RawMessage { return describeIn("us-east-1", id) }
 	check := func(what string, md map[string]json.RawMessage, extra ...string) {
 		t.Helper()
 		want := append(slices.Clone(common), extra...)
@@ -352,10 +353,5 @@ func TestMetadataKeys(t *testing.T) {
 		t.Fatalf("ReplicateKey: %d %s", r.status, r.body)
 	}
 	check("ReplicateKey's replica (Creating)", rep.ReplicaKeyMetadata, "EncryptionAlgorithms", "MultiRegionConfiguration")
-	check("replica", func() map[string]json.RawMessage {
-		r := raw(t, ts, acctA, "eu-west-1", "DescribeKey", `{"KeyId":"`+aws.ToString(mrk.KeyId)+`"}`)
-		var out struct{ KeyMetadata map[string]json.RawMessage }
-		_ = json.Unmarshal([]byte(r.body), &out)
-		return out.KeyMetadata
-	}(), "CurrentKeyMaterialId", "EncryptionAlgorithms", "MultiRegionConfiguration")
+	check("replica", describeIn("eu-west-1", mrk.KeyId), "CurrentKeyMaterialId", "EncryptionAlgorithms", "MultiRegionConfiguration")
 }

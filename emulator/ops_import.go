@@ -55,7 +55,7 @@ type importParams struct {
 
 // importable rejects key-material operations on a key KMS cannot import
 // into.
-func (k *key) importable(op string) *apiError {
+func (k *key) importable() *apiError {
 	switch {
 	case k.origin != originExternal:
 		return kerr("UnsupportedOperationException", "%s origin is %s which is not valid for this operation.", k.arn, k.origin)
@@ -79,7 +79,7 @@ type paramsForImportOut struct {
 }
 
 func opGetParametersForImport(c *call, in *paramsForImportIn, k *key) (any, *apiError) {
-	if e := k.importable(c.op); e != nil {
+	if e := k.importable(); e != nil {
 		return nil, e
 	}
 	supported, ok := wrappingAlgorithms[in.WrappingAlgorithm]
@@ -144,7 +144,7 @@ type importOut struct {
 const maxValidity = 365 * 24 * time.Hour
 
 func opImportKeyMaterial(c *call, in *importIn, k *key) (any, *apiError) {
-	if e := k.importable(c.op); e != nil {
+	if e := k.importable(); e != nil {
 		return nil, e
 	}
 	if len(in.ImportToken) == 0 {
@@ -255,9 +255,7 @@ func (c *call) importNew(k *key, b []byte, rec keyMaterial) *apiError {
 		return kerr("KMSInvalidStateException", "New key material (id: %s) cannot be imported into KMS key %s, because another key material (id: %s) is pending rotation.", rec.id, k.id, im.next.id)
 	}
 	if m.nextID != rec.id {
-		for _, kk := range c.group(k) {
-			kk.importState().next = nil
-		}
+		c.dropNext(k)
 	}
 	m.next, m.nextID = b, rec.id
 	im.next = &rec
@@ -376,7 +374,7 @@ type deleteImportedOut = importOut
 // rotation leaves the state as it is, and in a primary deletes it from
 // the replicas too.
 func opDeleteImportedKeyMaterial(c *call, in *deleteImportedIn, k *key) (any, *apiError) {
-	if e := k.importable(c.op); e != nil {
+	if e := k.importable(); e != nil {
 		return nil, e
 	}
 	k.syncMaterials()
@@ -391,10 +389,7 @@ func opDeleteImportedKeyMaterial(c *call, in *deleteImportedIn, k *key) (any, *a
 	}
 	switch {
 	case im.next != nil && im.next.id == id && !k.isReplica():
-		for _, kk := range c.group(k) {
-			kk.importState().next = nil
-		}
-		k.mat.next, k.mat.nextID = nil, ""
+		c.dropNext(k)
 		return out, nil
 	case im.next != nil && im.next.id == id:
 		im.next.drop()

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kmsload/kmsload/quota"
 )
 
 type tagsIn []tag
@@ -159,10 +161,11 @@ func opCreateKey(c *call, in *createKeyIn) (any, *apiError) {
 	return keyMetadataOut{k.metadata(c.now)}, nil
 }
 
-// Key origins besides AWS_KMS and EXTERNAL.
+// Origins of keys in custom key stores: the names of the store types the
+// quota model weighs requests by.
 const (
-	originCloudHSM = "AWS_CLOUDHSM"
-	originXKS      = "EXTERNAL_KEY_STORE"
+	originCloudHSM = quota.StoreCloudHSM
+	originXKS      = quota.StoreExternal
 )
 
 // keyOrigin checks CreateKey's Origin, CustomKeyStoreId and XksKeyId

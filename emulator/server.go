@@ -174,7 +174,7 @@ func (c *call) chargeKey(k *key) *apiError {
 
 // storeTypeOf is the type of k's custom key store, by its origin.
 func storeTypeOf(k *key) string {
-	if k.origin == quota.StoreExternal { // Origin EXTERNAL_KEY_STORE
+	if k.origin == originXKS {
 		return quota.StoreExternal
 	}
 	return quota.StoreCloudHSM
